@@ -1,0 +1,3 @@
+from uv_drive_guard.cli import main
+
+raise SystemExit(main())

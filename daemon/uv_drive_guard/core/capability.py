@@ -1,0 +1,84 @@
+"""What a volume can do for uv: probed results first, the filesystem's name second."""
+
+from __future__ import annotations
+
+from .model import Os, Volume
+
+# Filesystems that hold no symlinks, hard links or junctions as uv needs them, on any driver.
+FAT_FAMILY = frozenset({"exfat", "vfat", "fat", "fat16", "fat32", "msdos"})
+# Network filesystems whose locking and links depend on the server.
+NETWORK = frozenset({"smbfs", "cifs", "smb3", "nfs", "nfs4", "afpfs", "9p", "fuse.sshfs"})
+NO_SYMLINKS = FAT_FAMILY
+NO_HARDLINKS = FAT_FAMILY
+REFLINK = frozenset({"btrfs", "xfs", "apfs", "bcachefs", "refs", "zfs"})
+
+ENOTSUP_LINUX, ENOTSUP_DARWIN, EINVAL = 95, 45, 22
+
+
+def guessed(volume: Volume) -> bool:
+    """True when the verdicts below rest on the filesystem's name, not on a probe."""
+    return not volume.capabilities.probed
+
+
+def can(volume: Volume, op: str) -> bool | None:
+    """Probed result, or what the filesystem type implies, or None."""
+    result = volume.capabilities.get(op)
+    if result is not None:
+        return result
+    if volume.capabilities.probed:
+        return None
+    return _by_name(volume.fstype, op)
+
+
+def _by_name(fstype: str, op: str) -> bool | None:
+    if fstype in FAT_FAMILY:
+        if op in ("hardlink", "symlink_file", "symlink_dir", "junction", "reflink"):
+            return False
+        if op == "exec_bit":
+            return False
+    if op == "reflink":
+        return fstype in REFLINK or None
+    if op in ("hardlink", "symlink_file", "symlink_dir") and fstype in (
+        "ext4",
+        "ext3",
+        "btrfs",
+        "xfs",
+        "apfs",
+        "hfs",
+        "ntfs",
+        "tmpfs",
+        "zfs",
+    ):
+        return True
+    return None
+
+
+def symlinks(volume: Volume) -> bool | None:
+    """uv needs both: venv interpreters are file links, cache entries directory links."""
+    file_ok, dir_ok = can(volume, "symlink_file"), can(volume, "symlink_dir")
+    if file_ok is False or dir_ok is False:
+        return False
+    if file_ok is None or dir_ok is None:
+        return None
+    return True
+
+
+def persist_errno(volume: Volume) -> int | None:
+    """The errno with which renaming without replacing failed, if it did."""
+    if can(volume, "rename_noreplace") is False:
+        return volume.capabilities.errno("rename_noreplace")
+    return None
+
+
+def persist_unsupported(os: Os, errno: int | None) -> bool:
+    """The errnos after which uv >= 0.9.18 creates the lock file plainly (PR #17115)."""
+    unsupported = ENOTSUP_DARWIN if os is Os.MACOS else ENOTSUP_LINUX
+    return errno in (unsupported, EINVAL)
+
+
+def max_file_size(volume: Volume) -> int | None:
+    if volume.capabilities.max_file_size is not None:
+        return volume.capabilities.max_file_size
+    if volume.fstype in ("vfat", "fat32", "msdos", "fat", "fat16"):
+        return 2**32 - 1
+    return None

@@ -1,0 +1,108 @@
+"""diagnose(snapshot) -> findings: the one pure decision both the CLI and the tray render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from . import messages
+from .model import (
+    Artefact,
+    ArtefactKind,
+    Finding,
+    Location,
+    Os,
+    Role,
+    Severity,
+    Snapshot,
+    Source,
+    SourceKind,
+)
+from .resolve import pathmod
+from .rules import LOCATION_RULES, Context, finding
+from .versions import parse
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
+    ctx = Context(snapshot, parse(snapshot.uv.version))
+    found: list[Finding] = []
+    for loc in snapshot.locations:
+        found.extend(_location_findings(ctx, loc))
+    for artefact in snapshot.artefacts:
+        found.extend(_artefact_findings(ctx, artefact))
+    return _unique(sorted(found, key=lambda f: (_ORDER[f.severity], f.volume or "", f.code)))
+
+
+def _location_findings(ctx: Context, loc: Location) -> Iterator[Finding]:
+    if _drive_missing(ctx.snapshot, loc):
+        yield finding(ctx, "UVD011", Severity.WARNING, loc, messages.drive_missing(loc))
+        return
+    vol = ctx.volume(loc)
+    if vol is None or vol.mountpoint not in ctx.snapshot.scope:
+        return
+    for rule in LOCATION_RULES:
+        yield from rule(ctx, loc, vol)
+
+
+def _drive_missing(snapshot: Snapshot, loc: Location) -> bool:
+    """A path the user chose, under a removable-media root or a drive letter, with no drive."""
+    if loc.source.kind is SourceKind.DEFAULT:
+        return False
+    if snapshot.os is Os.WINDOWS:
+        return loc.volume is None
+    mod = pathmod(snapshot.os)
+    vol = snapshot.volume(loc.volume)
+    for root in snapshot.mount_roots:
+        if loc.path.startswith(root.rstrip("/") + "/"):
+            # Mounted drives sit below the root; a path that falls through to "/" (or to the
+            # root itself) has lost its drive. Mount points one level down (/media/USER/X).
+            return vol is None or len(vol.mountpoint) <= len(str(mod.normpath(root)))
+    return False
+
+
+def _artefact_findings(ctx: Context, artefact: Artefact) -> Iterator[Finding]:
+    if artefact.kind is not ArtefactKind.VENV or artefact.volume not in ctx.snapshot.scope:
+        return
+    gone = _missing_interpreter(artefact)
+    if gone is None:
+        return
+    project = _owning_project(ctx.snapshot, artefact)
+    loc = Location(
+        Role.VENV if project is None else Role.PROJECT_ENVIRONMENT,
+        artefact.path,
+        Source(SourceKind.FOUND, file=artefact.path),
+        volume=artefact.volume,
+        project=project,
+        exists=True,
+    )
+    text = messages.interpreter_gone(artefact.path, gone, project is not None)
+    yield finding(ctx, "UVD010", Severity.ERROR, loc, text)
+
+
+def _missing_interpreter(artefact: Artefact) -> str | None:
+    if artefact.script_interpreter and artefact.script_interpreter_exists is False:
+        return artefact.script_interpreter
+    if artefact.home and artefact.home_exists is False:
+        return artefact.home
+    return None
+
+
+def _owning_project(snapshot: Snapshot, venv: Artefact) -> str | None:
+    return next(
+        (a.path for a in snapshot.artefacts if a.kind is ArtefactKind.PROJECT and a.environment == venv.path),
+        None,
+    )
+
+
+def _unique(findings: list[Finding]) -> tuple[Finding, ...]:
+    """A global cache and a project's cache are often the same place: say it once."""
+    seen: set[tuple[str, str, str | None]] = set()
+    out: list[Finding] = []
+    for item in findings:
+        loc = item.location
+        key = (item.code, loc.path if loc else "", loc.source.file if loc else None)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return tuple(out)

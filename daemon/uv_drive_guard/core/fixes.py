@@ -1,0 +1,349 @@
+"""Plan the fixes that work for a finding, as concrete changes, aware of uv's precedence.
+
+A fix changes a value where it is set: a higher-precedence setting would shadow a change made
+lower down (command line > environment > project > user > system > default). Copy mode is
+planned only for the findings it cures (uv-facts.md: R2, R3, R12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from .model import (
+    Artefact,
+    Change,
+    ChangeKind,
+    Definition,
+    Fix,
+    Location,
+    Os,
+    Role,
+    Snapshot,
+    SourceKind,
+)
+from .resolve import pathmod, volume_of
+
+ENV_KINDS = (
+    SourceKind.ENVIRONMENT,
+    SourceKind.SHELL_FILE,
+    SourceKind.ENVIRONMENT_D,
+    SourceKind.REGISTRY_USER,
+    SourceKind.REGISTRY_MACHINE,
+    SourceKind.LAUNCHCTL,
+)
+CONFIG_KINDS = (
+    SourceKind.UV_TOML_PROJECT,
+    SourceKind.PYPROJECT,
+    SourceKind.UV_TOML_USER,
+    SourceKind.UV_TOML_SYSTEM,
+    SourceKind.UV_CONFIG_FILE,
+)
+VARIABLE = {
+    Role.CACHE: "UV_CACHE_DIR",
+    Role.TOOL_DIR: "UV_TOOL_DIR",
+    Role.TOOL_BIN_DIR: "UV_TOOL_BIN_DIR",
+    Role.PYTHON_INSTALL_DIR: "UV_PYTHON_INSTALL_DIR",
+    Role.PYTHON_BIN_DIR: "UV_PYTHON_BIN_DIR",
+    Role.PROJECT_ENVIRONMENT: "UV_PROJECT_ENVIRONMENT",
+}
+NEW_TERMINALS = "Open terminals keep the old value: start a new terminal to use it."
+
+
+def fix_id(code: str, slug: str, loc: Location) -> str:
+    """Stable across scans of the same setup, short enough to type."""
+    key = "\0".join((loc.path, loc.source.file or "", loc.project or "", slug))
+    return f"{code.lower()}-{slug}-{hashlib.sha1(key.encode()).hexdigest()[:6]}"
+
+
+def _unset(definition: Definition) -> Change:
+    source = definition.source
+    target = source.file or _store_name(source.kind)
+    return Change(
+        ChangeKind.UNSET_ENV,
+        target=target,
+        name=definition.name,
+        value=definition.value,
+        line=source.line,
+        summary=f"turn off {definition.name}={definition.value} in {target}"
+        + (f" (line {source.line})" if source.line else ""),
+    )
+
+
+def _store_name(kind: SourceKind) -> str:
+    return {
+        SourceKind.REGISTRY_USER: "HKCU\\Environment",
+        SourceKind.REGISTRY_MACHINE: "HKLM\\...\\Session Manager\\Environment",
+        SourceKind.LAUNCHCTL: "launchctl",
+        SourceKind.ENVIRONMENT: "this terminal's environment",
+    }.get(kind, "user environment")
+
+
+def _on_volume(snapshot: Snapshot, definition: Definition, mount: str | None) -> bool:
+    if definition.value is None or mount is None:
+        return definition.value is None
+    mounts = tuple(v.mountpoint for v in snapshot.volumes)
+    return volume_of(snapshot.os, definition.value, mounts) == mount
+
+
+def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
+    """Turn the setting off where it is set, so uv goes back to its default directory."""
+    variable = VARIABLE.get(loc.role)
+    destination = snapshot.default(loc.role)
+    if variable is None or destination is None or loc.source.kind is SourceKind.DEFAULT:
+        return None
+    if volume_of(snapshot.os, destination, tuple(v.mountpoint for v in snapshot.volumes)) == loc.volume:
+        return None
+    changes = _turn_off(snapshot, loc, variable)
+    if not changes:
+        return None
+    what = {Role.CACHE: "uv's cache"}.get(loc.role, variable)
+    return Fix(
+        id=fix_id(code, "move-off-drive", loc),
+        title=f"Move {what} back to {destination}",
+        detail=(
+            f"Turns off the setting that puts it on the drive, so uv uses {destination} on "
+            "your internal disk. Nothing on the drive is deleted; the old directory there can "
+            f"be removed by hand. {NEW_TERMINALS}"
+        ),
+        changes=changes,
+        recommended=True,
+    )
+
+
+def _turn_off(snapshot: Snapshot, loc: Location, variable: str) -> tuple[Change, ...]:
+    if loc.source.kind in CONFIG_KINDS:
+        return (_remove_setting(loc),)
+    persisted = [
+        d for d in snapshot.definitions if d.name == variable and _on_volume(snapshot, d, loc.volume)
+    ]
+    changes = [_unset(d) for d in persisted]
+    if loc.source.kind is SourceKind.ENVIRONMENT:
+        changes.append(
+            Change(
+                ChangeKind.MANUAL,
+                target="this terminal's environment",
+                name=variable,
+                summary=f"{variable} is set in this terminal but in no file uv-drive-guard "
+                f"reads; run `unset {variable}` there and remove it where you set it",
+            )
+        )
+    return tuple(changes)
+
+
+def _remove_setting(loc: Location) -> Change:
+    key = loc.source.name or "cache-dir"
+    target = loc.source.file or "uv.toml"
+    admin = " (needs administrator rights)" if loc.source.kind is SourceKind.UV_TOML_SYSTEM else ""
+    return Change(
+        ChangeKind.REMOVE_UV_SETTING,
+        target=target,
+        name=key,
+        line=loc.source.line,
+        summary=f"remove `{key}` from {target}{admin}",
+    )
+
+
+def _project(snapshot: Snapshot, loc: Location) -> Artefact | None:
+    return next((a for a in snapshot.artefacts if a.path == loc.project), None)
+
+
+def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
+    """link-mode = copy where uv reads it for this environment, unless something shadows it."""
+    link = snapshot.link_mode
+    project = _project(snapshot, loc)
+    if link is not None and link.source.kind in ENV_KINDS:
+        change = Change(
+            ChangeKind.SET_ENV,
+            target=link.source.file or _store_name(link.source.kind),
+            name="UV_LINK_MODE",
+            value="copy",
+            line=link.source.line,
+            summary=f"change UV_LINK_MODE from {link.value} to copy where it is set",
+        )
+        scope = "every uv command (UV_LINK_MODE is set in your environment and wins over files)"
+    elif project is not None and project.config_file:
+        change = Change(
+            ChangeKind.SET_UV_SETTING,
+            target=project.config_file,
+            name="link-mode",
+            value="copy",
+            summary=f'set link-mode = "copy" in {project.config_file}',
+        )
+        scope = "this project, on any computer (the setting travels with the drive)"
+    else:
+        change = Change(
+            ChangeKind.SET_UV_SETTING,
+            target=snapshot.user_config,
+            name="link-mode",
+            value="copy",
+            summary=f'set link-mode = "copy" in {snapshot.user_config}',
+        )
+        scope = "every uv command of yours"
+    return Fix(
+        id=fix_id(code, "copy-mode", loc),
+        title="Use copy mode",
+        detail=(
+            f"uv copies files instead of trying links first, for {scope}. Installs work as "
+            f"before, without the warning. {NEW_TERMINALS}"
+        ),
+        changes=(change,),
+        recommended=True,
+    )
+
+
+def per_drive_cache(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
+    """A cache on the environment's own drive lets uv link instead of copy."""
+    project = _project(snapshot, loc)
+    shadowed = any(d.name == "UV_CACHE_DIR" for d in snapshot.definitions) or any(
+        loc.source.kind is SourceKind.ENVIRONMENT and loc.source.name == "UV_CACHE_DIR"
+        for loc in snapshot.locations
+        if loc.role is Role.CACHE
+    )
+    if project is None or not project.config_file or shadowed or loc.volume is None:
+        return None
+    cache = str(pathmod(snapshot.os).join(loc.volume, ".uv-cache"))
+    return Fix(
+        id=fix_id(code, "drive-cache", loc),
+        title=f"Keep a cache for this project on the same drive ({cache})",
+        detail=(
+            "uv can then link files within the drive instead of copying them; the drive holds "
+            "a second cache, which costs space."
+        ),
+        changes=(
+            Change(
+                ChangeKind.SET_UV_SETTING,
+                target=project.config_file,
+                name="cache-dir",
+                value=cache,
+                summary=f'set cache-dir = "{cache}" in {project.config_file}',
+            ),
+        ),
+    )
+
+
+def upgrade(code: str, version: str, loc: Location) -> Fix:
+    return Fix(
+        id=fix_id(code, "upgrade-uv", loc),
+        title=f"Upgrade uv to {version} or newer",
+        detail=f"uv {version} handles this drive. The upgrade uses the way uv was installed.",
+        changes=(Change(ChangeKind.RUN, target="uv self update", summary=f"upgrade uv to >= {version}"),),
+        recommended=True,
+    )
+
+
+def local_project_environment(code: str, snapshot: Snapshot, loc: Location) -> Fix:
+    mod = pathmod(snapshot.os)
+    name = mod.basename(loc.project or loc.path) or "project"
+    env_dir = mod.join(snapshot.home, ".local", "share", "uv-drive-guard", "envs", name)
+    return Fix(
+        id=fix_id(code, "environment-off-drive", loc),
+        title=f"Keep this project's environment on your internal disk ({env_dir})",
+        detail=(
+            "The project stays on the drive; only its virtual environment lives on this "
+            "computer. uv reads the place from UV_PROJECT_ENVIRONMENT, which is a setting for "
+            "the terminal you work in (uv has no per-project file setting for it)."
+        ),
+        changes=(
+            Change(
+                ChangeKind.MANUAL,
+                target="the terminal you work on this project in",
+                name="UV_PROJECT_ENVIRONMENT",
+                value=env_dir,
+                summary=f"export UV_PROJECT_ENVIRONMENT='{env_dir}' before running uv there",
+            ),
+        ),
+    )
+
+
+def reformat(code: str, loc: Location, what: str) -> Fix:
+    return Fix(
+        id=fix_id(code, "reformat", loc),
+        title=f"Reformat the drive with a filesystem that has {what}",
+        detail="Erases the drive. For Linux and macOS: ext4 or APFS; to share with Windows: NTFS.",
+        changes=(Change(ChangeKind.MANUAL, target=loc.volume or loc.path, summary="back up, then reformat"),),
+    )
+
+
+def temporary_fallback(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
+    variable = VARIABLE.get(loc.role)
+    destination = snapshot.default(loc.role)
+    if variable is None or destination is None:
+        return None
+    return Fix(
+        id=fix_id(code, "fallback", loc),
+        title=f"While the drive is away, use {destination}",
+        detail=(
+            f"Sets {variable} to {destination} until the drive is plugged in again, then puts "
+            f"your setting back. {NEW_TERMINALS}"
+        ),
+        changes=(
+            Change(
+                ChangeKind.SET_ENV,
+                target="user environment",
+                name=variable,
+                value=destination,
+                summary=f"set {variable}={destination} until the drive returns",
+            ),
+        ),
+        recommended=True,
+    )
+
+
+def recreate(code: str, loc: Location, project: bool) -> Fix:
+    command = "uv sync" if project else f"uv venv --clear {loc.path}"
+    return Fix(
+        id=fix_id(code, "recreate", loc),
+        title="Recreate the environment",
+        detail=f"Run `{command}` yourself: it rebuilds the environment for this machine.",
+        changes=(Change(ChangeKind.MANUAL, target=loc.path, summary=f"run `{command}`"),),
+        recommended=True,
+    )
+
+
+def dot_clean(code: str, loc: Location) -> Fix:
+    return Fix(
+        id=fix_id(code, "dot-clean", loc),
+        title="Remove the AppleDouble ._ files",
+        detail="macOS's dot_clean merges the ._ files back; they return as files change.",
+        changes=(Change(ChangeKind.RUN, target=f"dot_clean -m {loc.path}", summary="run dot_clean"),),
+    )
+
+
+def _present(*fixes: Fix | None) -> tuple[Fix, ...]:
+    return tuple(f for f in fixes if f is not None)
+
+
+def _environment_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    if loc.role is Role.PROJECT_ENVIRONMENT and loc.source.kind is SourceKind.DEFAULT:
+        return (
+            local_project_environment(code, snapshot, loc),
+            reformat(code, loc, "symbolic links"),
+        )
+    return _present(move_off_drive(code, snapshot, loc), reformat(code, loc, "symbolic links"))
+
+
+PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
+    "UVD001": lambda c, s, loc: _present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
+    "UVD002": lambda c, s, loc: (copy_mode(c, s, loc),),
+    "UVD003": lambda c, s, loc: _present(copy_mode(c, s, loc), per_drive_cache(c, s, loc)),
+    "UVD004": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
+    "UVD005": _environment_fixes,
+    "UVD006": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
+    "UVD007": lambda c, s, loc: _present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
+    "UVD008": lambda c, s, loc: (dot_clean(c, loc),),
+    "UVD009": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
+    "UVD010": lambda c, s, loc: (recreate(c, loc, loc.project is not None),),
+    "UVD011": lambda c, s, loc: _present(temporary_fallback(c, s, loc)),
+    "UVD012": lambda c, s, loc: (copy_mode(c, s, loc),),
+    "UVD013": lambda c, s, loc: (reformat(c, loc, "no 4 GiB file limit"),),
+    "UVD014": lambda c, s, loc: (reformat(c, loc, "file permissions"),),
+}
+
+
+def plan(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    planner = PLANNERS.get(code)
+    return planner(code, snapshot, loc) if planner else ()
+
+
+__all__ = ["Os", "plan"]

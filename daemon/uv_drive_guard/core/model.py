@@ -1,0 +1,252 @@
+"""The values that flow from the edges through diagnosis to the renderers.
+
+Everything here is frozen and typed, and nothing here touches the machine: the edges build
+these values, `diagnose()` reads them, the CLI and the tray render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Os(str, Enum):
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+
+    @property
+    def unix(self) -> bool:
+        return self is not Os.WINDOWS
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+# Operations the probe tries, named once so the probe, the rules and the JSON agree.
+OPS = (
+    "hardlink",
+    "symlink_file",
+    "symlink_dir",
+    "reflink",
+    "rename_noreplace",
+    "flock_shared",
+    "flock_exclusive",
+    "exec_bit",
+    "case_sensitive",
+    "junction",
+    "appledouble",
+)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a filesystem did when asked, per operation: True, False, or None for not known."""
+
+    results: tuple[tuple[str, bool | None], ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()  # op -> "Operation not permitted (os error 1)"
+    errnos: tuple[tuple[str, int], ...] = ()
+    max_file_size: int | None = None
+    probed: bool = False
+    note: str | None = None  # why the probe did not run, or what cut it short
+
+    def get(self, op: str) -> bool | None:
+        return dict(self.results).get(op)
+
+    def error(self, op: str) -> str | None:
+        return dict(self.errors).get(op)
+
+    def errno(self, op: str) -> int | None:
+        return dict(self.errnos).get(op)
+
+
+UNKNOWN = Capabilities()
+
+
+@dataclass(frozen=True)
+class Volume:
+    mountpoint: str
+    device: str
+    fstype: str  # the real filesystem, lowercase: exfat, vfat, ntfs, ext4, apfs, ...
+    mount_fstype: str = ""  # as the mount table says: fuseblk, fuse.fusefat, ...
+    label: str | None = None
+    uuid: str | None = None
+    read_only: bool = False
+    removable: bool | None = None
+    system: bool = False
+    size: int | None = None
+    capabilities: Capabilities = UNKNOWN
+
+    @property
+    def name(self) -> str:
+        """How a person recognises the drive."""
+        return self.label or self.mountpoint
+
+
+class SourceKind(str, Enum):
+    COMMAND_LINE = "command-line"
+    ENVIRONMENT = "environment"
+    SHELL_FILE = "shell-file"
+    ENVIRONMENT_D = "environment.d"
+    REGISTRY_USER = "registry-user"
+    REGISTRY_MACHINE = "registry-machine"
+    LAUNCHCTL = "launchctl"
+    UV_TOML_PROJECT = "uv.toml-project"
+    PYPROJECT = "pyproject.toml"
+    UV_TOML_USER = "uv.toml-user"
+    UV_TOML_SYSTEM = "uv.toml-system"
+    UV_CONFIG_FILE = "uv.toml-UV_CONFIG_FILE"
+    DEFAULT = "default"
+    FOUND = "found-on-drive"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value was set, so a fix can change it there and a person can find it."""
+
+    kind: SourceKind
+    file: str | None = None
+    line: int | None = None
+    name: str | None = None  # the variable or key: UV_CACHE_DIR, cache-dir, HKCU\Environment
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        what = f"{self.name} " if self.name else ""
+        return f"{what}in {where}" if where else f"{what}({self.kind.value})"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One place that sets a uv variable or key; several may exist for one name."""
+
+    name: str
+    value: str | None  # None: set to something we cannot expand statically
+    source: Source
+    raw: str = ""
+
+
+class Role(str, Enum):
+    CACHE = "cache"
+    TOOL_DIR = "tool-dir"
+    TOOL_BIN_DIR = "tool-bin-dir"
+    PYTHON_INSTALL_DIR = "python-install-dir"
+    PYTHON_BIN_DIR = "python-bin-dir"
+    PROJECT_ENVIRONMENT = "project-environment"
+    VENV = "venv"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A directory uv reads or writes, for one context (global, or one project)."""
+
+    role: Role
+    path: str
+    source: Source
+    volume: str | None = None  # mount point of the volume holding it, filled by the scan
+    project: str | None = None  # the project this applies to; None for uv's global directories
+    exists: bool | None = None
+
+
+class ArtefactKind(str, Enum):
+    PROJECT = "project"
+    VENV = "venv"
+    CACHE = "cache"
+    TOOL_DIR = "tool-dir"
+    PYTHON_DIR = "python-dir"
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """Something uv made or will use, found by walking a drive."""
+
+    kind: ArtefactKind
+    path: str
+    volume: str
+    uv_version: str | None = None  # from pyvenv.cfg `uv = ...`
+    home: str | None = None  # pyvenv.cfg `home`: the base interpreter's directory
+    home_exists: bool | None = None
+    script_interpreter: str | None = None  # first script's shebang target, never run
+    script_interpreter_exists: bool | None = None
+    # project settings read from uv.toml / [tool.uv]; values are the file's, unexpanded
+    settings: tuple[Definition, ...] = ()
+    environment: str | None = None  # for projects: where its .venv is or would be
+    config_file: str | None = None  # for projects: uv.toml if present, else pyproject.toml
+
+
+@dataclass(frozen=True)
+class UvInfo:
+    version: str | None
+    executable: str | None
+    # what `uv cache dir` / `uv tool dir` / `uv python dir` printed, when asked
+    reported: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything diagnosis needs, gathered by the edges at one moment."""
+
+    os: Os
+    uv: UvInfo
+    volumes: tuple[Volume, ...]
+    locations: tuple[Location, ...]
+    definitions: tuple[Definition, ...] = ()
+    artefacts: tuple[Artefact, ...] = ()
+    link_mode: Definition | None = None  # the global effective link mode setting, if any
+    mount_roots: tuple[str, ...] = ("/media", "/run/media", "/mnt", "/Volumes")
+    home: str = ""
+    scope: tuple[str, ...] = ()  # mount points in scope for findings
+    defaults: tuple[tuple[Role, str], ...] = ()  # where each directory goes when nothing is set
+    user_config: str = ""  # the user-level uv.toml uv reads (or would create)
+
+    def default(self, role: Role) -> str | None:
+        return dict(self.defaults).get(role)
+
+    def volume(self, mountpoint: str | None) -> Volume | None:
+        return next((v for v in self.volumes if v.mountpoint == mountpoint), None)
+
+
+class ChangeKind(str, Enum):
+    SET_ENV = "set-env"
+    UNSET_ENV = "unset-env"
+    SET_UV_SETTING = "set-uv-setting"
+    REMOVE_UV_SETTING = "remove-uv-setting"
+    RUN = "run"
+    MOVE_DIR = "move-dir"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One concrete edit a fix would make; applying it belongs to the fix engine."""
+
+    kind: ChangeKind
+    target: str  # a file, "user environment", a registry key, or a command
+    name: str | None = None  # variable or key
+    value: str | None = None
+    line: int | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Fix:
+    id: str
+    title: str
+    detail: str
+    changes: tuple[Change, ...]
+    recommended: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    title: str
+    detail: str
+    uv_message: str
+    location: Location | None
+    volume: str | None
+    fixes: tuple[Fix, ...] = field(default=())
+    facts: str = ""  # the uv issue or PR this rests on

@@ -1,0 +1,181 @@
+"""Findings as text for a terminal and as the pinned JSON document (docs/scan-json.md)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from .model import OPS, Capabilities, Finding, Fix, Location, Severity, Snapshot, Source, Volume
+
+SCHEMA_VERSION = 1
+_MARK = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
+
+
+def source_json(source: Source) -> dict[str, Any]:
+    return {
+        "kind": source.kind.value,
+        "file": source.file,
+        "line": source.line,
+        "name": source.name,
+    }
+
+
+def location_json(loc: Location) -> dict[str, Any]:
+    return {
+        "role": loc.role.value,
+        "path": loc.path,
+        "source": source_json(loc.source),
+        "volume": loc.volume,
+        "project": loc.project,
+    }
+
+
+def capabilities_json(caps: Capabilities) -> dict[str, Any]:
+    return {
+        "probed": caps.probed,
+        **{op: caps.get(op) for op in OPS},
+        "max_file_size": caps.max_file_size,
+        "errors": dict(caps.errors),
+        "note": caps.note,
+    }
+
+
+def volume_json(vol: Volume, scope: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "mountpoint": vol.mountpoint,
+        "device": vol.device,
+        "fstype": vol.fstype,
+        "mount_fstype": vol.mount_fstype,
+        "label": vol.label,
+        "uuid": vol.uuid,
+        "removable": vol.removable,
+        "read_only": vol.read_only,
+        "system": vol.system,
+        "in_scope": vol.mountpoint in scope,
+        "capabilities": capabilities_json(vol.capabilities),
+    }
+
+
+def fix_json(fix: Fix) -> dict[str, Any]:
+    return {
+        "id": fix.id,
+        "title": fix.title,
+        "detail": fix.detail,
+        "recommended": fix.recommended,
+        "changes": [
+            {
+                "kind": c.kind.value,
+                "target": c.target,
+                "name": c.name,
+                "value": c.value,
+                "line": c.line,
+                "summary": c.summary,
+            }
+            for c in fix.changes
+        ],
+    }
+
+
+def finding_json(item: Finding) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "severity": item.severity.value,
+        "title": item.title,
+        "detail": item.detail,
+        "uv_message": item.uv_message,
+        "location": location_json(item.location) if item.location else None,
+        "volume": item.volume,
+        "facts": item.facts,
+        "fixes": [fix_json(f) for f in item.fixes],
+    }
+
+
+def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "os": snapshot.os.value,
+        "uv": {"version": snapshot.uv.version, "executable": snapshot.uv.executable},
+        "volumes": [volume_json(v, snapshot.scope) for v in snapshot.volumes],
+        "locations": [location_json(loc) for loc in snapshot.locations],
+        "artefacts": [
+            {"kind": a.kind.value, "path": a.path, "volume": a.volume, "uv_version": a.uv_version}
+            for a in snapshot.artefacts
+        ],
+        "findings": [finding_json(f) for f in findings],
+    }
+
+
+# --- text -------------------------------------------------------------------------------
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, width=96, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def _abilities(caps: Capabilities) -> str:
+    if not caps.probed:
+        return f"not probed ({caps.note})" if caps.note else "not probed"
+    names = {
+        "hardlink": "hard links",
+        "symlink_file": "symlinks",
+        "reflink": "clones",
+        "rename_noreplace": "no-replace rename",
+        "flock_exclusive": "locks",
+    }
+    has = [label for op, label in names.items() if caps.get(op)]
+    lacks = [label for op, label in names.items() if caps.get(op) is False]
+    parts = []
+    if has:
+        parts.append("has " + ", ".join(has))
+    if lacks:
+        parts.append("no " + ", no ".join(lacks))
+    return "; ".join(parts) or "probed"
+
+
+def _volume_header(vol: Volume) -> list[str]:
+    kind = "removable" if vol.removable else "fixed" if vol.removable is False else "drive"
+    ro = ", read-only" if vol.read_only else ""
+    return [
+        f"{vol.name}: {vol.fstype} at {vol.mountpoint} ({kind}{ro}, {vol.device})",
+        *_wrap(_abilities(vol.capabilities), "  "),
+    ]
+
+
+def _finding_lines(item: Finding) -> list[str]:
+    lines = [f"  {_MARK[item.severity]} {item.code}: {item.title}"]
+    lines += _wrap(item.detail, "      ")
+    lines.append("      uv would print:")
+    lines += ["        " + line for line in item.uv_message.splitlines()]
+    for fix in item.fixes:
+        star = " (recommended)" if fix.recommended else ""
+        lines.append(f"      fix {fix.id}: {fix.title}{star}")
+        lines += ["          - " + c.summary for c in fix.changes]
+    return lines
+
+
+def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
+    uv = snapshot.uv
+    head = f"uv {uv.version} ({uv.executable})" if uv.version else "uv: not found on PATH"
+    lines = [head, ""]
+    by_volume: dict[str | None, list[Finding]] = {}
+    for item in findings:
+        by_volume.setdefault(item.volume, []).append(item)
+    for vol in snapshot.volumes:
+        if vol.mountpoint not in snapshot.scope and vol.mountpoint not in by_volume:
+            continue
+        lines += _volume_header(vol)
+        items = by_volume.pop(vol.mountpoint, [])
+        lines += [line for item in items for line in _finding_lines(item)] or [
+            "  ok: no problems for uv here"
+        ]
+        lines.append("")
+    for items in by_volume.values():  # drives that are configured but not plugged in
+        lines.append("Not mounted:")
+        lines += [line for item in items for line in _finding_lines(item)]
+        lines.append("")
+    if not any(v.mountpoint in snapshot.scope for v in snapshot.volumes) and not findings:
+        lines.append("No external drives found; pass a path to scan one.")
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
+    lines.append(f"{errors} error(s), {warnings} warning(s).")
+    return "\n".join(lines)

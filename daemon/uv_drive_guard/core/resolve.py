@@ -1,0 +1,234 @@
+"""Resolve uv's directories the way uv does, and remember where each value came from.
+
+Precedence (uv-facts.md, crates/uv-settings and crates/uv-dirs): command line > environment >
+project config (uv.toml beats [tool.uv]) > user config > system config > uv's default.
+`UV_CONFIG_FILE` replaces config discovery and `UV_NO_CONFIG` disables it; both are handled by
+the edge that reads the files, so the definitions here are already the files uv would read.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+
+from .model import Artefact, Definition, Location, Os, Role, Source, SourceKind
+
+# Variables whose value decides a uv directory or how uv links files.
+UV_VARIABLES = (
+    "UV_CACHE_DIR",
+    "UV_NO_CACHE",
+    "UV_LINK_MODE",
+    "UV_TOOL_DIR",
+    "UV_TOOL_BIN_DIR",
+    "UV_PYTHON_INSTALL_DIR",
+    "UV_PYTHON_BIN_DIR",
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_CONFIG_FILE",
+    "UV_NO_CONFIG",
+)
+# Variables uv's defaults are built from.
+BASE_VARIABLES = (
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_BIN_HOME",
+    "XDG_CONFIG_HOME",
+    "LOCALAPPDATA",
+    "APPDATA",
+    "USERPROFILE",
+)
+WATCHED = UV_VARIABLES + BASE_VARIABLES
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the edges gathered about the user's uv settings."""
+
+    os: Os
+    home: str
+    cwd: str
+    env: Mapping[str, str]  # the process environment (only the names above matter)
+    persisted: tuple[Definition, ...] = ()  # shell files, environment.d, registry, launchctl
+    config: tuple[Definition, ...] = ()  # uv.toml keys, most important file first
+    existing: frozenset[str] = frozenset()  # legacy directories the edge found on disk
+
+
+def pathmod(os: Os) -> ModuleType:
+    """Path rules of the machine being diagnosed, not of the one running the tests."""
+    return ntpath if os is Os.WINDOWS else posixpath
+
+
+def effective_variable(inputs: Inputs, name: str) -> Definition | None:
+    """The value a new terminal sees, attributed to the file that sets it where we can tell."""
+    persisted = [d for d in inputs.persisted if d.name == name]
+    if name in inputs.env:
+        value = inputs.env[name]
+        same = [d for d in persisted if d.value == value]
+        if same:
+            return same[-1]
+        return Definition(name, value, Source(SourceKind.ENVIRONMENT, name=name))
+    return persisted[-1] if persisted else None
+
+
+def _config(definitions: tuple[Definition, ...], key: str) -> Definition | None:
+    return next((d for d in definitions if d.name == key and d.value is not None), None)
+
+
+def _base(inputs: Inputs, name: str) -> str | None:
+    found = effective_variable(inputs, name)
+    if not found or not found.value:
+        return None
+    if name.startswith("XDG_") and not pathmod(inputs.os).isabs(found.value):
+        return None  # etcetera ignores relative XDG variables (uvfacts memo §6)
+    return found.value
+
+
+def _absolute(inputs: Inputs, path: str, base: str | None = None) -> str:
+    mod = pathmod(inputs.os)
+    if inputs.os.unix and path.startswith("~"):
+        path = inputs.home + path[1:]
+    if not mod.isabs(path):
+        path = mod.join(base or inputs.cwd, path)
+    return str(mod.normpath(path))
+
+
+def _default(name: str) -> Source:
+    return Source(SourceKind.DEFAULT, name=name)
+
+
+def default_cache(inputs: Inputs) -> str:
+    mod = pathmod(inputs.os)
+    if inputs.os is Os.WINDOWS:
+        local = _base(inputs, "LOCALAPPDATA") or mod.join(inputs.home, "AppData", "Local")
+        return str(mod.join(local, "uv", "cache"))
+    legacy = legacy_dirs(inputs.os, inputs.home)["cache"]
+    if legacy and legacy in inputs.existing:
+        return legacy
+    xdg = _base(inputs, "XDG_CACHE_HOME")
+    return str(mod.join(xdg or mod.join(inputs.home, ".cache"), "uv"))
+
+
+def legacy_dirs(os: Os, home: str) -> dict[str, str | None]:
+    """Older default places uv keeps using when they exist (uv-cache, uv-state)."""
+    mod = pathmod(os)
+    if os is Os.MACOS:
+        return {
+            "cache": str(mod.join(home, "Library", "Caches", "uv")),
+            "state": str(mod.join(home, "Library", "Application Support", "uv")),
+        }
+    if os is Os.WINDOWS:
+        return {"cache": None, "state": str(mod.join(home, "AppData", "Roaming", "uv", "data"))}
+    return {"cache": None, "state": None}
+
+
+def _state_dir(inputs: Inputs) -> str:
+    mod = pathmod(inputs.os)
+    legacy = legacy_dirs(inputs.os, inputs.home)["state"]
+    if inputs.os is Os.WINDOWS:
+        roaming = _base(inputs, "APPDATA") or mod.join(inputs.home, "AppData", "Roaming")
+        data = str(mod.join(roaming, "uv", "data"))
+        return data if data in inputs.existing else str(mod.join(roaming, "uv"))
+    if legacy and legacy in inputs.existing:
+        return legacy
+    xdg = _base(inputs, "XDG_DATA_HOME")
+    return str(mod.join(xdg or mod.join(inputs.home, ".local", "share"), "uv"))
+
+
+def _bin_dir(inputs: Inputs) -> str:
+    mod = pathmod(inputs.os)
+    xdg_bin = _base(inputs, "XDG_BIN_HOME")
+    if xdg_bin:
+        return xdg_bin
+    xdg_data = _base(inputs, "XDG_DATA_HOME")
+    if xdg_data:
+        return str(mod.normpath(mod.join(xdg_data, "..", "bin")))
+    return str(mod.join(inputs.home, ".local", "bin"))
+
+
+def _from_env_or_default(inputs: Inputs, role: Role, name: str, default: str) -> Location:
+    found = effective_variable(inputs, name)
+    if found is not None and found.value:
+        return Location(role, _absolute(inputs, found.value), found.source)
+    return Location(role, default, _default(name))
+
+
+def cache_location(
+    inputs: Inputs, project_config: tuple[Definition, ...] = (), project: str | None = None
+) -> Location:
+    """UV_CACHE_DIR > cache-dir in project, user, system config > default."""
+    found = effective_variable(inputs, "UV_CACHE_DIR")
+    if found is not None and found.value:
+        return Location(Role.CACHE, _absolute(inputs, found.value), found.source, project=project)
+    for definitions in (project_config, inputs.config):
+        setting = _config(definitions, "cache-dir")
+        if setting is not None and setting.value:
+            base = _config_base(inputs, setting)
+            path = _absolute(inputs, setting.value, base)
+            return Location(Role.CACHE, path, setting.source, project=project)
+    return Location(Role.CACHE, default_cache(inputs), _default("UV_CACHE_DIR"), project=project)
+
+
+def _config_base(inputs: Inputs, setting: Definition) -> str | None:
+    """Relative paths in a config file are relative to that file's directory."""
+    if setting.source.file is None:
+        return None
+    return str(pathmod(inputs.os).dirname(setting.source.file))
+
+
+def link_mode(inputs: Inputs, project_config: tuple[Definition, ...] = ()) -> Definition | None:
+    """UV_LINK_MODE > link-mode in project, user, system config; None means uv's default."""
+    found = effective_variable(inputs, "UV_LINK_MODE")
+    if found is not None and found.value:
+        return found
+    for definitions in (project_config, inputs.config):
+        setting = _config(definitions, "link-mode")
+        if setting is not None:
+            return setting
+    return None
+
+
+def global_locations(inputs: Inputs) -> tuple[Location, ...]:
+    """uv's directories outside any project: cache, tools, pythons and their bin dirs."""
+    mod = pathmod(inputs.os)
+    state = _state_dir(inputs)
+    bin_dir = _bin_dir(inputs)
+    return (
+        cache_location(inputs),
+        _from_env_or_default(inputs, Role.TOOL_DIR, "UV_TOOL_DIR", str(mod.join(state, "tools"))),
+        _from_env_or_default(inputs, Role.TOOL_BIN_DIR, "UV_TOOL_BIN_DIR", bin_dir),
+        _from_env_or_default(
+            inputs, Role.PYTHON_INSTALL_DIR, "UV_PYTHON_INSTALL_DIR", str(mod.join(state, "python"))
+        ),
+        _from_env_or_default(inputs, Role.PYTHON_BIN_DIR, "UV_PYTHON_BIN_DIR", bin_dir),
+    )
+
+
+def project_locations(inputs: Inputs, project: Artefact) -> tuple[Location, ...]:
+    """The cache and environment uv uses for one project found on a drive."""
+    mod = pathmod(inputs.os)
+    cache = cache_location(inputs, project.settings, project=project.path)
+    found = effective_variable(inputs, "UV_PROJECT_ENVIRONMENT")
+    if found is not None and found.value:
+        # Relative values are taken from the workspace root (uv-settings: project_environment).
+        path = _absolute(inputs, found.value, project.path)
+        environment = Location(Role.PROJECT_ENVIRONMENT, path, found.source, project=project.path)
+    else:
+        path = project.environment or str(mod.join(project.path, ".venv"))
+        source = Source(SourceKind.DEFAULT, file=project.path, name="UV_PROJECT_ENVIRONMENT")
+        environment = Location(Role.PROJECT_ENVIRONMENT, path, source, project=project.path)
+    return cache, environment
+
+
+def volume_of(os: Os, path: str, mountpoints: tuple[str, ...]) -> str | None:
+    """The mount point holding `path`: the longest mount point that is a prefix of it."""
+    mod = pathmod(os)
+    norm = str(mod.normcase(mod.normpath(path)))
+    best: str | None = None
+    for mount in mountpoints:
+        root = str(mod.normcase(mod.normpath(mount)))
+        inside = norm == root or norm.startswith(root.rstrip("/\\") + mod.sep)
+        if inside and (best is None or len(root) > len(str(mod.normcase(best)))):
+            best = mount
+    return best

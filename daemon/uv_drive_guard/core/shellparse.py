@@ -1,0 +1,179 @@
+"""Read variable assignments out of shell startup files without running them.
+
+Shell files are code; we never execute them (a drive's path may be in them, and a user's rc
+file may do anything). We recognise the plain forms people use to set uv's variables and
+expand only what can be known statically: `$HOME`, `${VAR}`, `~`, and earlier assignments.
+Anything else (command substitution, arithmetic, unknown variables) yields value None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .model import Definition, Source, SourceKind
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_POSIX_ASSIGN = re.compile(rf"^\s*(?:(?:export|declare\s+-x|typeset\s+-x|local|readonly)\s+)?({_NAME})=(.*)$")
+_FISH_SET = re.compile(rf"^\s*set\s+((?:-[a-zA-Z]+\s+|--[a-z]+\s+)*)({_NAME})(?:\s+(.*))?$")
+_VAR_REF = re.compile(rf"\$(?:\{{({_NAME})\}}|({_NAME}))")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A shell word after quote removal; `value` None when it needs running code to know."""
+
+    value: str | None
+    rest: str  # what followed the word on the line (a `;`, a comment, another command)
+
+
+def _expand(text: str, known: Mapping[str, str]) -> str | None:
+    """Expand $NAME and ${NAME}; None if any name is unknown."""
+    missing = False
+
+    def sub(match: re.Match[str]) -> str:
+        nonlocal missing
+        name = match.group(1) or match.group(2)
+        if name not in known:
+            missing = True
+            return ""
+        return known[name]
+
+    expanded = _VAR_REF.sub(sub, text)
+    return None if missing else expanded
+
+
+def _dynamic(text: str) -> bool:
+    return "$(" in text or "`" in text or ("${" in text and ":" in text.split("${", 1)[1])
+
+
+def read_word(text: str, known: Mapping[str, str]) -> Word:
+    """Remove quotes from one POSIX shell word, expanding what can be known."""
+    out: list[str] = []
+    unknown = False
+    i = 0
+    if text.startswith("~") and (len(text) == 1 or text[1] in "/\"' \t;"):
+        home = known.get("HOME")
+        unknown = home is None
+        out.append(home or "")
+        i = 1
+    while i < len(text):
+        ch = text[i]
+        if ch in " \t;&|":
+            break
+        if ch == "'":
+            end = text.find("'", i + 1)
+            if end < 0:
+                return Word(None, "")
+            out.append(text[i + 1 : end])
+            i = end + 1
+            continue
+        if ch == '"':
+            end = _closing_quote(text, i + 1)
+            if end < 0:
+                return Word(None, "")
+            inner = text[i + 1 : end]
+            piece = None if _dynamic(inner) else _expand(_unescape_double(inner), known)
+            unknown |= piece is None
+            out.append(piece or "")
+            i = end + 1
+            continue
+        j = i
+        while j < len(text) and text[j] not in " \t;&|'\"":
+            j += 1
+        chunk = text[i:j]
+        piece = None if _dynamic(chunk) else _expand(chunk.replace("\\", ""), known)
+        unknown |= piece is None
+        out.append(piece or "")
+        i = j
+    return Word(None if unknown else "".join(out), text[i:])
+
+
+def _closing_quote(text: str, start: int) -> int:
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i
+        i += 1
+    return -1
+
+
+def _unescape_double(text: str) -> str:
+    return re.sub(r'\\([\\"$`])', r"\1", text)
+
+
+def _fish_words(text: str, known: Mapping[str, str]) -> str | None:
+    """fish joins list values with spaces for export; we only need the first word."""
+    if not text.strip():
+        return ""
+    return read_word(text.strip(), known).value
+
+
+def parse_shell(
+    text: str,
+    *,
+    file: str,
+    names: Iterable[str],
+    known: Mapping[str, str],
+    fish: bool = False,
+) -> list[Definition]:
+    """Definitions of `names` in a bash/zsh/sh (or fish) file, in file order."""
+    wanted = set(names)
+    scope = dict(known)
+    found: list[Definition] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parsed = _fish_line(line, scope) if fish else _posix_line(line, scope)
+        if parsed is None:
+            continue
+        name, value = parsed
+        if value is not None:
+            scope[name] = value
+        if name in wanted:
+            source = Source(SourceKind.SHELL_FILE, file=file, line=number, name=name)
+            found.append(Definition(name, value, source, raw=line.strip()))
+    return found
+
+
+def _posix_line(line: str, scope: Mapping[str, str]) -> tuple[str, str | None] | None:
+    match = _POSIX_ASSIGN.match(line)
+    if match is None:
+        return None
+    name, rest = match.groups()
+    return name, read_word(rest, scope).value
+
+
+def _fish_line(line: str, scope: Mapping[str, str]) -> tuple[str, str | None] | None:
+    match = _FISH_SET.match(line)
+    if match is None:
+        return None
+    flags, name, rest = match.groups()
+    if "-e" in flags.split() or "--erase" in flags:
+        return None
+    return name, _fish_words(rest or "", scope)
+
+
+def parse_environment_d(
+    text: str, *, file: str, names: Iterable[str], known: Mapping[str, str]
+) -> list[Definition]:
+    """systemd environment.d(5): KEY=VALUE lines, $VAR and ${VAR} expanded, no quotes."""
+    wanted = set(names)
+    scope = dict(known)
+    found: list[Definition] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        name, raw_value = stripped.split("=", 1)
+        if not re.fullmatch(_NAME, name):
+            continue
+        value = _expand(raw_value, scope)
+        if value is not None:
+            scope[name] = value
+        if name in wanted:
+            source = Source(SourceKind.ENVIRONMENT_D, file=file, line=number, name=name)
+            found.append(Definition(name, value, source, raw=stripped))
+    return found

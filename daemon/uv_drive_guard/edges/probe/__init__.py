@@ -1,0 +1,114 @@
+"""Ask a volume what it can do, in one hidden scratch directory that never outlives the probe.
+
+Rules: never probe a read-only volume; bound the probe in time (a wedged FUSE driver must not
+hang the scan); remove the scratch directory always, and any a crash left behind next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from ...core.model import OPS, Capabilities, Volume
+
+log = logging.getLogger(__name__)
+PREFIX = ".uv-drive-guard-probe-"
+Result = tuple[bool | None, int | None, str | None]
+Runner = Callable[[Path], Mapping[str, Result]]
+
+
+def _native_runner() -> Runner:
+    if sys.platform == "win32":
+        from . import _windows
+
+        return lambda scratch: {name: op(scratch) for name, op in _windows.OPERATIONS.items()}
+    from . import _posix
+
+    if sys.platform == "darwin":
+        from . import _macos
+
+        return lambda scratch: _posix.run_ops(scratch, _macos.OPERATIONS)
+    from . import _linux
+
+    return lambda scratch: _posix.run_ops(scratch, _linux.OPERATIONS)
+
+
+def clean_leftovers(parent: Path) -> int:
+    """Scratch directories a crash or a yanked drive left behind; returns how many went."""
+    removed = 0
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(PREFIX)]
+    except OSError:
+        return 0
+    for entry in entries[:20]:
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _to_capabilities(results: Mapping[str, Result]) -> Capabilities:
+    return Capabilities(
+        results=tuple((op, results[op][0]) for op in OPS if op in results),
+        errors=tuple((op, r[2]) for op, r in results.items() if r[2] and r[0] is not True),
+        errnos=tuple((op, r[1]) for op, r in results.items() if r[1] is not None and r[0] is not True),
+        probed=True,
+    )
+
+
+def _writable_parent(candidates: Iterable[str]) -> Path | None:
+    for candidate in candidates:
+        path = Path(candidate)
+        if path.is_dir() and os.access(path, os.W_OK | os.X_OK):
+            return path
+    return None
+
+
+def probe(
+    volume: Volume,
+    *,
+    places: Iterable[str] = (),
+    timeout: float = 3.0,
+    runner: Runner | None = None,
+) -> Capabilities:
+    """Probe `volume` in its root, or else in the first writable directory of `places` on it."""
+    if volume.read_only:
+        return Capabilities(note="read-only volume: not probed")
+    parent = _writable_parent((volume.mountpoint, *places))
+    if parent is None:
+        return Capabilities(note="no writable directory on this volume: not probed")
+    outcome: dict[str, Capabilities] = {}
+    worker = threading.Thread(
+        target=lambda: outcome.setdefault("caps", _probe_in(parent, runner or _native_runner())),
+        name=f"probe {volume.mountpoint}",
+        daemon=True,  # a syscall stuck in a dead FUSE driver cannot be interrupted
+    )
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        log.warning("probe of %s did not finish in %.1f s", volume.mountpoint, timeout)
+        return Capabilities(note=f"the drive did not answer within {timeout:g} s")
+    return outcome.get("caps", Capabilities(note="probe failed"))
+
+
+def _probe_in(parent: Path, runner: Runner) -> Capabilities:
+    clean_leftovers(parent)
+    scratch = parent / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        scratch.mkdir()
+    except OSError as exc:
+        return Capabilities(note=f"could not create a scratch directory: {exc.strerror}")
+    try:
+        return _to_capabilities(runner(scratch))
+    except OSError as exc:
+        log.warning("probe in %s failed: %s", parent, exc)
+        return Capabilities(note=f"probe failed: {exc.strerror or exc}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch.exists():
+            log.warning("could not remove probe directory %s; removed at the next probe", scratch)

@@ -1,0 +1,109 @@
+"""The operations uv performs, tried once each in a scratch directory on a POSIX system.
+
+Sequential on purpose: one file serves several tests, which keeps a probe near 20 file
+operations on a slow USB stick (benchmarks/bench_scan.py counts them).
+"""
+
+from __future__ import annotations
+
+import errno as errnos
+import fcntl
+import os
+import stat
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+Result = tuple[bool | None, int | None, str | None]
+Operation = Callable[[Path], Result]
+
+
+def rust_message(code: int) -> str:
+    """How Rust's io::Error prints an OS error, and so how uv prints it."""
+    return f"{os.strerror(code)} (os error {code})"
+
+
+def refused(exc: OSError) -> Result:
+    code = exc.errno or 0
+    return False, code, rust_message(code)
+
+
+def _try(action: Callable[[], object]) -> Result:
+    try:
+        action()
+    except OSError as exc:
+        return refused(exc)
+    return True, None, None
+
+
+def _flock(fd: int, flags: int) -> Result:
+    result = _try(lambda: fcntl.flock(fd, flags | fcntl.LOCK_NB))
+    if result[0]:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    return result
+
+
+def _exec_bit(fd: int) -> Result:
+    try:
+        os.fchmod(fd, 0o755)
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        return refused(exc)
+    return bool(mode & stat.S_IXUSR), None, None
+
+
+def _case_sensitive(scratch: Path) -> Result:
+    """`a` exists; if `A` resolves to it, names are folded."""
+    try:
+        os.stat(scratch / "A")
+    except FileNotFoundError:
+        return True, None, None
+    except OSError as exc:
+        return None, exc.errno, rust_message(exc.errno or 0)
+    return False, None, None
+
+
+def link_then_unlink(src: Path, dst: Path) -> None:
+    """tempfile's fallback for persist_noclobber when renameat2 says ENOSYS or EINVAL."""
+    os.link(src, dst)
+    os.unlink(src)
+
+
+def run_ops(scratch: Path, extra: Mapping[str, Operation] = {}) -> dict[str, Result]:
+    """Try every portable operation; `extra` adds or replaces OS-specific ones."""
+    results: dict[str, Result] = {}
+    first = scratch / "a"
+    fd = os.open(first, os.O_CREAT | os.O_RDWR | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, b"uv-drive-guard probe\n")
+        results["flock_shared"] = _flock(fd, fcntl.LOCK_SH)
+        results["flock_exclusive"] = _flock(fd, fcntl.LOCK_EX)
+        results["exec_bit"] = _exec_bit(fd)
+    finally:
+        os.close(fd)
+    results["hardlink"] = _try(lambda: os.link(first, scratch / "h"))
+    results["symlink_file"] = _try(lambda: os.symlink("a", scratch / "s"))
+    results["symlink_dir"] = _try(lambda: os.symlink(".", scratch / "d", target_is_directory=True))
+    results["case_sensitive"] = _case_sensitive(scratch)
+    for name, operation in extra.items():
+        try:
+            results[name] = operation(scratch)
+        except OSError as exc:  # an operation's own set-up failed: say unknown, keep going
+            results[name] = (None, exc.errno, rust_message(exc.errno or 0))
+    return results
+
+
+def persist_noclobber(rename_noreplace: Callable[[Path, Path], None]) -> Operation:
+    """Create a temp file and persist it without replacing, exactly as uv's lock files are."""
+
+    def operation(scratch: Path) -> Result:
+        temp, final = scratch / ".tmpprobe", scratch / "lock"
+        temp.write_bytes(b"")
+        try:
+            rename_noreplace(temp, final)
+        except OSError as exc:
+            if exc.errno not in (errnos.ENOSYS, errnos.EINVAL):
+                return refused(exc)
+            return _try(lambda: link_then_unlink(temp, final))
+        return True, None, None
+
+    return operation

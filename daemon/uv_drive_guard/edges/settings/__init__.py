@@ -1,0 +1,221 @@
+"""Read where the user set uv's variables and keys: shell files, environment.d, the registry,
+launchctl, and uv.toml files. Files are read, never run; each read is bounded in size.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from ...core import resolve
+from ...core.model import Definition, Os, Source, SourceKind
+from ...core.shellparse import parse_environment_d, parse_shell
+
+MAX_BYTES = 1 << 20
+CONFIG_KEYS = ("cache-dir", "link-mode", "no-cache")
+
+# The files a login shell and an interactive shell read, in the order they run.
+SHELL_FILES = (
+    ".profile",
+    ".bash_profile",
+    ".bash_login",
+    ".bashrc",
+    ".zshenv",
+    ".zprofile",
+    ".zshrc",
+)
+FISH_FILES = (".config/fish/config.fish",)
+
+
+def current_os() -> Os:
+    if sys.platform == "win32":
+        return Os.WINDOWS
+    return Os.MACOS if sys.platform == "darwin" else Os.LINUX
+
+
+def read_text(path: Path) -> str | None:
+    """A user file's text, or None if absent, unreadable or larger than we will read."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES or b"\0" in data:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _known(env: Mapping[str, str], home: str) -> dict[str, str]:
+    known = {k: v for k, v in env.items() if k in resolve.WATCHED or k in ("USER", "LOGNAME")}
+    known["HOME"] = home
+    return known
+
+
+def shell_definitions(home: str, env: Mapping[str, str]) -> list[Definition]:
+    names = resolve.WATCHED
+    known = _known(env, home)
+    found: list[Definition] = []
+    for name in SHELL_FILES:
+        path = Path(home, name)
+        text = read_text(path)
+        if text is not None:
+            found += parse_shell(text, file=str(path), names=names, known=known)
+    fish = [Path(home, name) for name in FISH_FILES]
+    conf_d = Path(home, ".config/fish/conf.d")
+    fish += sorted(conf_d.glob("*.fish"))[:100] if conf_d.is_dir() else []
+    for path in fish:
+        text = read_text(path)
+        if text is not None:
+            found += parse_shell(text, file=str(path), names=names, known=known, fish=True)
+    return found
+
+
+def environment_d_definitions(home: str, env: Mapping[str, str]) -> list[Definition]:
+    """~/.config/environment.d/*.conf, read by systemd for the graphical session."""
+    config = env.get("XDG_CONFIG_HOME") or str(Path(home, ".config"))
+    directory = Path(config, "environment.d")
+    found: list[Definition] = []
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.glob("*.conf"))[:100]:
+        text = read_text(path)
+        if text is not None:
+            found += parse_environment_d(
+                text, file=str(path), names=resolve.WATCHED, known=_known(env, home)
+            )
+    return found
+
+
+def persisted_definitions(os_: Os, home: str, env: Mapping[str, str]) -> list[Definition]:
+    """Every place outside this process that sets a watched variable, in application order."""
+    if os_ is Os.WINDOWS:
+        from . import _windows
+
+        return list(_windows.read_definitions(names=resolve.WATCHED, environ=dict(env)))
+    found = environment_d_definitions(home, env) if os_ is Os.LINUX else []
+    if os_ is Os.MACOS:
+        from . import _macos
+
+        found += _macos.launch_agent_definitions(Path(home), names=resolve.WATCHED)
+        found += _macos.read_definitions(names=resolve.WATCHED)
+    return found + shell_definitions(home, env)
+
+
+# --- uv.toml ------------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def config_definitions(path: Path, kind: SourceKind, *, pyproject: bool = False) -> list[Definition]:
+    """cache-dir, link-mode, no-cache from a uv.toml (or [tool.uv] of a pyproject.toml)."""
+    text = read_text(path)
+    if text is None:
+        return []
+    table = _parse_toml(text)
+    if pyproject:
+        tool = table.get("tool")
+        table = tool.get("uv") if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            return []
+    found = []
+    for key in CONFIG_KEYS:
+        value = table.get(key)
+        if value is None:
+            continue
+        line = _line_of(text, key, in_tool_uv=pyproject)
+        source = Source(kind, file=str(path), line=line, name=key)
+        found.append(Definition(key, str(value) if isinstance(value, (str, bool)) else None, source))
+    return found
+
+
+def has_tool_uv(path: Path) -> bool:
+    text = read_text(path)
+    if text is None:
+        return False
+    tool = _parse_toml(text).get("tool")
+    return isinstance(tool, dict) and isinstance(tool.get("uv"), dict)
+
+
+def _parse_toml(text: str) -> dict[str, object]:
+    """A drive's TOML is untrusted: malformed means empty, never a crash."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomlkit
+
+        try:
+            return dict(tomlkit.parse(text).unwrap())
+        except Exception:  # tomlkit raises its own family and ValueError alike
+            return {}
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return {}
+
+
+def _line_of(text: str, key: str, *, in_tool_uv: bool) -> int | None:
+    section = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[] ")
+            continue
+        match = _KEY_LINE.match(line)
+        wanted_section = "tool.uv" if in_tool_uv else ""
+        if match and match.group(1) == key and section == wanted_section:
+            return number
+    return None
+
+
+def user_config_path(os_: Os, home: str, env: Mapping[str, str]) -> Path:
+    if os_ is Os.WINDOWS:
+        appdata = env.get("APPDATA") or str(Path(home, "AppData", "Roaming"))
+        return Path(appdata, "uv", "uv.toml")
+    xdg = env.get("XDG_CONFIG_HOME")
+    base = xdg if xdg and os.path.isabs(xdg) else str(Path(home, ".config"))
+    return Path(base, "uv", "uv.toml")
+
+
+def system_config_path(os_: Os, env: Mapping[str, str]) -> Path | None:
+    if os_ is Os.WINDOWS:
+        drive = env.get("SYSTEMDRIVE", "C:")
+        return Path(drive + "\\", "ProgramData", "uv", "uv.toml")
+    for directory in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":"):
+        candidate = Path(directory, "uv", "uv.toml")
+        if directory and candidate.is_file():
+            return candidate
+    return Path("/etc/uv/uv.toml")
+
+
+def user_and_system_config(os_: Os, home: str, env: Mapping[str, str]) -> list[Definition]:
+    """The files uv reads outside projects, most important first (crates/uv-settings)."""
+    if env.get("UV_NO_CONFIG"):
+        return []
+    if env.get("UV_CONFIG_FILE"):
+        return config_definitions(Path(env["UV_CONFIG_FILE"]), SourceKind.UV_CONFIG_FILE)
+    found = config_definitions(user_config_path(os_, home, env), SourceKind.UV_TOML_USER)
+    system = system_config_path(os_, env)
+    if system is not None and not env.get("UV_NO_SYSTEM_CONFIG"):
+        found += config_definitions(system, SourceKind.UV_TOML_SYSTEM)
+    return found
+
+
+def read_inputs(env: Mapping[str, str], *, os_: Os | None = None, cwd: str | None = None) -> resolve.Inputs:
+    """Everything resolve needs, read from this machine."""
+    os_ = os_ or current_os()
+    home = env.get("USERPROFILE" if os_ is Os.WINDOWS else "HOME") or str(Path.home())
+    legacy = [p for p in resolve.legacy_dirs(os_, home).values() if p]
+    if os_ is Os.WINDOWS and env.get("APPDATA"):
+        legacy.append(str(Path(env["APPDATA"], "uv", "data")))
+    return resolve.Inputs(
+        os=os_,
+        home=home,
+        cwd=cwd or os.getcwd(),
+        env={k: v for k, v in env.items() if k in resolve.WATCHED},
+        persisted=tuple(persisted_definitions(os_, home, env)),
+        config=tuple(user_and_system_config(os_, home, env)),
+        existing=frozenset(p for p in legacy if os.path.isdir(p)),
+    )

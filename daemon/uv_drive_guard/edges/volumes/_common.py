@@ -1,0 +1,38 @@
+"""What every OS's volume listing shares: which mounts are pseudo, which are the system's."""
+
+from __future__ import annotations
+
+PSEUDO = frozenset(
+    {
+        "proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs",
+        "securityfs", "pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "autofs",
+        "binfmt_misc", "nsfs", "devtmpfs", "rpc_pipefs", "efivarfs", "selinuxfs", "ramfs",
+        "squashfs", "overlay", "devfs", "nullfs", "fdesc",
+    }
+)
+MOUNT_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
+SYSTEM_MOUNTS = frozenset({"/", "/boot", "/boot/efi", "/efi", "/usr", "/var", "/home", "/opt", "/srv", "/tmp"})
+
+# Names the kernel or a FUSE driver uses -> the name the core knows.
+_ALIASES = {
+    "ntfs3": "ntfs",
+    "ntfs-3g": "ntfs",
+    "fuse.ntfs-3g": "ntfs",
+    "fuse.exfat": "exfat",
+    "fuse.fusefat": "vfat",
+    "fat32": "vfat",
+    "fat": "vfat",
+    "msdos": "vfat",
+    "fat16": "vfat",
+    "ext2/ext3": "ext3",
+}
+
+
+def normalise_fstype(fstype: str | None, device: str = "") -> str:
+    """Lowercase, FUSE wrappers resolved: the filesystem as uv meets it."""
+    name = (fstype or "unknown").lower()
+    return _ALIASES.get(name, name)
+
+
+def is_system_mount(mountpoint: str) -> bool:
+    return mountpoint in SYSTEM_MOUNTS or mountpoint.startswith(("/boot/", "/usr/", "/var/", "/snap/"))

@@ -1,0 +1,176 @@
+"""Find what uv made or will use on a drive, with a walk bounded by depth, count and time.
+
+A drive's tree is untrusted: symlinks are never followed (loops), unreadable directories are
+skipped, file reads are small and bounded, and nothing found is ever executed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.model import Artefact, ArtefactKind, Definition
+from ..core.model import SourceKind as Kind
+from . import settings
+
+PRUNE = frozenset(
+    {
+        ".git", ".hg", ".svn", "node_modules", "__pycache__", "site-packages", "dist-packages",
+        ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "System Volume Information",
+        "$RECYCLE.BIN", ".Trashes", ".Spotlight-V100", ".fseventsd", ".TemporaryItems", "lost+found",
+    }
+)
+CACHE_MARKERS = frozenset({"archive-v0", "wheels-v5", "wheels-v4", "wheels-v3", "sdists-v9", "interpreter-v4"})
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_depth: int = 6
+    max_entries: int = 200_000
+    seconds: float = 2.0
+
+
+@dataclass
+class WalkResult:
+    artefacts: list[Artefact] = field(default_factory=list)
+    entries: int = 0
+    truncated: str | None = None  # why the walk stopped early
+
+
+def walk(root: str, volume: str, budget: Budget = Budget()) -> WalkResult:
+    result = WalkResult()
+    deadline = time.monotonic() + budget.seconds
+    queue: deque[tuple[str, int]] = deque([(root, 0)])
+    while queue:
+        path, depth = queue.popleft()
+        names, subdirs = _list(path)
+        result.entries += len(names)
+        descend = _classify(path, names, subdirs, volume, result)
+        if result.entries >= budget.max_entries:
+            result.truncated = f"stopped after {result.entries} entries"
+            break
+        if time.monotonic() > deadline:
+            result.truncated = f"stopped after {budget.seconds:g} s"
+            break
+        if descend and depth < budget.max_depth:
+            queue.extend((os.path.join(path, d), depth + 1) for d in subdirs if d not in PRUNE)
+    return result
+
+
+def _list(path: str) -> tuple[set[str], list[str]]:
+    names: set[str] = set()
+    subdirs: list[str] = []
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                names.add(entry.name)
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        subdirs.append(entry.name)
+                except OSError:
+                    continue
+    except OSError:
+        pass  # unreadable, vanished, or the drive went away: nothing more below here
+    return names, subdirs
+
+
+def _classify(path: str, names: set[str], subdirs: list[str], volume: str, result: WalkResult) -> bool:
+    """Record an artefact found at `path`; return whether to look further down."""
+    if "pyvenv.cfg" in names:
+        result.artefacts.append(venv_artefact(path, volume))
+        return False
+    if "CACHEDIR.TAG" in names and names & CACHE_MARKERS:
+        result.artefacts.append(Artefact(ArtefactKind.CACHE, path, volume))
+        return False
+    if "pyproject.toml" in names or "uv.toml" in names:
+        project = project_artefact(path, names, volume)
+        if project is not None:
+            result.artefacts.append(project)
+    return True
+
+
+def read_head(path: str, limit: int = 64 * 1024) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def parse_pyvenv_cfg(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines()[:200]:
+        if "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def venv_artefact(path: str, volume: str) -> Artefact:
+    cfg = parse_pyvenv_cfg(read_head(os.path.join(path, "pyvenv.cfg")) or "")
+    home = cfg.get("home")
+    interpreter = _script_interpreter(path)
+    return Artefact(
+        ArtefactKind.VENV,
+        path,
+        volume,
+        uv_version=cfg.get("uv"),
+        home=home,
+        home_exists=os.path.isdir(home) if home else None,
+        script_interpreter=interpreter,
+        script_interpreter_exists=os.path.exists(interpreter) if interpreter else None,
+    )
+
+
+def _script_interpreter(venv: str) -> str | None:
+    """The shebang of the first script in bin/: where the venv was when it was made. Read only."""
+    bin_dir = os.path.join(venv, "bin")
+    try:
+        with os.scandir(bin_dir) as entries:
+            candidates = [e.path for e, _ in zip(entries, range(50)) if e.is_file(follow_symlinks=False)]
+    except OSError:
+        return None
+    for candidate in sorted(candidates)[:10]:
+        head = read_head(candidate, 512) or ""
+        if head.startswith("#!") and "python" in head.split("\n", 1)[0]:
+            line = head[2:].split("\n", 1)[0].strip()
+            if line.startswith("/bin/sh"):
+                continue  # uv's relocatable / long-path trampoline: no absolute interpreter
+            return line.split()[0] if line else None
+    return None
+
+
+def project_artefact(path: str, names: set[str], volume: str) -> Artefact | None:
+    """A directory uv would treat as a project, with the settings uv would read for it."""
+    pyproject = Path(path, "pyproject.toml")
+    uv_toml = Path(path, "uv.toml")
+    is_project = "uv.lock" in names or (
+        "pyproject.toml" in names and (settings.has_tool_uv(pyproject) or ".venv" in names)
+    )
+    if not is_project:
+        return None
+    config_file, definitions = project_settings(Path(path), Path(volume))
+    return Artefact(
+        ArtefactKind.PROJECT,
+        path,
+        volume,
+        settings=tuple(definitions),
+        environment=os.path.join(path, ".venv"),
+        config_file=str(config_file or (uv_toml if "uv.toml" in names else pyproject)),
+    )
+
+
+def project_settings(project: Path, stop: Path) -> tuple[Path | None, list[Definition]]:
+    """uv takes the first ancestor with uv.toml, or pyproject.toml with [tool.uv], up to the drive."""
+    for directory in (project, *project.parents):
+        uv_toml, pyproject = directory / "uv.toml", directory / "pyproject.toml"
+        if uv_toml.is_file():
+            return uv_toml, settings.config_definitions(uv_toml, Kind.UV_TOML_PROJECT)
+        if pyproject.is_file() and settings.has_tool_uv(pyproject):
+            return pyproject, settings.config_definitions(pyproject, Kind.PYPROJECT, pyproject=True)
+        if directory == stop:
+            break
+    return None, []

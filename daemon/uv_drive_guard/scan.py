@@ -1,0 +1,167 @@
+"""Gather a Snapshot from this machine: volumes, settings, artefacts, probes, uv itself.
+
+The one place that calls the edges in order; `diagnose()` then decides, purely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+__all__ = ["Options", "gather", "in_scope", "replace", "run"]
+from typing import Any
+
+from .core import resolve
+from .core.diagnose import diagnose
+from .core.model import Artefact, ArtefactKind, Finding, Location, Os, Role, Snapshot, SourceKind, Volume
+from .edges import probe as probing
+from .edges import settings, uvcli, walk
+from .edges.volumes import list_volumes
+
+
+@dataclass(frozen=True)
+class Options:
+    paths: tuple[str, ...] = ()
+    mount_roots: tuple[str, ...] = ("/media", "/run/media", "/mnt", "/Volumes")
+    include_fixed: bool = False
+    probe: bool = True
+    probe_timeout: float = 3.0
+    walk: walk.Budget = walk.Budget()
+    confirm_with_uv: bool = True
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], paths: Iterable[str] = ()) -> Options:
+        return cls(
+            paths=tuple(paths),
+            mount_roots=tuple(config["scope"]["mount_roots"]),
+            include_fixed=config["scope"]["include_fixed"],
+            probe=config["probe"]["enabled"],
+            probe_timeout=float(config["probe"]["timeout"]),
+            walk=walk.Budget(
+                max_depth=config["walk"]["max_depth"],
+                max_entries=config["walk"]["max_entries"],
+                seconds=float(config["walk"]["seconds"]),
+            ),
+            confirm_with_uv=config["uv"]["confirm"],
+        )
+
+
+def _under_root(mountpoint: str, roots: Iterable[str]) -> bool:
+    return any(mountpoint.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def _external(volume: Volume, options: Options) -> bool:
+    if volume.system:
+        return False
+    if volume.removable or _under_root(volume.mountpoint, options.mount_roots):
+        return True
+    return options.include_fixed and volume.device.startswith(("/dev/", "\\\\")) is not None
+
+
+def in_scope(
+    volumes: Iterable[Volume], options: Options, locations: Iterable[Location], os_: Os
+) -> tuple[str, ...]:
+    """External drives, plus any volume holding a path named or a uv directory the user set."""
+    volumes = list(volumes)
+    mounts = tuple(v.mountpoint for v in volumes)
+    chosen = {v.mountpoint for v in volumes if _external(v, options)}
+    for path in options.paths:
+        chosen.add(resolve.volume_of(os_, os.path.abspath(path), mounts) or "")
+    for loc in locations:
+        if loc.source.kind is not SourceKind.DEFAULT:
+            mount = resolve.volume_of(os_, loc.path, mounts)
+            vol = next((v for v in volumes if v.mountpoint == mount), None)
+            if vol is not None and (not vol.system or options.paths):
+                chosen.add(vol.mountpoint)
+    return tuple(m for m in mounts if m in chosen)
+
+
+def _walk_roots(scope: tuple[str, ...], options: Options, mounts: tuple[str, ...], os_: Os) -> list[tuple[str, str]]:
+    if options.paths:
+        pairs = [(os.path.abspath(p), resolve.volume_of(os_, os.path.abspath(p), mounts)) for p in options.paths]
+        return [(path, mount) for path, mount in pairs if mount]
+    return [(mount, mount) for mount in scope]
+
+
+def gather(env: Mapping[str, str], options: Options = Options(), *, cwd: str | None = None) -> Snapshot:
+    inputs = settings.read_inputs(env, cwd=cwd)
+    volumes = list_volumes()
+    mounts = tuple(v.mountpoint for v in volumes)
+    global_locs = resolve.global_locations(inputs)
+    scope = in_scope(volumes, options, global_locs, inputs.os)
+    drives = [v.mountpoint for v in volumes if v.mountpoint in scope]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        uv_future = pool.submit(
+            uvcli.ask, uvcli.find_uv(env, forbidden=drives), env, confirm=options.confirm_with_uv
+        )
+        artefacts = _find_artefacts(_walk_roots(scope, options, mounts, inputs.os), options)
+        locations = _place(
+            inputs.os, mounts, global_locs + _project_locations(inputs, artefacts)
+        )
+        volumes = _probe_all(volumes, scope, locations, options, pool)
+        uv = uv_future.result()
+    return Snapshot(
+        os=inputs.os,
+        uv=uv,
+        volumes=tuple(volumes),
+        locations=locations,
+        definitions=inputs.persisted,
+        artefacts=tuple(artefacts),
+        link_mode=resolve.link_mode(inputs),
+        mount_roots=options.mount_roots,
+        home=inputs.home,
+        scope=scope,
+        defaults=_defaults(inputs),
+        user_config=str(settings.user_config_path(inputs.os, inputs.home, env)),
+    )
+
+
+def _defaults(inputs: resolve.Inputs) -> tuple[tuple[Role, str], ...]:
+    """Where each directory goes when the user's setting is turned off."""
+    bare = replace(inputs, env={}, persisted=(), config=())
+    return tuple((loc.role, loc.path) for loc in resolve.global_locations(bare))
+
+
+def _find_artefacts(roots: list[tuple[str, str]], options: Options) -> list[Artefact]:
+    found: list[Artefact] = []
+    for root, volume in roots:
+        found += walk.walk(root, volume, options.walk).artefacts
+    return found
+
+
+def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tuple[Location, ...]:
+    locations: list[Location] = []
+    for artefact in artefacts:
+        if artefact.kind is ArtefactKind.PROJECT:
+            locations += resolve.project_locations(inputs, artefact)
+        elif artefact.kind is ArtefactKind.VENV and not any(
+            a.kind is ArtefactKind.PROJECT and a.environment == artefact.path for a in artefacts
+        ):
+            source = resolve.Source(SourceKind.FOUND, file=artefact.path)
+            locations.append(Location(Role.VENV, artefact.path, source))
+    return tuple(locations)
+
+
+def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) -> tuple[Location, ...]:
+    return tuple(replace(loc, volume=resolve.volume_of(os_, loc.path, mounts)) for loc in locations)
+
+
+def _probe_all(
+    volumes: list[Volume], scope: tuple[str, ...], locations: tuple[Location, ...], options: Options, pool: ThreadPoolExecutor
+) -> list[Volume]:
+    if not options.probe:
+        return volumes
+    wanted = [v for v in volumes if v.mountpoint in scope and not v.system]
+    places = {v.mountpoint: [loc.path for loc in locations if loc.volume == v.mountpoint] for v in wanted}
+    futures = {
+        v.mountpoint: pool.submit(probing.probe, v, places=places[v.mountpoint], timeout=options.probe_timeout)
+        for v in wanted
+    }
+    return [replace(v, capabilities=futures[v.mountpoint].result()) if v.mountpoint in futures else v for v in volumes]
+
+
+def run(env: Mapping[str, str], options: Options = Options()) -> tuple[Snapshot, tuple[Finding, ...]]:
+    snapshot = gather(env, options)
+    return snapshot, diagnose(snapshot)
