@@ -1,0 +1,168 @@
+"""The macOS-only probe operations: clonefile, renameatx_np and AppleDouble files.
+
+The portable operations (links, flock, exec bit, case) live in the shared POSIX probe.
+Each operation takes an existing, empty scratch directory on the volume and returns
+(ok, errno, message), the message as uv prints it: "Operation not supported (os error 45)".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+Result = tuple[bool | None, int | None, str | None]
+Operation = Callable[[Path], Result]
+Strerror = Callable[[int], str]
+# A libc call: 0 on success, otherwise the errno it set.
+TwoPathCall = Callable[[str, str], int]
+
+LIBSYSTEM = "/usr/lib/libSystem.B.dylib"  # dlopen finds it in the shared cache
+AT_FDCWD = -2  # macOS value (Linux uses -100)
+RENAME_EXCL = 0x00000004
+EEXIST = 17
+XATTR_NAME = "org.uv-drive-guard.probe"
+APPLEDOUBLE_PREFIX = "._"
+
+OK: Result = (True, None, None)
+
+
+def rust_message(code: int, text: str) -> str:
+    """How Rust's io::Error displays an OS error, and so how uv prints it."""
+    return f"{text} (os error {code})"
+
+
+def failure(ok: bool | None, code: int, strerror: Strerror = os.strerror) -> Result:
+    return ok, code, rust_message(code, strerror(code))
+
+
+def from_exc(ok: bool | None, exc: OSError, strerror: Strerror = os.strerror) -> Result:
+    if exc.errno is None:
+        return ok, None, str(exc)
+    return failure(ok, exc.errno, strerror)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(LIBSYSTEM, use_errno=True)
+
+
+def _call(result: object) -> int:
+    """libc returns -1 and sets errno; turn that into 0 or the errno."""
+    return 0 if result == 0 else (ctypes.get_errno() or 1)
+
+
+def clonefile(src: str, dst: str) -> int:
+    """clonefile(2) with no flags: the copy-on-write clone uv's default link mode makes."""
+    if sys.platform == "darwin":
+        func = _libc().clonefile
+        func.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32]
+        func.restype = ctypes.c_int
+        return _call(func(os.fsencode(src), os.fsencode(dst), 0))
+    raise NotImplementedError("clonefile exists only on macOS")
+
+
+def renameatx_excl(src: str, dst: str) -> int:
+    """renameatx_np(RENAME_EXCL): what tempfile's persist_noclobber calls on macOS."""
+    if sys.platform == "darwin":
+        func = _libc().renameatx_np
+        func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        func.restype = ctypes.c_int
+        return _call(func(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_EXCL))
+    raise NotImplementedError("renameatx_np exists only on macOS")
+
+
+def set_xattr(path: str, name: str) -> int:
+    """setxattr(2); Python's os.setxattr does not exist on macOS."""
+    if sys.platform == "darwin":
+        func = _libc().setxattr
+        func.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint32,
+            ctypes.c_int,
+        ]
+        func.restype = ctypes.c_int
+        value = b"1"
+        return _call(func(os.fsencode(path), name.encode(), value, len(value), 0, 0))
+    raise NotImplementedError("this setxattr signature is macOS's")
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "xb") as handle:
+        handle.write(data)
+
+
+def reflink(scratch: Path, *, clone: TwoPathCall = clonefile, strerror: Strerror = os.strerror) -> Result:
+    """APFS clones; exFAT, FAT, HFS+ and SMB answer ENOTSUP and uv falls back to hard links."""
+    source, target = scratch / "clone-source", scratch / "clone-target"
+    try:
+        try:
+            _write(source, b"uv")
+        except OSError as exc:
+            return from_exc(None, exc, strerror)
+        code = clone(str(source), str(target))
+        return OK if code == 0 else failure(False, code, strerror)
+    finally:
+        _remove(target, source)
+
+
+def rename_noreplace(
+    scratch: Path, *, rename: TwoPathCall = renameatx_excl, strerror: Strerror = os.strerror
+) -> Result:
+    """uv 0.5.30 to 0.9.17 fail on the ENOTSUP (os error 45) exFAT gives here (R7)."""
+    first, taken, other = scratch / "rename-a", scratch / "rename-b", scratch / "rename-c"
+    try:
+        try:
+            _write(first, b"a")
+            _write(other, b"c")
+        except OSError as exc:
+            return from_exc(None, exc, strerror)
+        code = rename(str(first), str(taken))
+        if code != 0:
+            return failure(False, code, strerror)
+        if rename(str(other), str(taken)) == 0:
+            return False, None, "RENAME_EXCL replaced an existing file"
+        return OK
+    finally:
+        _remove(first, taken, other)
+
+
+def appledouble(
+    scratch: Path,
+    *,
+    setxattr: TwoPathCall = set_xattr,
+    listdir: Callable[[Path], list[str]] = os.listdir,
+    strerror: Strerror = os.strerror,
+) -> Result:
+    """True when an xattr becomes a `._name` file (exFAT, FAT, some SMB): issue #18790, R8."""
+    path = scratch / "appledouble-probe"
+    sidecar = scratch / (APPLEDOUBLE_PREFIX + path.name)
+    try:
+        try:
+            _write(path, b"uv")
+        except OSError as exc:
+            return from_exc(None, exc, strerror)
+        code = setxattr(str(path), XATTR_NAME)
+        if code != 0:  # no xattrs at all: nothing tells whether ._ files would appear
+            return failure(None, code, strerror)
+        return sidecar.name in listdir(scratch), None, None
+    finally:
+        _remove(path, sidecar)
+
+
+OPERATIONS: dict[str, Operation] = {
+    "reflink": reflink,
+    "rename_noreplace": rename_noreplace,
+    "appledouble": appledouble,
+}

@@ -1,0 +1,147 @@
+"""uv variables set persistently on Windows: the user and machine Environment registry keys.
+
+New processes get the machine values, then the user values on top, so a user value wins.
+REG_EXPAND_SZ values are expanded the way Windows does when it builds that environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+
+from uv_drive_guard.core.model import Definition, Source, SourceKind
+
+if sys.platform == "win32":
+    import winreg
+
+UV_VARIABLES: tuple[str, ...] = (
+    "UV_CACHE_DIR",
+    "UV_LINK_MODE",
+    "UV_TOOL_DIR",
+    "UV_TOOL_BIN_DIR",
+    "UV_PYTHON_INSTALL_DIR",
+    "UV_PYTHON_BIN_DIR",
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_NO_CACHE",
+    "UV_CONFIG_FILE",
+    "UV_NO_CONFIG",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_BIN_HOME",
+    "XDG_CONFIG_HOME",
+)
+
+HKCU = "HKCU"
+HKLM = "HKLM"
+USER_KEY = "Environment"
+MACHINE_KEY = "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+
+# Registry value types (winreg.REG_*), named here so Linux can test the parsing.
+REG_SZ = 1
+REG_EXPAND_SZ = 2
+REG_BINARY = 3
+REG_DWORD = 4
+REG_MULTI_SZ = 7
+REG_QWORD = 11
+REG_TYPE_NAMES: Mapping[int, str] = {
+    0: "REG_NONE",
+    REG_SZ: "REG_SZ",
+    REG_EXPAND_SZ: "REG_EXPAND_SZ",
+    REG_BINARY: "REG_BINARY",
+    REG_DWORD: "REG_DWORD",
+    REG_MULTI_SZ: "REG_MULTI_SZ",
+    REG_QWORD: "REG_QWORD",
+}
+MAX_VALUES = 4096  # an Environment key holds a few dozen; stop at a broken one
+
+# Values of one key, by name as stored: name -> (data, registry type).
+KeyValues = Mapping[str, tuple[object, int]]
+KeyReader = Callable[[str, str], KeyValues | None]
+
+_REFERENCE = re.compile(r"%([^%]+)%")
+
+
+def read_key(hive: str, path: str) -> KeyValues | None:
+    """All values of one key; None when the key is missing or not readable."""
+    if sys.platform == "win32":
+        root = winreg.HKEY_CURRENT_USER if hive == HKCU else winreg.HKEY_LOCAL_MACHINE
+        try:
+            with winreg.OpenKey(root, path, 0, winreg.KEY_READ) as key:
+                count = min(winreg.QueryInfoKey(key)[1], MAX_VALUES)
+                values: dict[str, tuple[object, int]] = {}
+                for index in range(count):
+                    name, data, kind = winreg.EnumValue(key, index)
+                    values[name] = (data, kind)
+                return values
+        except OSError:  # FileNotFoundError, PermissionError, ERROR_NO_MORE_ITEMS mid-change
+            return None
+    raise NotImplementedError("the registry exists only on Windows")
+
+
+def expand(text: str, environ: Mapping[str, str]) -> str | None:
+    """ExpandEnvironmentStrings against a given environment; None if a name is unknown."""
+    upper = {name.upper(): value for name, value in environ.items()}
+    missing = False
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal missing
+        value = upper.get(match.group(1).upper())
+        if value is None:
+            missing = True
+            return match.group(0)
+        return value
+
+    expanded = _REFERENCE.sub(substitute, text)
+    return None if missing else expanded
+
+
+def definition(name: str, data: object, kind: int, source: Source, environ: Mapping[str, str]) -> Definition:
+    """One registry value as a Definition; only string types become environment values."""
+    type_name = REG_TYPE_NAMES.get(kind, f"REG_{kind}")
+    raw = f"{type_name}:{data}"
+    if kind == REG_SZ and isinstance(data, str):
+        return Definition(name, data, source, raw)
+    if kind == REG_EXPAND_SZ and isinstance(data, str):
+        return Definition(name, expand(data, environ), source, raw)
+    return Definition(name, None, source, raw)
+
+
+def definitions_from_key(
+    values: KeyValues,
+    names: Iterable[str],
+    source_kind: SourceKind,
+    file: str,
+    environ: Mapping[str, str],
+) -> list[Definition]:
+    """Windows variable names ignore case: `uv_cache_dir` sets UV_CACHE_DIR."""
+    by_upper = {stored.upper(): stored for stored in values}
+    found: list[Definition] = []
+    for name in names:
+        stored = by_upper.get(name.upper())
+        if stored is None:
+            continue
+        data, kind = values[stored]
+        source = Source(source_kind, file=file, name=name)
+        found.append(definition(name, data, kind, source, environ))
+    return found
+
+
+def read_definitions(
+    *,
+    names: Iterable[str] = UV_VARIABLES,
+    open_key: KeyReader = read_key,
+    environ: Mapping[str, str] = os.environ,
+) -> list[Definition]:
+    """Machine definitions first, then user ones, in the order Windows applies them."""
+    wanted = tuple(names)
+    found: list[Definition] = []
+    for hive, path, kind in (
+        (HKLM, MACHINE_KEY, SourceKind.REGISTRY_MACHINE),
+        (HKCU, USER_KEY, SourceKind.REGISTRY_USER),
+    ):
+        values = open_key(hive, path)
+        if values is not None:
+            found += definitions_from_key(values, wanted, kind, f"{hive}\\{path}", environ)
+    return found

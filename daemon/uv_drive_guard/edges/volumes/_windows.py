@@ -1,0 +1,266 @@
+"""Windows volumes: drive letters, their file system, and whether they sit on USB or SD.
+
+GetDriveTypeW alone says "fixed" for USB hard disks and SSDs, so the storage bus type
+from IOCTL_STORAGE_QUERY_PROPERTY decides removability as well.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple, Protocol
+
+import psutil
+
+from uv_drive_guard.core.model import Volume
+
+if sys.platform == "win32":
+    import ctypes
+    from ctypes import wintypes
+
+# GetDriveTypeW results.
+DRIVE_UNKNOWN = 0
+DRIVE_NO_ROOT_DIR = 1
+DRIVE_REMOVABLE = 2
+DRIVE_FIXED = 3
+DRIVE_REMOTE = 4
+DRIVE_CDROM = 5
+DRIVE_RAMDISK = 6
+
+# STORAGE_BUS_TYPE values that mean "can be unplugged".
+BUS_TYPE_USB = 7
+BUS_TYPE_SD = 12
+BUS_TYPE_MMC = 13
+REMOVABLE_BUSES = frozenset({BUS_TYPE_USB, BUS_TYPE_SD, BUS_TYPE_MMC})
+
+FILE_READ_ONLY_VOLUME = 0x00080000
+SEM_FAILCRITICALERRORS = 0x0001
+
+IOCTL_STORAGE_QUERY_PROPERTY = 0x002D1400
+_DESCRIPTOR_BUS_OFFSET = 28  # STORAGE_DEVICE_DESCRIPTOR.BusType
+_DESCRIPTOR_SIZE = 1024
+_DRIVE_ROOT = re.compile(r"[A-Za-z]:\\?")
+
+# GetVolumeInformationW file system names -> the lowercase name the core knows.
+FSTYPE_ALIASES: Mapping[str, str] = {
+    "fat": "vfat",
+    "fat12": "vfat",
+    "fat16": "vfat",
+    "fat32": "vfat",
+    "cdfs": "iso9660",
+}
+
+
+class VolumeInfo(NamedTuple):
+    """What GetVolumeInformationW returns for a root like "E:\\"."""
+
+    label: str
+    serial: int
+    fs_name: str
+    max_component: int
+    flags: int
+
+
+class Partition(Protocol):
+    """The part of psutil's sdiskpart this module reads."""
+
+    @property
+    def device(self) -> str: ...
+    @property
+    def mountpoint(self) -> str: ...
+    @property
+    def fstype(self) -> str: ...
+    @property
+    def opts(self) -> str: ...
+
+
+class PartitionLister(Protocol):
+    def __call__(self, all: bool = ...) -> Sequence[Partition]: ...
+
+
+def get_volume_information(root: str) -> VolumeInfo | None:
+    """GetVolumeInformationW; None for an empty card reader or an unreachable share."""
+    if sys.platform == "win32":
+        label = ctypes.create_unicode_buffer(261)
+        fs_name = ctypes.create_unicode_buffer(261)
+        serial, max_len, flags = wintypes.DWORD(), wintypes.DWORD(), wintypes.DWORD()
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        old_mode = wintypes.UINT()
+        kernel32.SetThreadErrorMode(SEM_FAILCRITICALERRORS, ctypes.byref(old_mode))
+        try:  # an empty card reader must not pop up "There is no disk in the drive"
+            ok = kernel32.GetVolumeInformationW(
+                ctypes.c_wchar_p(root),
+                label,
+                261,
+                ctypes.byref(serial),
+                ctypes.byref(max_len),
+                ctypes.byref(flags),
+                fs_name,
+                261,
+            )
+        finally:
+            kernel32.SetThreadErrorMode(old_mode, None)
+        if not ok:
+            return None
+        return VolumeInfo(label.value, serial.value, fs_name.value, max_len.value, flags.value)
+    raise NotImplementedError("GetVolumeInformationW exists only on Windows")
+
+
+def get_drive_type(root: str) -> int:
+    """GetDriveTypeW: removable, fixed, remote, cdrom, ramdisk."""
+    if sys.platform == "win32":
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        return int(kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
+    raise NotImplementedError("GetDriveTypeW exists only on Windows")
+
+
+def get_bus_type(root: str) -> int | None:
+    """The storage bus under a drive letter; None for shares or when access is refused."""
+    if sys.platform == "win32":
+        device = drive_device_path(root) or _volume_device_path(root)
+        raw = _query_storage_descriptor(device) if device else None
+        return bus_type_from_descriptor(raw) if raw is not None else None
+    raise NotImplementedError("DeviceIoControl exists only on Windows")
+
+
+def drive_device_path(root: str) -> str | None:
+    r"""E:\ becomes \\.\E:, the device CreateFileW opens; None for a mounted folder."""
+    return "\\\\.\\" + root[:2].upper() if _DRIVE_ROOT.fullmatch(root) else None
+
+
+def bus_type_from_descriptor(raw: bytes) -> int | None:
+    """Read BusType out of a STORAGE_DEVICE_DESCRIPTOR (fixed offset 28, a 32-bit enum)."""
+    if len(raw) < _DESCRIPTOR_BUS_OFFSET + 4:
+        return None
+    (bus,) = struct.unpack_from("<I", raw, _DESCRIPTOR_BUS_OFFSET)
+    return int(bus)
+
+
+def get_system_drive() -> str:
+    """The volume Windows boots from: never offered as a removable drive."""
+    return os.environ.get("SYSTEMDRIVE", "C:")
+
+
+def disk_size(root: str) -> int | None:
+    try:
+        return shutil.disk_usage(root).total
+    except OSError:
+        return None
+
+
+def real_fstype(fs_name: str, drive_type: int) -> str:
+    """Lowercase file system; a mapped share is SMB whatever the server claims (often NTFS)."""
+    lowered = fs_name.lower()
+    if drive_type == DRIVE_REMOTE:
+        return "nfs" if lowered == "nfs" else "smbfs"
+    return FSTYPE_ALIASES.get(lowered, lowered)
+
+
+def is_removable(drive_type: int, bus_type: int | None) -> bool | None:
+    """USB disks report DRIVE_FIXED, so the bus decides too; shares are unknown."""
+    if drive_type == DRIVE_REMOVABLE or bus_type in REMOVABLE_BUSES:
+        return True
+    if drive_type == DRIVE_REMOTE:
+        return None
+    return False
+
+
+def serial_text(serial: int) -> str:
+    """The volume serial as `vol` and `dir` print it: "A8C0-1E62"."""
+    return f"{(serial >> 16) & 0xFFFF:04X}-{serial & 0xFFFF:04X}"
+
+
+def same_drive(root: str, drive: str) -> bool:
+    return root.rstrip("\\/").upper() == drive.rstrip("\\/").upper()
+
+
+def volume_from_info(
+    part: Partition,
+    info: VolumeInfo,
+    drive_type: int,
+    bus_type: int | None,
+    *,
+    system: str,
+    size: int | None = None,
+) -> Volume:
+    """One drive letter (or mounted folder) as the core sees it."""
+    return Volume(
+        mountpoint=part.mountpoint,
+        device=part.device,
+        fstype=real_fstype(info.fs_name, drive_type),
+        mount_fstype=part.fstype or info.fs_name,
+        label=info.label or None,
+        uuid=serial_text(info.serial) if info.serial else None,
+        read_only=bool(info.flags & FILE_READ_ONLY_VOLUME) or "ro" in part.opts.split(","),
+        removable=is_removable(drive_type, bus_type),
+        system=same_drive(part.mountpoint, system),
+        size=size,
+    )
+
+
+def list_volumes(
+    *,
+    partitions: PartitionLister = psutil.disk_partitions,
+    volume_info: Callable[[str], VolumeInfo | None] = get_volume_information,
+    drive_type: Callable[[str], int] = get_drive_type,
+    bus_type: Callable[[str], int | None] = get_bus_type,
+    system_drive: Callable[[], str] = get_system_drive,
+    size: Callable[[str], int | None] = disk_size,
+) -> list[Volume]:
+    """Every drive with a readable file system, mapped network drives included."""
+    system = system_drive()
+    volumes: list[Volume] = []
+    for part in partitions(all=True):  # all: psutil drops network drives otherwise
+        info = volume_info(part.mountpoint)
+        if info is None:  # no medium in the reader, or a disconnected share
+            continue
+        kind = drive_type(part.mountpoint)
+        bus = None if kind == DRIVE_REMOTE else bus_type(part.mountpoint)
+        volumes.append(volume_from_info(part, info, kind, bus, system=system, size=size(part.mountpoint)))
+    return volumes
+
+
+def _volume_device_path(root: str) -> str | None:
+    r"""A mounted folder's volume, \\?\Volume{guid}: without its final backslash it opens the device."""
+    if sys.platform == "win32":
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        name = ctypes.create_unicode_buffer(50)
+        mount = root if root.endswith("\\") else root + "\\"
+        if not kernel32.GetVolumeNameForVolumeMountPointW(ctypes.c_wchar_p(mount), name, 50):
+            return None
+        return str(name.value).rstrip("\\")
+    raise NotImplementedError("GetVolumeNameForVolumeMountPointW exists only on Windows")
+
+
+def _query_storage_descriptor(device_path: str) -> bytes | None:
+    """IOCTL_STORAGE_QUERY_PROPERTY(StorageDeviceProperty) with no access rights needed."""
+    if sys.platform == "win32":
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.CreateFileW.restype = wintypes.HANDLE
+        handle = kernel32.CreateFileW(
+            ctypes.c_wchar_p(device_path), 0, 0x1 | 0x2, None, 3, 0, None
+        )  # 0 access, FILE_SHARE_READ | FILE_SHARE_WRITE, OPEN_EXISTING
+        if handle is None or handle == wintypes.HANDLE(-1).value:
+            return None
+        try:
+            query = struct.pack("<III", 0, 0, 0)  # StorageDeviceProperty, PropertyStandardQuery
+            out = ctypes.create_string_buffer(_DESCRIPTOR_SIZE)
+            returned = wintypes.DWORD()
+            ok = kernel32.DeviceIoControl(
+                wintypes.HANDLE(handle),
+                IOCTL_STORAGE_QUERY_PROPERTY,
+                query,
+                len(query),
+                out,
+                _DESCRIPTOR_SIZE,
+                ctypes.byref(returned),
+                None,
+            )
+            return out.raw[: returned.value] if ok else None
+        finally:
+            kernel32.CloseHandle(wintypes.HANDLE(handle))
+    raise NotImplementedError("DeviceIoControl exists only on Windows")

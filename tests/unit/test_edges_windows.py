@@ -1,0 +1,360 @@
+"""Windows edges on recorded Win32 answers and registry contents (they run anywhere)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from uv_drive_guard.core.model import OPS, Definition, Source, SourceKind
+from uv_drive_guard.edges.probe import _windows as probe
+from uv_drive_guard.edges.settings import _windows as settings
+from uv_drive_guard.edges.volumes import _windows as volumes
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "windows"
+MESSAGES: dict[str, str] = json.loads((DATA / "format_message.json").read_text())
+MACHINE = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+USER = "HKCU\\Environment"
+
+
+class Part(NamedTuple):
+    device: str
+    mountpoint: str
+    fstype: str
+    opts: str
+
+
+def format_message(code: int) -> str:
+    return MESSAGES[str(code)]
+
+
+def win_error(code: int, errno: int = 22) -> OSError:
+    """An OSError as CPython raises it on Windows: errno translated, winerror kept."""
+    exc = OSError(errno, format_message(code).rstrip("."))
+    exc.winerror = code  # type: ignore[attr-defined]
+    return exc
+
+
+# volumes -------------------------------------------------------------------------------
+
+
+class Recorded:
+    """The recorded laptop, answering like the injected OS calls; remembers bus queries."""
+
+    def __init__(self) -> None:
+        self.doc: dict[str, Any] = json.loads((DATA / "volumes.json").read_text())
+        self.bus_asked: list[str] = []
+
+    def partitions(self, all: bool = False) -> list[Part]:
+        assert all, "network drives need all=True"
+        return [Part(**row) for row in self.doc["partitions"]]
+
+    def volume_info(self, root: str) -> volumes.VolumeInfo | None:
+        row = self.doc["volume_info"][root]
+        return volumes.VolumeInfo(*row) if row else None
+
+    def bus_type(self, root: str) -> int | None:
+        self.bus_asked.append(root)
+        value = self.doc["bus_type"][root]
+        return int(value) if value is not None else None
+
+    def list(self) -> dict[str, Any]:
+        found = volumes.list_volumes(
+            partitions=self.partitions,
+            volume_info=self.volume_info,
+            drive_type=lambda root: int(self.doc["drive_type"][root]),
+            bus_type=self.bus_type,
+            system_drive=lambda: str(self.doc["system_drive"]),
+            size=lambda root: self.doc["size"].get(root),
+        )
+        return {volume.mountpoint: volume for volume in found}
+
+
+def test_list_volumes_on_a_recorded_laptop() -> None:
+    recorded = Recorded()
+    found = recorded.list()
+    assert sorted(found) == ["C:\\", "E:\\", "F:\\", "G:\\", "Z:\\"]  # D: has no disc
+    assert "Z:\\" not in recorded.bus_asked  # no device to open behind a share
+
+    c = found["C:\\"]
+    assert (c.fstype, c.system, c.removable, c.read_only) == ("ntfs", True, False, False)
+    assert (c.label, c.uuid, c.size) == (None, "A8BF-FE62", 1022870155264)
+
+    e = found["E:\\"]
+    assert (e.fstype, e.mount_fstype, e.label, e.uuid) == ("exfat", "exFAT", "STICK", "5E7A-1C3B")
+    assert e.removable and not e.system and not e.read_only
+
+    f = found["F:\\"]  # USB hard disk: DRIVE_FIXED, but BusTypeUsb
+    assert (f.fstype, f.removable) == ("ntfs", True)
+
+    g = found["G:\\"]  # write-protected SD card
+    assert (g.fstype, g.read_only, g.removable) == ("vfat", True, True)
+
+    z = found["Z:\\"]
+    assert (z.fstype, z.mount_fstype, z.removable, z.system) == ("smbfs", "NTFS", None, False)
+
+
+@pytest.mark.parametrize(("root", "bus"), [("E:\\", 7), ("C:\\", 17), ("G:\\", 12)])
+def test_bus_type_from_recorded_descriptors(root: str, bus: int) -> None:
+    doc = json.loads((DATA / "volumes.json").read_text())
+    raw = bytes.fromhex(doc["storage_descriptors"][root])
+    assert volumes.bus_type_from_descriptor(raw) == bus
+
+
+def test_short_descriptor_has_no_bus() -> None:
+    assert volumes.bus_type_from_descriptor(b"\x28\x00\x00\x00") is None
+
+
+@pytest.mark.parametrize(
+    ("fs_name", "drive_type", "expected"),
+    [
+        ("NTFS", volumes.DRIVE_FIXED, "ntfs"),
+        ("exFAT", volumes.DRIVE_REMOVABLE, "exfat"),
+        ("FAT32", volumes.DRIVE_REMOVABLE, "vfat"),
+        ("FAT", volumes.DRIVE_REMOVABLE, "vfat"),
+        ("ReFS", volumes.DRIVE_FIXED, "refs"),
+        ("UDF", volumes.DRIVE_CDROM, "udf"),
+        ("NTFS", volumes.DRIVE_REMOTE, "smbfs"),
+        ("NFS", volumes.DRIVE_REMOTE, "nfs"),
+    ],
+)
+def test_real_fstype(fs_name: str, drive_type: int, expected: str) -> None:
+    assert volumes.real_fstype(fs_name, drive_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("drive_type", "bus", "expected"),
+    [
+        (volumes.DRIVE_REMOVABLE, None, True),
+        (volumes.DRIVE_FIXED, volumes.BUS_TYPE_USB, True),
+        (volumes.DRIVE_FIXED, volumes.BUS_TYPE_MMC, True),
+        (volumes.DRIVE_FIXED, 11, False),  # SATA
+        (volumes.DRIVE_FIXED, None, False),
+        (volumes.DRIVE_REMOTE, None, None),
+    ],
+)
+def test_is_removable(drive_type: int, bus: int | None, expected: bool | None) -> None:
+    assert volumes.is_removable(drive_type, bus) is expected
+
+
+def test_serial_and_system_drive() -> None:
+    assert volumes.serial_text(0x0000ABCD) == "0000-ABCD"
+    assert volumes.same_drive("c:\\", "C:")
+    assert not volumes.same_drive("D:\\", "C:")
+
+
+def test_read_only_from_mount_options() -> None:
+    info = volumes.VolumeInfo("X", 1, "NTFS", 255, 0)
+    volume = volumes.volume_from_info(
+        Part("X:\\", "X:\\", "NTFS", "ro,fixed"), info, volumes.DRIVE_FIXED, 11, system="C:"
+    )
+    assert volume.read_only and volume.removable is False
+
+
+# settings ------------------------------------------------------------------------------
+
+
+def recorded_registry() -> tuple[dict[str, dict[str, tuple[object, int]]], Mapping[str, str]]:
+    doc = json.loads((DATA / "registry_environment.json").read_text())
+    codes = {name: code for code, name in settings.REG_TYPE_NAMES.items()}
+    keys = {
+        key: {name: (data, codes[kind]) for name, (kind, data) in values.items()}
+        for key, values in doc.items()
+        if not key.startswith("_")
+    }
+    return keys, doc["_environ"]
+
+
+def test_registry_definitions() -> None:
+    keys, environ = recorded_registry()
+    found = settings.read_definitions(
+        open_key=lambda hive, path: keys.get(f"{hive}\\{path}"), environ=environ
+    )
+
+    def machine(name: str) -> Source:
+        return Source(SourceKind.REGISTRY_MACHINE, file=MACHINE, name=name)
+
+    def user(name: str) -> Source:
+        return Source(SourceKind.REGISTRY_USER, file=USER, name=name)
+
+    assert found == [
+        Definition("UV_CACHE_DIR", "D:\\uv\\cache", machine("UV_CACHE_DIR"), "REG_SZ:D:\\uv\\cache"),
+        Definition("UV_NO_CACHE", None, machine("UV_NO_CACHE"), "REG_DWORD:1"),
+        Definition("UV_CACHE_DIR", "E:\\uv-cache", user("UV_CACHE_DIR"), "REG_SZ:E:\\uv-cache"),
+        Definition("UV_LINK_MODE", "copy", user("UV_LINK_MODE"), "REG_SZ:copy"),
+        Definition("UV_TOOL_DIR", None, user("UV_TOOL_DIR"), "REG_EXPAND_SZ:%UV_HOME%\\tools"),
+        Definition(
+            "UV_PYTHON_INSTALL_DIR",
+            "C:\\Users\\alice\\OneDrive\\uv\\python",
+            user("UV_PYTHON_INSTALL_DIR"),
+            "REG_EXPAND_SZ:%OneDrive%\\uv\\python",
+        ),
+    ]
+
+
+def test_registry_names_parameter_and_unreadable_machine_key() -> None:
+    keys, environ = recorded_registry()
+
+    def open_key(hive: str, path: str) -> Mapping[str, tuple[object, int]] | None:
+        return None if hive == settings.HKLM else keys.get(f"{hive}\\{path}")
+
+    found = settings.read_definitions(names=["UV_CACHE_DIR", "Path"], open_key=open_key, environ=environ)
+    assert [(d.name, d.source.kind) for d in found] == [
+        ("UV_CACHE_DIR", SourceKind.REGISTRY_USER),
+        ("Path", SourceKind.REGISTRY_USER),
+    ]
+    assert found[1].value == (
+        "C:\\Users\\alice\\AppData\\Local\\Microsoft\\WindowsApps;C:\\Users\\alice\\.local\\bin"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("%USERPROFILE%\\uvcache", "C:\\Users\\alice\\uvcache"),
+        ("%userprofile%\\uvcache", "C:\\Users\\alice\\uvcache"),
+        ("E:\\plain", "E:\\plain"),
+        ("%NOPE%\\x", None),
+        ("100%", "100%"),
+    ],
+)
+def test_expand(text: str, expected: str | None) -> None:
+    assert settings.expand(text, {"USERPROFILE": "C:\\Users\\alice"}) == expected
+
+
+# probe ---------------------------------------------------------------------------------
+
+
+def test_operations_are_the_windows_ones() -> None:
+    assert set(probe.OPERATIONS) == {
+        "hardlink",
+        "symlink_file",
+        "symlink_dir",
+        "junction",
+        "rename_noreplace",
+        "flock_shared",
+        "flock_exclusive",
+        "case_sensitive",
+    }
+    assert set(probe.OPERATIONS) <= set(OPS)
+
+
+def test_seed_issue_message() -> None:
+    """Issue #11233 printed exactly this for the cache junction on exFAT."""
+    assert probe.describe(win_error(1), format_message) == (1, "Incorrect function. (os error 1)")
+
+
+def test_errno_only_errors_use_strerror() -> None:
+    exc = OSError(2, "No such file or directory")
+    assert probe.describe(exc) == (2, "No such file or directory (os error 2)")
+
+
+def test_hardlink_refused(tmp_path: Path) -> None:
+    def link(src: Path, dst: Path) -> None:
+        raise win_error(1)
+
+    result = probe.hardlink(tmp_path, link=link, strerror=format_message)
+    assert result == (False, 1, "Incorrect function. (os error 1)")
+    assert os.listdir(tmp_path) == []
+
+
+def test_hardlink_here(tmp_path: Path) -> None:
+    assert probe.hardlink(tmp_path) == (True, None, None)
+    assert os.listdir(tmp_path) == []
+
+
+def test_symlink_without_developer_mode(tmp_path: Path) -> None:
+    def symlink(*args: object, **kwargs: object) -> None:
+        raise win_error(probe.ERROR_PRIVILEGE_NOT_HELD)
+
+    for op in (probe.symlink_file, probe.symlink_dir):
+        result = op(tmp_path, symlink=symlink, strerror=format_message)
+        assert result == (False, 1314, "A required privilege is not held by the client. (os error 1314)")
+        assert os.listdir(tmp_path) == []
+
+
+def test_symlinks_here(tmp_path: Path) -> None:
+    assert probe.symlink_file(tmp_path) == (True, None, None)
+    assert probe.symlink_dir(tmp_path) == (True, None, None)
+    assert os.listdir(tmp_path) == []
+
+
+def test_junction_refused_like_exfat_r1(tmp_path: Path) -> None:
+    def make_junction(target: str, link: str) -> None:
+        raise win_error(1)
+
+    result = probe.junction(tmp_path, make_junction=make_junction, strerror=format_message)
+    assert result == (False, 1, "Incorrect function. (os error 1)")
+    assert os.listdir(tmp_path) == []
+
+
+def test_junction_made_and_removed(tmp_path: Path) -> None:
+    def make_junction(target: str, link: str) -> None:
+        assert os.path.isabs(target)
+        os.symlink(target, link, target_is_directory=True)
+
+    assert probe.junction(tmp_path, make_junction=make_junction) == (True, None, None)
+    assert os.listdir(tmp_path) == []
+
+
+def windows_rename(src: Path, dst: Path) -> None:
+    """MoveFileExW without MOVEFILE_REPLACE_EXISTING."""
+    if os.path.lexists(dst):
+        raise win_error(probe.ERROR_ALREADY_EXISTS, errno=17)
+    os.rename(src, dst)
+
+
+def test_rename_noreplace(tmp_path: Path) -> None:
+    assert probe.rename_noreplace(tmp_path, rename=windows_rename) == (True, None, None)
+    assert os.listdir(tmp_path) == []
+
+
+def test_rename_that_replaces_is_a_failure(tmp_path: Path) -> None:
+    ok, code, message = probe.rename_noreplace(tmp_path, rename=os.replace)
+    assert (ok, code) == (False, None) and message
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("op", [probe.flock_shared, probe.flock_exclusive])
+def test_lock_refused(tmp_path: Path, op: Any) -> None:
+    calls: list[bool] = []
+
+    def lock(fd: int, exclusive: bool) -> int:
+        calls.append(exclusive)
+        return 50
+
+    assert op(tmp_path, lock=lock, strerror=format_message) == (
+        False,
+        50,
+        "The request is not supported. (os error 50)",
+    )
+    assert calls == [op is probe.flock_exclusive]
+    assert os.listdir(tmp_path) == []
+
+
+def test_lock_granted(tmp_path: Path) -> None:
+    assert probe.flock_shared(tmp_path, lock=lambda fd, exclusive: 0) == (True, None, None)
+    assert os.listdir(tmp_path) == []
+
+
+def test_case_sensitive_answers_and_cleans(tmp_path: Path) -> None:
+    ok, code, message = probe.case_sensitive(tmp_path)
+    assert isinstance(ok, bool) and code is None and message is None
+    assert os.listdir(tmp_path) == []
+
+
+def test_setup_failure_is_unknown(tmp_path: Path) -> None:
+    ok, code, _ = probe.hardlink(tmp_path / "missing")
+    assert (ok, code) == (None, 2)
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [("E:\\", "\\\\.\\E:"), ("e:", "\\\\.\\E:"), ("C:\\mnt\\usb\\", None), ("\\\\nas\\share", None)],
+)
+def test_drive_device_path(root: str, expected: str | None) -> None:
+    assert volumes.drive_device_path(root) == expected
