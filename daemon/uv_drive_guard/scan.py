@@ -15,7 +15,18 @@ from typing import Any
 
 from .core import resolve
 from .core.diagnose import diagnose
-from .core.model import Artefact, ArtefactKind, Finding, Location, Os, Role, Snapshot, SourceKind, Volume
+from .core.model import (
+    Artefact,
+    ArtefactKind,
+    Finding,
+    Location,
+    Os,
+    Role,
+    Snapshot,
+    Source,
+    SourceKind,
+    Volume,
+)
 from .edges import probe as probing
 from .edges import settings, uvcli, walk
 from .edges.volumes import list_volumes
@@ -139,7 +150,7 @@ def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tup
         elif artefact.kind is ArtefactKind.VENV and not any(
             a.kind is ArtefactKind.PROJECT and a.environment == artefact.path for a in artefacts
         ):
-            source = resolve.Source(SourceKind.FOUND, file=artefact.path)
+            source = Source(SourceKind.FOUND, file=artefact.path)
             locations.append(Location(Role.VENV, artefact.path, source))
     return tuple(locations)
 

@@ -36,7 +36,9 @@ def _native_runner() -> Runner:
         return lambda scratch: _posix.run_ops(scratch, _macos.OPERATIONS)
     from . import _linux
 
-    return lambda scratch: _posix.run_ops(scratch, _linux.OPERATIONS)
+    return lambda scratch: _posix.run_ops(
+        scratch, clone=_linux.ficlone, rename_noreplace=_linux.renameat2_noreplace
+    )
 
 
 def clean_leftovers(parent: Path) -> int:
@@ -96,6 +98,15 @@ def probe(
     return outcome.get("caps", Capabilities(note="probe failed"))
 
 
+def _remove(scratch: Path) -> None:
+    if sys.platform == "win32":
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    from . import _posix
+
+    _posix.remove_scratch(scratch)
+
+
 def _probe_in(parent: Path, runner: Runner) -> Capabilities:
     clean_leftovers(parent)
     scratch = parent / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -109,6 +120,6 @@ def _probe_in(parent: Path, runner: Runner) -> Capabilities:
         log.warning("probe in %s failed: %s", parent, exc)
         return Capabilities(note=f"probe failed: {exc.strerror or exc}")
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if scratch.exists():
+        _remove(scratch)
+        if os.path.lexists(scratch):
             log.warning("could not remove probe directory %s; removed at the next probe", scratch)

@@ -34,17 +34,6 @@ def renameat2_noreplace(src: Path, dst: Path) -> None:
         raise OSError(code, os.strerror(code))
 
 
-def reflink(scratch: Path) -> _posix.Result:
+def ficlone(src_fd: int, dst_fd: int) -> None:
     """ioctl(FICLONE): uv's default link mode on Linux since 0.10.5 (PR #18117)."""
-    with open(scratch / "a", "rb") as source, open(scratch / "c", "wb") as clone:
-        try:
-            fcntl.ioctl(clone.fileno(), FICLONE, source.fileno())
-        except OSError as exc:
-            return _posix.refused(exc)
-    return True, None, None
-
-
-OPERATIONS: dict[str, _posix.Operation] = {
-    "reflink": reflink,
-    "rename_noreplace": _posix.persist_noclobber(renameat2_noreplace),
-}
+    fcntl.ioctl(dst_fd, FICLONE, src_fd)

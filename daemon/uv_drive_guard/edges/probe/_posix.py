@@ -1,6 +1,6 @@
 """The operations uv performs, tried once each in a scratch directory on a POSIX system.
 
-Sequential on purpose: one file serves several tests, which keeps a probe near 20 file
+Sequential on purpose: one file serves several tests, which keeps a probe near 18 file
 operations on a slow USB stick (benchmarks/bench_scan.py counts them).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno as errnos
 import fcntl
 import os
+import shutil
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,13 +34,6 @@ def _try(action: Callable[[], object]) -> Result:
     except OSError as exc:
         return refused(exc)
     return True, None, None
-
-
-def _flock(fd: int, flags: int) -> Result:
-    result = _try(lambda: fcntl.flock(fd, flags | fcntl.LOCK_NB))
-    if result[0]:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    return result
 
 
 def _exec_bit(fd: int) -> Result:
@@ -68,22 +62,39 @@ def link_then_unlink(src: Path, dst: Path) -> None:
     os.unlink(src)
 
 
-def run_ops(scratch: Path, extra: Mapping[str, Operation] = {}) -> dict[str, Result]:
-    """Try every portable operation; `extra` adds or replaces OS-specific ones."""
+def run_ops(
+    scratch: Path,
+    extra: Mapping[str, Operation] = {},
+    *,
+    clone: Callable[[int, int], None] | None = None,
+    rename_noreplace: Callable[[Path, Path], None] | None = None,
+) -> dict[str, Result]:
+    """Try every portable operation; `extra` adds or replaces OS-specific ones.
+
+    `clone(src_fd, dst_fd)` and `rename_noreplace(src, dst)` reuse the files made here, so
+    the probe stays near 18 file operations including its own clean-up.
+    """
     results: dict[str, Result] = {}
     first = scratch / "a"
     fd = os.open(first, os.O_CREAT | os.O_RDWR | os.O_EXCL, 0o644)
     try:
         os.write(fd, b"uv-drive-guard probe\n")
-        results["flock_shared"] = _flock(fd, fcntl.LOCK_SH)
-        results["flock_exclusive"] = _flock(fd, fcntl.LOCK_EX)
+        results["flock_shared"] = _try(lambda: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB))
+        # Converting the shared lock to exclusive; closing the file releases it.
+        results["flock_exclusive"] = _try(lambda: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB))
         results["exec_bit"] = _exec_bit(fd)
+        if clone is not None:
+            results["reflink"] = _clone_into(scratch / "c", fd, clone)
     finally:
         os.close(fd)
     results["hardlink"] = _try(lambda: os.link(first, scratch / "h"))
     results["symlink_file"] = _try(lambda: os.symlink("a", scratch / "s"))
     results["symlink_dir"] = _try(lambda: os.symlink(".", scratch / "d", target_is_directory=True))
     results["case_sensitive"] = _case_sensitive(scratch)
+    if rename_noreplace is not None:
+        # uv persists a temp file as `<dir>/.lock`; the hard link (or `a`) plays the temp file.
+        temp = scratch / "h" if results["hardlink"][0] else first
+        results["rename_noreplace"] = persist_noclobber(rename_noreplace, temp)(scratch)
     for name, operation in extra.items():
         try:
             results[name] = operation(scratch)
@@ -92,18 +103,42 @@ def run_ops(scratch: Path, extra: Mapping[str, Operation] = {}) -> dict[str, Res
     return results
 
 
-def persist_noclobber(rename_noreplace: Callable[[Path, Path], None]) -> Operation:
-    """Create a temp file and persist it without replacing, exactly as uv's lock files are."""
+def _clone_into(target: Path, src_fd: int, clone: Callable[[int, int], None]) -> Result:
+    dst_fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644)
+    try:
+        return _try(lambda: clone(src_fd, dst_fd))
+    finally:
+        os.close(dst_fd)
+
+
+def remove_scratch(scratch: Path, names: tuple[str, ...] = ("a", "h", "s", "d", "c", "lock")) -> None:
+    """Remove what run_ops made by name (no directory listing), then the directory."""
+    for name in names:
+        try:
+            os.unlink(scratch / name)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break
+    try:
+        os.rmdir(scratch)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def persist_noclobber(rename_noreplace: Callable[[Path, Path], None], temp: Path | None = None) -> Operation:
+    """Persist a temp file without replacing, exactly as uv creates its lock files."""
 
     def operation(scratch: Path) -> Result:
-        temp, final = scratch / ".tmpprobe", scratch / "lock"
-        temp.write_bytes(b"")
+        source, final = temp or scratch / ".tmpprobe", scratch / "lock"
+        if temp is None:
+            source.write_bytes(b"")
         try:
-            rename_noreplace(temp, final)
+            rename_noreplace(source, final)
         except OSError as exc:
             if exc.errno not in (errnos.ENOSYS, errnos.EINVAL):
                 return refused(exc)
-            return _try(lambda: link_then_unlink(temp, final))
+            return _try(lambda: link_then_unlink(source, final))
         return True, None, None
 
     return operation

@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ...core import resolve
 from ...core.model import Definition, Os, Source, SourceKind
@@ -114,7 +115,7 @@ def config_definitions(path: Path, kind: SourceKind, *, pyproject: bool = False)
     text = read_text(path)
     if text is None:
         return []
-    table = _parse_toml(text)
+    table: Any = _parse_toml(text)
     if pyproject:
         tool = table.get("tool")
         table = tool.get("uv") if isinstance(tool, dict) else None
@@ -139,20 +140,20 @@ def has_tool_uv(path: Path) -> bool:
     return isinstance(tool, dict) and isinstance(tool.get("uv"), dict)
 
 
-def _parse_toml(text: str) -> dict[str, object]:
+def _parse_toml(text: str) -> dict[str, Any]:
     """A drive's TOML is untrusted: malformed means empty, never a crash."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomlkit
 
         try:
-            return dict(tomlkit.parse(text).unwrap())
-        except Exception:  # tomlkit raises its own family and ValueError alike
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return {}
+    import tomlkit
+
     try:
-        return tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return dict(tomlkit.parse(text).unwrap())
+    except Exception:  # tomlkit's parse errors share no base class but Exception
         return {}
 
 
