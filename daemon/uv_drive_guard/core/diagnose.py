@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from . import messages
 from .model import (
@@ -36,7 +37,9 @@ def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
 
 def _location_findings(ctx: Context, loc: Location) -> Iterator[Finding]:
     if _drive_missing(ctx.snapshot, loc):
-        yield finding(ctx, "UVD011", Severity.WARNING, loc, messages.drive_missing(loc))
+        # The path falls through to the system disk's mount ("/"); the drive is what is missing.
+        gone = replace(loc, volume=None)
+        yield finding(ctx, "UVD011", Severity.WARNING, gone, messages.drive_missing(gone))
         return
     vol = ctx.volume(loc)
     if vol is None or vol.mountpoint not in ctx.snapshot.scope:

@@ -54,6 +54,11 @@ def _judged(vol: Volume) -> str:
     return ""
 
 
+def _sentence(text: str) -> str:
+    """Capitalise the first letter only: `uv's cache` must not become `Uv's cache`."""
+    return text[:1].upper() + text[1:]
+
+
 def _error(vol: Volume, op: str, fallback: str) -> str:
     return vol.capabilities.error(op) or fallback
 
@@ -63,29 +68,43 @@ def _cause(uv: Version | None) -> str:
     return "  Caused by: " if uv is not None and uv < (0, 13, 0) else "  cause: "
 
 
+def _persist_message(loc: Location, vol: Volume, uv: Version | None) -> str:
+    persist = _error(vol, "rename_noreplace", "Operation not permitted (os error 1)")
+    if uv is not None and uv < (0, 9, 18):
+        return f"error: {persist}"  # no context before PR #17115 (groundtruth: 0.8.24, 0.9.17)
+    lines = [f"Could not persist temporary file `{loc.path}/.tmpXXXXXX`", persist]
+    if loc.role is Role.CACHE:
+        return "error: Could not acquire lock\n" + "\n".join(_cause(uv) + line for line in lines)
+    return f"error: {lines[0]}\n{_cause(uv)}{lines[1]}"  # tool and Python dirs: no lock line
+
+
 def _cache_uv_message(loc: Location, vol: Volume, uv: Version | None) -> str:
-    if cap.can(vol, "rename_noreplace") is True:  # lock files work; the cache links do not
+    if loc.role is Role.CACHE and cap.can(vol, "rename_noreplace") is True:
         link = _error(vol, "symlink_dir", "Operation not permitted (os error 1)")
-        return (
+        return (  # lock files work; the cache's links do not
             "error: Failed to write to the distribution cache\n"
             f"{_cause(uv)}failed to symlink file from {loc.path}/wheels-v5/... to "
             f"{loc.path}/archive-v0/...: {link}"
         )
-    persist = _error(vol, "rename_noreplace", "Operation not permitted (os error 1)")
-    if uv is not None and uv < (0, 9, 18):
-        return f"error: {persist}"  # no context before PR #17115 (groundtruth: 0.8.24, 0.9.17)
-    return (
-        "error: Could not acquire lock\n"
-        f"{_cause(uv)}Could not persist temporary file `{loc.path}/.tmpXXXXXX`\n"
-        f"{_cause(uv)}{persist}"
-    )
+    return _persist_message(loc, vol, uv)
 
 
 def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
+    if loc.role is not Role.CACHE:
+        return Text(
+            title=f"uv cannot create its lock files on {drive(vol)}: {ROLE_NAMES[loc.role]} fails",
+            detail=(
+                f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv keeps a "
+                f"lock file there, created by renaming without replacing, and {vol.fstype} "
+                f"on this system refuses that{_judged(vol)}. Every command that uses this "
+                "directory fails; link mode does not help. Move it to your internal disk."
+            ),
+            uv_message=_persist_message(loc, vol, uv),
+        )
     return Text(
         title=f"uv cannot keep its cache on {drive(vol)}",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). "
             f"{vol.fstype} on this system refuses the file operations uv's cache is built on: "
             "creating lock files without replacing, and symbolic links"
             f"{_judged(vol)}. Every uv command that touches the cache will fail. "
@@ -101,7 +120,7 @@ def cache_lock_old_uv(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"This uv cannot create lock files on {drive(vol)}; uv 0.9.18 can",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). The drive "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive "
             "does not support renaming a file without replacing, which uv uses for its lock "
             "files. uv 0.9.18 and newer then create the lock file directly (uv PR #17115)."
         ),
@@ -113,7 +132,7 @@ def cache_junction(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"uv before 0.6 cannot keep its cache on {drive(vol)}",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). uv up to "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv up to "
             "0.5 links cache entries with NTFS junctions, which this drive cannot hold, so "
             "every install fails. UV_LINK_MODE=copy does not help: the failing step is inside "
             "the cache (uv issue #11233). uv 0.6.0 replaced the junctions (PR #11269)."
@@ -124,7 +143,23 @@ def cache_junction(loc: Location, vol: Volume) -> Text:
     )
 
 
-def no_symlinks(loc: Location, vol: Volume, os: Os) -> Text:
+def _link_pair(link: str, target: str, uv: Version | None) -> str:
+    """uv names the link first since 0.9.27 (an fs-err update), the target first before."""
+    if uv is not None and uv < (0, 9, 27):
+        return f"from {target} to {link}"
+    return f"from {link} to {target}"
+
+
+def _symlink_message(loc: Location, error: str, uv: Version | None) -> str:
+    if loc.role in (Role.TOOL_BIN_DIR, Role.PYTHON_BIN_DIR):
+        pair = _link_pair(f"{loc.path}/<name>", "<tool dir>/<name>/bin/<name>", uv)
+        return f"error: Failed to install executable\n{_cause(uv)}failed to symlink file {pair}: {error}"
+    venv = {Role.TOOL_DIR: f"{loc.path}/<tool>", Role.PYTHON_INSTALL_DIR: f"{loc.path}/<python>"}
+    pair = _link_pair(f"{venv.get(loc.role, loc.path)}/bin/python", "/usr/bin/python3", uv)
+    return f"error: Failed to create virtual environment\n{_cause(uv)}failed to symlink file {pair}: {error}"
+
+
+def no_symlinks(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -> Text:
     link = _error(vol, "symlink_file", "Operation not permitted (os error 1)")
     what = {
         Role.PROJECT_ENVIRONMENT: "uv cannot create the project's virtual environment there",
@@ -136,18 +171,14 @@ def no_symlinks(loc: Location, vol: Volume, os: Os) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hold symbolic links: {what}",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). On "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). On "
             f"{'macOS' if os is Os.MACOS else 'Linux'} a uv environment's bin/python is always "
             f"a symbolic link, and {vol.fstype} has none{_judged(vol)}. There is no copy "
             "option for the interpreter (uv issue #2103), so UV_LINK_MODE does not help. "
             "Keep the environment on your internal disk, or use a drive formatted with a "
             "filesystem that has symbolic links."
         ),
-        uv_message=(
-            "error: Failed to create virtual environment\n"
-            f"  Caused by: failed to symlink file from /usr/bin/python3 to {loc.path}/bin/python:"
-            f" {link}"
-        ),
+        uv_message=_symlink_message(loc, link, uv),
     )
 
 
@@ -155,7 +186,7 @@ def python_junction(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"uv cannot install Python on {drive(vol)}",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). Since uv "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). Since uv "
             "0.7.14 each Python install gets a minor-version directory that is an NTFS "
             "junction, and this drive cannot hold junctions."
         ),
@@ -167,7 +198,7 @@ def appledouble(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"macOS adds hidden ._ files on {drive(vol)} that break uv installs",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). On "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). On "
             f"{vol.fstype} macOS stores extended attributes in AppleDouble `._*` files next to "
             "every file, and uv trips over them in environments (uv issue #18790). Keep the "
             "environment on APFS, or clean the files with `dot_clean`."
@@ -181,7 +212,7 @@ def no_locks(loc: Location, vol: Volume, uv: Version | None) -> Text:
     return Text(
         title=f"{drive(vol)} refuses file locks, which uv needs",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path} ({where(loc)}). uv locks "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv locks "
             "its directories so that two uv processes never write the same files; this "
             "filesystem refuses the lock. Keep the directory on a local disk."
         ),
@@ -193,7 +224,7 @@ def cross_volume(loc: Location, vol: Volume, cache: Location, cache_vol: Volume)
     return Text(
         title=f"uv will copy every file into {drive(vol)} and warn each time",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path}, but uv's cache is on "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}, but uv's cache is on "
             f"another drive ({cache.path}, {drive(cache_vol)}). Links do not cross drives, so "
             "uv falls back to copying, which works but prints a warning. Choose copy mode to "
             "say that this is intended, or keep a cache on the same drive."
@@ -206,7 +237,7 @@ def no_hardlinks(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hard link: uv will copy every file and warn",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path}. uv links files from its "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}. uv links files from its "
             f"cache into environments, and {vol.fstype} has no hard links{_judged(vol)}, so uv "
             "falls back to copying with a warning. Copy mode says that this is intended."
         ),
@@ -229,7 +260,7 @@ def fat32_size(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hold files of 4 GiB or more",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path}. FAT32 stores files of up to "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}. FAT32 stores files of up to "
             "4 GiB - 1 byte; a larger wheel or archive (some GPU packages) cannot be written."
         ),
         uv_message="error: ... File too large (os error 27)",
@@ -251,7 +282,7 @@ def interpreter_gone(path: str, interpreter: str, project: bool) -> Text:
 
 def drive_missing(loc: Location) -> Text:
     return Text(
-        title=f"{ROLE_NAMES[loc.role].capitalize()} is set to a drive that is not plugged in",
+        title=f"{_sentence(ROLE_NAMES[loc.role])} is set to a drive that is not plugged in",
         detail=(
             f"{loc.path} ({where(loc)}) is on a drive that is not mounted now. uv will create a "
             "fresh directory on your internal disk under the empty mount point, or fail with "
@@ -267,7 +298,7 @@ def no_chmod(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} refuses file permissions: uv cannot install into {loc.path}",
         detail=(
-            f"{ROLE_NAMES[loc.role].capitalize()} is at {loc.path}. After copying each file uv "
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}. After copying each file uv "
             f"sets its permissions, and this driver refuses that ({error}), so every install "
             "fails, in copy mode too. Keep the environment on your internal disk."
         ),

@@ -84,20 +84,34 @@ def finding(ctx: Context, code: str, severity: Severity, location: Location, tex
 
 
 def cache_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
-    if loc.role is not Role.CACHE:
+    """The cache, tool and Python directories each hold a `.lock` that uv persists without
+    replacing (groundtruth: `uv tool install` with UV_TOOL_DIR on exFAT fails on it)."""
+    if loc.role not in LOCKED_ROLES:
         return
     if ctx.os is Os.WINDOWS:
-        if before(ctx.uv, (0, 6, 0)) and cap.can(vol, "junction") is False:
+        if loc.role is Role.CACHE and before(ctx.uv, (0, 6, 0)) and cap.can(vol, "junction") is False:
             yield finding(ctx, "UVD001", Severity.ERROR, loc, messages.cache_junction(loc, vol))
         return
-    errno = _persist_errno(ctx, vol)
-    unsupported = cap.persist_unsupported(ctx.os, errno)
-    no_links = cap.symlinks(vol) is False
-    if errno is not None and unsupported and not at_least(ctx.uv, (0, 9, 18)) and not no_links:
+    problem = lock_problem(ctx, loc, vol)
+    if problem == "UVD007":
         yield finding(ctx, "UVD007", Severity.ERROR, loc, messages.cache_lock_old_uv(loc, vol))
-    elif (errno is not None and not unsupported) or no_links:
+    elif problem == "UVD006":
         text = messages.cache_unusable(loc, vol, ctx.uv)
         yield finding(ctx, "UVD006", Severity.ERROR, loc, text)
+
+
+def lock_problem(ctx: Context, loc: Location, vol: Volume) -> str | None:
+    """Which lock-file rule holds for a locked directory: UVD006, UVD007 or none."""
+    if not ctx.os.unix or loc.role not in LOCKED_ROLES:
+        return None
+    errno = _persist_errno(ctx, vol)
+    unsupported = cap.persist_unsupported(ctx.os, errno)
+    no_links = loc.role is Role.CACHE and cap.symlinks(vol) is False
+    if errno is not None and unsupported and not at_least(ctx.uv, (0, 9, 18)) and not no_links:
+        return "UVD007"
+    if (errno is not None and not unsupported) or no_links:
+        return "UVD006"
+    return None
 
 
 def _persist_errno(ctx: Context, vol: Volume) -> int | None:
@@ -124,8 +138,11 @@ def size_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
 def symlink_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
     if not ctx.os.unix or loc.role not in ENV_ROLES + BIN_ROLES:
         return
+    if lock_problem(ctx, loc, vol) is not None:
+        return  # uv stops at the lock file first; moving the directory cures both
     if cap.symlinks(vol) is False:
-        yield finding(ctx, "UVD005", Severity.ERROR, loc, messages.no_symlinks(loc, vol, ctx.os))
+        text = messages.no_symlinks(loc, vol, ctx.os, ctx.uv)
+        yield finding(ctx, "UVD005", Severity.ERROR, loc, text)
 
 
 def junction_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:

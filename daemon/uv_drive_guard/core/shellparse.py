@@ -81,7 +81,8 @@ def read_word(text: str, known: Mapping[str, str]) -> Word:
             continue
         j = i
         while j < len(text) and text[j] not in " \t;&|'\"":
-            j += 1
+            j += 2 if text[j] == "\\" else 1  # `My\ Drive`: an escaped blank does not end the word
+        j = min(j, len(text))
         chunk = text[i:j]
         piece = None if _dynamic(chunk) else _expand(chunk.replace("\\", ""), known)
         unknown |= piece is None
@@ -151,9 +152,16 @@ def _fish_line(line: str, scope: Mapping[str, str]) -> tuple[str, str | None] | 
     if match is None:
         return None
     flags, name, rest = match.groups()
-    if "-e" in flags.split() or "--erase" in flags:
+    if _fish_not_assignment(flags.split()):
         return None
     return name, _fish_words(rest or "", scope)
+
+
+def _fish_not_assignment(flags: list[str]) -> bool:
+    """`set -e` erases, `set -q` asks, `set -n`/`-S` list: none of them sets a value."""
+    long = {"--erase", "--query", "--names", "--show"}
+    short = {flag for word in flags if not word.startswith("--") for flag in word[1:]}
+    return bool(long.intersection(flags) or short & set("eqnS"))
 
 
 def parse_environment_d(
@@ -170,7 +178,8 @@ def parse_environment_d(
         name, raw_value = stripped.split("=", 1)
         if not re.fullmatch(_NAME, name):
             continue
-        value = _expand(raw_value, scope)
+        # ${X:-default} and ${X:+alt} need X's runtime value; only $X and ${X} are expanded here.
+        value = None if re.search(r"\$\{[^}]*:", raw_value) else _expand(raw_value, scope)
         if value is not None:
             scope[name] = value
         if name in wanted:
