@@ -1,0 +1,112 @@
+"""The core decides and never touches the machine: its imports and calls say so."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+CORE = Path(__file__).resolve().parents[2] / "daemon" / "uv_drive_guard" / "core"
+MODULES = sorted(CORE.glob("*.py"))
+ALLOWED = frozenset(
+    {
+        "__future__",
+        "dataclasses",
+        "enum",
+        "typing",
+        "collections.abc",
+        "re",
+        "textwrap",
+        "hashlib",
+        "ntpath",
+        "posixpath",
+        "types",
+        "functools",
+        "itertools",
+    }
+)
+CORE_MODULES = frozenset(path.stem for path in MODULES)
+FORBIDDEN_NAMES = frozenset({"open", "subprocess", "platform", "environ", "getenv"})
+FORBIDDEN_ATTRIBUTES = {("os", "environ"), ("os", "getenv"), ("sys", "platform"), ("sys", "argv")}
+
+
+def _imports(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, module) for every import; relative imports as `.name`."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names = [node.module] if node.module else [a.name for a in node.names]
+                found += [(node.lineno, "." * node.level + name) for name in names]
+            else:
+                found.append((node.lineno, node.module or ""))
+    return found
+
+
+def _allowed(module: str) -> bool:
+    if module.startswith("."):
+        # `from . import x` or `from .x import y`, inside core only (level 1).
+        return not module.startswith("..") and module[1:].split(".")[0] in CORE_MODULES
+    if module.startswith("uv_drive_guard.core."):
+        return module.split(".")[2] in CORE_MODULES
+    return module in ALLOWED
+
+
+def test_core_modules_found() -> None:
+    assert {"model", "diagnose", "rules", "resolve", "shellparse", "render"} <= CORE_MODULES
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.name for p in MODULES])
+def test_imports_are_pure(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    bad = [f"{path.name}:{line}: import {name}" for line, name in _imports(tree) if not _allowed(name)]
+    assert not bad, "the core may import only pure stdlib modules and itself:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.name for p in MODULES])
+def test_no_side_effects(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text, filename=str(path))
+    bad: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
+            bad.append(f"{path.name}:{node.lineno}: {node.id}")
+        elif isinstance(node, ast.Attribute):
+            base = node.value.id if isinstance(node.value, ast.Name) else None
+            if (base, node.attr) in FORBIDDEN_ATTRIBUTES or node.attr in ("environ", "platform"):
+                bad.append(f"{path.name}:{node.lineno}: {base}.{node.attr}")
+            if node.attr == "open" and isinstance(node.ctx, ast.Load):
+                bad.append(f"{path.name}:{node.lineno}: .open")
+    # Belt and braces: the texts themselves, outside strings and comments being hard to tell
+    # apart cheaply, are checked on code lines only.
+    for number, line in enumerate(text.splitlines(), start=1):
+        code = line.split("#", 1)[0]
+        for needle in ("os.environ", "sys.platform", "subprocess", "open("):
+            if needle in code and not _inside_string(tree, number):
+                bad.append(f"{path.name}:{number}: {needle}")
+    assert not bad, "the core must not read the machine:\n" + "\n".join(bad)
+
+
+def _inside_string(tree: ast.Module, line: int) -> bool:
+    """True when `line` is covered by a string constant (docstrings, messages)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            end = node.end_lineno or node.lineno
+            if node.lineno <= line <= end:
+                return True
+    return False
+
+
+def test_the_checker_catches_impurity() -> None:
+    """The allow-list rejects what it must (a checker that passes everything proves nothing)."""
+    tree = ast.parse("import os\nimport subprocess\nfrom platform import system\nfrom ..edges import x\n")
+    assert [name for _, name in _imports(tree) if not _allowed(name)] == [
+        "os",
+        "subprocess",
+        "platform",
+        "..edges",
+    ]
+    assert _allowed(".model") and _allowed("collections.abc") and not _allowed(".nonexistent")
