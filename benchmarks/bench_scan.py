@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "daemon"), str(ROOT)]
 
 from tests.realfs import drives  # noqa: E402
+
 from uv_drive_guard.edges import probe as probing  # noqa: E402
 from uv_drive_guard.edges import walk  # noqa: E402
 from uv_drive_guard.edges.volumes import list_volumes  # noqa: E402
@@ -60,10 +61,16 @@ def bench_start(repeat: int) -> None:
     verdict = "within" if statistics.median(scan) <= target else "OVER"
     print(f"  target 1.5 x psutil + uv = {target * 1000:.1f} ms: {verdict}")
     heavy = subprocess.run(
-        [sys.executable, "-c", "import sys, uv_drive_guard.cli as c, uv_drive_guard.scan;"
-         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-         "('PIL','pystray','desktop_notifier','watchdog','gi','dbus_fast')))"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import sys, uv_drive_guard.cli as c, uv_drive_guard.scan;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('PIL','pystray','desktop_notifier','watchdog','gi','dbus_fast')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     print(f"  GUI modules imported by scan: {heavy}")
 
@@ -71,9 +78,23 @@ def bench_start(repeat: int) -> None:
 class OpCounter:
     """Counts file operations through Python's audit events (open, link, flock, ioctl, ...)."""
 
-    EVENTS = ("open", "os.link", "os.symlink", "os.rename", "os.mkdir", "os.remove", "os.rmdir",
-              "os.scandir", "os.listdir", "os.chmod", "fcntl.flock", "fcntl.ioctl", "ctypes.call_function",
-              "shutil.rmtree", "os.truncate")
+    EVENTS = (
+        "open",
+        "os.link",
+        "os.symlink",
+        "os.rename",
+        "os.mkdir",
+        "os.remove",
+        "os.rmdir",
+        "os.scandir",
+        "os.listdir",
+        "os.chmod",
+        "fcntl.flock",
+        "fcntl.ioctl",
+        "ctypes.call_function",
+        "shutil.rmtree",
+        "os.truncate",
+    )
 
     def __init__(self) -> None:
         self.count = 0

@@ -15,7 +15,11 @@ class ConfigError(ValueError):
 
 def _defaults_path() -> Path:
     here = Path(__file__).resolve().parent
-    for candidate in (here / "config", here.parent.parent / "config", Path(getattr(sys, "_MEIPASS", here)) / "config"):
+    for candidate in (
+        here / "config",
+        here.parent.parent / "config",
+        Path(getattr(sys, "_MEIPASS", here)) / "config",
+    ):
         if (candidate / DEFAULTS_NAME).is_file():
             return candidate / DEFAULTS_NAME
     raise ConfigError(f"{DEFAULTS_NAME} is missing from the installation")

@@ -31,6 +31,8 @@ from .edges import probe as probing
 from .edges import settings, uvcli, walk
 from .edges.volumes import list_volumes
 
+DEFAULT_BUDGET = walk.Budget()
+
 
 @dataclass(frozen=True)
 class Options:
@@ -39,7 +41,7 @@ class Options:
     include_fixed: bool = False
     probe: bool = True
     probe_timeout: float = 3.0
-    walk: walk.Budget = walk.Budget()
+    walk: walk.Budget = DEFAULT_BUDGET
     confirm_with_uv: bool = True
 
     @classmethod
@@ -71,9 +73,7 @@ def _external(volume: Volume, options: Options) -> bool:
     return options.include_fixed and volume.device.startswith(("/dev/", "\\\\")) is not None
 
 
-def in_scope(
-    volumes: Iterable[Volume], options: Options, locations: Iterable[Location], os_: Os
-) -> tuple[str, ...]:
+def in_scope(volumes: Iterable[Volume], options: Options, locations: Iterable[Location], os_: Os) -> tuple[str, ...]:
     """External drives, plus any volume holding a path named or a uv directory the user set."""
     volumes = list(volumes)
     mounts = tuple(v.mountpoint for v in volumes)
@@ -104,13 +104,9 @@ def gather(env: Mapping[str, str], options: Options = Options(), *, cwd: str | N
     scope = in_scope(volumes, options, global_locs, inputs.os)
     drives = [v.mountpoint for v in volumes if v.mountpoint in scope]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        uv_future = pool.submit(
-            uvcli.ask, uvcli.find_uv(env, forbidden=drives), env, confirm=options.confirm_with_uv
-        )
+        uv_future = pool.submit(uvcli.ask, uvcli.find_uv(env, forbidden=drives), env, confirm=options.confirm_with_uv)
         artefacts = _find_artefacts(_walk_roots(scope, options, mounts, inputs.os), options)
-        locations = _place(
-            inputs.os, mounts, global_locs + _project_locations(inputs, artefacts)
-        )
+        locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
         volumes = _probe_all(volumes, scope, locations, options, pool)
         uv = uv_future.result()
     return Snapshot(
@@ -160,7 +156,11 @@ def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) ->
 
 
 def _probe_all(
-    volumes: list[Volume], scope: tuple[str, ...], locations: tuple[Location, ...], options: Options, pool: ThreadPoolExecutor
+    volumes: list[Volume],
+    scope: tuple[str, ...],
+    locations: tuple[Location, ...],
+    options: Options,
+    pool: ThreadPoolExecutor,
 ) -> list[Volume]:
     if not options.probe:
         return volumes

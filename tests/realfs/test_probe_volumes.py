@@ -17,20 +17,43 @@ from . import drives
 
 # op -> (result, errno) per filesystem, as exfat-fuse, fusefat, ntfs-3g and the kernel gave them.
 EXPECTED = {
-    "exfat": {"hardlink": (False, 1), "symlink_file": (False, 38), "symlink_dir": (False, 38),
-              "rename_noreplace": (False, 1), "reflink": (False, 95), "flock_exclusive": (True, None),
-              "case_sensitive": (False, None)},
-    "vfat": {"hardlink": (False, 1), "symlink_file": (False, 38), "rename_noreplace": (False, 1),
-             "exec_bit": (False, 38), "case_sensitive": (False, None)},
-    "ntfs": {"hardlink": (True, None), "symlink_file": (True, None), "rename_noreplace": (True, None),
-             "reflink": (False, 95), "case_sensitive": (True, None)},
+    "exfat": {
+        "hardlink": (False, 1),
+        "symlink_file": (False, 38),
+        "symlink_dir": (False, 38),
+        "rename_noreplace": (False, 1),
+        "reflink": (False, 95),
+        "flock_exclusive": (True, None),
+        "case_sensitive": (False, None),
+    },
+    "vfat": {
+        "hardlink": (False, 1),
+        "symlink_file": (False, 38),
+        "rename_noreplace": (False, 1),
+        "exec_bit": (False, 38),
+        "case_sensitive": (False, None),
+    },
+    "ntfs": {
+        "hardlink": (True, None),
+        "symlink_file": (True, None),
+        "rename_noreplace": (True, None),
+        "reflink": (False, 95),
+        "case_sensitive": (True, None),
+    },
     "btrfs": {"hardlink": (True, None), "reflink": (True, None), "rename_noreplace": (True, None)},
     "ext4": {"hardlink": (True, None), "reflink": (False, 95), "symlink_dir": (True, None)},
     "xfs": {"reflink": (True, None), "flock_shared": (True, None)},
     "tmpfs": {"hardlink": (True, None), "symlink_file": (True, None), "reflink": (False, 95)},
 }
-FSTYPE = {"exfat": ("exfat", "fuseblk"), "vfat": ("vfat", "fuse.fusefat"), "ntfs": ("ntfs", "fuseblk"),
-          "btrfs": ("btrfs", "btrfs"), "ext4": ("ext4", "ext4"), "xfs": ("xfs", "xfs"), "tmpfs": ("tmpfs", "tmpfs")}
+FSTYPE = {
+    "exfat": ("exfat", "fuseblk"),
+    "vfat": ("vfat", "fuse.fusefat"),
+    "ntfs": ("ntfs", "fuseblk"),
+    "btrfs": ("btrfs", "btrfs"),
+    "ext4": ("ext4", "ext4"),
+    "xfs": ("xfs", "xfs"),
+    "tmpfs": ("tmpfs", "tmpfs"),
+}
 
 
 def _volume(drive: drives.Drive) -> Volume:

@@ -29,7 +29,11 @@ def test_walk_finds_projects_venvs_and_caches(tmp_path: Path) -> None:
     (cache / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55")
     result = walk.walk(str(tmp_path), str(tmp_path))
     kinds = {(a.kind, Path(a.path).name) for a in result.artefacts}
-    assert kinds == {(ArtefactKind.PROJECT, "app"), (ArtefactKind.VENV, ".venv"), (ArtefactKind.CACHE, "uv-cache")}
+    assert kinds == {
+        (ArtefactKind.PROJECT, "app"),
+        (ArtefactKind.VENV, ".venv"),
+        (ArtefactKind.CACHE, "uv-cache"),
+    }
     app = next(a for a in result.artefacts if a.kind is ArtefactKind.PROJECT)
     assert app.config_file == str(project / "pyproject.toml")
     assert [(d.name, d.value, d.source.line) for d in app.settings] == [("link-mode", "copy", 5)]

@@ -114,9 +114,7 @@ def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
 def _turn_off(snapshot: Snapshot, loc: Location, variable: str) -> tuple[Change, ...]:
     if loc.source.kind in CONFIG_KINDS:
         return (_remove_setting(loc),)
-    persisted = [
-        d for d in snapshot.definitions if d.name == variable and _on_volume(snapshot, d, loc.volume)
-    ]
+    persisted = [d for d in snapshot.definitions if d.name == variable and _on_volume(snapshot, d, loc.volume)]
     changes = [_unset(d) for d in persisted]
     if loc.source.kind is SourceKind.ENVIRONMENT:
         changes.append(

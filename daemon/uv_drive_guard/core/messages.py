@@ -137,9 +137,7 @@ def cache_junction(loc: Location, vol: Volume) -> Text:
             "every install fails. UV_LINK_MODE=copy does not help: the failing step is inside "
             "the cache (uv issue #11233). uv 0.6.0 replaced the junctions (PR #11269)."
         ),
-        uv_message=(
-            "error: Failed to read from the distribution cache\n  Caused by: Incorrect function. (os error 1)"
-        ),
+        uv_message=("error: Failed to read from the distribution cache\n  Caused by: Incorrect function. (os error 1)"),
     )
 
 

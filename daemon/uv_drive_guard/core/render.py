@@ -165,9 +165,7 @@ def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
             continue
         lines += _volume_header(vol)
         items = by_volume.pop(vol.mountpoint, [])
-        lines += [line for item in items for line in _finding_lines(item)] or [
-            "  ok: no problems for uv here"
-        ]
+        lines += [line for item in items for line in _finding_lines(item)] or ["  ok: no problems for uv here"]
         lines.append("")
     for items in by_volume.values():  # drives that are configured but not plugged in
         lines.append("Not mounted:")

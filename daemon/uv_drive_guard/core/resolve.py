@@ -154,9 +154,7 @@ def _from_env_or_default(inputs: Inputs, role: Role, name: str, default: str) ->
     return Location(role, default, _default(name))
 
 
-def cache_location(
-    inputs: Inputs, project_config: tuple[Definition, ...] = (), project: str | None = None
-) -> Location:
+def cache_location(inputs: Inputs, project_config: tuple[Definition, ...] = (), project: str | None = None) -> Location:
     """UV_CACHE_DIR > cache-dir in project, user, system config > default."""
     found = effective_variable(inputs, "UV_CACHE_DIR")
     if found is not None and found.value:
@@ -198,9 +196,7 @@ def global_locations(inputs: Inputs) -> tuple[Location, ...]:
         cache_location(inputs),
         _from_env_or_default(inputs, Role.TOOL_DIR, "UV_TOOL_DIR", str(mod.join(state, "tools"))),
         _from_env_or_default(inputs, Role.TOOL_BIN_DIR, "UV_TOOL_BIN_DIR", bin_dir),
-        _from_env_or_default(
-            inputs, Role.PYTHON_INSTALL_DIR, "UV_PYTHON_INSTALL_DIR", str(mod.join(state, "python"))
-        ),
+        _from_env_or_default(inputs, Role.PYTHON_INSTALL_DIR, "UV_PYTHON_INSTALL_DIR", str(mod.join(state, "python"))),
         _from_env_or_default(inputs, Role.PYTHON_BIN_DIR, "UV_PYTHON_BIN_DIR", bin_dir),
     )
 

@@ -57,11 +57,7 @@ class Context:
     def cache_for(self, location: Location) -> Location | None:
         """The cache uv uses in the same context (global, or the same project)."""
         return next(
-            (
-                loc
-                for loc in self.snapshot.locations
-                if loc.role is Role.CACHE and loc.project == location.project
-            ),
+            (loc for loc in self.snapshot.locations if loc.role is Role.CACHE and loc.project == location.project),
             None,
         )
 

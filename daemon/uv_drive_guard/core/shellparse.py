@@ -164,9 +164,7 @@ def _fish_not_assignment(flags: list[str]) -> bool:
     return bool(long.intersection(flags) or short & set("eqnS"))
 
 
-def parse_environment_d(
-    text: str, *, file: str, names: Iterable[str], known: Mapping[str, str]
-) -> list[Definition]:
+def parse_environment_d(text: str, *, file: str, names: Iterable[str], known: Mapping[str, str]) -> list[Definition]:
     """systemd environment.d(5): KEY=VALUE lines, $VAR and ${VAR} expanded, no quotes."""
     wanted = set(names)
     scope = dict(known)

@@ -18,9 +18,25 @@ from . import settings
 
 PRUNE = frozenset(
     {
-        ".git", ".hg", ".svn", "node_modules", "__pycache__", "site-packages", "dist-packages",
-        ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "System Volume Information",
-        "$RECYCLE.BIN", ".Trashes", ".Spotlight-V100", ".fseventsd", ".TemporaryItems", "lost+found",
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        "site-packages",
+        "dist-packages",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "System Volume Information",
+        "$RECYCLE.BIN",
+        ".Trashes",
+        ".Spotlight-V100",
+        ".fseventsd",
+        ".TemporaryItems",
+        "lost+found",
     }
 )
 CACHE_MARKERS = frozenset({"archive-v0", "wheels-v5", "wheels-v4", "wheels-v3", "sdists-v9", "interpreter-v4"})
@@ -130,7 +146,7 @@ def _script_interpreter(venv: str) -> str | None:
     bin_dir = os.path.join(venv, "bin")
     try:
         with os.scandir(bin_dir) as entries:
-            candidates = [e.path for e, _ in zip(entries, range(50)) if e.is_file(follow_symlinks=False)]
+            candidates = [e.path for e, _ in zip(entries, range(50), strict=False) if e.is_file(follow_symlinks=False)]
     except OSError:
         return None
     for candidate in sorted(candidates)[:10]:

@@ -36,9 +36,7 @@ def _native_runner() -> Runner:
         return lambda scratch: _posix.run_ops(scratch, _macos.OPERATIONS)
     from . import _linux
 
-    return lambda scratch: _posix.run_ops(
-        scratch, clone=_linux.ficlone, rename_noreplace=_linux.renameat2_noreplace
-    )
+    return lambda scratch: _posix.run_ops(scratch, clone=_linux.ficlone, rename_noreplace=_linux.renameat2_noreplace)
 
 
 def clean_leftovers(parent: Path) -> int:

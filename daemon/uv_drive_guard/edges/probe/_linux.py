@@ -8,8 +8,6 @@ import os
 import platform
 from pathlib import Path
 
-from . import _posix
-
 FICLONE = 0x40049409
 RENAME_NOREPLACE = 1
 AT_FDCWD = -100

@@ -84,9 +84,7 @@ def environment_d_definitions(home: str, env: Mapping[str, str]) -> list[Definit
     for path in sorted(directory.glob("*.conf"))[:100]:
         text = read_text(path)
         if text is not None:
-            found += parse_environment_d(
-                text, file=str(path), names=resolve.WATCHED, known=_known(env, home)
-            )
+            found += parse_environment_d(text, file=str(path), names=resolve.WATCHED, known=_known(env, home))
     return found
 
 

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 PSEUDO = frozenset(
     {
-        "proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs",
-        "securityfs", "pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "autofs",
-        "binfmt_misc", "nsfs", "devtmpfs", "rpc_pipefs", "efivarfs", "selinuxfs", "ramfs",
-        "squashfs", "overlay", "devfs", "nullfs", "fdesc",
+        "proc",
+        "sysfs",
+        "cgroup",
+        "cgroup2",
+        "devpts",
+        "mqueue",
+        "debugfs",
+        "tracefs",
+        "securityfs",
+        "pstore",
+        "bpf",
+        "configfs",
+        "fusectl",
+        "hugetlbfs",
+        "autofs",
+        "binfmt_misc",
+        "nsfs",
+        "devtmpfs",
+        "rpc_pipefs",
+        "efivarfs",
+        "selinuxfs",
+        "ramfs",
+        "squashfs",
+        "overlay",
+        "devfs",
+        "nullfs",
+        "fdesc",
     }
 )
 MOUNT_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")

@@ -36,9 +36,7 @@ def run_blkid(device: str) -> dict[str, str]:
     return {key: value for key, value in pairs}
 
 
-def fuse_device(
-    mountpoint: str, processes: Callable[[], Iterable[Any]] = psutil.process_iter
-) -> str | None:
+def fuse_device(mountpoint: str, processes: Callable[[], Iterable[Any]] = psutil.process_iter) -> str | None:
     """fusefat lists its source as "fusefat": the device is in its daemon's command line."""
     for proc in processes():
         try:
@@ -54,14 +52,10 @@ def udev_properties(device: str, root: Path = Path("/run/udev/data")) -> dict[st
     """udev's database entry (`E:KEY=VALUE` lines) for a block device, without udevadm."""
     try:
         rdev = os.stat(device).st_rdev
-        text = (root / f"b{os.major(rdev)}:{os.minor(rdev)}").read_text(
-            errors="replace"
-        )
+        text = (root / f"b{os.major(rdev)}:{os.minor(rdev)}").read_text(errors="replace")
     except OSError:
         return {}
-    pairs = (
-        line[2:].split("=", 1) for line in text.splitlines() if line.startswith("E:")
-    )
+    pairs = (line[2:].split("=", 1) for line in text.splitlines() if line.startswith("E:"))
     return {key: value for key, value in (p for p in pairs if len(p) == 2)}
 
 
@@ -88,9 +82,7 @@ def boot_sector_type(device: str) -> str | None:
     return None
 
 
-def sysfs_removable(
-    device: str, sys_root: Path = Path("/sys/dev/block")
-) -> bool | None:
+def sysfs_removable(device: str, sys_root: Path = Path("/sys/dev/block")) -> bool | None:
     """The kernel's `removable` flag of the disk (or the partition's parent), or USB transport."""
     try:
         rdev = os.stat(device).st_rdev
@@ -128,9 +120,7 @@ class Resolver:
             return self._fuse_source(mountpoint) or device
         return device
 
-    def describe(
-        self, device: str, mount_fstype: str, *, look_closer: bool
-    ) -> dict[str, Any]:
+    def describe(self, device: str, mount_fstype: str, *, look_closer: bool) -> dict[str, Any]:
         """`look_closer`: worth a subprocess (FUSE, or a drive in scope); else udev only."""
         if not device.startswith("/dev/"):
             return {
