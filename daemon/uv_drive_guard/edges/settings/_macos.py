@@ -16,23 +16,9 @@ from pathlib import Path
 from xml.parsers.expat import ExpatError
 
 from uv_drive_guard.core.model import Definition, Source, SourceKind
+from uv_drive_guard.core.resolve import WATCHED
 
-UV_VARIABLES: tuple[str, ...] = (
-    "UV_CACHE_DIR",
-    "UV_LINK_MODE",
-    "UV_TOOL_DIR",
-    "UV_TOOL_BIN_DIR",
-    "UV_PYTHON_INSTALL_DIR",
-    "UV_PYTHON_BIN_DIR",
-    "UV_PROJECT_ENVIRONMENT",
-    "UV_NO_CACHE",
-    "UV_CONFIG_FILE",
-    "UV_NO_CONFIG",
-    "XDG_CACHE_HOME",
-    "XDG_DATA_HOME",
-    "XDG_BIN_HOME",
-    "XDG_CONFIG_HOME",
-)
+UV_VARIABLES: tuple[str, ...] = WATCHED  # one list, kept in core.resolve
 
 LAUNCHCTL = "/bin/launchctl"  # absolute: never let PATH pick the tool
 LAUNCHCTL_TIMEOUT = 5.0
