@@ -55,8 +55,8 @@ def _judged(vol: Volume) -> str:
 
 
 def _sentence(text: str) -> str:
-    """Capitalise the first letter only: `uv's cache` must not become `Uv's cache`."""
-    return text[:1].upper() + text[1:]
+    """Capitalise a sentence's first letter, but never uv's name: it is always lowercase."""
+    return text if text.startswith("uv") else text[:1].upper() + text[1:]
 
 
 def _error(vol: Volume, op: str, fallback: str) -> str:
@@ -64,8 +64,8 @@ def _error(vol: Volume, op: str, fallback: str) -> str:
 
 
 def _cause(uv: Version | None) -> str:
-    """uv 0.13.9 prints `cause:`, 0.9.18 `Caused by:` (groundtruth; the switch is in between)."""
-    return "  Caused by: " if uv is not None and uv < (0, 13, 0) else "  cause: "
+    """uv prints `cause:` since 0.12.14 and `Caused by:` before (bisected with real uv)."""
+    return "  Caused by: " if uv is not None and uv < (0, 12, 14) else "  cause: "
 
 
 def _persist_message(loc: Location, vol: Volume, uv: Version | None) -> str:
