@@ -133,3 +133,32 @@ def test_the_installed_uv_reports_its_version() -> None:
     info = uvcli.ask(uv, dict(os.environ), confirm=True)
     assert info.version and info.version.startswith("uv ")
     assert dict(info.reported).keys() >= {"cache", "tool", "python"}
+
+
+def test_walk_finds_tool_and_python_dirs(tmp_path: Path) -> None:
+    tool = tmp_path / "tools" / "ruff"
+    tool.mkdir(parents=True)
+    (tool / "uv-receipt.toml").write_text("[tool]\n")
+    (tool / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    pythons = tmp_path / "python"
+    (pythons / "cpython-3.12.7-linux-x86_64-gnu").mkdir(parents=True)
+    (pythons / ".lock").touch()
+    kinds = {(a.kind, Path(a.path).name) for a in walk.walk(str(tmp_path), str(tmp_path)).artefacts}
+    assert kinds == {(ArtefactKind.TOOL_DIR, "tools"), (ArtefactKind.PYTHON_DIR, "python")}
+
+
+def test_uv_and_our_resolution_agree_in_a_clean_home(tmp_path: Path) -> None:
+    """The oracle: real uv's own `cache dir`, `tool dir`, `python dir` match what we resolve."""
+    from uv_drive_guard import scan
+    from uv_drive_guard.core.render import disagreements
+
+    uv_dir = str(Path(sys.executable).parent)
+    if uvcli.find_uv({"PATH": uv_dir}) is None:
+        pytest.skip("uv is not installed beside this Python")
+    env = {"HOME": str(tmp_path), "PATH": uv_dir + ":/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "xc")}
+    snapshot = scan.gather(
+        env, scan.Options(paths=(str(tmp_path),), probe=False, confirm_with_uv=True), cwd=str(tmp_path)
+    )
+    reported = dict(snapshot.uv.reported)
+    assert reported["cache"] == str(tmp_path / "xc" / "uv")
+    assert disagreements(snapshot) == ()

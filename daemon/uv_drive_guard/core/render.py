@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from .model import OPS, Capabilities, Finding, Fix, Location, Severity, Snapshot, Source, Volume
+from .capability import max_file_size
+from .model import OPS, Capabilities, Finding, Fix, Location, Role, Severity, Snapshot, Source, SourceKind, Volume
 
 SCHEMA_VERSION = 1
 _MARK = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
@@ -30,11 +31,12 @@ def location_json(loc: Location) -> dict[str, Any]:
     }
 
 
-def capabilities_json(caps: Capabilities) -> dict[str, Any]:
+def capabilities_json(vol: Volume) -> dict[str, Any]:
+    caps = vol.capabilities
     return {
         "probed": caps.probed,
         **{op: caps.get(op) for op in OPS},
-        "max_file_size": caps.max_file_size,
+        "max_file_size": max_file_size(vol),
         "errors": dict(caps.errors),
         "note": caps.note,
     }
@@ -52,7 +54,7 @@ def volume_json(vol: Volume, scope: tuple[str, ...]) -> dict[str, Any]:
         "read_only": vol.read_only,
         "system": vol.system,
         "in_scope": vol.mountpoint in scope,
-        "capabilities": capabilities_json(vol.capabilities),
+        "capabilities": capabilities_json(vol),
     }
 
 
@@ -90,11 +92,42 @@ def finding_json(item: Finding) -> dict[str, Any]:
     }
 
 
+_REPORTED_ROLE = {
+    "cache": Role.CACHE,
+    "tool": Role.TOOL_DIR,
+    "tool-bin": Role.TOOL_BIN_DIR,
+    "python": Role.PYTHON_INSTALL_DIR,
+    "python-bin": Role.PYTHON_BIN_DIR,
+}
+
+
+def disagreements(snapshot: Snapshot) -> tuple[tuple[str, str, str], ...]:
+    """Where uv itself (in this process's environment) puts a directory elsewhere than we
+    resolved for it: (role, ours, uv's). Settings only a new terminal sees differ by design."""
+    ours = {loc.role: loc for loc in snapshot.locations if loc.project is None}
+    out = []
+    for key, reported in snapshot.uv.reported:
+        loc = ours.get(_REPORTED_ROLE[key]) if key in _REPORTED_ROLE else None
+        if loc is None or loc.source.kind in _NEW_TERMINAL_ONLY:
+            continue
+        if loc.path.rstrip("/\\") != reported.rstrip("/\\"):
+            out.append((loc.role.value, loc.path, reported))
+    return tuple(out)
+
+
+_NEW_TERMINAL_ONLY = (SourceKind.SHELL_FILE, SourceKind.ENVIRONMENT_D, SourceKind.LAUNCHCTL, SourceKind.REGISTRY_USER)
+
+
 def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
         "os": snapshot.os.value,
-        "uv": {"version": snapshot.uv.version, "executable": snapshot.uv.executable},
+        "uv": {
+            "version": snapshot.uv.version,
+            "executable": snapshot.uv.executable,
+            "reported": dict(snapshot.uv.reported),
+            "disagrees": [list(pair) for pair in disagreements(snapshot)],
+        },
         "volumes": [volume_json(v, snapshot.scope) for v in snapshot.volumes],
         "locations": [location_json(loc) for loc in snapshot.locations],
         "artefacts": [
@@ -156,7 +189,9 @@ def _finding_lines(item: Finding) -> list[str]:
 def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
     uv = snapshot.uv
     head = f"uv {uv.version} ({uv.executable})" if uv.version else "uv: not found on PATH"
-    lines = [head, ""]
+    lines = [head]
+    lines += [f"  note: uv puts its {role} at {theirs}, not {path}" for role, path, theirs in disagreements(snapshot)]
+    lines.append("")
     by_volume: dict[str | None, list[Finding]] = {}
     for item in findings:
         by_volume.setdefault(item.volume, []).append(item)

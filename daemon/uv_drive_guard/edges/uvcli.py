@@ -23,6 +23,7 @@ QUERIES = {
 def find_uv(env: Mapping[str, str], forbidden: Iterable[str] = ()) -> str | None:
     """uv on PATH, unless its real path lies on one of the `forbidden` (drive) mount points."""
     found = shutil.which("uv", path=env.get("PATH"))
+    found = os.path.abspath(found) if found else None
     if found is None:
         return None
     real = os.path.realpath(found)

@@ -39,6 +39,7 @@ PRUNE = frozenset(
         "lost+found",
     }
 )
+PYTHON_PREFIXES = ("cpython-", "pypy-", "graalpy-")  # uv python install dir entries
 CACHE_MARKERS = frozenset({"archive-v0", "wheels-v5", "wheels-v4", "wheels-v3", "sdists-v9", "interpreter-v4"})
 
 
@@ -95,6 +96,12 @@ def _list(path: str) -> tuple[set[str], list[str]]:
 
 def _classify(path: str, names: set[str], subdirs: list[str], volume: str, result: WalkResult) -> bool:
     """Record an artefact found at `path`; return whether to look further down."""
+    if "uv-receipt.toml" in names:  # one tool's environment: its parent is a uv tool dir
+        _add_once(result, Artefact(ArtefactKind.TOOL_DIR, os.path.dirname(path), volume))
+        return False
+    if ".lock" in names and any(name.startswith(PYTHON_PREFIXES) for name in subdirs):
+        result.artefacts.append(Artefact(ArtefactKind.PYTHON_DIR, path, volume))
+        return False
     if "pyvenv.cfg" in names:
         result.artefacts.append(venv_artefact(path, volume))
         return False
@@ -106,6 +113,11 @@ def _classify(path: str, names: set[str], subdirs: list[str], volume: str, resul
         if project is not None:
             result.artefacts.append(project)
     return True
+
+
+def _add_once(result: WalkResult, artefact: Artefact) -> None:
+    if artefact not in result.artefacts:
+        result.artefacts.append(artefact)
 
 
 def read_head(path: str, limit: int = 64 * 1024) -> str | None:

@@ -1,0 +1,1 @@
+"""Fixes: persistent changes to the user's environment, each one undoable."""
