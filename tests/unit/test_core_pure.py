@@ -19,6 +19,7 @@ ALLOWED = frozenset(
         "re",
         "textwrap",
         "hashlib",
+        "zlib",
         "ntpath",
         "posixpath",
         "types",

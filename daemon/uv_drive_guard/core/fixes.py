@@ -7,7 +7,7 @@ planned only for the findings it cures (uv-facts.md: R2, R3, R12).
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from collections.abc import Callable
 
 from .model import (
@@ -53,7 +53,7 @@ NEW_TERMINALS = "Open terminals keep the old value: start a new terminal to use 
 def fix_id(code: str, slug: str, loc: Location) -> str:
     """Stable across scans of the same setup, short enough to type."""
     key = "\0".join((loc.path, loc.source.file or "", loc.project or "", slug))
-    return f"{code.lower()}-{slug}-{hashlib.sha1(key.encode()).hexdigest()[:6]}"
+    return f"{code.lower()}-{slug}-{zlib.crc32(key.encode()):08x}"[:-2]  # zlib: no OpenSSL at start-up
 
 
 def _unset(definition: Definition) -> Change:

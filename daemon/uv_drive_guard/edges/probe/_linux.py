@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
-import platform
 from pathlib import Path
 
 FICLONE = 0x40049409
@@ -23,7 +22,7 @@ def renameat2_noreplace(src: Path, dst: Path) -> None:
     if function is not None:
         result = function(*args)
     else:
-        number = _SYSCALL_RENAMEAT2.get(platform.machine())
+        number = _SYSCALL_RENAMEAT2.get(os.uname().machine)
         if number is None:
             raise OSError(38, os.strerror(38))
         result = _libc.syscall(number, *args)
