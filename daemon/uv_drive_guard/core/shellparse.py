@@ -164,6 +164,17 @@ def _fish_not_assignment(flags: list[str]) -> bool:
     return bool(long.intersection(flags) or short & set("eqnS"))
 
 
+def envd_value(raw: str, known: Mapping[str, str]) -> str | None:
+    """systemd's reading of a value: backslash escapes removed first, then `$$` is a literal
+    `$` and $X / ${X} are expanded; ${X:-default} needs X's runtime value, so None."""
+    if re.search(r"\$\{[^}]*:", raw):
+        return None
+    unescaped = re.sub(r"\\(.)", r"\1", raw.strip())
+    dollar = "\0"  # NUL never occurs in a line we read
+    expanded = _expand(unescaped.replace("$$", dollar), known)
+    return None if expanded is None else expanded.replace(dollar, "$")
+
+
 def parse_environment_d(text: str, *, file: str, names: Iterable[str], known: Mapping[str, str]) -> list[Definition]:
     """systemd environment.d(5): KEY=VALUE lines, $VAR and ${VAR} expanded, no quotes."""
     wanted = set(names)
@@ -176,8 +187,7 @@ def parse_environment_d(text: str, *, file: str, names: Iterable[str], known: Ma
         name, raw_value = stripped.split("=", 1)
         if not re.fullmatch(_NAME, name):
             continue
-        # ${X:-default} and ${X:+alt} need X's runtime value; only $X and ${X} are expanded here.
-        value = None if re.search(r"\$\{[^}]*:", raw_value) else _expand(raw_value, scope)
+        value = envd_value(raw_value, scope)
         if value is not None:
             scope[name] = value
         if name in wanted:
