@@ -38,6 +38,26 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-probe", action="store_true", help="judge drives by filesystem name only")
     scan.add_argument("--no-uv", action="store_true", help="do not ask uv where it keeps things")
     scan.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
+    fix = commands.add_parser(
+        "fix",
+        help="apply one fix that scan offered (shows exactly what changes first)",
+        description=(
+            "Applies one fix from `scan`, by its id: every changed file is journaled with its "
+            "previous bytes, then written atomically; the result is checked by scanning again "
+            "and asking uv. `undo` puts everything back."
+        ),
+    )
+    fix.add_argument("fix_id", metavar="ID", help="the fix id that scan printed")
+    fix.add_argument("paths", nargs="*", metavar="PATH", help="the paths the scan was given, if any")
+    fix.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    fix.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    fix.add_argument("--no-verify", action="store_true", help="do not scan again or ask uv afterwards")
+    fix.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
+    undo = commands.add_parser("undo", help="undo a fix (by default the last one), byte for byte")
+    undo.add_argument("entry", nargs="?", metavar="JOURNAL-ID", help="an id from `history`")
+    undo.add_argument("--force", action="store_true", help="undo even where a file changed since")
+    history = commands.add_parser("history", help="list applied fixes, newest first")
+    history.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     return parser
 
 
@@ -65,6 +85,27 @@ def _scan(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
 
 
+def _fixing(args: argparse.Namespace) -> int:
+    from .fixing import commands
+
+    if args.command == "history":
+        print("\n".join(commands.history_lines(as_json=args.json)))
+        return EXIT_OK
+    if args.command == "undo":
+        outcome = commands.run_undo(args.entry, force=args.force)
+    else:
+        from . import config, scan
+
+        options = scan.Options.from_config(config.load(_path(args.config)), args.paths)
+        confirm = (lambda _question: True) if args.yes else commands.ask_terminal
+        outcome = commands.run_fix(
+            args.fix_id, dict(os.environ), options, dry_run=args.dry_run, confirm=confirm, check=not args.no_verify
+        )
+    stream = sys.stdout if outcome.status == EXIT_OK else sys.stderr
+    print("\n".join(outcome.lines), file=stream)
+    return outcome.status
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -80,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return _scan(args)
+        if args.command == "scan":
+            return _scan(args)
+        return _fixing(args)
     except Exception as exc:  # the last line of defence: say it, exit 2, never a traceback
         from .config import ConfigError
 

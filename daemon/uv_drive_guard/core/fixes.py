@@ -56,8 +56,17 @@ def fix_id(code: str, slug: str, loc: Location) -> str:
     return f"{code.lower()}-{slug}-{zlib.crc32(key.encode()):08x}"[:-2]  # zlib: no OpenSSL at start-up
 
 
-def _unset(definition: Definition) -> Change:
+def _unset(definition: Definition, destination: str) -> Change:
     source = definition.source
+    if source.kind is SourceKind.REGISTRY_MACHINE:  # HKLM needs an administrator: override it
+        return Change(
+            ChangeKind.SET_ENV,
+            target=_store_name(SourceKind.REGISTRY_USER),
+            name=definition.name,
+            value=destination,
+            summary=f"set {definition.name}={destination} for you, which overrides the machine-wide "
+            "value (changing that needs administrator rights)",
+        )
     target = source.file or _store_name(source.kind)
     return Change(
         ChangeKind.UNSET_ENV,
@@ -94,7 +103,7 @@ def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
         return None
     if volume_of(snapshot.os, destination, tuple(v.mountpoint for v in snapshot.volumes)) == loc.volume:
         return None
-    changes = _turn_off(snapshot, loc, variable)
+    changes = _turn_off(snapshot, loc, variable, destination)
     if not changes:
         return None
     what = {Role.CACHE: "uv's cache"}.get(loc.role, variable)
@@ -111,11 +120,11 @@ def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
     )
 
 
-def _turn_off(snapshot: Snapshot, loc: Location, variable: str) -> tuple[Change, ...]:
+def _turn_off(snapshot: Snapshot, loc: Location, variable: str, destination: str) -> tuple[Change, ...]:
     if loc.source.kind in CONFIG_KINDS:
         return (_remove_setting(loc),)
     persisted = [d for d in snapshot.definitions if d.name == variable and _on_volume(snapshot, d, loc.volume)]
-    changes = [_unset(d) for d in persisted]
+    changes = [_unset(d, destination) for d in persisted]
     if loc.source.kind is SourceKind.ENVIRONMENT:
         changes.append(
             Change(

@@ -1,0 +1,127 @@
+"""`fix`, `undo` and `history` for the command line (the tray calls the same functions)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .. import scan
+from ..core.diagnose import diagnose
+from . import engine, plan, verify
+from .envstore import EnvStore, native_store
+from .journal import Entry, Journal
+
+NEW_TERMINALS = "Open terminals keep the old value: start a new terminal (or log in again) to use it."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    lines: tuple[str, ...]
+
+
+def _stores(store: EnvStore | None) -> dict[str, EnvStore]:
+    return {store.name: store} if store is not None else {}
+
+
+def prepare(fix_id: str, env: Mapping[str, str], options: scan.Options, store: EnvStore | None) -> plan.Plan:
+    snapshot = scan.gather(env, options)
+    found = plan.find_fix(diagnose(snapshot), fix_id)
+    if found is None:
+        raise engine.FixError(f"no fix {fix_id} in a scan of this machine now; `uv-drive-guard scan` lists them")
+    finding, fix = found
+    return plan.build(finding, fix, plan.Context(snapshot, env, store))
+
+
+def run_fix(
+    fix_id: str,
+    env: Mapping[str, str],
+    options: scan.Options,
+    *,
+    dry_run: bool,
+    confirm: Callable[[str], bool],
+    journal: Journal | None = None,
+    store: EnvStore | None = None,
+    check: bool = True,
+) -> Outcome:
+    store = store if store is not None else native_store()
+    journal = journal or Journal()
+    try:
+        the_plan = prepare(fix_id, env, options, store)
+    except (engine.FixError, plan.CannotPlan) as exc:
+        done = next((e for e in journal.entries() if e.fix_id == fix_id), None)
+        if done is not None and done.state == "applied":
+            return Outcome(0, (f"{done.title}: already applied ({done.id}); nothing to change.", NEW_TERMINALS))
+        return Outcome(2, (f"uv-drive-guard: {exc}",))
+    shown = engine.preview(the_plan)
+    head = [f"{the_plan.fix.title}", f"  for {the_plan.finding.code}: {the_plan.finding.title}", ""]
+    if the_plan.empty:
+        return Outcome(0, (*head, "Already in place: nothing to change."))
+    lines = [*head, shown.rstrip("\n")]
+    if dry_run:
+        return Outcome(0, (*lines, "", "Dry run: nothing was changed."))
+    if not confirm("Apply these changes?"):
+        hint = "" if sys.stdin.isatty() else " (without a terminal to ask on, add --yes to apply)"
+        return Outcome(1, (*lines, "", f"Nothing was changed{hint}."))
+    try:
+        entry = engine.apply(the_plan, journal, _stores(store))
+    except engine.FixError as exc:
+        return Outcome(1, (*lines, "", f"uv-drive-guard: {exc}"))
+    lines += ["", f"Applied. To undo: uv-drive-guard undo {entry.id}"]
+    if check:
+        verdict = after_fix(the_plan, env, options)
+        lines += verdict.lines
+        if not verdict.resolved:
+            return Outcome(1, (*lines, NEW_TERMINALS))
+    return Outcome(0, (*lines, NEW_TERMINALS))
+
+
+def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options) -> verify.Verdict:
+    fresh_env = verify.new_terminal_env(env, the_plan.definitions)
+    snapshot = scan.gather(fresh_env, options)
+    remaining = [f for f in diagnose(snapshot) if verify.same_finding(f, the_plan.finding)]
+    lines = [
+        "Scanned again as a new terminal would: "
+        + ("the problem is gone." if not remaining else f"{the_plan.finding.code} still applies.")
+    ]
+    lines += verify.check_with_uv(the_plan.finding, snapshot, fresh_env)
+    return verify.Verdict(not remaining, tuple(lines))
+
+
+def run_undo(
+    entry_id: str | None, *, force: bool, journal: Journal | None = None, store: EnvStore | None = None
+) -> Outcome:
+    store = store if store is not None else native_store()
+    try:
+        entry = engine.undo(journal or Journal(), entry_id, stores=_stores(store), force=force)
+    except engine.FixError as exc:
+        return Outcome(1, (f"uv-drive-guard: {exc}",))
+    lines = [f"Undone: {entry.title} ({entry.id}).", *([entry.note] if entry.note else [])]
+    lines += [f"  restored {record.path}" for record in entry.files]
+    return Outcome(0, (*lines, NEW_TERMINALS))
+
+
+def history_lines(journal: Journal | None = None, *, as_json: bool = False) -> tuple[str, ...]:
+    entries = (journal or Journal()).entries()
+    if as_json:
+        return (json.dumps([e.to_json() for e in entries], indent=2),)
+    if not entries:
+        return ("No fixes applied yet.",)
+    return tuple(_history_line(e) for e in entries)
+
+
+def _history_line(entry: Entry) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
+    files = ", ".join(r.path for r in entry.files) or "no files"
+    return f"{entry.id}  {when}  {entry.state:8} {entry.code} {entry.title}  [{files}]"
+
+
+def ask_terminal(question: str) -> bool:
+    """Confirm on a terminal; without one, only --yes applies a fix."""
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")

@@ -1,0 +1,182 @@
+"""The journal: every fix is written down, with the previous bytes, before anything changes.
+
+One directory per applied fix under the user's state directory: `entry.json` (what was
+changed and its state) and one `N.bak` per file with the bytes it had before. A crash between
+journal and rename leaves a `pending` entry, which `undo` restores like any other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import atomic
+from .envstore import Saved
+
+PENDING, APPLIED, UNDONE, FAILED = "pending", "applied", "undone", "failed"
+
+
+def digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def default_root() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("uv-drive-guard", appauthor=False)) / "journal"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    existed: bool
+    backup: str | None  # the N.bak file holding the previous bytes
+    before: str | None  # sha256 of the previous bytes
+    after: str | None  # sha256 of what the fix wrote
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    fix_id: str
+    code: str
+    title: str
+    created: float
+    state: str
+    files: tuple[FileRecord, ...] = ()
+    stores: tuple[tuple[str, tuple[Saved, ...]], ...] = ()
+    commands: tuple[str, ...] = ()
+    manual: tuple[str, ...] = ()
+    note: str = ""
+    directory: str = field(default="", compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("directory")
+        data["stores"] = [{"store": name, "saved": [asdict(s) for s in saved]} for name, saved in self.stores]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], directory: Path) -> Entry:
+        stores = tuple((item["store"], tuple(_saved(s) for s in item["saved"])) for item in data.get("stores", []))
+        return cls(
+            id=data["id"],
+            fix_id=data["fix_id"],
+            code=data["code"],
+            title=data["title"],
+            created=data["created"],
+            state=data["state"],
+            files=tuple(FileRecord(**f) for f in data.get("files", [])),
+            stores=stores,
+            commands=tuple(data.get("commands", [])),
+            manual=tuple(data.get("manual", [])),
+            note=data.get("note", ""),
+            directory=str(directory),
+        )
+
+
+def _saved(data: dict[str, Any]) -> Saved:
+    return Saved(
+        name=data["name"],
+        value=data["value"],
+        kind=data.get("kind"),
+        extra=tuple(tuple(pair) for pair in data.get("extra", [])),  # type: ignore[misc]
+    )
+
+
+class Journal:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_root()
+
+    def begin(
+        self,
+        *,
+        fix_id: str,
+        code: str,
+        title: str,
+        files: Iterable[tuple[str, bytes | None]],
+        stores: Iterable[tuple[str, tuple[Saved, ...]]] = (),
+        commands: Iterable[str] = (),
+        manual: Iterable[str] = (),
+    ) -> Entry:
+        """Write the previous bytes and a pending entry, durably, before any change is made."""
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        directory = self.root / f"{stamp}-{fix_id}-{secrets.token_hex(2)}"
+        directory.mkdir(parents=True)
+        records = []
+        for number, (path, before) in enumerate(files):
+            backup = None
+            if before is not None:
+                backup = f"{number}.bak"
+                atomic.write_atomic(directory / backup, before)
+            records.append(FileRecord(path, before is not None, backup, digest(before), None))
+        entry = Entry(
+            id=directory.name,
+            fix_id=fix_id,
+            code=code,
+            title=title,
+            created=time.time(),
+            state=PENDING,
+            files=tuple(records),
+            stores=tuple(stores),
+            commands=tuple(commands),
+            manual=tuple(manual),
+            directory=str(directory),
+        )
+        self._write(entry)
+        return entry
+
+    def finish(
+        self, entry: Entry, state: str, *, after: dict[str, bytes | None] | None = None, note: str = ""
+    ) -> Entry:
+        files = entry.files
+        if after is not None:
+            files = tuple(replace(f, after=digest(after.get(f.path))) for f in files)
+        done = replace(entry, state=state, files=files, note=note or entry.note)
+        self._write(done)
+        return done
+
+    def backup(self, entry: Entry, record: FileRecord) -> bytes | None:
+        if record.backup is None:
+            return None
+        return (Path(entry.directory) / record.backup).read_bytes()
+
+    def entries(self) -> list[Entry]:
+        """Newest first; unreadable entries are skipped, not fatal."""
+        found: list[Entry] = []
+        if not self.root.is_dir():
+            return found
+        for directory in sorted(self.root.iterdir(), reverse=True):
+            try:
+                data = json.loads((directory / "entry.json").read_text(encoding="utf-8"))
+                found.append(Entry.from_json(data, directory))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return found
+
+    def find(self, entry_id: str | None) -> Entry | None:
+        """An entry by id (or unique prefix); by default the newest not yet undone."""
+        entries = self.entries()
+        if entry_id is None:
+            return next((e for e in entries if e.state in (APPLIED, PENDING)), None)
+        matches = [e for e in entries if e.id == entry_id or e.id.startswith(entry_id) or e.fix_id == entry_id]
+        return matches[0] if matches else None
+
+    def _write(self, entry: Entry) -> None:
+        data = json.dumps(entry.to_json(), indent=2).encode()
+        atomic.write_atomic(Path(entry.directory) / "entry.json", data)
+
+
+def encode(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+__all__ = ["APPLIED", "FAILED", "PENDING", "UNDONE", "Entry", "FileRecord", "Journal", "digest", "encode", "os"]

@@ -1,0 +1,124 @@
+"""After a fix: scan again as a new terminal would, and let uv itself confirm.
+
+uv is run only from where it is installed (never from a drive), offline, on a wheel built
+here, into a scratch environment that is removed afterwards. Nothing from the drive runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.model import Definition, Finding, Role, Snapshot
+
+WHEEL_NAME = "uv_drive_guard_check"
+HARDLINK_WARNING = "Failed to hardlink files"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    resolved: bool
+    lines: tuple[str, ...]
+
+
+def new_terminal_env(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:
+    """This process's environment less what the user's startup files gave it: a new terminal
+    reads those files again, as changed by the fix."""
+    persisted = {(d.name, d.value) for d in definitions}
+    return {k: v for k, v in env.items() if (k, v) not in persisted}
+
+
+def same_finding(a: Finding, b: Finding) -> bool:
+    return a.code == b.code and (a.location.path if a.location else None) == (b.location.path if b.location else None)
+
+
+def tiny_wheel(directory: Path) -> Path:
+    """A valid pure-Python wheel written by hand: no build backend, no network."""
+    dist = f"{WHEEL_NAME}-1.0"
+    files = {
+        f"{WHEEL_NAME}/__init__.py": b"",
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {WHEEL_NAME}\nVersion: 1.0\n".encode(),
+        f"{dist}.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: uv-drive-guard\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = io.StringIO()
+    for name, data in files.items():
+        sha = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.write(f"{name},sha256={sha},{len(data)}\n")
+    record.write(f"{dist}.dist-info/RECORD,,\n")
+    path = directory / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr(f"{dist}.dist-info/RECORD", record.getvalue())
+    return path
+
+
+def uv_install_check(uv: str, env: Mapping[str, str], where: Path, cwd: str | None) -> tuple[bool, str]:
+    """Create a scratch venv under `where` and install the tiny wheel offline, as the user would."""
+    scratch = Path(tempfile.mkdtemp(prefix=".uv-drive-guard-verify-", dir=where))
+    try:
+        wheels = scratch / "wheels"
+        wheels.mkdir()
+        tiny_wheel(wheels)
+        run_env = {**env, "UV_OFFLINE": "1", "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+        run_env.pop("VIRTUAL_ENV", None)
+        steps = (
+            [uv, "venv", str(scratch / "venv"), "--python", sys.executable],
+            [
+                uv,
+                "pip",
+                "install",
+                "--no-index",
+                "--find-links",
+                str(wheels),
+                "--python",
+                str(scratch / "venv"),
+                WHEEL_NAME,
+            ],
+        )
+        output = ""
+        for argv in steps:
+            done = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=cwd, timeout=120, check=False)
+            output += done.stderr
+            if done.returncode != 0:
+                return False, done.stderr.strip()
+        return HARDLINK_WARNING not in output, output.strip()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_with_uv(finding: Finding, after: Snapshot, env: Mapping[str, str]) -> list[str]:
+    uv = after.uv.executable
+    if not uv:
+        return ["uv is not installed here, so uv could not confirm the fix."]
+    lines = []
+    done = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, env=dict(env), timeout=30, check=False)
+    if done.returncode == 0:
+        lines.append(f"uv now keeps its cache at {done.stdout.strip()}")
+    loc = finding.location
+    target = Path(loc.path) if loc else None
+    where = _existing_parent(target) if target and loc and loc.role is not Role.CACHE else None
+    where = where or Path(tempfile.gettempdir())
+    ok, output = uv_install_check(uv, env, where, cwd=loc.project if loc else None)
+    verdict = "installed a test package without errors or warnings" if ok else f"still reports:\n{output}"
+    lines.append(f"uv {verdict} (scratch environment in {where}, removed)")
+    return lines
+
+
+def _existing_parent(path: Path) -> Path | None:
+    for candidate in (path, *path.parents):
+        if candidate.is_dir() and os.access(candidate, os.W_OK):
+            return candidate
+    return None
