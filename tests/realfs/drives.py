@@ -213,9 +213,7 @@ def _kernel_has(fstype: str) -> bool:
 def need_real(reason: str) -> None:
     """Skip with ``reason``, or fail when ``UVDG_REQUIRE_REAL=1`` (CI)."""
     if os.environ.get("UVDG_REQUIRE_REAL") == "1":
-        pytest.fail(
-            f"UVDG_REQUIRE_REAL=1 but real test cannot run: {reason}", pytrace=False
-        )
+        pytest.fail(f"UVDG_REQUIRE_REAL=1 but real test cannot run: {reason}", pytrace=False)
     pytest.skip(reason)
 
 
@@ -281,9 +279,7 @@ def _wait_mounted(mountpoint: Path, timeout: float = MOUNT_TIMEOUT_S) -> MountEn
         if entry is not None:
             return entry
         if time.monotonic() > deadline:
-            raise DriveError(
-                f"{mountpoint} did not appear in /proc/self/mountinfo in {timeout}s"
-            )
+            raise DriveError(f"{mountpoint} did not appear in /proc/self/mountinfo in {timeout}s")
         time.sleep(0.05)
 
 
@@ -291,9 +287,7 @@ def _wait_mounted(mountpoint: Path, timeout: float = MOUNT_TIMEOUT_S) -> MountEn
 # Making and mounting drives
 
 
-def _run(
-    cmd: Sequence[str], *, timeout: float = TOOL_TIMEOUT_S
-) -> subprocess.CompletedProcess[str]:
+def _run(cmd: Sequence[str], *, timeout: float = TOOL_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         list(cmd),
         capture_output=True,
@@ -303,15 +297,11 @@ def _run(
         stdin=subprocess.DEVNULL,
     )
     if proc.returncode != 0:
-        raise DriveError(
-            f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip() or proc.stdout.strip()}"
-        )
+        raise DriveError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc
 
 
-def _run_daemon(
-    cmd: Sequence[str], log: Path, *, timeout: float = TOOL_TIMEOUT_S
-) -> None:
+def _run_daemon(cmd: Sequence[str], log: Path, *, timeout: float = TOOL_TIMEOUT_S) -> None:
     """Run a FUSE mounter. It forks a daemon that keeps inherited pipes open,
     so its output goes to a file, never to a pipe we would wait on."""
     with log.open("wb") as out:
@@ -372,18 +362,12 @@ def _unmount(mountpoint: Path) -> None:
     umount = which("umount") or "umount"
     deadline = time.monotonic() + 10.0
     while is_mounted(mountpoint):
-        proc = subprocess.run(
-            [umount, str(mountpoint)], capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run([umount, str(mountpoint)], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             if time.monotonic() > deadline:
-                subprocess.run(
-                    [umount, "-l", str(mountpoint)], capture_output=True, check=False
-                )
+                subprocess.run([umount, "-l", str(mountpoint)], capture_output=True, check=False)
                 if is_mounted(mountpoint):
-                    raise DriveError(
-                        f"cannot unmount {mountpoint}: {proc.stderr.strip()}"
-                    )
+                    raise DriveError(f"cannot unmount {mountpoint}: {proc.stderr.strip()}")
             else:
                 time.sleep(0.2)
 
@@ -391,16 +375,11 @@ def _unmount(mountpoint: Path) -> None:
 def _detach(device: str) -> None:
     losetup = which("losetup") or "losetup"
     for _ in range(50):
-        proc = subprocess.run(
-            [losetup, "-d", device], capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run([losetup, "-d", device], capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             return
         # Already gone (autoclear) is fine.
-        if (
-            "No such device" in proc.stderr
-            or "No such device or address" in proc.stderr
-        ):
+        if "No such device" in proc.stderr or "No such device or address" in proc.stderr:
             return
         time.sleep(0.1)
 
@@ -544,8 +523,7 @@ def build_wheel(
     contents: dict[str, bytes] = {}
     if files is None:
         contents[f"{dist}/__init__.py"] = (
-            f'__version__ = "{version}"\n\n\n'
-            f'def main() -> None:\n    print("{name} {version}")\n'
+            f'__version__ = "{version}"\n\n\ndef main() -> None:\n    print("{name} {version}")\n'
         ).encode()
     else:
         for path, content in files.items():
@@ -556,8 +534,7 @@ def build_wheel(
         contents[f"{dist}/data.bin"] = block * reps + block[:rest]
 
     contents[f"{dist_info}/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        f"Summary: tiny test package for uv-drive-guard\n"
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: tiny test package for uv-drive-guard\n"
     ).encode()
     contents[f"{dist_info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: uvdg-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
@@ -598,9 +575,7 @@ _DROP_NAMES = frozenset(
 _KEEP_NAMES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "TERM")
 
 
-def uv_env(
-    tmp_home: Path, **overrides: str | os.PathLike[str] | None
-) -> dict[str, str]:
+def uv_env(tmp_home: Path, **overrides: str | os.PathLike[str] | None) -> dict[str, str]:
     """A clean environment for real uv with ``HOME`` and all XDG dirs under ``tmp_home``.
 
     No inherited ``UV_*`` variables; ``UV_OFFLINE=1``, ``UV_PYTHON_DOWNLOADS=never``,
@@ -610,15 +585,9 @@ def uv_env(
     env: dict[str, str] = {}
     for key in _KEEP_NAMES:
         value = os.environ.get(key)
-        if (
-            value is not None
-            and not key.startswith(_DROP_PREFIXES)
-            and key not in _DROP_NAMES
-        ):
+        if value is not None and not key.startswith(_DROP_PREFIXES) and key not in _DROP_NAMES:
             env[key] = value
-    env.setdefault(
-        "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
-    )
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin")
     env.setdefault("LANG", "C.UTF-8")
     home = Path(tmp_home)
     xdg = {

@@ -39,9 +39,7 @@ def _require(kind: str) -> None:
 def _loop_devices() -> str:
     if drives.which("losetup") is None:
         return ""
-    proc = subprocess.run(
-        ["losetup", "-a"], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["losetup", "-a"], capture_output=True, text=True, check=False)
     return proc.stdout
 
 
@@ -85,9 +83,7 @@ def test_blkid_names_real_filesystem(kind: str, tmp_path: Path) -> None:
             text=True,
             check=False,
         )
-        fields = dict(
-            line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line
-        )
+        fields = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
         assert fields.get("TYPE") == BLKID_FSTYPE[kind], proc.stdout
         assert fields.get("LABEL") == "UVDGLBL", proc.stdout
 
@@ -102,9 +98,7 @@ def test_cleanup_runs_when_body_raises(tmp_path: Path) -> None:
     assert str(seen[0].image) not in _loop_devices()
 
 
-def test_cleanup_when_mount_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cleanup_when_mount_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A mount that cannot happen still detaches its loop device."""
     _require("ext4")
     with (
@@ -196,10 +190,7 @@ def test_build_wheel_is_valid(tmp_path: Path) -> None:
             assert digest == "sha256=" + expected.rstrip(b"=").decode()
             assert int(size) == len(data)
         assert len(zf.read("tiny_pkg/data.bin")) == 200_000
-        assert (
-            "tiny = tiny_pkg:main"
-            in zf.read("tiny_pkg-1.2.3.dist-info/entry_points.txt").decode()
-        )
+        assert "tiny = tiny_pkg:main" in zf.read("tiny_pkg-1.2.3.dist-info/entry_points.txt").decode()
 
 
 def test_uv_env_is_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,9 +244,7 @@ def test_wheel_installs_with_real_uv_on_local_disk(tmp_path: Path) -> None:
     )
     assert inst.returncode == 0, inst.stderr
     assert "+ tinypkg==0.1.0" in inst.stderr
-    out = subprocess.run(
-        [venv / "bin" / "tinypkg"], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([venv / "bin" / "tinypkg"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "tinypkg 0.1.0"
     check = subprocess.run(
         [

@@ -175,9 +175,7 @@ def _normal(line: str) -> str:
     return _PREFIX.sub("", line).strip()
 
 
-def assert_predicted(
-    item: dict[str, Any], proc: subprocess.CompletedProcess[str], *, fails: bool
-) -> list[str]:
+def assert_predicted(item: dict[str, Any], proc: subprocess.CompletedProcess[str], *, fails: bool) -> list[str]:
     """uv did what the finding says: failed (or worked, for a warning) and printed its key line.
 
     Returns the predicted lines that uv did not print word for word (modulo the
@@ -263,9 +261,7 @@ def apply_unset(change: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("kind", ["exfat", "vfat"])
-def test_cache_on_fat_drive_is_an_error_that_uv_confirms(
-    kind: str, mnt_dir: Path, home: Path, wheels: Path
-) -> None:
+def test_cache_on_fat_drive_is_an_error_that_uv_confirms(kind: str, mnt_dir: Path, home: Path, wheels: Path) -> None:
     _require(kind)
     with make_drive(kind, mnt_dir, label="STICK") as drive:
         cache = drive.mountpoint / "uv-cache"
@@ -325,9 +321,7 @@ def test_cache_on_fat_drive_is_an_error_that_uv_confirms(
 # --- (3): cache on the local disk, a venv on NTFS -----------------------------------------
 
 
-def test_venv_on_ntfs_with_local_cache_warns_and_copy_mode_silences(
-    tmp_path: Path, home: Path, wheels: Path
-) -> None:
+def test_venv_on_ntfs_with_local_cache_warns_and_copy_mode_silences(tmp_path: Path, home: Path, wheels: Path) -> None:
     _require("ntfs")
     with make_drive("ntfs", tmp_path, label="BIGDISK") as drive:
         env = env_for(home)
@@ -431,9 +425,7 @@ def test_project_on_fat32_cannot_get_its_venv(tmp_path: Path, home: Path, with_l
 
 
 @pytest.mark.parametrize("kind", ["ntfs", "btrfs"])
-def test_cache_and_venv_on_the_same_drive_is_clean(
-    kind: str, tmp_path: Path, home: Path, wheels: Path
-) -> None:
+def test_cache_and_venv_on_the_same_drive_is_clean(kind: str, tmp_path: Path, home: Path, wheels: Path) -> None:
     _require(kind)
     with make_drive(kind, tmp_path, label="SHARED") as drive:
         cache = drive.mountpoint / "uv-cache"
@@ -471,9 +463,9 @@ def test_project_with_its_own_cache_on_ext4_is_clean(tmp_path: Path, home: Path,
         project_caches = [
             loc for loc in report["locations"] if loc["role"] == "cache" and loc["project"] == str(project)
         ]
-        assert [(loc["path"], loc["volume"]) for loc in project_caches] == [
-            (str(cache), str(drive.mountpoint))
-        ], report["locations"]
+        assert [(loc["path"], loc["volume"]) for loc in project_caches] == [(str(cache), str(drive.mountpoint))], (
+            report["locations"]
+        )
 
         proc = uv(["cache", "dir"], env, cwd=project)
         assert proc.stdout.strip() == str(cache), show(proc)

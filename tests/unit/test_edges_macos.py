@@ -41,8 +41,7 @@ def recorded_mount_table() -> tuple[list[Part], dict[str, bytes | None]]:
     table = json.loads((DATA / "mount_table.json").read_text())
     parts = [Part(**row) for row in table["partitions"]]
     answers = {
-        mountpoint: (DATA / name).read_bytes() if name else None
-        for mountpoint, name in table["diskutil"].items()
+        mountpoint: (DATA / name).read_bytes() if name else None for mountpoint, name in table["diskutil"].items()
     }
     return parts, answers
 
@@ -276,9 +275,7 @@ def test_launch_agents_are_bounded(tmp_path: Path) -> None:
 
 
 def test_setenv_pairs_stop_at_shell_operators() -> None:
-    pairs = list(
-        settings.setenv_pairs(["/bin/bash", "-c", "launchctl setenv UV_CACHE_DIR ~/c && echo UV_TOOL_DIR x"])
-    )
+    pairs = list(settings.setenv_pairs(["/bin/bash", "-c", "launchctl setenv UV_CACHE_DIR ~/c && echo UV_TOOL_DIR x"]))
     assert pairs == [("UV_CACHE_DIR", None, "~/c")]
 
 

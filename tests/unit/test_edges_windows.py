@@ -171,9 +171,7 @@ def recorded_registry() -> tuple[dict[str, dict[str, tuple[object, int]]], Mappi
 
 def test_registry_definitions() -> None:
     keys, environ = recorded_registry()
-    found = settings.read_definitions(
-        open_key=lambda hive, path: keys.get(f"{hive}\\{path}"), environ=environ
-    )
+    found = settings.read_definitions(open_key=lambda hive, path: keys.get(f"{hive}\\{path}"), environ=environ)
 
     def machine(name: str) -> Source:
         return Source(SourceKind.REGISTRY_MACHINE, file=MACHINE, name=name)
@@ -207,9 +205,7 @@ def test_registry_names_parameter_and_unreadable_machine_key() -> None:
         ("UV_CACHE_DIR", SourceKind.REGISTRY_USER),
         ("Path", SourceKind.REGISTRY_USER),
     ]
-    assert found[1].value == (
-        "C:\\Users\\alice\\AppData\\Local\\Microsoft\\WindowsApps;C:\\Users\\alice\\.local\\bin"
-    )
+    assert found[1].value == ("C:\\Users\\alice\\AppData\\Local\\Microsoft\\WindowsApps;C:\\Users\\alice\\.local\\bin")
 
 
 @pytest.mark.parametrize(

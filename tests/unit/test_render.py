@@ -41,9 +41,7 @@ ROOT = Volume(
     "ext4",
     removable=False,
     system=True,
-    capabilities=_caps(
-        hardlink=True, symlink_file=True, symlink_dir=True, rename_noreplace=True, flock_exclusive=True
-    ),
+    capabilities=_caps(hardlink=True, symlink_file=True, symlink_dir=True, rename_noreplace=True, flock_exclusive=True),
 )
 STICK = Volume(
     "/media/ana/STICK",
@@ -162,9 +160,7 @@ def test_json_volumes(report: tuple[Snapshot, tuple[Finding, ...]]) -> None:
         "/media/ana/CLEAN",
     ]
     for vol in volumes:
-        assert {"mountpoint", "device", "fstype", "label", "removable", "read_only", "capabilities"} <= set(
-            vol
-        )
+        assert {"mountpoint", "device", "fstype", "label", "removable", "read_only", "capabilities"} <= set(vol)
         assert {"probed", *OPS} <= set(vol["capabilities"])
     stick = volumes[1]
     assert (stick["fstype"], stick["label"], stick["removable"], stick["read_only"]) == (

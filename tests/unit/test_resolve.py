@@ -78,9 +78,7 @@ def test_process_env_is_attributed_to_the_shell_file_that_sets_it() -> None:
         shell("UV_CACHE_DIR", "/media/ana/OLD", line=3),
         shell("UV_CACHE_DIR", "/media/ana/STICK/c", line=9),
     )
-    found = effective_variable(
-        linux({"UV_CACHE_DIR": "/media/ana/STICK/c"}, persisted=persisted), "UV_CACHE_DIR"
-    )
+    found = effective_variable(linux({"UV_CACHE_DIR": "/media/ana/STICK/c"}, persisted=persisted), "UV_CACHE_DIR")
     assert found is not None
     assert (found.source.kind, found.source.file, found.source.line) == (
         SourceKind.SHELL_FILE,
