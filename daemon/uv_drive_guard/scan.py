@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-__all__ = ["Options", "gather", "in_scope", "replace", "run"]
+__all__ = ["Memo", "Options", "gather", "in_scope", "replace", "run"]
 from typing import Any
 
 from .core import resolve
@@ -18,6 +18,7 @@ from .core.diagnose import diagnose
 from .core.model import (
     Artefact,
     ArtefactKind,
+    Capabilities,
     Finding,
     Location,
     Os,
@@ -25,6 +26,7 @@ from .core.model import (
     Snapshot,
     Source,
     SourceKind,
+    UvInfo,
     Volume,
 )
 from .edges import probe as probing
@@ -96,19 +98,48 @@ def _walk_roots(scope: tuple[str, ...], options: Options, mounts: tuple[str, ...
     return [(mount, mount) for mount in scope]
 
 
-def gather(env: Mapping[str, str], options: Options = Options(), *, cwd: str | None = None) -> Snapshot:
+@dataclass
+class Memo:
+    """What the daemon keeps between scans: each drive is probed and walked once per mount,
+    uv asked once; `forget` drops a drive that went away (or everything, for "Rescan now")."""
+
+    probes: dict[tuple[str, str], Capabilities] = field(default_factory=dict)
+    walks: dict[str, list[Artefact]] = field(default_factory=dict)
+    uv: UvInfo | None = None
+
+    def forget(self, mountpoints: Iterable[str] | None = None) -> None:
+        if mountpoints is None:
+            self.probes.clear()
+            self.walks.clear()
+            self.uv = None
+            return
+        gone = set(mountpoints)
+        self.probes = {k: v for k, v in self.probes.items() if k[0] not in gone}
+        self.walks = {k: v for k, v in self.walks.items() if k not in gone}
+
+
+def gather(
+    env: Mapping[str, str], options: Options = Options(), *, cwd: str | None = None, memo: Memo | None = None
+) -> Snapshot:
     inputs = settings.read_inputs(env, cwd=cwd)
     volumes = list_volumes()
     mounts = tuple(v.mountpoint for v in volumes)
     global_locs = resolve.global_locations(inputs)
     scope = in_scope(volumes, options, global_locs, inputs.os)
     drives = [v.mountpoint for v in volumes if v.mountpoint in scope]
+    memo = memo if memo is not None else Memo()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        uv_future = pool.submit(uvcli.ask, uvcli.find_uv(env, forbidden=drives), env, confirm=options.confirm_with_uv)
-        artefacts = _find_artefacts(_walk_roots(scope, options, mounts, inputs.os), options)
+        uv_future = None
+        if memo.uv is None:
+            uv_future = pool.submit(
+                uvcli.ask, uvcli.find_uv(env, forbidden=drives), env, confirm=options.confirm_with_uv
+            )
+        artefacts = _find_artefacts(_walk_roots(scope, options, mounts, inputs.os), options, memo)
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
-        volumes = _probe_all(volumes, scope, locations, options, pool)
-        uv = uv_future.result()
+        volumes = _probe_all(volumes, scope, locations, options, pool, memo)
+        if uv_future is not None:
+            memo.uv = uv_future.result()
+        uv = memo.uv or UvInfo(None, None)
     return Snapshot(
         os=inputs.os,
         uv=uv,
@@ -131,10 +162,12 @@ def _defaults(inputs: resolve.Inputs) -> tuple[tuple[Role, str], ...]:
     return tuple((loc.role, loc.path) for loc in resolve.global_locations(bare))
 
 
-def _find_artefacts(roots: list[tuple[str, str]], options: Options) -> list[Artefact]:
+def _find_artefacts(roots: list[tuple[str, str]], options: Options, memo: Memo) -> list[Artefact]:
     found: list[Artefact] = []
     for root, volume in roots:
-        found += walk.walk(root, volume, options.walk).artefacts
+        if root not in memo.walks:
+            memo.walks[root] = walk.walk(root, volume, options.walk).artefacts
+        found += memo.walks[root]
     return found
 
 
@@ -161,16 +194,25 @@ def _probe_all(
     locations: tuple[Location, ...],
     options: Options,
     pool: ThreadPoolExecutor,
+    memo: Memo,
 ) -> list[Volume]:
     if not options.probe:
         return volumes
     wanted = [v for v in volumes if v.mountpoint in scope and not v.system]
     places = {v.mountpoint: [loc.path for loc in locations if loc.volume == v.mountpoint] for v in wanted}
-    futures = {
-        v.mountpoint: pool.submit(probing.probe, v, places=places[v.mountpoint], timeout=options.probe_timeout)
-        for v in wanted
+    known = {
+        v.mountpoint: memo.probes[(v.mountpoint, v.device)] for v in wanted if (v.mountpoint, v.device) in memo.probes
     }
-    return [replace(v, capabilities=futures[v.mountpoint].result()) if v.mountpoint in futures else v for v in volumes]
+    futures = {
+        v: pool.submit(probing.probe, v, places=places[v.mountpoint], timeout=options.probe_timeout)
+        for v in wanted
+        if v.mountpoint not in known
+    }
+    for v, future in futures.items():
+        known[v.mountpoint] = future.result()
+        if known[v.mountpoint].probed:  # a drive that did not answer is asked again next time
+            memo.probes[(v.mountpoint, v.device)] = known[v.mountpoint]
+    return [replace(v, capabilities=known[v.mountpoint]) if v.mountpoint in known else v for v in volumes]
 
 
 def run(env: Mapping[str, str], options: Options = Options()) -> tuple[Snapshot, tuple[Finding, ...]]:
