@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     undo = commands.add_parser("undo", help="undo a fix (by default the last one), byte for byte")
     undo.add_argument("entry", nargs="?", metavar="JOURNAL-ID", help="an id from `history`")
     undo.add_argument("--force", action="store_true", help="undo even where a file changed since")
+    run = commands.add_parser(
+        "run",
+        help="the daemon: watch drives, tray icon, notifications with fix buttons",
+        description="Watches for drives, scans each one that is plugged in, and notifies when uv would break there.",
+    )
+    run.add_argument("--headless", action="store_true", help="no tray icon: notifications (or the log) only")
+    run.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
     history = commands.add_parser("history", help="list applied fixes, newest first")
     history.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     return parser
@@ -116,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help/--version
         return int(exc.code or 0)
+    if args.command == "run":
+        from .app.main import run
+
+        return run(headless=args.headless, verbose=args.verbose, settings_path=_path(args.config))
     logging.basicConfig(level=logging.WARNING - 10 * args.verbose, format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         parser.print_help()

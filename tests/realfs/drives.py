@@ -405,10 +405,15 @@ def make_drive(
     tmp_path: Path,
     size_mb: int | None = None,
     label: str | None = "UVDGTEST",
+    *,
+    name: str | None = None,
+    image: Path | None = None,
 ) -> Iterator[Drive]:
     """Make, mount and yield a drive of ``kind``; always unmount and detach after.
 
-    The image (sparse) and a fresh, unique mount point live under ``tmp_path``.
+    The image (sparse) and a fresh, unique mount point live under ``tmp_path``. ``name``
+    fixes the mount point's name (a drive that comes back to the same place); ``image``
+    plugs an existing image again instead of making a new one (the same drive, same UUID).
     Raises :class:`DriveError` when a tool fails; call :func:`requirement` first
     to turn a missing capability into a skip.
     """
@@ -420,16 +425,18 @@ def make_drive(
     size = size_mb if size_mb is not None else DEFAULT_SIZE_MB[kind]
     tag = f"{kind}-{uuid.uuid4().hex[:8]}"
     tmp_path.mkdir(parents=True, exist_ok=True)
-    mountpoint = tmp_path / f"mnt-{tag}"
-    mountpoint.mkdir()
-    image: Path | None = None
+    mountpoint = tmp_path / (name or f"mnt-{tag}")
+    mountpoint.mkdir(exist_ok=name is not None)
+    reuse = image is not None
     device = "tmpfs"
     try:
         if kind in LOOP_KINDS:
-            image = tmp_path / f"{tag}.img"
-            with image.open("wb") as fh:
-                fh.truncate(size * 1024 * 1024)
-            _run(_mkfs_cmd(kind, str(image), label))
+            if image is None:
+                image = tmp_path / f"{tag}.img"
+                with image.open("wb") as fh:
+                    fh.truncate(size * 1024 * 1024)
+            if not reuse:
+                _run(_mkfs_cmd(kind, str(image), label))
             losetup = which("losetup") or "losetup"
             device = _run([losetup, "--find", "--show", str(image)]).stdout.strip()
             if not device.startswith("/dev/"):

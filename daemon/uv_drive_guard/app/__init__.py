@@ -1,0 +1,1 @@
+"""The daemon: tray, notifications and the worker that watches drives."""

@@ -1,0 +1,147 @@
+"""One action model, rendered by both the notifications and the tray menu (udiskie's habit).
+
+Pure: built from a scan's findings; nothing here touches the desktop.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from enum import Enum
+
+from ..core.messages import drive
+from ..core.model import Finding, Severity, Snapshot, Volume
+
+
+class State(str, Enum):
+    """What the tray icon shows."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+    PAUSED = "paused"
+    WORKING = "working"
+
+
+class Kind(str, Enum):
+    FIX = "fix"
+    DETAILS = "details"
+    IGNORE = "ignore"  # this drive, from now on
+    MUTE = "mute"  # this finding on this drive, from now on
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    label: str
+    volume: str  # the drive's key (see volume_key)
+    fix_id: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class DriveReport:
+    """What one drive needs from the user, as both the tray and a notification show it."""
+
+    key: str
+    mountpoint: str
+    name: str  # "STICK (exFAT)"
+    findings: tuple[Finding, ...]
+
+    @property
+    def state(self) -> State:
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return State.ERROR
+        if any(f.severity is Severity.WARNING for f in self.findings):
+            return State.WARNING
+        return State.OK
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when what we would say changes: the same notice is not repeated."""
+        text = "\n".join(sorted(f"{f.code} {f.location.path if f.location else ''}" for f in self.findings))
+        return f"{zlib.crc32(text.encode()):08x}"
+
+    def actions(self, finding: Finding) -> tuple[Action, ...]:
+        """The recommended fix first, then Details and the two ways to be quiet."""
+        fixes = sorted(finding.fixes, key=lambda fix: not fix.recommended)
+        applicable = [fix for fix in fixes if any(c.kind.value != "manual" for c in fix.changes)]
+        out = [Action(Kind.FIX, fix.title, self.key, fix.id, finding.code) for fix in applicable[:2]]
+        out.append(Action(Kind.DETAILS, "Details", self.key, code=finding.code))
+        out.append(Action(Kind.MUTE, "Don't show this again", self.key, code=finding.code))
+        out.append(Action(Kind.IGNORE, "Ignore this drive", self.key))
+        return tuple(out)
+
+
+def volume_key(volume: Volume) -> str:
+    """A drive is the same drive wherever it is mounted: UUID, else label and size."""
+    if volume.uuid:
+        return f"uuid:{volume.uuid}"
+    if volume.label:
+        return f"label:{volume.label}:{volume.size or 0}"
+    return f"mount:{volume.mountpoint}"
+
+
+def reports(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[DriveReport, ...]:
+    """Findings grouped per drive in scope; a configured drive that is absent gets its own."""
+    by_volume: dict[str | None, list[Finding]] = {}
+    for item in findings:
+        by_volume.setdefault(item.volume, []).append(item)
+    out = []
+    for vol in snapshot.volumes:
+        if vol.mountpoint in snapshot.scope or vol.mountpoint in by_volume:
+            items = tuple(by_volume.get(vol.mountpoint, ()))
+            out.append(DriveReport(volume_key(vol), vol.mountpoint, drive(vol), items))
+    missing = tuple(by_volume.get(None, ()))
+    if missing:
+        out.append(DriveReport("absent", "", "a drive that is not plugged in", missing))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification's words: what is wrong, what uv would print, what the fix changes."""
+
+    title: str
+    body: str
+    actions: tuple[Action, ...]
+    urgent: bool
+
+
+def notice(report: DriveReport) -> Notice | None:
+    """One notification per drive, about its most severe finding, mentioning the rest."""
+    if not report.findings:
+        return None
+    first = report.findings[0]
+    uv_line = next((line for line in first.uv_message.splitlines() if line.strip()), "")
+    body = [first.title + ".", f"uv would print: {uv_line.strip()}"]
+    fix = next((f for f in first.fixes if f.recommended), first.fixes[0] if first.fixes else None)
+    if fix is not None:
+        changes = "; ".join(c.summary for c in fix.changes[:2])
+        body.append(f"Fix: {fix.title} ({changes}). New terminals will see the change.")
+    if len(report.findings) > 1:
+        body.append(f"{len(report.findings) - 1} more in the tray menu.")
+    title = f"uv on {report.name}: {first.severity.value}"
+    return Notice(title, "\n".join(body), report.actions(first), first.severity is Severity.ERROR)
+
+
+def overall(reports_: tuple[DriveReport, ...], *, paused: bool = False, working: bool = False) -> State:
+    if working:
+        return State.WORKING
+    if paused:
+        return State.PAUSED
+    states = {r.state for r in reports_}
+    for state in (State.ERROR, State.WARNING):
+        if state in states:
+            return state
+    return State.OK
+
+
+def summary(reports_: tuple[DriveReport, ...]) -> str:
+    """The tray's tooltip: one line."""
+    troubled = [r for r in reports_ if r.findings]
+    if not troubled:
+        return "uv-drive-guard: no problems for uv on your drives"
+    names = ", ".join(r.name for r in troubled[:3])
+    count = sum(len(r.findings) for r in troubled)
+    return f"uv-drive-guard: {count} problem(s) for uv on {names}"

@@ -1,0 +1,125 @@
+"""`uv-drive-guard run`: the daemon people start at login."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import config, scan
+from .desktop import SingleInstance, setup_logging
+
+if TYPE_CHECKING:
+    from .control import Controller
+
+log = logging.getLogger(__name__)
+
+
+class Settings:
+    """The product's settings, re-read when the user's file changes (checked on each scan)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path or config.user_config_path()
+        self._stamp: float | None = None
+        self._options = scan.Options()
+        self.reload()
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def reload(self) -> None:
+        try:
+            self._options = scan.Options.from_config(config.load(self.path))
+        except config.ConfigError as exc:
+            log.error("settings not applied: %s", exc)  # keep the last good settings
+        self._stamp = self._mtime()
+
+    def options(self) -> scan.Options:
+        if self._mtime() != self._stamp:
+            log.info("settings file changed: reloading %s", self.path)
+            self.reload()
+        return self._options
+
+
+def run(*, headless: bool, verbose: int, settings_path: Path | None = None) -> int:
+    setup_logging(verbose)
+    instance = SingleInstance()
+    if not instance.acquire():
+        print("uv-drive-guard is already running for this user.")
+        return 0
+    try:
+        return _run(headless=headless, settings=Settings(settings_path))
+    finally:
+        instance.release()
+
+
+def _run(*, headless: bool, settings: Settings) -> int:
+    from .autostart import native as native_autostart
+    from .control import TrayView
+    from .icons import app_icon_path
+    from .notify import Notifier
+    from .service import Service
+    from .watch import native_watcher
+
+    done = threading.Event()
+    tray: Any = None
+
+    def publish(view: TrayView) -> None:
+        if tray is not None:
+            tray.update(view)
+
+    def quit_all() -> None:
+        done.set()
+        if tray is not None:
+            tray.stop()
+
+    service = Service(
+        env=dict(os.environ),
+        options=settings.options,
+        notifier=Notifier(icon=_existing(app_icon_path)),
+        watcher=native_watcher(),
+        publish=publish,
+        autostart=native_autostart(),
+        on_quit=quit_all,
+    )
+    tray = None if headless else _make_tray(service)
+    for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(signum, lambda *_: quit_all())
+    service.start()
+    log.info("uv-drive-guard is running (%s)", "headless" if tray is None else f"tray: {tray.backend_name}")
+    try:
+        if tray is not None:
+            tray.run()
+        else:
+            while not done.wait(3600):
+                pass
+    finally:
+        service.stop()
+    log.info("uv-drive-guard stopped")
+    return 0
+
+
+def _existing(finder: Callable[[], Path]) -> Path | None:
+    try:
+        path = finder()
+    except (OSError, LookupError):
+        return None
+    return path if path.exists() else None
+
+
+def _make_tray(controller: Controller) -> Any:
+    """The tray, or None (headless) when this desktop cannot show one."""
+    try:
+        from .tray import Tray
+
+        return Tray(controller)
+    except Exception:  # no display, no backend: notifications and the log still work
+        log.exception("no tray icon on this desktop; running without one")
+        return None

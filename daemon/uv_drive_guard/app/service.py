@@ -1,0 +1,284 @@
+"""The daemon's worker: watches mounts, scans, notifies, applies fixes; the tray's Controller.
+
+One asyncio loop in one thread does all of it (desktop-notifier's D-Bus client lives there
+too). Anything that blocks (scan, fix) runs in the loop's executor. Calls from the tray or
+the mount watcher are posted onto the loop; views go back through `publish`, which the tray
+hands to its own thread. A failure in one drive's handling is logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
+from typing import Any, Protocol
+
+from .. import scan
+from ..core.diagnose import diagnose
+from ..core.model import Finding
+from ..fixing import commands
+from ..fixing.journal import Journal
+from . import actions
+from .actions import Action, DriveReport, Kind, Notice
+from .control import TrayView
+from .memory import Memory
+from .watch import Watcher
+
+log = logging.getLogger(__name__)
+DEBOUNCE = 0.1  # a mount arrives as several mountinfo changes; one scan answers them all
+
+
+class NotifierLike(Protocol):
+    available: bool
+
+    async def start(self) -> None: ...
+
+    async def show(self, notice: Notice, on_action: Callable[[Action], None]) -> str | None: ...
+
+    async def say(self, title: str, body: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Service:
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str],
+        options: Callable[[], scan.Options],
+        notifier: NotifierLike,
+        watcher: Watcher,
+        publish: Callable[[TrayView], None] = lambda view: None,
+        memory: Memory | None = None,
+        journal: Journal | None = None,
+        autostart: Any = None,
+        on_quit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.env = dict(env)
+        self._options = options
+        self.notifier = notifier
+        self.watcher = watcher
+        self.publish = publish
+        self.memory = memory or Memory()
+        self.journal = journal or Journal()
+        self.autostart = autostart
+        self.on_quit = on_quit
+        self.memo = scan.Memo()
+        self.reports: tuple[DriveReport, ...] = ()
+        self.paused_until: float | None = None
+        self.mounts: frozenset[str] = frozenset()
+        self.scans = 0  # for tests and benchmarks: scans completed
+        self.notified: list[tuple[float, str]] = []  # (time, title) of every notice shown
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="uv-drive-guard worker", daemon=True)
+        self._debounce: asyncio.TimerHandle | None = None
+        self._ready = threading.Event()
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(timeout=30)
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._startup())
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.notifier.close())
+        self.loop.close()
+
+    async def _startup(self) -> None:
+        try:
+            await self.notifier.start()
+        except Exception:
+            log.exception("notifications are unavailable")
+        await self._scan("start")
+        self.watcher.start(self._mount_changed)
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=10)
+
+    def _post(self, work: Coroutine[Any, Any, None]) -> None:
+        """From any thread: run `work` on the worker loop; its errors are logged."""
+        asyncio.run_coroutine_threadsafe(self._guarded(work), self.loop)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("the daemon's worker hit an error; it goes on")
+
+    # --- mounts and scans -----------------------------------------------------------------
+
+    def _mount_changed(self) -> None:
+        """Called on the watcher's thread."""
+        self.loop.call_soon_threadsafe(self._schedule)
+
+    def _schedule(self) -> None:
+        if self._debounce is not None:
+            self._debounce.cancel()
+        self._debounce = self.loop.call_later(DEBOUNCE, lambda: self.loop.create_task(self._guarded(self._changed())))
+
+    async def _changed(self) -> None:
+        now = await self.loop.run_in_executor(None, _mountpoints)
+        gone = self.mounts - now
+        if gone:
+            self.memo.forget(gone)
+        await self._scan("mount change")
+
+    async def _scan(self, reason: str) -> None:
+        options = self._options()
+        snapshot = await self.loop.run_in_executor(None, lambda: scan.gather(self.env, options, memo=self.memo))
+        findings = diagnose(snapshot)
+        self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
+        self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
+        self.scans += 1
+        log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
+        for report in self.reports:
+            await self._maybe_notify(report)
+        self._publish()
+
+    def _visible(self, report: DriveReport) -> DriveReport:
+        muted = set(self.memory.drive(report.key).muted) if report.key in self.memory.drives else set()
+        if self.memory.drives.get(report.key, None) and self.memory.drives[report.key].ignored:
+            return replace(report, findings=())
+        return replace(report, findings=tuple(f for f in report.findings if f.code not in muted))
+
+    async def _maybe_notify(self, report: DriveReport) -> None:
+        if not report.findings or self.paused:
+            return
+        if not self.memory.should_show(report.key, report.fingerprint):
+            return
+        notice = actions.notice(report)
+        if notice is None:
+            return
+        await self.notifier.show(notice, self._on_action)
+        self.notified.append((time.monotonic(), notice.title))
+        self.memory.shown(report.key, report.fingerprint)
+
+    def _on_action(self, action: Action) -> None:
+        """A notification button: the same paths as the tray menu."""
+        if action.kind is Kind.FIX and action.fix_id:
+            self.apply_fix(action.fix_id, action.volume)
+        elif action.kind is Kind.DETAILS:
+            self.show_details(action.volume, action.code)
+        elif action.kind is Kind.IGNORE:
+            self.ignore_drive(action.volume)
+        elif action.kind is Kind.MUTE and action.code:
+            self.mute(action.volume, action.code)
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_until is not None and time.time() < self.paused_until
+
+    def view(self) -> TrayView:
+        last = self.journal.find(None)
+        return TrayView(
+            state=actions.overall(self.reports, paused=self.paused),
+            tooltip=actions.summary(self.reports),
+            reports=self.reports,
+            paused_until=self.paused_until if self.paused else None,
+            autostart=self.autostart.status() if self.autostart is not None else None,
+            last_fix=last.title if last else None,
+            ignored=self.memory.ignored_keys(),
+        )
+
+    def _publish(self) -> None:
+        try:
+            self.publish(self.view())
+        except Exception:
+            log.exception("could not update the tray")
+
+    # --- the Controller -------------------------------------------------------------------
+
+    def apply_fix(self, fix_id: str, volume_key: str) -> None:
+        self._post(self._apply(fix_id))
+
+    async def _apply(self, fix_id: str) -> None:
+        options = self._options()
+        outcome = await self.loop.run_in_executor(
+            None,
+            lambda: commands.run_fix(fix_id, self.env, options, dry_run=False, confirm=lambda _q: True),
+        )
+        title = "Fixed" if outcome.status == 0 else "Could not fix"
+        await self.notifier.say(f"{title}: {outcome.lines[0]}", _follow_up(outcome.lines))
+        self.memo.forget()
+        await self._scan("after a fix")
+
+    def show_details(self, volume_key: str, code: str | None) -> None:
+        self._post(self._details(volume_key, code))
+
+    async def _details(self, volume_key: str, code: str | None) -> None:
+        finding = self._finding(volume_key, code)
+        if finding is not None:
+            fixes = "\n".join(f"- {fix.title}" for fix in finding.fixes)
+            await self.notifier.say(
+                finding.title, f"{finding.detail}\n\nuv would print:\n{finding.uv_message}\n{fixes}"
+            )
+
+    def _finding(self, volume_key: str, code: str | None) -> Finding | None:
+        for report in self.reports:
+            if report.key == volume_key:
+                return next((f for f in report.findings if code is None or f.code == code), None)
+        return None
+
+    def undo_last(self) -> None:
+        self._post(self._undo())
+
+    async def _undo(self) -> None:
+        outcome = await self.loop.run_in_executor(None, lambda: commands.run_undo(None, force=False))
+        await self.notifier.say("Undo" if outcome.status == 0 else "Could not undo", _follow_up(outcome.lines))
+        self.memo.forget()
+        await self._scan("after an undo")
+
+    def rescan(self) -> None:
+        self.memo.forget()
+        self._post(self._scan("rescan"))
+
+    def pause(self, seconds: float | None) -> None:
+        self.paused_until = None if seconds == 0 else (float("inf") if seconds is None else time.time() + seconds)
+        self.loop.call_soon_threadsafe(self._publish)
+
+    def ignore_drive(self, volume_key: str) -> None:
+        self.memory.ignore(volume_key)
+        self._post(self._scan("drive ignored"))
+
+    def mute(self, volume_key: str, code: str) -> None:
+        self.memory.mute(volume_key, code)
+        self._post(self._scan("finding muted"))
+
+    def set_autostart(self, enabled: bool) -> None:
+        if self.autostart is not None:
+            self.autostart.enable() if enabled else self.autostart.disable()
+        self.loop.call_soon_threadsafe(self._publish)
+
+    def open_log(self) -> None:
+        from .desktop import log_file, open_path
+
+        open_path(log_file())
+
+    def open_settings(self) -> None:
+        from .desktop import open_path, settings_file
+
+        open_path(settings_file())
+
+    def quit(self) -> None:
+        self.on_quit()
+
+
+def _follow_up(lines: tuple[str, ...]) -> str:
+    keep = [line for line in lines[1:] if line and not line.startswith(("---", "+++", "@@", " ", "-", "+"))]
+    return "\n".join(keep[-4:])
+
+
+def _mountpoints() -> frozenset[str]:
+    import psutil
+
+    return frozenset(p.mountpoint for p in psutil.disk_partitions(all=True))

@@ -1,0 +1,103 @@
+"""The headless daemon on real drives: notices on plug-in, once; survives plug cycles with
+flat memory and open files; leaves no probe directories; one instance; clean SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import drives
+
+BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+
+
+def _exe() -> str:
+    found = shutil.which("uv-drive-guard", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert found, "uv-drive-guard is not installed"
+    return found
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], Path]]:
+    reason = drives.requirement("exfat")
+    if reason:
+        drives.need_real(reason)
+    root = Path(tempfile.mkdtemp(prefix=f"uvdg-daemon-{uuid.uuid4().hex[:6]}-", dir="/mnt"))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text(f'export UV_CACHE_DIR="{root}/STICK/uv-cache"\n')
+    env = drives.uv_env(home)
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env.pop("DISPLAY", None)
+    try:
+        yield root, env, home
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _log(home: Path) -> Path:
+    return home / ".local" / "state" / "uv-drive-guard" / "log" / "uv-drive-guard.log"
+
+
+def _wait_for(path: Path, text: str, count: int = 1, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    content = ""
+    while time.monotonic() < deadline:
+        content = path.read_text() if path.exists() else ""
+        if content.count(text) >= count:
+            return content
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} x{count} not in the log within {timeout} s:\n{content[-3000:]}")
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_plug_cycles_notify_once_and_stay_flat(setup: tuple[Path, dict[str, str], Path]) -> None:
+    root, env, home = setup
+    with drives.make_drive("exfat", root, label="STICK", name="STICK") as first:
+        image = first.image
+    assert image is not None
+    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        log = _log(home)
+        _wait_for(log, "is running")
+        second = subprocess.run([_exe(), "run", "--headless"], env=env, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 0 and "already running" in second.stdout
+        fds = rss = 0
+        for cycle in range(8):
+            with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image) as drive:
+                _wait_for(log, "scan (mount change)", count=2 * cycle + 1)
+                assert not [p for p in os.listdir(drive.mountpoint) if p.startswith(".uv-drive-guard-probe-")]
+            _wait_for(log, "scan (mount change)", count=2 * cycle + 2)
+            if cycle == 1:
+                fds, rss = len(os.listdir(f"/proc/{daemon.pid}/fd")), _rss_kb(daemon.pid)
+        assert daemon.poll() is None, "the daemon died"
+        text = log.read_text()
+        # The drive's problem is told once, not on every plug-in; so is the missing drive.
+        assert text.count("notice: uv on STICK (exFAT): error") == 1
+        assert "uv would print: error: Could not acquire lock" in text
+        assert text.count("notice: uv on a drive that is not plugged in") == 1
+        assert len(os.listdir(f"/proc/{daemon.pid}/fd")) <= fds + 2
+        assert _rss_kb(daemon.pid) - rss < 5_000
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0
+        assert "uv-drive-guard stopped" in log.read_text()
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
