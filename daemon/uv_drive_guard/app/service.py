@@ -139,11 +139,11 @@ class Service:
         findings = diagnose(snapshot)
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
-        self.scans += 1
         log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
         for report in self.reports:
             await self._maybe_notify(report)
         self._publish()
+        self.scans += 1
 
     def _visible(self, report: DriveReport) -> DriveReport:
         muted = set(self.memory.drive(report.key).muted) if report.key in self.memory.drives else set()

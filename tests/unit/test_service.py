@@ -1,0 +1,172 @@
+"""The daemon's worker with fakes at its edges: notices once per drive state, ignore, mute,
+pause, buttons routed to the same paths as the tray, and errors that never stop it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from uv_drive_guard import scan
+from uv_drive_guard.app import actions, service
+from uv_drive_guard.app.actions import Action, Kind, Notice
+from uv_drive_guard.app.memory import Memory
+from uv_drive_guard.core.model import (
+    Capabilities,
+    Definition,
+    Location,
+    Os,
+    Role,
+    Snapshot,
+    Source,
+    SourceKind,
+    UvInfo,
+    Volume,
+)
+from uv_drive_guard.fixing.journal import Journal
+
+EXFAT = Capabilities(
+    results=(("symlink_file", False), ("symlink_dir", False), ("rename_noreplace", False)),
+    errnos=(("rename_noreplace", 1),),
+    errors=(("rename_noreplace", "Operation not permitted (os error 1)"),),
+    probed=True,
+)
+
+
+def _snapshot(plugged: bool) -> Snapshot:
+    root = Volume("/", "/dev/vda", "ext4", system=True)
+    stick = Volume(
+        "/media/u/STICK", "/dev/sdb1", "exfat", label="STICK", uuid="AB-CD", removable=True, capabilities=EXFAT
+    )
+    source = Source(SourceKind.SHELL_FILE, file="/home/u/.bashrc", line=1, name="UV_CACHE_DIR")
+    cache = Location(Role.CACHE, "/media/u/STICK/cache", source, volume=stick.mountpoint if plugged else "/")
+    return Snapshot(
+        os=Os.LINUX,
+        uv=UvInfo("uv 0.13.9", "/usr/bin/uv"),
+        volumes=(root, stick) if plugged else (root,),
+        locations=(cache,),
+        definitions=(Definition("UV_CACHE_DIR", cache.path, source, raw=f"export UV_CACHE_DIR={cache.path}"),),
+        scope=(stick.mountpoint,) if plugged else (),
+        home="/home/u",
+        defaults=((Role.CACHE, "/home/u/.cache/uv"),),
+    )
+
+
+class FakeNotifier:
+    available = True
+
+    def __init__(self) -> None:
+        self.shown: list[Notice] = []
+        self.said: list[tuple[str, str]] = []
+        self.callbacks: list[Callable[[Action], None]] = []
+
+    async def start(self) -> None: ...
+
+    async def show(self, notice: Notice, on_action: Callable[[Action], None]) -> str | None:
+        self.shown.append(notice)
+        self.callbacks.append(on_action)
+        return str(len(self.shown))
+
+    async def say(self, title: str, body: str) -> None:
+        self.said.append((title, body))
+
+    async def close(self) -> None: ...
+
+
+class FakeWatcher:
+    def start(self, on_change: Callable[[], None]) -> None:
+        self.on_change = on_change
+
+    def stop(self) -> None: ...
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    state = {"plugged": True}
+    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(state["plugged"]))
+    monkeypatch.setattr(service, "_mountpoints", lambda: frozenset())
+    notifier, watcher = FakeNotifier(), FakeWatcher()
+    views: list[object] = []
+    svc = service.Service(
+        env={},
+        options=scan.Options,
+        notifier=notifier,
+        watcher=watcher,
+        publish=views.append,
+        memory=Memory(tmp_path / "drives.json"),
+        journal=Journal(tmp_path / "journal"),
+    )
+    svc.start()
+    yield svc, notifier, watcher, state, views
+    svc.stop()
+
+
+def _settle(svc: service.Service, scans: int) -> None:
+    deadline = time.monotonic() + 5
+    while svc.scans < scans and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert svc.scans >= scans
+
+
+def test_a_drive_is_told_once_per_state(daemon) -> None:
+    svc, notifier, watcher, state, views = daemon
+    _settle(svc, 1)
+    assert [n.title for n in notifier.shown] == ["uv on STICK (exFAT): error"]
+    assert "Could not acquire lock" in notifier.shown[0].body
+    assert notifier.shown[0].actions[0].kind is Kind.FIX
+    watcher.on_change()
+    _settle(svc, 2)
+    assert len(notifier.shown) == 1  # the same drive in the same state: nothing new to say
+    state["plugged"] = False
+    watcher.on_change()
+    _settle(svc, 3)
+    assert notifier.shown[-1].title == "uv on a drive that is not plugged in: warning"
+    assert views[-1].state is actions.State.WARNING
+
+
+def test_ignore_mute_and_pause(daemon) -> None:
+    svc, notifier, watcher, state, views = daemon
+    _settle(svc, 1)
+    svc.ignore_drive("uuid:AB-CD")
+    _settle(svc, 2)
+    assert views[-1].reports[0].findings == () and views[-1].ignored == ("uuid:AB-CD",)
+    svc.pause(3600)
+    assert svc.paused
+    svc.pause(0)
+    assert not svc.paused
+
+
+def test_buttons_take_the_same_paths_as_the_menu(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, notifier, watcher, state, views = daemon
+    _settle(svc, 1)
+    applied = threading.Event()
+    calls: list[str] = []
+
+    def run_fix(fix_id: str, env: object, options: object, **kwargs: object):
+        calls.append(fix_id)
+        applied.set()
+        from uv_drive_guard.fixing.commands import Outcome
+
+        return Outcome(0, ("Move uv's cache back", "Applied."))
+
+    monkeypatch.setattr("uv_drive_guard.fixing.commands.run_fix", run_fix)
+    fix = notifier.shown[0].actions[0]
+    notifier.callbacks[0](fix)
+    assert applied.wait(5)
+    assert calls == [fix.fix_id]
+    _settle(svc, 2)
+    assert notifier.said and notifier.said[0][0].startswith("Fixed")
+
+
+def test_a_failing_scan_does_not_stop_the_daemon(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, notifier, watcher, state, views = daemon
+    _settle(svc, 1)
+    monkeypatch.setattr(scan, "gather", lambda *a, **k: (_ for _ in ()).throw(OSError(107, "drive gone")))
+    watcher.on_change()
+    time.sleep(0.3)
+    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(True))
+    watcher.on_change()
+    _settle(svc, 2)
