@@ -128,7 +128,7 @@ def test_a_drive_is_told_once_per_state(daemon) -> None:
 
 
 def test_ignore_mute_and_pause(daemon) -> None:
-    svc, notifier, watcher, state, views = daemon
+    svc, _notifier, _watcher, _state, views = daemon
     _settle(svc, 1)
     svc.ignore_drive("uuid:AB-CD")
     _settle(svc, 2)
@@ -140,7 +140,7 @@ def test_ignore_mute_and_pause(daemon) -> None:
 
 
 def test_buttons_take_the_same_paths_as_the_menu(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, notifier, watcher, state, views = daemon
+    svc, notifier, _watcher, _state, _views = daemon
     _settle(svc, 1)
     applied = threading.Event()
     calls: list[str] = []
@@ -162,7 +162,7 @@ def test_buttons_take_the_same_paths_as_the_menu(daemon, monkeypatch: pytest.Mon
 
 
 def test_a_failing_scan_does_not_stop_the_daemon(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, notifier, watcher, state, views = daemon
+    svc, _notifier, watcher, _state, _views = daemon
     _settle(svc, 1)
     monkeypatch.setattr(scan, "gather", lambda *a, **k: (_ for _ in ()).throw(OSError(107, "drive gone")))
     watcher.on_change()
