@@ -71,9 +71,10 @@ def test_read_only_file_is_left_alone(tmp_path: Path) -> None:
     rc = tmp_path / ".bashrc"
     rc.write_text("x\n")
     rc.chmod(stat.S_IRUSR)
-    with pytest.raises(atomic.NotWritable):
-        engine.apply(_plan((rc, b"y\n")), Journal(tmp_path / "j"))
-    assert rc.read_text() == "x\n"
+    journal = Journal(tmp_path / "j")
+    with pytest.raises(engine.FixError, match="read-only"):
+        engine.apply(_plan((rc, b"y\n")), journal)
+    assert rc.read_text() == "x\n" and journal.entries() == []
 
 
 def test_a_failure_midway_puts_everything_back(tmp_path: Path) -> None:

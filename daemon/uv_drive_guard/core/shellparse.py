@@ -114,6 +114,13 @@ def _fish_words(text: str, known: Mapping[str, str]) -> str | None:
     return read_word(text.strip(), known).value
 
 
+def lines_of(text: str) -> list[str]:
+    """Lines as a shell counts them: only LF ends a line; a CR stays part of the line (and of
+    an unquoted value, as bash keeps it), and form feeds are ordinary characters."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def parse_shell(
     text: str,
     *,
@@ -126,7 +133,7 @@ def parse_shell(
     wanted = set(names)
     scope = dict(known)
     found: list[Definition] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         parsed = _fish_line(line, scope) if fish else _posix_line(line, scope)
         if parsed is None:
             continue
@@ -180,7 +187,7 @@ def parse_environment_d(text: str, *, file: str, names: Iterable[str], known: Ma
     wanted = set(names)
     scope = dict(known)
     found: list[Definition] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or "=" not in stripped:
             continue

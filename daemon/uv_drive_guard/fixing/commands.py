@@ -61,6 +61,8 @@ def run_fix(
     if the_plan.empty:
         return Outcome(0, (*head, "Already in place: nothing to change."))
     lines = [*head, shown.rstrip("\n")]
+    if not the_plan.automatic:
+        return Outcome(1, (*lines, "", "These steps are yours to take; uv-drive-guard changed nothing."))
     if dry_run:
         return Outcome(0, (*lines, "", "Dry run: nothing was changed."))
     if not confirm("Apply these changes?"):
@@ -82,6 +84,7 @@ def run_fix(
 def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options) -> verify.Verdict:
     fresh_env = verify.new_terminal_env(env, the_plan.definitions)
     snapshot = scan.gather(fresh_env, options)
+    fresh_env = verify.with_startup_files(fresh_env, snapshot.definitions)
     remaining = [f for f in diagnose(snapshot) if verify.same_finding(f, the_plan.finding)]
     lines = [
         "Scanned again as a new terminal would: "

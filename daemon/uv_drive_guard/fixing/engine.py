@@ -53,7 +53,10 @@ def apply(plan: Plan, journal: Journal, stores: Mapping[str, EnvStore] | None = 
         raise AlreadyApplied(f"{plan.fix.id} is already in place; nothing to change")
     files = [f for f in plan.files if f.changes]
     for edit in files:
-        atomic.check_writable(Path(edit.path))
+        try:
+            atomic.check_writable(Path(edit.path))
+        except atomic.NotWritable as exc:
+            raise FixError(str(exc)) from exc
         if atomic.read_bytes(Path(edit.path)) != edit.before:
             raise FixError(f"{edit.path} changed since the preview; scan again")
     saved = _save(plan, stores)
@@ -61,7 +64,7 @@ def apply(plan: Plan, journal: Journal, stores: Mapping[str, EnvStore] | None = 
         fix_id=plan.fix.id,
         code=plan.finding.code,
         title=plan.fix.title,
-        files=[(f.path, f.before) for f in files],
+        files=[(f.path, f.before, f.after) for f in files],
         stores=saved,
         commands=[" ".join(argv) for argv in plan.commands],
         manual=plan.manual,

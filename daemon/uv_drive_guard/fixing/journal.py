@@ -102,22 +102,24 @@ class Journal:
         fix_id: str,
         code: str,
         title: str,
-        files: Iterable[tuple[str, bytes | None]],
+        files: Iterable[tuple[str, bytes | None, bytes | None]],
         stores: Iterable[tuple[str, tuple[Saved, ...]]] = (),
         commands: Iterable[str] = (),
         manual: Iterable[str] = (),
     ) -> Entry:
-        """Write the previous bytes and a pending entry, durably, before any change is made."""
+        """Write the previous bytes and a pending entry, durably, before any change is made.
+        The planned new bytes' digest is recorded too: a crash right after a rename still
+        leaves an entry that knows the file holds the fix, so undo can take it back."""
         stamp = time.strftime("%Y%m%dT%H%M%S")
         directory = self.root / f"{stamp}-{fix_id}-{secrets.token_hex(2)}"
         directory.mkdir(parents=True)
         records = []
-        for number, (path, before) in enumerate(files):
+        for number, (path, before, after) in enumerate(files):
             backup = None
             if before is not None:
                 backup = f"{number}.bak"
                 atomic.write_atomic(directory / backup, before)
-            records.append(FileRecord(path, before is not None, backup, digest(before), None))
+            records.append(FileRecord(path, before is not None, backup, digest(before), digest(after)))
         entry = Entry(
             id=directory.name,
             fix_id=fix_id,

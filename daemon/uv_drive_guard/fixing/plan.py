@@ -58,7 +58,12 @@ class Plan:
     @property
     def empty(self) -> bool:
         """Nothing left to do: the fix is in place already (a second apply is a no-op)."""
-        return not any(f.changes for f in self.files) and not self.stores and not self.commands
+        return not any(f.changes for f in self.files) and not self.stores and not self.commands and not self.manual
+
+    @property
+    def automatic(self) -> bool:
+        """Something for uv-drive-guard to do, beyond steps only the user can take."""
+        return any(f.changes for f in self.files) or bool(self.stores or self.commands)
 
 
 def find_fix(findings: tuple[Finding, ...], fix_id: str) -> tuple[Finding, Fix] | None:

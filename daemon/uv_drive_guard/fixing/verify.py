@@ -38,6 +38,16 @@ def new_terminal_env(env: Mapping[str, str], definitions: tuple[Definition, ...]
     return {k: v for k, v in env.items() if (k, v) not in persisted}
 
 
+def with_startup_files(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:
+    """Add what the startup files set now (the last definition of each name wins, as the
+    shell reads them in order): the environment a new terminal starts uv with."""
+    fresh = dict(env)
+    for definition in definitions:
+        if definition.value is not None:
+            fresh[definition.name] = definition.value
+    return fresh
+
+
 def same_finding(a: Finding, b: Finding) -> bool:
     return a.code == b.code and (a.location.path if a.location else None) == (b.location.path if b.location else None)
 

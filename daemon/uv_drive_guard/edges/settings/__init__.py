@@ -15,7 +15,7 @@ from ...core import resolve
 from ...core.model import Definition, Os, Source, SourceKind
 from ...core.shellparse import parse_environment_d, parse_shell
 
-MAX_BYTES = 1 << 20
+MAX_BYTES = 8 << 20  # a user's own startup file; drive files are bounded by the walk
 CONFIG_KEYS = ("cache-dir", "link-mode", "no-cache")
 
 # The files a login shell and an interactive shell read, in the order they run.
