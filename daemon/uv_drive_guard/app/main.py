@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +49,16 @@ class Settings:
         return self._options
 
 
+def keep_tls_out() -> None:
+    """The daemon talks to D-Bus and runs uv as a subprocess; it never opens a TLS
+    connection. asyncio imports ssl only to offer TLS, and OpenSSL costs about 4 MB resident
+    for the whole session, so the daemon declines it (asyncio handles a missing ssl)."""
+    if "ssl" not in sys.modules:
+        sys.modules["ssl"] = None  # type: ignore[assignment]
+
+
 def run(*, headless: bool, verbose: int, settings_path: Path | None = None) -> int:
+    keep_tls_out()
     setup_logging(verbose)
     instance = SingleInstance()
     if not instance.acquire():

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from .. import scan
 from ..core.diagnose import diagnose
 from ..core.model import Finding
-from ..fixing import commands
 from ..fixing.journal import Journal
 from . import actions
 from .actions import Action, DriveReport, Kind, Notice
@@ -28,7 +27,7 @@ from .memory import Memory
 from .watch import Watcher
 
 log = logging.getLogger(__name__)
-DEBOUNCE = 0.1  # a mount arrives as several mountinfo changes; one scan answers them all
+DEBOUNCE = 0.05  # a mount arrives as several mountinfo changes; one scan answers them all
 
 
 class NotifierLike(Protocol):
@@ -202,6 +201,8 @@ class Service:
         self._post(self._apply(fix_id))
 
     async def _apply(self, fix_id: str) -> None:
+        from ..fixing import commands  # loaded on the first fix: tomlkit and the planner are ~3 MB
+
         options = self._options()
         outcome = await self.loop.run_in_executor(
             None,
@@ -233,6 +234,8 @@ class Service:
         self._post(self._undo())
 
     async def _undo(self) -> None:
+        from ..fixing import commands
+
         outcome = await self.loop.run_in_executor(None, lambda: commands.run_undo(None, force=False))
         await self.notifier.say("Undo" if outcome.status == 0 else "Could not undo", _follow_up(outcome.lines))
         self.memo.forget()

@@ -8,7 +8,6 @@ journal and rename leaves a `pending` entry, which `undo` restores like any othe
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import secrets
@@ -25,6 +24,9 @@ PENDING, APPLIED, UNDONE, FAILED = "pending", "applied", "undone", "failed"
 
 
 def digest(data: bytes | None) -> str | None:
+    """sha256 of a file's bytes; hashlib (OpenSSL) loads on first use, not in an idle daemon."""
+    import hashlib
+
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
