@@ -98,7 +98,7 @@ def main() -> None:
         rss1, cpu0, sw0 = proc_figures(daemon.pid)
         time.sleep(args.idle)
         rss2, cpu1, sw1 = proc_figures(daemon.pid)
-        p95 = latency[max(0, int(round(0.95 * len(latency))) - 1)]
+        p95 = latency[max(0, round(0.95 * len(latency)) - 1)]
         print(f"mount-to-notice latency over {len(latency)} plugs: median {statistics.median(latency):.0f} ms, "
               f"p95 {p95:.0f} ms, max {latency[-1]:.0f} ms (target: median <= 300, p95 <= 1000)")
         print(f"idle over {args.idle:g} s: CPU {100 * (cpu1 - cpu0) / args.idle:.3f} %, "
