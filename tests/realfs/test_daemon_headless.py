@@ -3,6 +3,7 @@ flat memory and open files; leaves no probe directories; one instance; clean SIG
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -101,3 +102,29 @@ def test_plug_cycles_notify_once_and_stay_flat(setup: tuple[Path, dict[str, str]
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
+
+
+def test_fallback_while_away_is_reverted_when_the_drive_returns(setup: tuple[Path, dict[str, str], Path]) -> None:
+    root, env, home = setup
+    bashrc = home / ".bashrc"
+    original = bashrc.read_bytes()
+    with drives.make_drive("exfat", root, label="STICK", name="STICK") as first:
+        image = first.image
+    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        log = _log(home)
+        _wait_for(log, "notice: uv on a drive that is not plugged in")
+        scanned = subprocess.run([_exe(), "scan", "--json"], env=env, capture_output=True, text=True, timeout=60)
+        fixes = [f["id"] for item in json.loads(scanned.stdout)["findings"] for f in item["fixes"]]
+        fallback = next(f for f in fixes if "-fallback-" in f)
+        applied = subprocess.run(
+            [_exe(), "fix", fallback, "--yes"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert bashrc.read_bytes() != original and "uv-drive-guard" in bashrc.read_text()
+        with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image):
+            _wait_for(log, "notice: Your drive is back")
+        assert bashrc.read_bytes() == original
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=15)

@@ -9,6 +9,7 @@ hands to its own thread. A failure in one drive's handling is logged, never fata
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -17,9 +18,10 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from .. import scan
+from ..core import resolve
 from ..core.diagnose import diagnose
-from ..core.model import Finding
-from ..fixing.journal import Journal
+from ..core.model import Finding, Snapshot
+from ..fixing.journal import APPLIED, Journal
 from . import actions
 from .actions import Action, DriveReport, Kind, Notice
 from .control import TrayView
@@ -139,10 +141,28 @@ class Service:
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
         log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
+        await self._revert_fallbacks(snapshot)
         for report in self.reports:
             await self._maybe_notify(report)
         self._publish()
         self.scans += 1
+
+    async def _revert_fallbacks(self, snapshot: Snapshot) -> None:
+        """A temporary fallback (UVD011) lasts while its drive is away: once the path's drive
+        is mounted again, the user's own setting comes back."""
+        for entry in self.journal.entries():
+            if entry.code != "UVD011" or entry.state != APPLIED or not entry.subject:
+                continue
+            if not _drive_back(snapshot, entry.subject):
+                continue
+            from ..fixing import commands
+
+            undo = functools.partial(commands.run_undo, entry.id, force=False)
+            outcome = await self.loop.run_in_executor(None, undo)
+            if outcome.status == 0:
+                await self.notifier.say("Your drive is back", f"{entry.subject} is used again, as you set it.")
+            else:
+                log.warning("could not revert the fallback %s: %s", entry.id, outcome.lines)
 
     def _visible(self, report: DriveReport) -> DriveReport:
         muted = set(self.memory.drive(report.key).muted) if report.key in self.memory.drives else set()
@@ -274,6 +294,13 @@ class Service:
 
     def quit(self) -> None:
         self.on_quit()
+
+
+def _drive_back(snapshot: Snapshot, path: str) -> bool:
+    """The path lies on a mounted drive again, not on the system disk beneath its mount point."""
+    mount = resolve.volume_of(snapshot.os, path, tuple(v.mountpoint for v in snapshot.volumes))
+    volume = snapshot.volume(mount)
+    return volume is not None and not volume.system and volume.mountpoint != "/"
 
 
 def _follow_up(lines: tuple[str, ...]) -> str:

@@ -68,6 +68,7 @@ def apply(plan: Plan, journal: Journal, stores: Mapping[str, EnvStore] | None = 
         stores=saved,
         commands=[" ".join(argv) for argv in plan.commands],
         manual=plan.manual,
+        subject=plan.finding.location.path if plan.finding.location else "",
     )
     try:
         for edit in files:

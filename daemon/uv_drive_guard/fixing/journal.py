@@ -58,6 +58,7 @@ class Entry:
     commands: tuple[str, ...] = ()
     manual: tuple[str, ...] = ()
     note: str = ""
+    subject: str = ""  # the path the finding was about (a fallback is reverted when it is back)
     directory: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +82,7 @@ class Entry:
             commands=tuple(data.get("commands", [])),
             manual=tuple(data.get("manual", [])),
             note=data.get("note", ""),
+            subject=data.get("subject", ""),
             directory=str(directory),
         )
 
@@ -108,6 +110,7 @@ class Journal:
         stores: Iterable[tuple[str, tuple[Saved, ...]]] = (),
         commands: Iterable[str] = (),
         manual: Iterable[str] = (),
+        subject: str = "",
     ) -> Entry:
         """Write the previous bytes and a pending entry, durably, before any change is made.
         The planned new bytes' digest is recorded too: a crash right after a rename still
@@ -133,6 +136,7 @@ class Journal:
             stores=tuple(stores),
             commands=tuple(commands),
             manual=tuple(manual),
+            subject=subject,
             directory=str(directory),
         )
         self._write(entry)
