@@ -56,16 +56,30 @@ def load(user_file: Path | None = None) -> dict[str, Any]:
     return settings
 
 
+def _line(path: Path, key: str) -> str:
+    """`:LINE` of the first line that sets `key` in the user's file, for the error message."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for number, line in enumerate(lines, start=1):
+        if line.split("=", 1)[0].strip().strip('"') == key or line.strip() == f"[{key}]":
+            return f":{number}"
+    return ""
+
+
 def _overlay(base: dict[str, Any], extra: dict[str, Any], path: Path, prefix: str) -> None:
     for key, value in extra.items():
         name = f"{prefix}{key}"
+        where = f"{path}{_line(path, key)}"
         if key not in base:
-            raise ConfigError(f"{path}: unknown setting `{name}`")
+            known = ", ".join(f"`{prefix}{k}`" for k in base)
+            raise ConfigError(f"{where}: unknown setting `{name}` (known here: {known})")
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
-                raise ConfigError(f"{path}: `{name}` must be a table")
+                raise ConfigError(f"{where}: `{name}` must be a table")
             _overlay(base[key], value, path, name + ".")
         elif not isinstance(value, type(base[key])) and not (isinstance(base[key], float) and isinstance(value, int)):
-            raise ConfigError(f"{path}: `{name}` must be {type(base[key]).__name__}, not {type(value).__name__}")
+            raise ConfigError(f"{where}: `{name}` must be {type(base[key]).__name__}, not {type(value).__name__}")
         else:
             base[key] = value

@@ -61,3 +61,14 @@ def test_user_settings_are_validated(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text("[walk]\nmax_depth = 3\n")
     assert config.load(good)["walk"]["max_depth"] == 3
+
+
+def test_settings_errors_name_file_line_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text("# mine\n[notify]\nalways = true\nloud = 1\n")
+    try:
+        config.load(bad)
+    except config.ConfigError as exc:
+        assert str(exc).startswith(f"{bad}:4: unknown setting `notify.loud`")
+    else:
+        raise AssertionError("an unknown key was accepted")

@@ -170,3 +170,24 @@ def test_a_failing_scan_does_not_stop_the_daemon(daemon, monkeypatch: pytest.Mon
     monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(True))
     watcher.on_change()
     _settle(svc, 2)
+
+
+def test_notice_policy_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(False))
+    monkeypatch.setattr(service, "_mountpoints", lambda: frozenset())
+    notifier = FakeNotifier()
+    svc = service.Service(
+        env={},
+        options=scan.Options,
+        notifier=notifier,
+        watcher=FakeWatcher(),
+        memory=Memory(tmp_path / "drives.json"),
+        journal=Journal(tmp_path / "journal"),
+        policy=lambda: {"always": False, "unmount": False},
+    )
+    svc.start()
+    try:
+        _settle(svc, 1)
+        assert notifier.shown == []  # unplugging is not announced when the user said so
+    finally:
+        svc.stop()

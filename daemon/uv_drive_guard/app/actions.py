@@ -73,6 +73,9 @@ class DriveReport:
         return tuple(out)
 
 
+ABSENT = "absent"  # the report about configured drives that are not plugged in
+
+
 def volume_key(volume: Volume) -> str:
     """A drive is the same drive wherever it is mounted: UUID, else label and size."""
     if volume.uuid:
@@ -94,7 +97,7 @@ def reports(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[DriveRep
             out.append(DriveReport(volume_key(vol), vol.mountpoint, drive(vol), items))
     missing = tuple(by_volume.get(None, ()))
     if missing:
-        out.append(DriveReport("absent", "", "a drive that is not plugged in", missing))
+        out.append(DriveReport(ABSENT, "", "a drive that is not plugged in", missing))
     return tuple(out)
 
 

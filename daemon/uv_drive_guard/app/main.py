@@ -27,6 +27,7 @@ class Settings:
         self.path = path or config.user_config_path()
         self._stamp: float | None = None
         self._options = scan.Options()
+        self._notify: dict[str, bool] = {"always": False, "unmount": True}
         self.reload()
 
     def _mtime(self) -> float | None:
@@ -37,10 +38,16 @@ class Settings:
 
     def reload(self) -> None:
         try:
-            self._options = scan.Options.from_config(config.load(self.path))
+            settings = config.load(self.path)
+            self._options = scan.Options.from_config(settings)
+            self._notify = {key: bool(value) for key, value in settings["notify"].items()}
         except config.ConfigError as exc:
             log.error("settings not applied: %s", exc)  # keep the last good settings
         self._stamp = self._mtime()
+
+    def notify(self) -> dict[str, bool]:
+        self.options()  # reloads the file if it changed
+        return dict(self._notify)
 
     def options(self) -> scan.Options:
         if self._mtime() != self._stamp:
@@ -98,6 +105,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
         publish=publish,
         autostart=native_autostart(),
         on_quit=quit_all,
+        policy=settings.notify,
     )
     tray = None if headless else _make_tray(service)
     for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)):

@@ -57,6 +57,7 @@ class Service:
         journal: Journal | None = None,
         autostart: Any = None,
         on_quit: Callable[[], None] = lambda: None,
+        policy: Callable[[], Mapping[str, bool]] = lambda: {"always": False, "unmount": True},
     ) -> None:
         self.env = dict(env)
         self._options = options
@@ -67,6 +68,7 @@ class Service:
         self.journal = journal or Journal()
         self.autostart = autostart
         self.on_quit = on_quit
+        self.policy = policy
         self.memo = scan.Memo()
         self.reports: tuple[DriveReport, ...] = ()
         self.paused_until: float | None = None
@@ -171,11 +173,16 @@ class Service:
         return replace(report, findings=tuple(f for f in report.findings if f.code not in muted))
 
     async def _maybe_notify(self, report: DriveReport) -> None:
-        if not report.findings or self.paused:
+        policy = self.policy()
+        if self.paused or not self.memory.should_show(report.key, report.fingerprint):
             return
-        if not self.memory.should_show(report.key, report.fingerprint):
+        if report.key == actions.ABSENT and not policy.get("unmount", True):
             return
         notice = actions.notice(report)
+        if notice is None and policy.get("always", False) and report.key != actions.ABSENT:
+            await self.notifier.say(f"uv works on {report.name}", "Nothing to fix on this drive.")
+            self.memory.shown(report.key, report.fingerprint)
+            return
         if notice is None:
             return
         await self.notifier.show(notice, self._on_action)
