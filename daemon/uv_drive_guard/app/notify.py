@@ -1,0 +1,250 @@
+"""Desktop notifications for a drive's findings, with one-click fixes where the server allows.
+
+Degrades like udiskie: buttons where the notification server has them, a plain notice where it
+does not, a log line where there is no notification service at all. Never raises to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from desktop_notifier import Button, Capability, DesktopNotifier, Icon, Notification, Urgency
+
+from .actions import Action, Kind, Notice
+
+log = logging.getLogger(__name__)
+
+MAX_FIX_BUTTONS = 2
+MAX_LABEL = 30
+IGNORE_LABEL = "Ignore this drive"
+TRAY_HINT_FIX = "Open the tray menu to fix it."
+TRAY_HINT_DETAILS = "Open the tray menu for details."
+CONNECT_TIMEOUT = 10.0  # seconds; D-Bus activation of a notification server can take a moment
+
+
+class NotificationBackend(Protocol):
+    """The part of desktop_notifier.DesktopNotifier this module uses, so tests can fake it."""
+
+    async def get_capabilities(self) -> frozenset[Capability]: ...
+
+    async def send_notification(self, notification: Notification) -> str: ...
+
+    async def get_current_notifications(self) -> list[str]: ...
+
+    async def clear(self, identifier: str) -> None: ...
+
+
+BackendFactory = Callable[[str, "Icon | None"], NotificationBackend]
+
+
+def _desktop_notifier(app_name: str, icon: Icon | None) -> NotificationBackend:
+    return DesktopNotifier(app_name=app_name, app_icon=icon)
+
+
+@dataclass
+class _Pending:
+    """What must stay referenced while a notification is on screen (its callbacks die with it)."""
+
+    notification: Notification
+    on_action: Callable[[Action], None]
+
+
+def shorten(label: str, limit: int = MAX_LABEL) -> str:
+    """Servers cut long button labels at arbitrary places; cut at a word with an ellipsis instead."""
+    label = " ".join(label.split())
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1].rsplit(" ", 1)[0] if " " in label[: limit - 1] else label[: limit - 1]
+    return cut.rstrip(" ,;:(") + "…"
+
+
+class Notifier:
+    """desktop-notifier with buttons where the server supports them, a plain notice where not,
+    and a log line where there is no notification service at all: never an exception."""
+
+    def __init__(
+        self,
+        app_name: str = "uv-drive-guard",
+        icon: Path | None = None,
+        *,
+        backend_factory: BackendFactory | None = None,
+    ) -> None:
+        self.app_name = app_name
+        self.icon = Icon(path=icon) if icon is not None else None
+        self._factory = backend_factory or _desktop_notifier
+        self._backend: NotificationBackend | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._started = False
+        self.available = False
+        self.buttons_supported = False
+        self.capabilities: frozenset[Capability] = frozenset()
+        self._escape_markup = False
+
+    async def start(self) -> None:
+        """Ask the server once what it can do, so each notice is rendered for it; log the outcome once."""
+        if self._started:
+            return
+        self._started = True
+        backend: NotificationBackend | None = None
+        try:
+            backend = self._factory(self.app_name, self.icon)
+            self.capabilities = await asyncio.wait_for(backend.get_capabilities(), CONNECT_TIMEOUT)
+        except Exception as exc:  # no bus, no server, refused auth, timeout: all mean "log instead"
+            log.warning("no desktop notification service (%s: %s); notices go to this log", type(exc).__name__, exc)
+            _disconnect(backend)  # a bus without a notification server was connected all the same
+            return
+        self._backend = backend
+        self.available = True
+        self.buttons_supported = Capability.BUTTONS in self.capabilities
+        raw = await _server_capabilities(backend)
+        self._escape_markup = "body-markup" in raw
+        log.info(
+            "notifications: %s (server capabilities: %s)",
+            "with buttons" if self.buttons_supported else "plain, no buttons; fixes are in the tray menu",
+            ", ".join(sorted(raw)) or ", ".join(sorted(c.name.lower() for c in self.capabilities)),
+        )
+
+    async def show(self, notice: Notice, on_action: Callable[[Action], None]) -> str | None:
+        """Put a notice on screen; the user's choice comes back through on_action in this loop's thread."""
+        await self.start()
+        if self._backend is None:
+            log.info("notice: %s: %s", notice.title, notice.body)
+            return None
+        await self._prune()
+        ident = str(uuid.uuid4())
+        fixes = [a for a in notice.actions if a.kind is Kind.FIX][:MAX_FIX_BUTTONS]
+        details = next((a for a in notice.actions if a.kind is Kind.DETAILS), None)
+        body = notice.body
+        buttons: tuple[Button, ...] = ()
+        if self.buttons_supported:
+            ignore = _ignore_action(notice.actions)
+            chosen = [*fixes, ignore] if ignore else fixes
+            buttons = tuple(self._button(ident, i, action, on_action) for i, action in enumerate(chosen))
+        elif notice.actions:
+            body = f"{body}\n{TRAY_HINT_FIX if fixes else TRAY_HINT_DETAILS}"
+        dispatched: list[bool] = []
+        notification = Notification(
+            notice.title,
+            self._markup(body),
+            urgency=Urgency.Critical if notice.urgent else Urgency.Normal,
+            icon=self.icon,
+            buttons=buttons,
+            on_dispatched=lambda: dispatched.append(True),
+            on_clicked=lambda: self._fire(ident, details, on_action),
+            on_dismissed=lambda: self._fire(ident, None, on_action),
+            identifier=ident,
+        )
+        self._pending[ident] = _Pending(notification, on_action)
+        if not await self._send(notification, dispatched):
+            self._pending.pop(ident, None)
+            log.info("notice: %s: %s", notice.title, body)
+            return None
+        return ident
+
+    async def say(self, title: str, body: str) -> None:
+        """A plain follow-up after a fix, so the user knows it worked without opening anything."""
+        await self.start()
+        if self._backend is None:
+            log.info("notice: %s: %s", title, body)
+            return
+        dispatched: list[bool] = []
+        notification = Notification(
+            title, self._markup(body), icon=self.icon, on_dispatched=lambda: dispatched.append(True)
+        )
+        if not await self._send(notification, dispatched):
+            log.info("notice: %s: %s", title, body)
+
+    async def close(self) -> None:
+        """Take our notices off screen: their buttons would do nothing once this process is gone."""
+        pending, self._pending = self._pending, {}
+        if self._backend is not None:
+            for ident in pending:
+                try:
+                    await asyncio.wait_for(self._backend.clear(ident), CONNECT_TIMEOUT)
+                except Exception as exc:  # the server may be gone already; nothing left to take down
+                    log.debug("could not close notification %s: %s", ident, exc)
+            _disconnect(self._backend)
+        self._backend = None
+        self.available = False
+
+    def _button(self, ident: str, index: int, action: Action, on_action: Callable[[Action], None]) -> Button:
+        """A button bound to its action and to the notification it belongs to."""
+        return Button(
+            shorten(action.label),
+            on_pressed=lambda: self._fire(ident, action, on_action),
+            identifier=f"{index}-{action.kind.value}",
+        )
+
+    def _fire(self, ident: str, action: Action | None, on_action: Callable[[Action], None]) -> None:
+        """The notification is gone (clicked or dismissed): drop our reference, then act if asked."""
+        self._pending.pop(ident, None)
+        if action is not None:
+            _call(on_action, action)
+
+    async def _send(self, notification: Notification, dispatched: list[bool]) -> bool:
+        """Send; desktop-notifier logs failures instead of raising, so its on_dispatched tells success apart."""
+        assert self._backend is not None
+        try:
+            await asyncio.wait_for(self._backend.send_notification(notification), CONNECT_TIMEOUT)
+        except Exception as exc:  # a timeout, or a backend that raises after all
+            log.warning("notification failed: %s: %s", type(exc).__name__, exc)
+        return bool(dispatched)
+
+    async def _prune(self) -> None:
+        """Drop references to notifications that expired or closed without a callback (no leak over days)."""
+        if self._backend is None or not self._pending:
+            return
+        try:
+            current = set(await self._backend.get_current_notifications())
+        except Exception as exc:  # keep the references; the next show tries again
+            log.debug("could not list current notifications: %s", exc)
+            return
+        for identifier in [i for i in self._pending if i not in current]:
+            del self._pending[identifier]
+
+    def _markup(self, text: str) -> str:
+        """Drive labels and paths are untrusted: a server that parses markup must see them as text."""
+        return html.escape(text, quote=False) if self._escape_markup else text
+
+
+def _ignore_action(actions: Sequence[Action]) -> Action | None:
+    """The notice's own 'Ignore this drive', else one built for its drive."""
+    found = next((a for a in actions if a.kind is Kind.IGNORE), None)
+    if found is not None or not actions:
+        return found
+    return Action(Kind.IGNORE, IGNORE_LABEL, actions[0].volume)
+
+
+def _call(on_action: Callable[[Action], None], action: Action) -> None:
+    """A failing handler must not take down the D-Bus message loop that called it."""
+    try:
+        on_action(action)
+    except Exception:
+        log.exception("handling %s %r failed", action.kind.value, action.label)
+
+
+async def _server_capabilities(backend: Any) -> frozenset[str]:
+    """The server's own capability strings (e.g. body-markup), which desktop-notifier does not pass on."""
+    interface = getattr(getattr(backend, "_backend", None), "interface", None)
+    call = getattr(interface, "call_get_capabilities", None)
+    if call is None:
+        return frozenset()
+    try:
+        return frozenset(str(c) for c in await asyncio.wait_for(call(), CONNECT_TIMEOUT))
+    except Exception as exc:  # only used to decide on escaping and for the log line
+        log.debug("could not read server capabilities: %s", exc)
+        return frozenset()
+
+
+def _disconnect(backend: Any) -> None:
+    """Close desktop-notifier's D-Bus connection, which it never closes itself."""
+    bus = getattr(getattr(backend, "_backend", None), "bus", None)
+    if bus is not None and hasattr(bus, "disconnect"):
+        bus.disconnect()
