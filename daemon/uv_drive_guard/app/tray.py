@@ -1,0 +1,277 @@
+"""The tray icon and its menu, drawn by pystray from the last `TrayView` the daemon handed over.
+
+Threads (design.md): the tray owns the main thread. `update()` and `stop()` may be called from any
+thread; the view is handed to the UI thread (GLib's idle queue for gtk/appindicator, AppKit's
+main queue on macOS) or, where pystray itself marshals calls to its loop thread (xorg) or the
+native calls are thread-agnostic (win32), applied on the caller's thread once the loop runs.
+Every menu callback only calls the `Controller`, which posts work to the daemon and returns.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import pystray
+
+from .. import __version__
+from .actions import Action, DriveReport, Kind, State
+from .control import Controller, TrayView
+from .icons import tray_image
+
+log = logging.getLogger(__name__)
+
+NAME = "uv-drive-guard"
+_GLIB_BACKENDS = frozenset({"gtk", "appindicator"})
+_LABEL_LIMIT = 72
+_LOOP_THREAD_WAIT = 2.0  # seconds: pystray's xorg loop names its thread just after releasing setup
+
+
+def _icon_class(backend: str | None) -> tuple[str, Any]:
+    """pystray's own choice (PYSTRAY_BACKEND, then appindicator, gtk, xorg), or the named one."""
+    cls: Any = pystray.Icon if backend is None else importlib.import_module(f"pystray._{backend}").Icon
+    return str(cls.__module__).rsplit(".", 1)[-1].lstrip("_"), cls
+
+
+def _label(text: str) -> str:
+    """Drive labels and paths are untrusted: no control characters, bounded length."""
+    clean = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).strip()
+    return clean if len(clean) <= _LABEL_LIMIT else clean[: _LABEL_LIMIT - 1] + "…"
+
+
+class _NoNotifier:
+    """Stands in for pystray's D-Bus notifier when the session has none."""
+
+    def notify(self, title: str, message: str, icon: str | None) -> None:
+        log.debug("pystray notification dropped: %s", title)
+
+    def hide(self) -> None:
+        return None
+
+
+class Tray:
+    """One tray icon; its menu is rebuilt from every view handed to `update()`."""
+
+    def __init__(self, controller: Controller, *, backend: str | None = None) -> None:
+        self._controller = controller
+        self.backend_name, icon_cls = _icon_class(backend)
+        self._lock = threading.Lock()  # guards _pending, _scheduled
+        self._apply_lock = threading.Lock()  # serialises applying views off the UI thread
+        self._pending: TrayView | None = None
+        self._scheduled = False
+        self._shown_state: State | None = None
+        self._ready = threading.Event()
+        self._stopped = threading.Event()
+        view = TrayView(State.WORKING, f"{NAME}: starting")
+        self._view = view
+        self._icon: Any = icon_cls(NAME, tray_image(view.state.value), view.tooltip, self._menu(view))
+        self._shown_state = view.state
+        self._set_tooltip(view.tooltip)
+        self._tolerate_missing_notifier()
+        log.info("tray backend: %s", self.backend_name)
+        if not getattr(icon_cls, "HAS_MENU", True):
+            log.warning(
+                "tray backend %s has no menu: fixes stay reachable through the notifications "
+                "(install PyGObject, `pip install 'uv-drive-guard[gtk]'`, for a tray menu)",
+                self.backend_name,
+            )
+
+    # -- any thread -------------------------------------------------------------------------
+
+    def update(self, view: TrayView) -> None:
+        """Hand `view` to the UI thread; the newest view wins if several arrive before it runs."""
+        with self._lock:
+            self._pending = view
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._schedule()
+
+    def stop(self) -> None:
+        """End `run()`; harmless before it starts or after it ended."""
+        self._stopped.set()
+        if self._ready.is_set():
+            self._icon.stop()
+
+    # -- main thread ------------------------------------------------------------------------
+
+    def run(self, setup: Callable[[], None] | None = None) -> None:
+        """Block on the main thread until `stop()`.
+
+        `setup` runs once the icon shows, in pystray's setup thread; it should return soon: pystray
+        waits up to 5 s for it when stopping.
+        """
+        if self._stopped.is_set():
+            return
+
+        def on_ready(icon: Any) -> None:
+            self._before_show(icon)
+            icon.visible = True
+            self._ready.set()
+            if self._stopped.is_set():
+                icon.stop()
+                return
+            with self._lock:
+                self._scheduled = self._pending is not None
+            if self._scheduled:
+                self._schedule()
+            if setup is not None:
+                self._guard("setup", setup)
+
+        self._icon.run(on_ready)
+        log.info("tray stopped")
+
+    # -- handing views over -----------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self.backend_name in _GLIB_BACKENDS:
+            # GLib's idle queue is thread-safe; the backend imported gi already
+            importlib.import_module("gi.repository.GLib").idle_add(self._apply_pending)
+        elif self.backend_name == "darwin":
+            importlib.import_module("PyObjCTools.AppHelper").callAfter(self._apply_pending)
+        elif self._ready.is_set():
+            # xorg: pystray sends icon/title changes to its loop thread and waits; win32: Shell_NotifyIcon
+            self._apply_pending()
+        # else: run()'s setup applies it once the loop is up
+
+    def _apply_pending(self) -> bool:
+        """Apply the newest view; returns False so that GLib runs it once."""
+        with self._lock:
+            view, self._pending, self._scheduled = self._pending, None, False
+        if view is not None and not self._stopped.is_set():
+            with self._apply_lock:
+                self._guard("apply view", lambda: self._apply(view))
+        return False
+
+    def _apply(self, view: TrayView) -> None:
+        self._view = view
+        if view.state is not self._shown_state:
+            self._icon.icon = tray_image(view.state.value)
+            self._shown_state = view.state
+        self._icon.title = view.tooltip
+        self._set_tooltip(view.tooltip)
+        self._icon.menu = self._menu(view)
+        log.debug("tray shows %s: %s", view.state.value, view.tooltip)
+
+    def _tolerate_missing_notifier(self) -> None:
+        """pystray's GLib loop connects to org.freedesktop.Notifications before it starts and dies if
+        there is no session bus or the server fails to start; we never use pystray's notifications."""
+        icon = self._icon
+        initialize = getattr(icon, "_initialize", None)
+        if initialize is None or not hasattr(icon, "_notifier"):
+            return
+
+        def guarded() -> None:
+            try:
+                initialize()
+            except Exception as error:
+                if icon._notifier is not None:  # it failed after the notifier: not ours to excuse
+                    raise
+                log.warning("tray runs without pystray's notifier (no notification service on D-Bus: %s)", error)
+                icon._notifier = _NoNotifier()
+                icon._mark_ready()
+
+        icon._initialize = guarded
+
+    def _set_tooltip(self, text: str) -> None:
+        """gtk's StatusIcon shows its tooltip, not the title pystray sets; other backends use the title."""
+        status_icon = getattr(self._icon, "_status_icon", None)
+        if status_icon is not None:
+            status_icon.set_tooltip_text(text)
+
+    def _before_show(self, icon: Any) -> None:
+        """Loop-thread backends: wait for the thread their setters need, and dock xorg's icon once."""
+        if self.backend_name not in ("xorg", "win32"):
+            return
+        deadline = time.monotonic() + _LOOP_THREAD_WAIT  # pystray names it just after releasing setup
+        while not hasattr(icon, "_thread") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.backend_name != "xorg":
+            return
+        # pystray's xorg sends a dock request from every image change and from showing; trayer loses the
+        # icon about one time in five when a second request comes while it still embeds the first. So the
+        # first view's image is set while hidden (pystray only stores it), and `visible = True` docks once:
+        # marking the image valid skips the redundant _update_icon; the image is drawn on the first Expose.
+        with self._lock:
+            first = self._pending
+        if first is not None and first.state is not self._shown_state:
+            icon.icon = tray_image(first.state.value)
+            self._shown_state = first.state
+        icon._icon_valid = True
+
+    # -- the menu ---------------------------------------------------------------------------
+
+    def _guard(self, what: str, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except Exception:
+            log.exception("tray: %s failed", what)
+
+    def _do(self, what: str, call: Callable[[], object]) -> Callable[[], None]:
+        """A menu callback: calls the controller, logs any exception, never raises into pystray."""
+        return lambda: self._guard(what, call)
+
+    def _item(self, text: str, what: str, call: Callable[[], object], **options: Any) -> Any:
+        return pystray.MenuItem(_label(text), self._do(what, call), **options)
+
+    def _menu(self, view: TrayView) -> Any:
+        drives = [r for r in view.reports if r.findings and r.key not in view.ignored]
+        head = [self._drive_menu(r) for r in drives] or [
+            pystray.MenuItem("No problems for uv on your drives", None, enabled=False)
+        ]
+        return pystray.Menu(*head, pystray.Menu.SEPARATOR, *self._general_items(view))
+
+    def _drive_menu(self, report: DriveReport) -> Any:
+        findings = [pystray.MenuItem(_label(f.title), self._finding_menu(report.actions(f))) for f in report.findings]
+        c = self._controller
+        ignore = self._item("Ignore this drive", "ignore_drive", lambda: c.ignore_drive(report.key))
+        return pystray.MenuItem(_label(report.name), pystray.Menu(*findings, pystray.Menu.SEPARATOR, ignore))
+
+    def _finding_menu(self, actions: tuple[Action, ...]) -> Any:
+        return pystray.Menu(*(self._action_item(a) for a in actions if a.kind is not Kind.IGNORE))
+
+    def _action_item(self, action: Action) -> Any:
+        c, key, code = self._controller, action.volume, action.code
+        if action.kind is Kind.FIX and action.fix_id is not None:
+            fix_id = action.fix_id
+            return self._item(action.label, "apply_fix", lambda: c.apply_fix(fix_id, key))
+        if action.kind is Kind.MUTE and code is not None:
+            return self._item(action.label, "mute", lambda: c.mute(key, code))
+        return self._item(action.label, "show_details", lambda: c.show_details(key, code))
+
+    def _general_items(self, view: TrayView) -> list[Any]:
+        c = self._controller
+        undo = f"Undo last fix: {view.last_fix}" if view.last_fix else "Undo last fix"
+        paused = view.paused_until is not None
+        pause = pystray.Menu(
+            self._item("For 1 hour", "pause", lambda: c.pause(3600)),
+            self._item("Until restart", "pause", lambda: c.pause(None)),
+            self._item("Resume", "pause", lambda: c.pause(0), enabled=paused),
+        )
+        autostart = view.autostart
+        about = pystray.Menu(
+            pystray.MenuItem(f"{NAME} {__version__}", None, enabled=False),
+            pystray.MenuItem(f"Tray: {self.backend_name}", None, enabled=False),
+        )
+        return [
+            self._item(undo, "undo_last", c.undo_last, enabled=bool(view.last_fix)),
+            self._item("Rescan now", "rescan", c.rescan),
+            pystray.MenuItem("Pause notifications (paused)" if paused else "Pause notifications", pause),
+            self._item(
+                "Start at login",
+                "set_autostart",
+                lambda: c.set_autostart(not autostart),
+                checked=lambda _item: bool(autostart),
+                enabled=autostart is not None,
+            ),
+            self._item("Open log", "open_log", c.open_log),
+            self._item("Open settings", "open_settings", c.open_settings),
+            pystray.MenuItem("About", about),
+            pystray.Menu.SEPARATOR,
+            self._item("Quit", "quit", c.quit),
+        ]
