@@ -1,0 +1,132 @@
+"""The whole product on a real desktop: `uv-drive-guard run` under Xvfb with dunst (a real
+notification server) and trayer (a real tray). A drive holding the configured cache is
+plugged in; the notification offers the fix; pressing its button applies it; the tray menu's
+"Undo last fix" takes it back."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.realfs import drives
+
+from uv_drive_guard.app.notify import shorten
+
+from . import session
+
+BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[session.DunstSession]:
+    for reason in (session.requirement(), drives.requirement("exfat")):
+        if reason:
+            drives.need_real(reason)
+    if shutil.which("trayer") is None or shutil.which("xdotool") is None:
+        drives.need_real("needs trayer and xdotool (apt-get install trayer xdotool)")
+    with session.dunst_session(tmp_path / "desk") as desk:
+        tray = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32"]
+        log = (tmp_path / "trayer.log").open("wb")
+        desk.procs.append(subprocess.Popen([*tray, "--SetDockType", "true"], env=desk.env, stdout=log, stderr=log))
+        wait_for("trayer", lambda: desk.run("xdotool", "search", "--name", "^panel$", check=False).split())
+        yield desk
+
+
+def _windows(desk: session.DunstSession, name: str) -> list[str]:
+    return desk.run("xdotool", "search", "--onlyvisible", "--name", name, check=False).split()
+
+
+def _geometry(desk: session.DunstSession, window: str) -> tuple[int, int, int, int]:
+    pairs = desk.run("xdotool", "getwindowgeometry", "--shell", window).split()
+    out = dict(line.split("=", 1) for line in pairs)
+    return int(out["X"]), int(out["Y"]), int(out["WIDTH"]), int(out["HEIGHT"])
+
+
+def _screenshot(desk: session.DunstSession, name: str) -> None:
+    """Pictures for the README, refreshed only when asked (UVDG_UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("UVDG_UPDATE_SCREENSHOTS") == "1":
+        desk.screenshot(IMAGES / name)
+
+
+def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.DunstSession, tmp_path: Path) -> None:
+    root = Path(tempfile.mkdtemp(prefix=f"uvdg-desk-{uuid.uuid4().hex[:6]}-", dir="/mnt"))
+    home = tmp_path / "home"
+    home.mkdir()
+    bashrc = home / ".bashrc"
+    bashrc.write_text(f'# my shell\nexport UV_CACHE_DIR="{root}/STICK/uv-cache"\n')
+    original = bashrc.read_bytes()
+    env = {**drives.uv_env(home), "DISPLAY": desktop.display, "DBUS_SESSION_BUS_ADDRESS": desktop.bus_address}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    daemon = subprocess.Popen([str(BIN / "uv-drive-guard"), "-v", "run"], env=env, stderr=subprocess.PIPE)
+    try:
+        log = home / ".local/state/uv-drive-guard/log/uv-drive-guard.log"
+        wait_for("the daemon", lambda: log.exists() and "is running" in log.read_text())
+        assert "tray: appindicator" in log.read_text() or "tray: gtk" in log.read_text()
+        with drives.make_drive("exfat", root, label="STICK", name="STICK"):
+            wait_for("the notification", lambda: desktop.count() >= 1)
+            _screenshot(desktop, "daemon-notification.png")
+            scanned = subprocess.run(
+                [str(BIN / "uv-drive-guard"), "scan", "--json"], env=env, capture_output=True, text=True, check=False
+            )
+            finding = next(f for f in json.loads(scanned.stdout)["findings"] if f["code"] == "UVD006")
+            fix = next(f for f in finding["fixes"] if f["recommended"])
+            desktop.choose(shorten(fix["title"]))  # the notification's fix button
+            wait_for("the fix", lambda: b"uv-drive-guard disabled" in bashrc.read_bytes())
+            # dunst keeps a notification on screen after one of its buttons; the follow-up joins it.
+            wait_for("the follow-up notice", lambda: any(n["summary"].startswith("Fixed") for n in _all(desktop)))
+            summaries = [n["summary"] for n in _all(desktop)]
+            assert "uv on a drive that is not plugged in: warning" in summaries  # before the drive came
+            shown = next(n for n in desktop.history() if n["summary"] == "uv on STICK (exFAT): error")
+            assert "Could not acquire lock" in shown["body"] and ".bashrc" in shown["body"]
+            _undo_from_the_tray(desktop)
+            wait_for("the undo", lambda: bashrc.read_bytes() == original)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _all(desk: session.DunstSession) -> list[dict[str, Any]]:
+    """Every notification so far: closing them moves them into dunst's history."""
+    desk.dunstctl("close-all")
+    return desk.history()
+
+
+def _undo_from_the_tray(desk: session.DunstSession) -> None:
+    window = wait_for("the tray icon", lambda: _windows(desk, "^uv-drive-guard"))[-1]
+    x, y, w, h = _geometry(desk, window)
+    before = set(_windows(desk, "."))
+    for button in ("3", "1"):
+        desk.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", button)
+        try:
+            wait_for("the menu", lambda: set(_windows(desk, ".")) - before, timeout=3)
+            break
+        except AssertionError:
+            continue
+    time.sleep(0.4)
+    _screenshot(desk, "daemon-tray-menu.png")
+    # The first item that can be chosen is "Undo last fix: ..." (no drive has a problem now).
+    for key in ("Down", "Return"):
+        desk.run("xdotool", "key", key)
+        time.sleep(0.2)
