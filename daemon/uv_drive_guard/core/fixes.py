@@ -50,6 +50,13 @@ VARIABLE = {
 NEW_TERMINALS = "Open terminals keep the old value: start a new terminal to use it."
 
 
+def tilde(path: str, home: str) -> str:
+    """Paths in the home folder as people write them: ~/.cache/uv. Only for titles."""
+    if home and (path == home or path.startswith(home.rstrip("/\\") + ("/" if "/" in home else "\\"))):
+        return "~" + path[len(home.rstrip("/\\")) :]
+    return path
+
+
 def fix_id(code: str, slug: str, loc: Location) -> str:
     """Stable across scans of the same setup, short enough to type."""
     key = "\0".join((loc.path, loc.source.file or "", loc.project or "", slug))
@@ -109,7 +116,7 @@ def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
     what = {Role.CACHE: "uv's cache"}.get(loc.role, variable)
     return Fix(
         id=fix_id(code, "move-off-drive", loc),
-        title=f"Move {what} back to {destination}",
+        title=f"Move {what} back to {tilde(destination, snapshot.home)}",
         detail=(
             f"Turns off the setting that puts it on the drive, so uv uses {destination} on "
             "your internal disk. Nothing on the drive is deleted; the old directory there can "
@@ -245,7 +252,7 @@ def local_project_environment(code: str, snapshot: Snapshot, loc: Location) -> F
     env_dir = mod.join(snapshot.home, ".local", "share", "uv-drive-guard", "envs", name)
     return Fix(
         id=fix_id(code, "environment-off-drive", loc),
-        title=f"Keep this project's environment on your internal disk ({env_dir})",
+        title=f"Keep this project's environment on your internal disk ({tilde(env_dir, snapshot.home)})",
         detail=(
             "The project stays on the drive; only its virtual environment lives on this "
             "computer. uv reads the place from UV_PROJECT_ENVIRONMENT, which is a setting for "
@@ -279,7 +286,7 @@ def temporary_fallback(code: str, snapshot: Snapshot, loc: Location) -> Fix | No
         return None
     return Fix(
         id=fix_id(code, "fallback", loc),
-        title=f"While the drive is away, use {destination}",
+        title=f"While the drive is away, use {tilde(destination, snapshot.home)}",
         detail=(
             f"Sets {variable} to {destination} until the drive is plugged in again, then puts "
             f"your setting back. {NEW_TERMINALS}"
