@@ -128,3 +128,22 @@ def test_fallback_while_away_is_reverted_when_the_drive_returns(setup: tuple[Pat
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=15)
+
+
+def test_settings_are_reread_when_the_file_changes(setup: tuple[Path, dict[str, str], Path]) -> None:
+    _root, env, home = setup
+    settings = Path(env["XDG_CONFIG_HOME"]) / "uv-drive-guard" / "config.toml"
+    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        log = _log(home)
+        _wait_for(log, "is running")
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text("[walk]\nmax_deepth = 3\n")
+        text = _wait_for(log, "settings not applied")
+        assert f"{settings}:2: unknown setting `walk.max_deepth`" in text
+        settings.write_text("[walk]\nmax_depth = 3\n")
+        _wait_for(log, "reloading", count=2)
+        assert daemon.poll() is None
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=15)

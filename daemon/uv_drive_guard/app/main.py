@@ -111,6 +111,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)):
         signal.signal(signum, lambda *_: quit_all())
     service.start()
+    observer = watch_settings(settings.path, service.rescan)
     log.info("uv-drive-guard is running (%s)", "headless" if tray is None else f"tray: {tray.backend_name}")
     try:
         if tray is not None:
@@ -119,9 +120,35 @@ def _run(*, headless: bool, settings: Settings) -> int:
             while not done.wait(3600):
                 pass
     finally:
+        if observer is not None:
+            observer.stop()
         service.stop()
     log.info("uv-drive-guard stopped")
     return 0
+
+
+def watch_settings(path: Path, changed: Callable[[], None]) -> Any:
+    """Re-read the settings as soon as the file changes (editors replace it: moves count)."""
+    try:
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+    except ImportError:
+        log.info("watchdog is not installed: settings are re-read at the next scan")
+        return None
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            touched = {str(event.src_path), str(getattr(event, "dest_path", "") or "")}
+            if str(path) in touched:
+                log.info("settings file changed")
+                changed()
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    observer = Observer()
+    observer.schedule(Handler(), str(path.parent), recursive=False)
+    observer.daemon = True
+    observer.start()
+    return observer
 
 
 def _existing(finder: Callable[[], Path]) -> Path | None:
