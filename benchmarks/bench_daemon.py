@@ -63,11 +63,40 @@ def wait_for(log: Path, marker: str, count: int, timeout: float = 30) -> None:
     raise TimeoutError(f"{marker!r} x{count} not seen")
 
 
+def tray_memory() -> None:
+    """Resident memory of `run` with its tray icon in trayer and dunst as notification server."""
+    from tests.desktop import session
+
+    with tempfile.TemporaryDirectory() as tmp, session.dunst_session(Path(tmp) / "desk") as desk:
+        tray = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32"]
+        desk.procs.append(subprocess.Popen(tray, env=desk.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        home = Path(tmp) / "home"
+        home.mkdir()
+        env = {**drives.uv_env(home), "DISPLAY": desk.display, "DBUS_SESSION_BUS_ADDRESS": desk.bus_address}
+        env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+        if "PYSTRAY_BACKEND" in os.environ:  # pystray's own switch: appindicator, gtk, xorg
+            env["PYSTRAY_BACKEND"] = os.environ["PYSTRAY_BACKEND"]
+        daemon = subprocess.Popen([str(BIN / "uv-drive-guard"), "run"], env=env)
+        try:
+            log = home / ".local/state/uv-drive-guard/log/uv-drive-guard.log"
+            wait_for(log, "is running", 1)
+            time.sleep(3)
+            rss, _, _ = proc_figures(daemon.pid)
+            backend = next(line for line in log.read_text().splitlines() if "tray backend" in line).split()[-1]
+            print(f"resident memory with the tray ({backend}): {rss / 1024:.1f} MB (target <= 50 MB)")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plugs", type=int, default=20)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement")
+    parser.add_argument("--tray", action="store_true", help="also measure the daemon with its tray under Xvfb")
     args = parser.parse_args()
+    if args.tray:
+        tray_memory()
     reason = drives.requirement("exfat")
     if reason:
         sys.exit(f"needs real drives: {reason}")

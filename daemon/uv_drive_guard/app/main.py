@@ -161,6 +161,9 @@ def _existing(finder: Callable[[], Path]) -> Path | None:
 
 def _make_tray(controller: Controller) -> Any:
     """The tray, or None (headless) when this desktop cannot show one."""
+    # A tray icon never draws with OpenGL, but GTK would set it up anyway: on Mesa that maps
+    # LLVM (about 45 MB resident) into the daemon for its whole session.
+    os.environ.setdefault("GDK_GL", "disable")
     try:
         from .tray import Tray
 

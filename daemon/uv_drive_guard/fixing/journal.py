@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -116,7 +115,7 @@ class Journal:
         The planned new bytes' digest is recorded too: a crash right after a rename still
         leaves an entry that knows the file holds the fix, so undo can take it back."""
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        directory = self.root / f"{stamp}-{fix_id}-{secrets.token_hex(2)}"
+        directory = self.root / f"{stamp}-{fix_id}-{os.urandom(2).hex()}"
         directory.mkdir(parents=True)
         records = []
         for number, (path, before, after) in enumerate(files):

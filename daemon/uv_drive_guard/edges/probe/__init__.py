@@ -11,7 +11,6 @@ import os
 import shutil
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -107,7 +106,7 @@ def _remove(scratch: Path) -> None:
 
 def _probe_in(parent: Path, runner: Runner) -> Capabilities:
     clean_leftovers(parent)
-    scratch = parent / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    scratch = parent / f"{PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     try:
         scratch.mkdir()
     except OSError as exc:
