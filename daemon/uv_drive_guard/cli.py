@@ -14,6 +14,7 @@ from pathlib import Path
 from . import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_FAILED = 1  # `autostart`: the change could not be made
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
     history = commands.add_parser("history", help="list applied fixes, newest first")
     history.add_argument("--json", action="store_true", help="print the journal entries as JSON")
+    autostart = commands.add_parser(
+        "autostart",
+        help="start the daemon at login, or stop doing so",
+        description=(
+            "Linux: an XDG autostart entry (or a systemd user unit), macOS: a LaunchAgent, Windows: the "
+            "Run key. `status` also says when the desktop's own settings switched it off. Exit status: "
+            "0 done, 1 the change could not be made, 2 usage error or no autostart on this system."
+        ),
+    )
+    autostart.add_argument("action", choices=("enable", "disable", "status"), help="what to do")
+    autostart.add_argument(
+        "--systemd", action="store_true", help="Linux: a systemd user unit for graphical-session.target instead"
+    )
     return parser
 
 
@@ -113,6 +127,34 @@ def _fixing(args: argparse.Namespace) -> int:
     return outcome.status
 
 
+def _autostart(args: argparse.Namespace) -> int:
+    from .app import autostart
+
+    store = autostart.native()
+    if store is None:
+        print(f"uv-drive-guard: starting at login is not supported on {sys.platform}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "status":
+        print(autostart.status_line(store))
+        return EXIT_OK
+    try:
+        if args.action == "disable":
+            print(store.disable())
+        elif args.systemd:
+            from .app._autostart_linux import LinuxAutostart
+
+            if not isinstance(store, LinuxAutostart):
+                print("uv-drive-guard: --systemd is for Linux only", file=sys.stderr)
+                return EXIT_USAGE
+            print(store.enable(systemd=True))
+        else:
+            print(store.enable())
+    except (OSError, ValueError) as exc:  # read-only folder, registry refused, a command we will not write
+        print(f"uv-drive-guard: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -134,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "scan":
             return _scan(args)
+        if args.command == "autostart":
+            return _autostart(args)
         return _fixing(args)
     except Exception as exc:  # the last line of defence: say it, exit 2, never a traceback
         from .config import ConfigError

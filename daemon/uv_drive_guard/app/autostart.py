@@ -1,69 +1,92 @@
-"""Start at login: an XDG autostart entry on Linux (the other systems come with installers)."""
+"""Start at login, one small interface over each system's own switch (psutil-style facade).
+
+Linux: an XDG autostart entry (or a systemd user unit), macOS: a LaunchAgent, Windows: the
+HKCU Run key. The per-OS code lives in `_autostart_linux`, `_autostart_macos`, `_autostart_windows`.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-from pathlib import Path
+from typing import Literal, Protocol
 
-from ..fixing import atomic
+from ..core.fixes import tilde
 
-ENTRY = "uv-drive-guard.desktop"
+State = Literal["enabled", "disabled", "disabled-by-system", "unknown"]
+ENABLED: State = "enabled"
+DISABLED: State = "disabled"
+DISABLED_BY_SYSTEM: State = "disabled-by-system"  # our entry is there, the desktop's settings switched it off
+UNKNOWN: State = "unknown"
+STATES: tuple[State, ...] = (ENABLED, DISABLED, DISABLED_BY_SYSTEM, UNKNOWN)
 
 
-def _autostart_dir(env: dict[str, str] | None = None) -> Path:
-    env = env if env is not None else dict(os.environ)
-    config = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home(), ".config"))
-    return Path(config, "autostart")
+class Autostart(Protocol):
+    """What the tray and `uv-drive-guard autostart` need; enable/disable say what they did."""
+
+    def state(self) -> State: ...
+
+    def status(self) -> bool | None: ...
+
+    def enable(self) -> str: ...
+
+    def disable(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+
+class StatusFromState:
+    """The tray's checkbox: True only when it will start; None when we cannot tell."""
+
+    def state(self) -> State:
+        raise NotImplementedError
+
+    def status(self) -> bool | None:
+        return as_status(self.state())
+
+
+def as_status(state: State) -> bool | None:
+    return None if state == UNKNOWN else state == ENABLED
 
 
 def command() -> list[str]:
-    """The installed executable, or this interpreter running the package."""
+    """The installed executable (absolute: login sessions have a short PATH), or this interpreter."""
+    if getattr(sys, "frozen", False):  # a PyInstaller or py2app build: the executable is the app
+        return [sys.executable, "run"]
     found = shutil.which("uv-drive-guard")
-    return [found, "run"] if found else [sys.executable, "-m", "uv_drive_guard", "run"]
+    return [os.path.abspath(found), "run"] if found else [sys.executable, "-m", "uv_drive_guard", "run"]
 
 
-def desktop_entry(argv: list[str]) -> str:
-    exec_line = " ".join(_desktop_quote(arg) for arg in argv)
-    return (
-        "[Desktop Entry]\n"
-        "Type=Application\n"
-        "Name=uv-drive-guard\n"
-        "Comment=Warns when uv will break on a drive you plug in, and fixes it\n"
-        f"Exec={exec_line}\n"
-        "Icon=uv-drive-guard\n"
-        "Terminal=false\n"
-        "X-GNOME-Autostart-enabled=true\n"
-    )
+def native(platform: str = sys.platform) -> Autostart | None:
+    """This system's implementation; None where there is none (the tray greys the item out)."""
+    if platform.startswith("linux"):
+        from ._autostart_linux import LinuxAutostart
 
+        return LinuxAutostart()
+    if platform == "darwin":
+        from ._autostart_macos import MacAutostart
 
-def _desktop_quote(arg: str) -> str:
-    """The Desktop Entry spec's Exec quoting: double quotes, with \\ " ` $ escaped."""
-    if arg and all(c.isalnum() or c in "/._-+=:," for c in arg):
-        return arg
-    escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
-    return f'"{escaped}"'
+        return MacAutostart()
+    if platform == "win32":
+        from ._autostart_windows import WindowsAutostart
 
-
-class XdgAutostart:
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.path = _autostart_dir(env) / ENTRY
-
-    def status(self) -> bool | None:
-        if not self.path.exists():
-            return False
-        text = self.path.read_text(encoding="utf-8", errors="replace")
-        return "Hidden=true" not in text and "X-GNOME-Autostart-enabled=false" not in text
-
-    def enable(self) -> None:
-        atomic.write_atomic(self.path, desktop_entry(command()).encode())
-
-    def disable(self) -> None:
-        atomic.remove(self.path)
-
-
-def native() -> XdgAutostart | None:
-    if sys.platform.startswith("linux"):
-        return XdgAutostart()
+        return WindowsAutostart()
     return None
+
+
+def status_line(autostart: Autostart) -> str:
+    """One line for `uv-drive-guard autostart status`."""
+    state = autostart.state()
+    where = autostart.describe()
+    if state == ENABLED:
+        return f"enabled ({where})"
+    if state == DISABLED_BY_SYSTEM:
+        return f"enabled but switched off by the system ({where})"
+    if state == DISABLED:
+        return "disabled"
+    return f"unknown ({where})"
+
+
+def home_relative(path: str, home: str | None = None) -> str:
+    """~/.config/autostart/... as people write it."""
+    return tilde(path, home if home is not None else os.path.expanduser("~"))

@@ -285,9 +285,18 @@ class Service:
         self._post(self._scan("finding muted"))
 
     def set_autostart(self, enabled: bool) -> None:
-        if self.autostart is not None:
-            self.autostart.enable() if enabled else self.autostart.disable()
-        self.loop.call_soon_threadsafe(self._publish)
+        self._post(self._autostart(enabled))
+
+    async def _autostart(self, enabled: bool) -> None:
+        if self.autostart is None:
+            return
+        try:
+            done = self.autostart.enable() if enabled else self.autostart.disable()
+        except (OSError, ValueError) as exc:
+            await self.notifier.say("Start at login was not changed", str(exc))
+        else:
+            log.info("start at login: %s", done)
+        self._publish()
 
     def open_log(self) -> None:
         from .desktop import log_file, open_path

@@ -1,0 +1,145 @@
+"""Start at login on Windows: a value in HKCU\\...\\CurrentVersion\\Run, the per-user Run key.
+
+Task Manager's Startup tab (and Settings > Apps > Startup) keeps its own switch in
+Explorer\\StartupApproved\\Run: a binary value whose first byte is even when the entry may run
+(02, 06) and odd when the user switched it off (03, 07). We read that switch, never flip it.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from ..edges.settings._windows import HKCU, REG_SZ, read_key
+from .autostart import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState
+
+if sys.platform == "win32":
+    import winreg
+
+RUN_KEY = "Software\\Microsoft\\Windows\\CurrentVersion\\Run"
+APPROVED_KEY = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\StartupApproved\\Run"
+VALUE_NAME = "uv-drive-guard"
+
+
+class Registry(Protocol):
+    """Values of HKCU keys by name; names ignore case as Windows does."""
+
+    def read(self, key: str, name: str) -> tuple[object, int] | None: ...
+
+    def write(self, key: str, name: str, value: str) -> None: ...
+
+    def delete(self, key: str, name: str) -> None: ...
+
+
+class UserRegistry:
+    """HKCU through winreg (reads through the settings reader, which turns OSError into None)."""
+
+    def read(self, key: str, name: str) -> tuple[object, int] | None:
+        values = read_key(HKCU, key)
+        for stored, found in (values or {}).items():
+            if stored.upper() == name.upper():
+                return found
+        return None
+
+    def write(self, key: str, name: str, value: str) -> None:
+        if sys.platform == "win32":
+            with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as handle:
+                winreg.SetValueEx(handle, name, 0, REG_SZ, value)
+            return
+        raise NotImplementedError("the registry exists only on Windows")
+
+    def delete(self, key: str, name: str) -> None:
+        if sys.platform == "win32":
+            try:
+                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as handle:
+                    winreg.DeleteValue(handle, name)
+            except FileNotFoundError:  # already gone: the wanted state
+                pass
+            return
+        raise NotImplementedError("the registry exists only on Windows")
+
+
+def windows_command(
+    executable: str = sys.executable,
+    *,
+    frozen: bool = bool(getattr(sys, "frozen", False)),
+    exists: Callable[[str], bool] = os.path.exists,
+) -> list[str]:
+    """The frozen app itself, or pythonw.exe beside this python.exe: no console window at login."""
+    if frozen:
+        return [executable, "run"]
+    windowless = ntpath.join(ntpath.dirname(executable), "pythonw.exe")
+    return [windowless if exists(windowless) else executable, "-m", "uv_drive_guard", "run"]
+
+
+def quote_argument(arg: str) -> str:
+    """CommandLineToArgvW's rules: backslashes count only before a double quote."""
+    if arg and not any(c in arg for c in ' \t\n\v"'):
+        return arg
+    out: list[str] = ['"']
+    slashes = 0
+    for c in arg:
+        if c == "\\":
+            slashes += 1
+            continue
+        out.append("\\" * (slashes * 2 + 1) + '"' if c == '"' else "\\" * slashes + c)
+        slashes = 0
+    out.append("\\" * (slashes * 2) + '"')
+    return "".join(out)
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """The program always quoted: an unquoted path with spaces is a known hijack (C:\\Program.exe)."""
+    program, *rest = argv
+    if '"' in program or any(ord(c) < 0x20 for c in "".join(argv)):
+        raise ValueError(f"refusing a command with quotes or control characters: {argv!r}")
+    return " ".join([f'"{program}"', *(quote_argument(arg) for arg in rest)])
+
+
+def approved_state(found: tuple[object, int] | None) -> State:
+    """Task Manager's switch: no value means never touched, so the Run entry runs."""
+    if found is None:
+        return ENABLED
+    data = found[0]
+    if not isinstance(data, bytes) or not data:
+        return UNKNOWN
+    return DISABLED_BY_SYSTEM if data[0] & 1 else ENABLED
+
+
+class WindowsAutostart(StatusFromState):
+    def __init__(
+        self,
+        *,
+        registry: Registry | None = None,
+        argv: Callable[[], list[str]] = windows_command,
+    ) -> None:
+        self.registry: Registry = registry if registry is not None else UserRegistry()
+        self.argv = argv
+
+    def state(self) -> State:
+        try:
+            if self.registry.read(RUN_KEY, VALUE_NAME) is None:
+                return DISABLED
+            return approved_state(self.registry.read(APPROVED_KEY, VALUE_NAME))
+        except OSError:
+            return UNKNOWN
+
+    def describe(self) -> str:
+        return f"{HKCU}\\{RUN_KEY}\\{VALUE_NAME}"
+
+    def enable(self) -> str:
+        line = command_line(self.argv())
+        self.registry.write(RUN_KEY, VALUE_NAME, line)
+        done = f"set {self.describe()} = {line}"
+        if self.state() == DISABLED_BY_SYSTEM:
+            done += "; it is switched off in Task Manager > Startup apps: turn it on there"
+        return done
+
+    def disable(self) -> str:
+        if self.registry.read(RUN_KEY, VALUE_NAME) is None:
+            return "nothing to remove: it was not set to start at login"
+        self.registry.delete(RUN_KEY, VALUE_NAME)
+        return f"removed {self.describe()}"
