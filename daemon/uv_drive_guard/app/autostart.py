@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Literal, Protocol
 
 from ..core.fixes import tilde
@@ -52,7 +53,10 @@ def as_status(state: State) -> bool | None:
 def command() -> list[str]:
     """The installed executable (absolute: login sessions have a short PATH), or this interpreter."""
     if getattr(sys, "frozen", False):  # a PyInstaller or py2app build: the executable is the app
-        return [sys.executable, "run"]
+        exe = Path(sys.executable)
+        # The Windows build ships a console twin for the command line; login starts the windowed one.
+        windowed = exe.with_name(exe.name.replace("-cli", "")) if "-cli" in exe.name else exe
+        return [str(windowed if windowed.exists() else exe), "run"]
     found = shutil.which("uv-drive-guard")
     return [os.path.abspath(found), "run"] if found else [sys.executable, "-m", "uv_drive_guard", "run"]
 

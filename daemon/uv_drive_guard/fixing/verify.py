@@ -85,7 +85,7 @@ def uv_install_check(uv: str, env: Mapping[str, str], where: Path, cwd: str | No
         run_env = {**env, "UV_OFFLINE": "1", "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
         run_env.pop("VIRTUAL_ENV", None)
         steps = (
-            [uv, "venv", str(scratch / "venv"), "--python", sys.executable],
+            [uv, "venv", str(scratch / "venv"), *_python()],
             [
                 uv,
                 "pip",
@@ -107,6 +107,11 @@ def uv_install_check(uv: str, env: Mapping[str, str], where: Path, cwd: str | No
         return HARDLINK_WARNING not in output, output.strip()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _python() -> list[str]:
+    """This interpreter for the scratch venv; a frozen app is no interpreter, so uv finds one."""
+    return [] if getattr(sys, "frozen", False) else ["--python", sys.executable]
 
 
 def check_with_uv(finding: Finding, after: Snapshot, env: Mapping[str, str]) -> list[str]:
