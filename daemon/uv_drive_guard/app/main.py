@@ -112,6 +112,10 @@ def _run(*, headless: bool, settings: Settings) -> int:
         signal.signal(signum, lambda *_: quit_all())
     service.start()
     observer = watch_settings(settings.path, service.rescan)
+    from ._session_windows import SessionWatcher
+
+    session = SessionWatcher(quit_all)  # Windows log-off; signals cover the other systems
+    session.start()
     log.info("uv-drive-guard is running (%s)", "headless" if tray is None else f"tray: {tray.backend_name}")
     try:
         if tray is not None:
@@ -120,6 +124,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
             while not done.wait(3600):
                 pass
     finally:
+        session.stop()
         if observer is not None:
             observer.stop()
         service.stop()
