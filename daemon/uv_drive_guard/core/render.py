@@ -188,7 +188,8 @@ def _finding_lines(item: Finding) -> list[str]:
 
 def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
     uv = snapshot.uv
-    head = f"uv {uv.version} ({uv.executable})" if uv.version else "uv: not found on PATH"
+    version = uv.version if (uv.version or "").startswith("uv ") else f"uv {uv.version}"
+    head = f"{version}, at {uv.executable}" if uv.version else "uv: not found on PATH"
     lines = [head]
     lines += [f"  note: uv puts its {role} at {theirs}, not {path}" for role, path, theirs in disagreements(snapshot)]
     lines.append("")
