@@ -160,6 +160,10 @@ def _path(value: str | None) -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Names on a drive need not be UTF-8; print them escaped rather than fail on them.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -5,7 +5,9 @@ The one place that calls the edges in order; `diagnose()` then decides, purely.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,6 +35,7 @@ from .edges import probe as probing
 from .edges import settings, uvcli, walk
 from .edges.volumes import list_volumes
 
+log = logging.getLogger(__name__)
 DEFAULT_BUDGET = walk.Budget()
 
 
@@ -166,9 +169,33 @@ def _find_artefacts(roots: list[tuple[str, str]], options: Options, memo: Memo) 
     found: list[Artefact] = []
     for root, volume in roots:
         if root not in memo.walks:
-            memo.walks[root] = walk.walk(root, volume, options.walk).artefacts
+            artefacts = _walk_bounded(root, volume, options.walk)
+            if artefacts is None:
+                continue  # asked again at the next scan
+            memo.walks[root] = artefacts
         found += memo.walks[root]
     return found
+
+
+def _walk_bounded(root: str, volume: str, budget: walk.Budget) -> list[Artefact] | None:
+    """The walk checks its own clock between directories, but one scandir on a frozen FUSE
+    driver never returns: so it runs in a daemon thread, given up after its budget."""
+    result: list[list[Artefact]] = []
+
+    def run() -> None:
+        try:
+            result.append(walk.walk(root, volume, budget).artefacts)
+        except OSError as exc:
+            log.warning("walk of %s failed: %s", root, exc)
+            result.append([])
+
+    worker = threading.Thread(target=run, name=f"walk {root}", daemon=True)
+    worker.start()
+    worker.join(budget.seconds + 1.0)
+    if worker.is_alive():
+        log.warning("%s did not answer within %.1f s: its contents are not known", root, budget.seconds + 1)
+        return None
+    return result[0] if result else []
 
 
 def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tuple[Location, ...]:
@@ -209,7 +236,10 @@ def _probe_all(
         if v.mountpoint not in known
     }
     for v, future in futures.items():
-        known[v.mountpoint] = future.result()
+        try:
+            known[v.mountpoint] = future.result()
+        except OSError as exc:  # a drive vanishing between listing and probing
+            known[v.mountpoint] = Capabilities(note=f"the drive does not answer: {exc.strerror or exc}")
         if known[v.mountpoint].probed:  # a drive that did not answer is asked again next time
             memo.probes[(v.mountpoint, v.device)] = known[v.mountpoint]
     return [replace(v, capabilities=known[v.mountpoint]) if v.mountpoint in known else v for v in volumes]

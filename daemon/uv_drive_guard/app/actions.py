@@ -60,7 +60,7 @@ class DriveReport:
     def fingerprint(self) -> str:
         """Changes when what we would say changes: the same notice is not repeated."""
         text = "\n".join(sorted(f"{f.code} {f.location.path if f.location else ''}" for f in self.findings))
-        return f"{zlib.crc32(text.encode()):08x}"
+        return f"{zlib.crc32(text.encode('utf-8', 'surrogateescape')):08x}"
 
     def actions(self, finding: Finding) -> tuple[Action, ...]:
         """The recommended fix first, then Details and the two ways to be quiet."""

@@ -132,6 +132,9 @@ def _run(*, headless: bool, settings: Settings) -> int:
     return 0
 
 
+WRITES = frozenset({"modified", "created", "moved", "deleted", "closed"})  # "closed": after a write
+
+
 def watch_settings(path: Path, changed: Callable[[], None]) -> Any:
     """Re-read the settings as soon as the file changes (editors replace it: moves count)."""
     try:
@@ -143,6 +146,8 @@ def watch_settings(path: Path, changed: Callable[[], None]) -> Any:
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event: FileSystemEvent) -> None:
+            if event.event_type not in WRITES:  # reading the file (open, close) changes nothing
+                return
             touched = {str(event.src_path), str(getattr(event, "dest_path", "") or "")}
             if str(path) in touched:
                 log.info("settings file changed")

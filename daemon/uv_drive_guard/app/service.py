@@ -78,6 +78,7 @@ class Service:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="uv-drive-guard worker", daemon=True)
         self._debounce: asyncio.TimerHandle | None = None
+        self._scanning: asyncio.Lock | None = None  # one scan at a time: they share the memo
         self._ready = threading.Event()
 
     # --- life cycle -----------------------------------------------------------------------
@@ -137,6 +138,12 @@ class Service:
         await self._scan("mount change")
 
     async def _scan(self, reason: str) -> None:
+        if self._scanning is None:
+            self._scanning = asyncio.Lock()
+        async with self._scanning:
+            await self._scan_now(reason)
+
+    async def _scan_now(self, reason: str) -> None:
         options = self._options()
         snapshot = await self.loop.run_in_executor(None, lambda: scan.gather(self.env, options, memo=self.memo))
         findings = diagnose(snapshot)
@@ -174,9 +181,16 @@ class Service:
 
     async def _maybe_notify(self, report: DriveReport) -> None:
         policy = self.policy()
-        if self.paused or not self.memory.should_show(report.key, report.fingerprint):
+        if report.key == actions.ABSENT:
+            report = self._newly_absent(report)
+            if not report.findings or not policy.get("unmount", True) or self.paused:
+                return
+            notice = actions.notice(report)
+            if notice is not None:
+                await self.notifier.show(notice, self._on_action)
+                self.notified.append((time.monotonic(), notice.title))
             return
-        if report.key == actions.ABSENT and not policy.get("unmount", True):
+        if self.paused or not self.memory.should_show(report.key, report.fingerprint):
             return
         notice = actions.notice(report)
         if notice is None and policy.get("always", False) and report.key != actions.ABSENT:
@@ -188,6 +202,17 @@ class Service:
         await self.notifier.show(notice, self._on_action)
         self.notified.append((time.monotonic(), notice.title))
         self.memory.shown(report.key, report.fingerprint)
+
+    def _newly_absent(self, report: DriveReport) -> DriveReport:
+        """Only directories whose drive went missing since the last notice: drives arriving
+        one by one, or leaving together, must not repeat what was already said."""
+        entry = self.memory.drive(actions.ABSENT)
+        told = set(entry.shown.split("\n")) if entry.shown else set()
+        missing = {f.location.path for f in report.findings if f.location}
+        fresh = tuple(f for f in report.findings if f.location and f.location.path not in told)
+        if missing != told:
+            self.memory.shown(actions.ABSENT, "\n".join(sorted(missing)))
+        return replace(report, findings=fresh)
 
     def _on_action(self, action: Action) -> None:
         """A notification button: the same paths as the tray menu."""

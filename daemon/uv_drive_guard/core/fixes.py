@@ -60,7 +60,9 @@ def tilde(path: str, home: str) -> str:
 def fix_id(code: str, slug: str, loc: Location) -> str:
     """Stable across scans of the same setup, short enough to type."""
     key = "\0".join((loc.path, loc.source.file or "", loc.project or "", slug))
-    return f"{code.lower()}-{slug}-{zlib.crc32(key.encode()):08x}"[:-2]  # zlib: no OpenSSL at start-up
+    return f"{code.lower()}-{slug}-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"[
+        :-2
+    ]  # zlib: no OpenSSL at start-up
 
 
 def _unset(definition: Definition, destination: str) -> Change:
@@ -340,7 +342,10 @@ def _environment_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fi
 PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
     "UVD001": lambda c, s, loc: _present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
     "UVD002": lambda c, s, loc: (copy_mode(c, s, loc),),
-    "UVD003": lambda c, s, loc: _present(copy_mode(c, s, loc), per_drive_cache(c, s, loc)),
+    "UVD003": lambda c, s, loc: _present(
+        copy_mode(c, s, loc),
+        per_drive_cache(c, s, loc) if loc.role is not Role.CACHE else move_off_drive(c, s, loc),
+    ),
     "UVD004": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
     "UVD005": _environment_fixes,
     "UVD006": lambda c, s, loc: _present(move_off_drive(c, s, loc)),

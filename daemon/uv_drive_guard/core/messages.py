@@ -306,3 +306,17 @@ def no_chmod(loc: Location, vol: Volume) -> Text:
             f"  cause: failed to copy file from <cache>/archive-v0/... to {loc.path}/...: {error}"
         ),
     )
+
+
+def cache_away(loc: Location, vol: Volume, tools: Location) -> Text:
+    return Text(
+        title=f"uv's cache is on {drive(vol)}: installs anywhere else are copies, with a warning",
+        detail=(
+            f"uv's cache is at {loc.path} ({where(loc)}). uv links files from its cache into "
+            f"environments, and links do not cross drives: every environment outside {vol.name}, "
+            f"such as your tools in {tools.path} or a venv on your internal disk, gets full "
+            "copies and uv prints a warning each time. Choose copy mode to say that this is "
+            "intended, or keep the cache on your internal disk."
+        ),
+        uv_message=HARDLINK_WARNING,
+    )

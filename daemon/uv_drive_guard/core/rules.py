@@ -96,6 +96,20 @@ def cache_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
         yield finding(ctx, "UVD006", Severity.ERROR, loc, text)
 
 
+def cache_away_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
+    """A working cache on a drive makes uv copy, with a warning, into every environment on
+    another volume: the tool dir, and any venv on the internal disk (seen with real uv)."""
+    if loc.role is not Role.CACHE or loc.project is not None or _cache_broken(ctx, vol):
+        return
+    mode = ctx.snapshot.link_mode.value if ctx.snapshot.link_mode and ctx.snapshot.link_mode.value else None
+    if (mode or default_link_mode(ctx.os, ctx.uv)) not in ("clone", "hardlink"):
+        return
+    tools = next((x for x in ctx.snapshot.locations if x.role is Role.TOOL_DIR and x.project is None), None)
+    if tools is None or tools.volume == vol.mountpoint:
+        return
+    yield finding(ctx, "UVD003", Severity.WARNING, loc, messages.cache_away(loc, vol, tools))
+
+
 def lock_problem(ctx: Context, loc: Location, vol: Volume) -> str | None:
     """Which lock-file rule holds for a locked directory: UVD006, UVD007 or none."""
     if not ctx.os.unix or loc.role not in LOCKED_ROLES:
@@ -240,6 +254,7 @@ def _cache_broken(ctx: Context, vol: Volume) -> bool:
 
 LOCATION_RULES: tuple[Callable[[Context, Location, Volume], Iterator[Finding]], ...] = (
     cache_rules,
+    cache_away_rules,
     lock_rules,
     symlink_rules,
     junction_rules,

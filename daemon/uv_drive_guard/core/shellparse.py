@@ -111,7 +111,81 @@ def _fish_words(text: str, known: Mapping[str, str]) -> str | None:
     """fish joins list values with spaces for export; we only need the first word."""
     if not text.strip():
         return ""
-    return read_word(text.strip(), known).value
+    return read_fish_word(text.strip(), known)
+
+
+def read_fish_word(text: str, known: Mapping[str, str]) -> str | None:
+    """One fish word: in single quotes only \\ and \' are escapes (unlike POSIX shells);
+    `(...)` and `$(...)` are command substitutions, so the value cannot be known."""
+    out: list[str] = []
+    i = 0
+    if text.startswith("~") and (len(text) == 1 or text[1] in "/ \t;"):
+        if "HOME" not in known:
+            return None
+        out.append(known["HOME"])
+        i = 1
+    while i < len(text) and text[i] not in " \t;":
+        ch = text[i]
+        if ch == "'":
+            piece, i = _fish_single(text, i + 1)
+        elif ch == '"':
+            piece, i = _fish_double(text, i + 1, known)
+        elif ch == "\\" and i + 1 < len(text):
+            piece, i = text[i + 1], i + 2
+        elif ch == "(" or text.startswith("$(", i):
+            return None
+        elif ch == "$":
+            piece, i = _fish_variable(text, i, known)
+        else:
+            piece, i = ch, i + 1
+        if piece is None:
+            return None
+        out.append(piece)
+    return "".join(out)
+
+
+def _fish_single(text: str, i: int) -> tuple[str | None, int]:
+    out: list[str] = []
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in "\\'":
+            out.append(text[i + 1])
+            i += 2
+        elif text[i] == "'":
+            return "".join(out), i + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return None, i  # unterminated
+
+
+def _fish_double(text: str, i: int, known: Mapping[str, str]) -> tuple[str | None, int]:
+    out: list[str] = []
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in '\\"$':
+            out.append(text[i + 1])
+            i += 2
+        elif ch == '"':
+            return "".join(out), i + 1
+        elif text.startswith("$(", i):
+            return None, i
+        elif ch == "$":
+            piece, i = _fish_variable(text, i, known)
+            if piece is None:
+                return None, i
+            out.append(piece)
+        else:
+            out.append(ch)
+            i += 1
+    return None, i
+
+
+def _fish_variable(text: str, i: int, known: Mapping[str, str]) -> tuple[str | None, int]:
+    match = re.compile(_NAME).match(text, i + 1)
+    if match is None:
+        return "$", i + 1
+    name = match.group(0)
+    return known.get(name), match.end()
 
 
 def lines_of(text: str) -> list[str]:
@@ -172,12 +246,24 @@ def _fish_not_assignment(flags: list[str]) -> bool:
 
 
 def envd_value(raw: str, known: Mapping[str, str]) -> str | None:
-    """systemd's reading of a value: backslash escapes removed first, then `$$` is a literal
-    `$` and $X / ${X} are expanded; ${X:-default} needs X's runtime value, so None."""
+    """systemd's reading of a value: unescaped blanks around it dropped, backslash escapes
+    removed, then `$$` is a literal `$` and $X / ${X} are expanded; ${X:-default} needs X's
+    runtime value, so None."""
     if re.search(r"\$\{[^}]*:", raw):
         return None
-    unescaped = re.sub(r"\\(.)", r"\1", raw.strip())
+    chars: list[tuple[str, bool]] = []  # (character, was escaped)
+    text, i = raw.lstrip(" \t\r"), 0  # systemd's whitespace is ASCII only
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            chars.append((text[i + 1], True))
+            i += 2
+        else:
+            chars.append((text[i], False))
+            i += 1
+    while chars and not chars[-1][1] and chars[-1][0] in " \t\r":
+        chars.pop()
     dollar = "\0"  # NUL never occurs in a line we read
+    unescaped = "".join(c for c, _ in chars)  # systemd expands `\$HOME` too: only `$$` is literal
     expanded = _expand(unescaped.replace("$$", dollar), known)
     return None if expanded is None else expanded.replace(dollar, "$")
 
@@ -191,7 +277,8 @@ def parse_environment_d(text: str, *, file: str, names: Iterable[str], known: Ma
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or "=" not in stripped:
             continue
-        name, raw_value = stripped.split("=", 1)
+        name, raw_value = line.lstrip().split("=", 1)  # the value keeps its escaped trailing blanks
+        name = name.strip()
         if not re.fullmatch(_NAME, name):
             continue
         value = envd_value(raw_value, scope)

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -46,9 +47,41 @@ def clean_leftovers(parent: Path) -> int:
     except OSError:
         return 0
     for entry in entries[:20]:
+        if _owner_alive(entry.path):
+            continue  # another probe (another scan, another uv-drive-guard) is working there
         shutil.rmtree(entry.path, ignore_errors=True)
         removed += 1
     return removed
+
+
+_ACTIVE: set[str] = set()  # this process's scratch directories in use right now
+STALE_AFTER = 60.0  # seconds: a probe takes milliseconds, so an older directory is left over
+
+
+def _owner_alive(path: str) -> bool:
+    """Scratch names carry the prober's pid. Ours are leftovers unless in use now; another
+    live process's are left alone while young (its probe may be running)."""
+    name = os.path.basename(path)
+    try:
+        pid = int(name[len(PREFIX) :].split("-", 1)[0])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return path in _ACTIVE
+    try:
+        if time.time() - os.stat(path).st_mtime > STALE_AFTER:
+            return False
+    except OSError:
+        return False
+    if sys.platform == "win32":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but not ours to signal
+    return True
 
 
 def _to_capabilities(results: Mapping[str, Result]) -> Capabilities:
@@ -61,10 +94,14 @@ def _to_capabilities(results: Mapping[str, Result]) -> Capabilities:
 
 
 def _writable_parent(candidates: Iterable[str]) -> Path | None:
+    """Runs in the probe's worker: even a stat of a dead FUSE mount can hang or fail."""
     for candidate in candidates:
         path = Path(candidate)
-        if path.is_dir() and os.access(path, os.W_OK | os.X_OK):
-            return path
+        try:
+            if path.is_dir() and os.access(path, os.W_OK | os.X_OK):
+                return path
+        except OSError:
+            continue
     return None
 
 
@@ -78,12 +115,10 @@ def probe(
     """Probe `volume` in its root, or else in the first writable directory of `places` on it."""
     if volume.read_only:
         return Capabilities(note="read-only volume: not probed")
-    parent = _writable_parent((volume.mountpoint, *places))
-    if parent is None:
-        return Capabilities(note="no writable directory on this volume: not probed")
     outcome: dict[str, Capabilities] = {}
+    candidates = (volume.mountpoint, *places)
     worker = threading.Thread(
-        target=lambda: outcome.setdefault("caps", _probe_in(parent, runner or _native_runner())),
+        target=lambda: outcome.setdefault("caps", _probe_somewhere(candidates, runner or _native_runner())),
         name=f"probe {volume.mountpoint}",
         daemon=True,  # a syscall stuck in a dead FUSE driver cannot be interrupted
     )
@@ -104,12 +139,24 @@ def _remove(scratch: Path) -> None:
     _posix.remove_scratch(scratch)
 
 
+def _probe_somewhere(candidates: tuple[str, ...], runner: Runner) -> Capabilities:
+    try:
+        parent = _writable_parent(candidates)
+        if parent is None:
+            return Capabilities(note="no writable directory on this volume: not probed")
+        return _probe_in(parent, runner)
+    except OSError as exc:  # the drive went away under us
+        return Capabilities(note=f"the drive does not answer: {exc.strerror or exc}")
+
+
 def _probe_in(parent: Path, runner: Runner) -> Capabilities:
     clean_leftovers(parent)
     scratch = parent / f"{PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    _ACTIVE.add(str(scratch))
     try:
         scratch.mkdir()
     except OSError as exc:
+        _ACTIVE.discard(str(scratch))
         return Capabilities(note=f"could not create a scratch directory: {exc.strerror}")
     try:
         return _to_capabilities(runner(scratch))
@@ -118,5 +165,6 @@ def _probe_in(parent: Path, runner: Runner) -> Capabilities:
         return Capabilities(note=f"probe failed: {exc.strerror or exc}")
     finally:
         _remove(scratch)
+        _ACTIVE.discard(str(scratch))
         if os.path.lexists(scratch):
             log.warning("could not remove probe directory %s; removed at the next probe", scratch)

@@ -145,10 +145,18 @@ class Resolver:
         }
 
 
+def _still_mounted(mountpoint: str) -> bool:
+    try:
+        return os.path.ismount(mountpoint)
+    except OSError:
+        return False
+
+
 def list_volumes(
     *,
     partitions: Callable[[bool], list[Partition]] = psutil.disk_partitions,
     resolver: Resolver | None = None,
+    mounted: Callable[[str], bool] = _still_mounted,
 ) -> list[Volume]:
     resolver = resolver or Resolver()
     volumes: dict[str, Volume] = {}  # a later mount on the same point hides the earlier
@@ -158,6 +166,8 @@ def list_volumes(
         device = resolver.device(part.device, part.mountpoint, part.fstype)
         closer = part.mountpoint.startswith(MOUNT_ROOTS)
         info = resolver.describe(device, part.fstype, look_closer=closer)
+        if info["fstype"].startswith("fuse") and not mounted(part.mountpoint):
+            continue  # unmounted while we looked: nothing could name it, and it is gone
         volumes[part.mountpoint] = Volume(
             mountpoint=part.mountpoint,
             device=device,

@@ -1,0 +1,492 @@
+"""The prediction matrix: `scan --json` against real uv, per filesystem, uv role and uv release.
+
+For every filesystem kind (exFAT and FAT32 through FUSE, NTFS through ntfs-3g, ext4, btrfs,
+tmpfs), every way a uv directory can sit on a drive (see ``SCENARIOS``) and several uv
+releases installed side by side, one cell:
+
+1. ``scan --json`` predicts, in a throwaway HOME whose ``~/.bashrc`` exports the setting (and
+   with the same value in the process environment), the chosen uv first on PATH (the product
+   asks ``uv --version`` from PATH) and the drive mounted under a unique directory below /mnt
+   (automatic scope). The prediction is ``fails`` (an error finding for a location of the
+   scenario), ``warns`` (a warning finding) or ``works``.
+2. Real uv, the same release and environment, does the scenario's job: ``fails`` when a step
+   exits non-zero, ``warns`` when it printed uv's link fallback warning, else ``works``.
+3. predicted == actual.
+
+uv releases: the venv's own uv, and those found in ``$UVDG_UV_VERSIONS`` (default
+``<repo>/.uv-versions``), one per directory, as installed with
+``pip install --no-deps uv==X --target .uv-versions/X``. Nothing here reaches the network.
+One drive per filesystem kind for the whole module, wiped between cells; the table is printed
+at the end of the session and written to ``<pytest basetemp>/matrix.md``;
+``benchmarks/matrix.py`` prints the same table without pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import drives
+from .drives import base_python, build_wheel, make_drive, need_real, requirement, uv_env
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+CLI = VENV_BIN / "uv-drive-guard"
+
+#: Filesystem kinds of the matrix, in table order.
+KINDS: tuple[str, ...] = ("exfat", "vfat", "ntfs", "ext4", "btrfs", "tmpfs")
+#: uv releases besides the venv's: before/after PR #17115 (persist fallback, 0.9.18) and
+#: before/after the clone default on Linux (0.10.5).
+OTHER_VERSIONS: tuple[str, ...] = ("0.9.17", "0.9.18", "0.10.4", "0.10.5")
+VENV_UV = "venv"  # the label of the venv's own uv (0.13.9 at the time of writing)
+
+#: scenario -> what it puts on the drive (the rest stays on the local disk).
+SCENARIOS: dict[str, str] = {
+    "cache": "UV_CACHE_DIR on the drive; `uv pip install` into a venv on the local disk",
+    "project": "a project on the drive, cache local; `uv venv` at its .venv, then `uv pip install`",
+    "tool-dir": "UV_TOOL_DIR on the drive; `uv tool install --no-index --find-links`",
+    "tool-bin-dir": "UV_TOOL_BIN_DIR on the drive; `uv tool install --no-index --find-links`",
+    "cross-volume": "cache local, an existing venv on the drive; `uv pip install` into it",
+}
+
+WARN_MARKERS = ("Failed to hardlink files", "Failed to clone files", "falling back to full copy")
+SKIP_NO_VENV = "uv cannot create a venv here (UVD005)"
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = []
+
+[tool.uv]
+package = false
+"""
+
+
+# --- uv releases ------------------------------------------------------------------------
+
+
+def versions_dir() -> Path:
+    return Path(os.environ.get("UVDG_UV_VERSIONS") or ROOT / ".uv-versions")
+
+
+def uv_bin_dir(version: str) -> Path | None:
+    """The directory holding the uv of ``version`` (first on PATH for scan and uv), or None."""
+    if version == VENV_UV:
+        return VENV_BIN if (VENV_BIN / "uv").is_file() else None
+    candidate = versions_dir() / version / "bin"
+    return candidate if (candidate / "uv").is_file() else None
+
+
+def install_hint(version: str) -> str:
+    target = versions_dir() / version
+    return (
+        f"uv {version} is not installed in {versions_dir()}; "
+        f"run: {VENV_BIN / 'python'} -m pip install --no-deps uv=={version} --target {target}"
+    )
+
+
+def reported_version(bin_dir: Path) -> str:
+    proc = subprocess.run([str(bin_dir / "uv"), "--version"], capture_output=True, text=True, check=False, timeout=60)
+    match = re.search(r"\d+\.\d+\.\d+\S*", proc.stdout)
+    return match.group(0) if match else proc.stdout.strip() or "?"
+
+
+# --- one cell -----------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    scenario: str
+    kind: str
+    version: str  # what `uv --version` printed
+    predicted: str = ""  # fails / warns / works
+    actual: str = ""  # fails / warns / works, or "skip"
+    codes: list[str] = field(default_factory=list)  # the findings behind the prediction
+    others: list[str] = field(default_factory=list)  # loud findings elsewhere (not counted)
+    messages: list[str] = field(default_factory=list)  # uv_message of the deciding findings
+    unsaid: list[str] = field(default_factory=list)  # predicted lines uv did not print (shown, not asserted)
+    note: str = ""  # skip reason, or uv's key stderr line
+    stderr: str = ""  # all of uv's stderr, for a disagreement
+
+    @property
+    def agrees(self) -> bool:
+        return self.actual == "skip" or self.predicted == self.actual
+
+
+@dataclass
+class Setup:
+    """Everything a cell needs that is not the cell itself."""
+
+    drive: drives.Drive
+    mnt_root: Path  # the unique directory below /mnt holding the drive
+    wheels: Path  # find-links directory with tinypkg (with a console script)
+    work: Path  # a fresh local directory for this cell (HOME lives here)
+
+
+def wipe(mountpoint: Path) -> None:
+    """Empty the drive (not lost+found) so the next cell starts clean."""
+    for child in mountpoint.iterdir():
+        if child.name == "lost+found":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+            if child.exists():  # FUSE drivers sometimes need a second pass
+                shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def cell_env(home: Path, bin_dir: Path, **overrides: str | None) -> dict[str, str]:
+    env = uv_env(home, **overrides)
+    env["PATH"] = os.pathsep.join(dict.fromkeys([str(bin_dir), str(VENV_BIN), env["PATH"]]))
+    return env
+
+
+def write_bashrc(home: Path, settings: dict[str, str]) -> None:
+    lines = ["# ~/.bashrc", "alias ll='ls -l'"]
+    lines += [f"export {name}='{value}'" for name, value in settings.items()]
+    (home / ".bashrc").write_text("\n".join(lines) + "\n")
+
+
+def run_uv(bin_dir: Path, args: list[str | Path], env: dict[str, str], cwd: Path | None = None) -> Any:
+    return drives.run_uv([str(a) for a in args], env, cwd=cwd, uv=str(bin_dir / "uv"))
+
+
+class ScanCrash(RuntimeError):
+    """`scan --json` ended with an internal error (exit 2): the cell's prediction is "crash"."""
+
+
+def scan(env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [str(CLI), "scan", "--json"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode not in (0, 1):
+        raise ScanCrash(f"scan exited {proc.returncode}:\n{proc.stderr}\n{proc.stdout}")
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
+
+
+def classify_prediction(
+    report: dict[str, Any], paths: set[str], drive_root: Path, home: Path
+) -> tuple[str, list[str], list[str], list[str]]:
+    """fails / warns / works from the findings about the scenario's locations: the directories
+    it names, and anything located on the cell's drive. Also returns the loud findings about
+    other places in this cell's HOME (shown in the table, not counted)."""
+    prefix = f"{drive_root}/"
+    codes: list[str] = []
+    others: list[str] = []
+    messages: dict[str, list[str]] = {"error": [], "warning": []}
+    severities: set[str] = set()
+    for item in report["findings"]:
+        if item["severity"] not in ("error", "warning"):
+            continue
+        location = item.get("location") or {}
+        path = location.get("path") or ""
+        label = f"{item['code']}:{item['severity']}:{location.get('role')}"
+        if path in paths or path == str(drive_root) or path.startswith(prefix):
+            codes.append(label)
+            severities.add(item["severity"])
+            messages[item["severity"]].append(item.get("uv_message") or "")
+        elif path.startswith(f"{home}/"):
+            others.append(f"{label}@{os.path.relpath(path, home)}")
+    if "error" in severities:
+        return "fails", codes, others, messages["error"]
+    if "warning" in severities:
+        return "warns", codes, others, messages["warning"]
+    return "works", codes, others, []
+
+
+_PREFIX = re.compile(r"^\s*(?:error:|warning:|Caused by:|cause:)\s*")
+# Placeholders in the product's uv messages: XXXXXX (a temp name), ... (anything), <name>, <tool dir>.
+_SPLIT = re.compile(r"(XXXXXX|\.\.\.|<[a-z][a-z ]*>)")
+_PLACEHOLDERS = {"XXXXXX": r"[^`'\s/]+", "...": ".*?"}
+
+
+def unsaid_lines(messages: list[str], stderr: str) -> list[str]:
+    """The predicted uv lines that uv did not print (modulo `error:`/`cause:` prefixes and the
+    `XXXXXX` / `...` placeholders), as test_scan_vs_uv compares them."""
+    real = "\n".join(_PREFIX.sub("", line).strip() for line in stderr.splitlines())
+    missing = []
+    for message in messages:
+        for line in message.splitlines():
+            want = _PREFIX.sub("", line).strip()
+            if not want:
+                continue
+            pattern = "".join(
+                _PLACEHOLDERS.get(p) or (".+?" if p.startswith("<") else re.escape(p)) for p in _SPLIT.split(want)
+            )
+            if not re.search(pattern, real):
+                missing.append(line.strip())
+    return missing
+
+
+def classify_actual(procs: list[Any]) -> tuple[str, str, str]:
+    """fails / warns / works from uv's runs, with the line that decided it and all stderr."""
+    stderr = "\n".join(f"$ uv {' '.join(p.args[1:])}\n{p.stderr.rstrip()}" for p in procs)
+    for proc in procs:
+        if proc.returncode != 0:
+            lines = [_PREFIX.sub("", line).strip() for line in proc.stderr.splitlines() if line.strip()]
+            return "fails", " / ".join(lines[-2:]), stderr
+    for proc in procs:
+        for line in proc.stderr.splitlines():
+            found = next((m for m in WARN_MARKERS if m in line), None)
+            if found:
+                return "warns", found, stderr
+    return "works", "", stderr
+
+
+def tool_install(wheels: Path) -> list[str | Path]:
+    return ["tool", "install", "--no-index", "--find-links", wheels, "--python", base_python(), "tinypkg"]
+
+
+def pip_install(venv: Path, wheels: Path) -> list[str | Path]:
+    return ["pip", "install", "--no-index", "--find-links", wheels, "--python", venv, "tinypkg"]
+
+
+def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
+    """Predict with scan, then run real uv. Asserts only on a broken setup; the caller compares."""
+    bin_dir = uv_bin_dir(version)
+    assert bin_dir is not None, install_hint(version)
+    mp = setup.drive.mountpoint
+    wipe(mp)
+    home = setup.work / "home"
+    home.mkdir(parents=True)
+    cell = Cell(scenario, setup.drive.kind, reported_version(bin_dir))
+    settings: dict[str, str] = {}
+    paths: set[str] = set()
+    cwd = home
+    base_env = cell_env(home, bin_dir)  # no setting: everything on the local disk
+
+    if scenario == "cache":
+        cache = mp / "uv-cache"
+        settings["UV_CACHE_DIR"] = str(cache)
+        venv = home / "venv"
+        made = run_uv(bin_dir, ["venv", "--python", base_python(), venv], base_env)
+        assert made.returncode == 0, f"local venv: {made.stderr}"
+        paths |= {str(cache), str(venv)}
+    elif scenario == "project":
+        project = mp / "demo"
+        project.mkdir()
+        (project / "pyproject.toml").write_text(PYPROJECT)
+        venv = project / ".venv"
+        paths |= {str(project), str(venv)}
+        cwd = project
+    elif scenario == "tool-dir":
+        tools = mp / "uv-tools"
+        settings["UV_TOOL_DIR"] = str(tools)
+        paths.add(str(tools))
+    elif scenario == "tool-bin-dir":
+        bins = mp / "uv-bin"
+        settings["UV_TOOL_BIN_DIR"] = str(bins)
+        paths.add(str(bins))
+    elif scenario == "cross-volume":
+        venv = mp / "venv"
+        made = run_uv(bin_dir, ["venv", "--python", base_python(), venv], base_env)
+        if made.returncode != 0:
+            cell.actual = "skip"
+            cell.note = SKIP_NO_VENV
+            cell.stderr = made.stderr
+        paths.add(str(venv))
+    else:
+        raise ValueError(scenario)
+
+    write_bashrc(home, settings)
+    env = cell_env(home, bin_dir, **settings)
+    try:
+        report = scan(env, cwd)
+    except ScanCrash as exc:
+        # Not a prediction: shown as such (and a disagreement), with the traceback's last line.
+        cell.predicted = "crash"
+        cell.codes = [str(exc).strip().splitlines()[-1]]
+        cell.stderr = str(exc) + "\n" + cell.stderr
+    else:
+        assert report["uv"]["version"] and cell.version in report["uv"]["version"], (
+            f"scan asked the wrong uv: {report['uv']} (wanted {cell.version})"
+        )
+        cell.predicted, cell.codes, cell.others, cell.messages = classify_prediction(report, paths, mp, home)
+    if cell.actual == "skip":
+        return cell
+
+    procs = []
+    if scenario == "cache":
+        procs.append(run_uv(bin_dir, pip_install(home / "venv", setup.wheels), env))
+    elif scenario == "project":
+        made = run_uv(bin_dir, ["venv", "--python", base_python()], env, cwd=cwd)
+        procs.append(made)
+        if made.returncode == 0:
+            procs.append(run_uv(bin_dir, pip_install(cwd / ".venv", setup.wheels), env, cwd=cwd))
+    elif scenario in ("tool-dir", "tool-bin-dir"):
+        procs.append(run_uv(bin_dir, tool_install(setup.wheels), env))
+    else:
+        procs.append(run_uv(bin_dir, pip_install(mp / "venv", setup.wheels), env))
+    scan_error = cell.stderr
+    cell.actual, cell.note, cell.stderr = classify_actual(procs)
+    cell.stderr = scan_error + cell.stderr
+    cell.note = cell.note.replace(str(mp), "<drive>").replace(str(home), "~")
+    if cell.predicted == cell.actual:
+        cell.unsaid = unsaid_lines(cell.messages, cell.stderr)
+    return cell
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def table(cells: list[Cell]) -> str:
+    """A Markdown table, in scenario / filesystem / uv version order."""
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    kinds = {name: i for i, name in enumerate(KINDS)}
+
+    def key(c: Cell) -> tuple[int, int, tuple[int, ...]]:
+        nums = tuple(int(n) for n in re.findall(r"\d+", c.version)[:3])
+        return order.get(c.scenario, 99), kinds.get(c.kind, 99), nums
+
+    rows = [
+        "| scenario | fs | uv | predicted | actual | findings | message | uv said |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in sorted(cells, key=key):
+        actual = c.actual if c.agrees else f"**{c.actual}** (differs)"
+        said = c.note.replace("|", "\\|").replace("`", "'")
+        findings = ", ".join(c.codes + [f"(elsewhere: {o})" for o in c.others])
+        message = "" if not c.messages or not c.agrees or c.actual == "skip" else "differs" if c.unsaid else "same"
+        predicted = "-" if c.actual == "skip" else c.predicted  # nothing on the drive to predict about
+        rows.append(
+            f"| {c.scenario} | {c.kind} | {c.version} | {predicted} | {actual} | {findings} | {message} | {said} |"
+        )
+    return "\n".join(rows)
+
+
+def details(cells: list[Cell]) -> str:
+    """The disagreements in full, and the predicted lines uv did not print."""
+    out = [disagreement(c) for c in cells if not c.agrees]
+    for c in cells:
+        if c.unsaid:
+            out.append(f"{c.scenario} on {c.kind}, uv {c.version}: uv did not print " + " / ".join(c.unsaid))
+    return "\n\n".join(out)
+
+
+def disagreement(c: Cell) -> str:
+    return (
+        f"{c.scenario} on {c.kind}, uv {c.version}: predicted {c.predicted} ({', '.join(c.codes) or 'no finding'}),"
+        f" uv {c.actual}\n{c.stderr}"
+    )
+
+
+@contextlib.contextmanager
+def mount_root() -> Iterator[Path]:
+    """A fresh directory under /mnt (automatic scan scope); checks nothing is left mounted."""
+    root = Path("/mnt") / f"uvdg-matrix-{uuid.uuid4().hex[:10]}"
+    root.mkdir(mode=0o755)
+    try:
+        yield root
+    finally:
+        still = [e.mountpoint for e in drives.mountinfo() if e.mountpoint.startswith(f"{root}/")]
+        shutil.rmtree(root, ignore_errors=True)
+        assert not still, f"mounts left behind under {root}: {still}"
+
+
+class DrivePool:
+    """One drive per kind, made on first use, all unmounted at close."""
+
+    def __init__(self, root: Path, stack: contextlib.ExitStack) -> None:
+        self.root = root
+        self.stack = stack
+        self.drives: dict[str, drives.Drive] = {}
+
+    def get(self, kind: str) -> drives.Drive:
+        if kind not in self.drives:
+            self.drives[kind] = self.stack.enter_context(
+                make_drive(kind, self.root, label="UVDGMATRIX"[:11] if kind != "tmpfs" else None, name=kind)
+            )
+        return self.drives[kind]
+
+
+def make_wheels(where: Path) -> Path:
+    build_wheel(where, entry_points={"tinypkg": "tinypkg:main"}, data_size=300_000)
+    return where
+
+
+# --- pytest -------------------------------------------------------------------------------
+
+RESULTS: list[Cell] = []
+
+
+class _Summary:
+    """Prints the table at the end of the session (a plugin registered by the fixture)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not RESULTS:
+            return
+        text = table(RESULTS)
+        self.out.write_text(text + "\n")
+        terminalreporter.write_sep("=", "uv-drive-guard prediction matrix")
+        terminalreporter.write_line(text)
+        bad = [c for c in RESULTS if not c.agrees]
+        more = details(RESULTS)
+        if more:
+            (self.out.with_suffix(".details.txt")).write_text(more + "\n")
+        terminalreporter.write_line(
+            f"{len(RESULTS)} cells, {len(bad)} disagreements, {sum(bool(c.unsaid) for c in RESULTS)} message"
+            f" differences; table in {self.out}"
+            + (f", details in {self.out.with_suffix('.details.txt')}" if more else "")
+        )
+
+
+@pytest.fixture(scope="module")
+def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrivePool]:
+    if os.geteuid() != 0:
+        need_real("mounting under /mnt needs root")
+    if not CLI.is_file():
+        need_real(f"the uv-drive-guard CLI is not installed beside {sys.executable}")
+    summary = _Summary(tmp_path_factory.getbasetemp() / "matrix.md")
+    request.config.pluginmanager.register(summary, f"uvdg-matrix-{id(summary)}")
+    with mount_root() as root, contextlib.ExitStack() as stack:
+        yield DrivePool(root, stack)
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_wheels(tmp_path_factory.mktemp("matrix-wheels"))
+
+
+@pytest.mark.parametrize("version", [VENV_UV, *OTHER_VERSIONS])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("kind", KINDS)
+def test_prediction_matches_uv(
+    kind: str, scenario: str, version: str, pool: DrivePool, wheels: Path, tmp_path: Path
+) -> None:
+    reason = requirement(kind)
+    if reason:
+        need_real(reason)
+    if uv_bin_dir(version) is None:
+        need_real(install_hint(version) if version != VENV_UV else f"no uv beside {sys.executable}")
+    setup = Setup(drive=pool.get(kind), mnt_root=pool.root, wheels=wheels, work=tmp_path)
+    cell = run_cell(scenario, version, setup)
+    RESULTS.append(cell)
+    if cell.actual == "skip":
+        pytest.skip(f"{cell.note}: {cell.stderr.strip().splitlines()[-1] if cell.stderr.strip() else ''}")
+    assert cell.predicted == cell.actual, disagreement(cell)
