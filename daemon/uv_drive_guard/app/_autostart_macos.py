@@ -8,6 +8,7 @@ No Dock icon is the app bundle's business (LSUIElement), not the agent's.
 
 from __future__ import annotations
 
+import errno
 import os
 import plistlib
 import re
@@ -43,7 +44,7 @@ def run_launchctl(args: Sequence[str]) -> tuple[int, str]:
 
 def current_uid() -> int:
     if sys.platform == "win32":
-        raise NotImplementedError("launchd exists only on macOS")
+        raise OSError(errno.ENOSYS, "launchd exists only on macOS")
     return os.getuid()
 
 

@@ -7,6 +7,7 @@ Explorer\\StartupApproved\\Run: a binary value whose first byte is even when the
 
 from __future__ import annotations
 
+import errno
 import ntpath
 import os
 import sys
@@ -49,7 +50,7 @@ class UserRegistry:
             with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as handle:
                 winreg.SetValueEx(handle, name, 0, REG_SZ, value)
             return
-        raise NotImplementedError("the registry exists only on Windows")
+        raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
     def delete(self, key: str, name: str) -> None:
         if sys.platform == "win32":
@@ -59,7 +60,7 @@ class UserRegistry:
             except FileNotFoundError:  # already gone: the wanted state
                 pass
             return
-        raise NotImplementedError("the registry exists only on Windows")
+        raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
 
 def windows_command(

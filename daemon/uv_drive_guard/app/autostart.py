@@ -6,6 +6,7 @@ HKCU Run key. The per-OS code lives in `_autostart_linux`, `_autostart_macos`, `
 
 from __future__ import annotations
 
+import abc
 import os
 import shutil
 import sys
@@ -36,11 +37,11 @@ class Autostart(Protocol):
     def describe(self) -> str: ...
 
 
-class StatusFromState:
+class StatusFromState(abc.ABC):
     """The tray's checkbox: True only when it will start; None when we cannot tell."""
 
-    def state(self) -> State:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def state(self) -> State: ...
 
     def status(self) -> bool | None:
         return as_status(self.state())

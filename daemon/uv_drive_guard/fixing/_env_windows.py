@@ -7,6 +7,7 @@ broadcast WM_SETTINGCHANGE "Environment" so Explorer hands new processes the new
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import logging
 import re
@@ -85,7 +86,7 @@ class UserEnvironment:
             except OSError as error:
                 raise EnvStoreError(f"cannot write {name} in HKCU\\{USER_KEY}: {error}") from error
             return
-        raise NotImplementedError("the registry exists only on Windows")
+        raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
     def delete(self, name: str) -> None:
         if sys.platform == "win32":
@@ -97,7 +98,7 @@ class UserEnvironment:
             except OSError as error:
                 raise EnvStoreError(f"cannot remove {name} from HKCU\\{USER_KEY}: {error}") from error
             return
-        raise NotImplementedError("the registry exists only on Windows")
+        raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
 
 def broadcast_environment() -> bool:
@@ -128,7 +129,7 @@ def broadcast_environment() -> bool:
         if not sent:
             log.warning("WM_SETTINGCHANGE broadcast failed or timed out (error %d)", ctypes.get_last_error())
         return bool(sent)
-    raise NotImplementedError("WM_SETTINGCHANGE exists only on Windows")
+    raise OSError(errno.ENOSYS, "WM_SETTINGCHANGE exists only on Windows")
 
 
 def new_kind(value: str) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -61,7 +62,7 @@ def clonefile(src: str, dst: str) -> int:
         func.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32]
         func.restype = ctypes.c_int
         return _call(func(os.fsencode(src), os.fsencode(dst), 0))
-    raise NotImplementedError("clonefile exists only on macOS")
+    raise OSError(errno.ENOSYS, "clonefile exists only on macOS")
 
 
 def renameatx_excl(src: str, dst: str) -> int:
@@ -71,7 +72,7 @@ def renameatx_excl(src: str, dst: str) -> int:
         func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
         func.restype = ctypes.c_int
         return _call(func(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_EXCL))
-    raise NotImplementedError("renameatx_np exists only on macOS")
+    raise OSError(errno.ENOSYS, "renameatx_np exists only on macOS")
 
 
 def set_xattr(path: str, name: str) -> int:
@@ -89,7 +90,7 @@ def set_xattr(path: str, name: str) -> int:
         func.restype = ctypes.c_int
         value = b"1"
         return _call(func(os.fsencode(path), name.encode(), value, len(value), 0, 0))
-    raise NotImplementedError("this setxattr signature is macOS's")
+    raise OSError(errno.ENOSYS, "this setxattr signature is macOS's")
 
 
 def _remove(*paths: Path) -> None:

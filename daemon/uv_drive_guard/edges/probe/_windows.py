@@ -9,6 +9,7 @@ Win32 error (what Rust's `raw_os_error` holds) and message reads as uv prints it
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -91,6 +92,24 @@ def _write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def _attempt(
+    prepare: Callable[[], object], act: Callable[[], object], cleanup: Callable[[], None], strerror: Strerror
+) -> Result:
+    """Set up (a failure there: not known), try the operation (a failure: no), always clean up."""
+    try:
+        try:
+            prepare()
+        except OSError as exc:
+            return not_known(exc, strerror)
+        try:
+            act()
+        except OSError as exc:
+            return refused(exc, strerror)
+        return OK
+    finally:
+        cleanup()
+
+
 def hardlink(
     scratch: Path,
     *,
@@ -99,18 +118,9 @@ def hardlink(
 ) -> Result:
     """CreateHardLinkW: the default link mode from cache to venv on Windows (R2, R3)."""
     source, target = scratch / "hardlink-source", scratch / "hardlink-target"
-    try:
-        try:
-            _write(source, b"uv")
-        except OSError as exc:
-            return not_known(exc, strerror)
-        try:
-            link(source, target)
-        except OSError as exc:
-            return refused(exc, strerror)
-        return OK
-    finally:
-        _remove(target, source)
+    return _attempt(
+        lambda: _write(source, b"uv"), lambda: link(source, target), lambda: _remove(target, source), strerror
+    )
 
 
 def symlink_file(
@@ -121,18 +131,9 @@ def symlink_file(
 ) -> Result:
     """A file symlink, as UV_LINK_MODE=symlink makes; 1314 without Developer Mode (R12)."""
     target, link = scratch / "symlink-target", scratch / "symlink-file"
-    try:
-        try:
-            _write(target, b"uv")
-        except OSError as exc:
-            return not_known(exc, strerror)
-        try:
-            symlink(target.name, link)
-        except OSError as exc:
-            return refused(exc, strerror)
-        return OK
-    finally:
-        _remove(link, target)
+    return _attempt(
+        lambda: _write(target, b"uv"), lambda: symlink(target.name, link), lambda: _remove(link, target), strerror
+    )
 
 
 def symlink_dir(
@@ -143,19 +144,14 @@ def symlink_dir(
 ) -> Result:
     """A directory symlink (SYMBOLIC_LINK_FLAG_DIRECTORY)."""
     target, link = scratch / "symlink-target-dir", scratch / "symlink-dir"
-    try:
-        try:
-            os.mkdir(target)
-        except OSError as exc:
-            return not_known(exc, strerror)
-        try:
-            symlink(target.name, link, target_is_directory=True)
-        except OSError as exc:
-            return refused(exc, strerror)
-        return OK
-    finally:
+
+    def cleanup() -> None:
         _remove(link)
         _rmdir(target)
+
+    return _attempt(
+        lambda: os.mkdir(target), lambda: symlink(target.name, link, target_is_directory=True), cleanup, strerror
+    )
 
 
 def create_junction(target: str, link: str) -> None:
@@ -163,7 +159,7 @@ def create_junction(target: str, link: str) -> None:
     if sys.platform == "win32":
         _winapi.CreateJunction(target, link)
         return
-    raise NotImplementedError("junctions exist only on Windows")
+    raise OSError(errno.ENOSYS, "junctions exist only on Windows")
 
 
 def junction(
@@ -174,19 +170,14 @@ def junction(
 ) -> Result:
     """Junctions: the old cache (R1) and the python minor-version directory (R4)."""
     target, link = scratch / "junction-target", scratch / "junction"
-    try:
-        try:
-            os.mkdir(target)
-        except OSError as exc:
-            return not_known(exc, strerror)
-        try:
-            make_junction(str(target.resolve()), str(link))
-        except OSError as exc:
-            return refused(exc, strerror)
-        return OK
-    finally:
+
+    def cleanup() -> None:
         _remove(link)
         _rmdir(target)
+
+    return _attempt(
+        lambda: os.mkdir(target), lambda: make_junction(str(target.resolve()), str(link)), cleanup, strerror
+    )
 
 
 def rename_noreplace(
@@ -233,7 +224,7 @@ def lock_fd(fd: int, exclusive: bool) -> int:
             return int(ctypes.get_last_error()) or ERROR_INVALID_FUNCTION
         kernel32.UnlockFileEx(handle, 0, _WHOLE_FILE, _WHOLE_FILE, ctypes.byref(overlapped))
         return 0
-    raise NotImplementedError("LockFileEx exists only on Windows")
+    raise OSError(errno.ENOSYS, "LockFileEx exists only on Windows")
 
 
 def _lock(scratch: Path, exclusive: bool, lock: Callable[[int, bool], int], strerror: Strerror) -> Result:

@@ -6,6 +6,7 @@ REG_EXPAND_SZ values are expanded the way Windows does when it builds that envir
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -63,7 +64,7 @@ def read_key(hive: str, path: str) -> KeyValues | None:
                 return values
         except OSError:  # FileNotFoundError, PermissionError, ERROR_NO_MORE_ITEMS mid-change
             return None
-    raise NotImplementedError("the registry exists only on Windows")
+    raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
 
 def expand(text: str, environ: Mapping[str, str]) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 PSEUDO = frozenset(
     {
         "proc",
@@ -59,3 +62,20 @@ def normalise_fstype(fstype: str | None, device: str = "") -> str:
 
 def is_system_mount(mountpoint: str) -> bool:
     return mountpoint in SYSTEM_MOUNTS or mountpoint.startswith(("/boot/", "/usr/", "/var/", "/snap/"))
+
+
+class Partition(Protocol):
+    """The part of psutil's sdiskpart the volume listings read."""
+
+    @property
+    def device(self) -> str: ...
+    @property
+    def mountpoint(self) -> str: ...
+    @property
+    def fstype(self) -> str: ...
+    @property
+    def opts(self) -> str: ...
+
+
+class PartitionLister(Protocol):
+    def __call__(self, all: bool = ...) -> Sequence[Partition]: ...

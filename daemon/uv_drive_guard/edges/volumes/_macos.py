@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import plistlib
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 from xml.parsers.expat import ExpatError
 
 import psutil
 
 from uv_drive_guard.core.model import Volume
+from uv_drive_guard.edges.volumes._common import PartitionLister
 
 DISKUTIL = "/usr/sbin/diskutil"  # absolute: never let PATH pick the tool
 DISKUTIL_TIMEOUT = 10.0
@@ -48,23 +49,6 @@ _NAME_PREFIXES: tuple[tuple[str, str], ...] = (
 SYSTEM_ROOT = "/System/Volumes"
 # System volumes worth a diskutil call (about 0.1 s each); Preboot, VM, xarts... are not.
 DESCRIBED_SYSTEM = frozenset({"/", SYSTEM_ROOT + "/Data"})
-
-
-class Partition(Protocol):
-    """The part of psutil's sdiskpart this module reads."""
-
-    @property
-    def device(self) -> str: ...
-    @property
-    def mountpoint(self) -> str: ...
-    @property
-    def fstype(self) -> str: ...
-    @property
-    def opts(self) -> str: ...
-
-
-class PartitionLister(Protocol):
-    def __call__(self, all: bool = ...) -> Sequence[Partition]: ...
 
 
 def run_diskutil(mountpoint: str) -> bytes | None:

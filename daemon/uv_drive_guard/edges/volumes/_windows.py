@@ -6,17 +6,19 @@ from IOCTL_STORAGE_QUERY_PROPERTY decides removability as well.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import struct
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import psutil
 
 from uv_drive_guard.core.model import Volume
+from uv_drive_guard.edges.volumes._common import Partition, PartitionLister
 
 if sys.platform == "win32":
     import ctypes
@@ -65,23 +67,6 @@ class VolumeInfo(NamedTuple):
     flags: int
 
 
-class Partition(Protocol):
-    """The part of psutil's sdiskpart this module reads."""
-
-    @property
-    def device(self) -> str: ...
-    @property
-    def mountpoint(self) -> str: ...
-    @property
-    def fstype(self) -> str: ...
-    @property
-    def opts(self) -> str: ...
-
-
-class PartitionLister(Protocol):
-    def __call__(self, all: bool = ...) -> Sequence[Partition]: ...
-
-
 def get_volume_information(root: str) -> VolumeInfo | None:
     """GetVolumeInformationW; None for an empty card reader or an unreachable share."""
     if sys.platform == "win32":
@@ -107,7 +92,7 @@ def get_volume_information(root: str) -> VolumeInfo | None:
         if not ok:
             return None
         return VolumeInfo(label.value, serial.value, fs_name.value, max_len.value, flags.value)
-    raise NotImplementedError("GetVolumeInformationW exists only on Windows")
+    raise OSError(errno.ENOSYS, "GetVolumeInformationW exists only on Windows")
 
 
 def get_drive_type(root: str) -> int:
@@ -115,7 +100,7 @@ def get_drive_type(root: str) -> int:
     if sys.platform == "win32":
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         return int(kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
-    raise NotImplementedError("GetDriveTypeW exists only on Windows")
+    raise OSError(errno.ENOSYS, "GetDriveTypeW exists only on Windows")
 
 
 def get_bus_type(root: str) -> int | None:
@@ -124,7 +109,7 @@ def get_bus_type(root: str) -> int | None:
         device = drive_device_path(root) or _volume_device_path(root)
         raw = _query_storage_descriptor(device) if device else None
         return bus_type_from_descriptor(raw) if raw is not None else None
-    raise NotImplementedError("DeviceIoControl exists only on Windows")
+    raise OSError(errno.ENOSYS, "DeviceIoControl exists only on Windows")
 
 
 def drive_device_path(root: str) -> str | None:
@@ -233,7 +218,7 @@ def _volume_device_path(root: str) -> str | None:
         if not kernel32.GetVolumeNameForVolumeMountPointW(ctypes.c_wchar_p(mount), name, 50):
             return None
         return str(name.value).rstrip("\\")
-    raise NotImplementedError("GetVolumeNameForVolumeMountPointW exists only on Windows")
+    raise OSError(errno.ENOSYS, "GetVolumeNameForVolumeMountPointW exists only on Windows")
 
 
 def _query_storage_descriptor(device_path: str) -> bytes | None:
@@ -263,4 +248,4 @@ def _query_storage_descriptor(device_path: str) -> bytes | None:
             return out.raw[: returned.value] if ok else None
         finally:
             kernel32.CloseHandle(wintypes.HANDLE(handle))
-    raise NotImplementedError("DeviceIoControl exists only on Windows")
+    raise OSError(errno.ENOSYS, "DeviceIoControl exists only on Windows")
