@@ -130,3 +130,34 @@ def _undo_from_the_tray(desk: session.DunstSession) -> None:
     for key in ("Down", "Return"):
         desk.run("xdotool", "key", key)
         time.sleep(0.2)
+
+
+def test_the_tray_comes_back_with_the_panel(desktop: session.DunstSession, tmp_path: Path) -> None:
+    """The panel (trayer) crashes and restarts: the icon docks again and the daemon lives on."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**drives.uv_env(home), "DISPLAY": desktop.display, "DBUS_SESSION_BUS_ADDRESS": desktop.bus_address}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    daemon = subprocess.Popen([str(BIN / "uv-drive-guard"), "run"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for("the tray icon", lambda: _windows(desktop, "^uv-drive-guard"))
+        panel = desktop.procs.pop()  # the fixture's trayer, started last
+        panel.kill()
+        panel.wait(timeout=5)
+        wait_for("the panel to go", lambda: not _windows(desktop, "^panel$"), timeout=5)
+        wait_for("the icon to leave with it", lambda: not _windows(desktop, "^uv-drive-guard"), timeout=5)
+        tray = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32"]
+        desktop.procs.append(
+            subprocess.Popen([*tray, "--SetDockType", "true"], env=desktop.env, stderr=subprocess.DEVNULL)
+        )
+        wait_for("the panel", lambda: _windows(desktop, "^panel$"))
+        window = wait_for("the icon to dock again", lambda: _windows(desktop, "^uv-drive-guard"))[-1]
+        panel_window = _windows(desktop, "^panel$")[-1]
+        px, py, pw, ph = _geometry(desktop, panel_window)
+        x, y, w, h = _geometry(desktop, window)
+        assert w > 0 and h > 0
+        assert px <= x and x + w <= px + pw and py <= y and y + h <= py + ph, "the icon is not in the panel"
+        assert daemon.poll() is None
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
