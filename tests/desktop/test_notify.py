@@ -134,7 +134,7 @@ def test_show_puts_the_drive_on_screen(real: tuple[Notifier, LoopThread], desk: 
     assert item["appname"] == "uv-drive-guard"
     assert html.unescape(item["body"]) == NOTICE.body
     assert "STICK (exFAT)" in item["body"]
-    assert item["icon_path"].endswith("icons/app-48.png")
+    assert item["icon_path"].endswith("icons/tray-warning@2x.png")  # the notice's state, as in the tray
     assert chosen.q.empty()
 
 
@@ -288,7 +288,8 @@ def test_no_buttons_means_plain_text_with_tray_hint() -> None:
     assert sent.buttons == ()
     assert sent.message == f"{NOTICE.body}\n{TRAY_HINT_FIX}"
     assert sent.title == NOTICE.title
-    assert sent.urgency is Urgency.Critical and sent.icon == Icon(path=ICON)
+    assert sent.urgency is Urgency.Critical and sent.icon is not None
+    assert str(sent.icon.path).endswith("tray-warning@2x.png")
     assert servers[0].app_name == "uv-drive-guard"
     assert sent.on_clicked is not None
     sent.on_clicked()  # the body is still clickable: Details

@@ -117,6 +117,7 @@ def test_a_drive_is_told_once_per_state(daemon) -> None:
     assert [n.title for n in notifier.shown] == ["uv on STICK (exFAT): error"]
     assert "Could not acquire lock" in notifier.shown[0].body
     assert notifier.shown[0].actions[0].kind is Kind.FIX
+    assert notifier.shown[0].state is actions.State.ERROR  # the icon it gets
     watcher.on_change()
     _settle(svc, 2)
     assert len(notifier.shown) == 1  # the same drive in the same state: nothing new to say

@@ -109,6 +109,7 @@ class Notice:
     body: str
     actions: tuple[Action, ...]
     urgent: bool
+    state: State = State.WARNING  # its icon: the tray's error or warning picture
 
 
 def notice(report: DriveReport) -> Notice | None:
@@ -125,7 +126,8 @@ def notice(report: DriveReport) -> Notice | None:
     if len(report.findings) > 1:
         body.append(f"{len(report.findings) - 1} more in the tray menu.")
     title = f"uv on {report.name}: {first.severity.value}"
-    return Notice(title, "\n".join(body), report.actions(first), first.severity is Severity.ERROR)
+    urgent = first.severity is Severity.ERROR
+    return Notice(title, "\n".join(body), report.actions(first), urgent, State.ERROR if urgent else State.WARNING)
 
 
 def overall(reports_: tuple[DriveReport, ...], *, paused: bool = False, working: bool = False) -> State:

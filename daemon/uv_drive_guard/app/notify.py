@@ -134,7 +134,7 @@ class Notifier:
             notice.title,
             self._markup(body),
             urgency=Urgency.Critical if notice.urgent else Urgency.Normal,
-            icon=self.icon,
+            icon=self._state_icon(notice.state.value),
             buttons=buttons,
             on_dispatched=lambda: dispatched.append(True),
             on_clicked=lambda: self._fire(ident, details, on_action),
@@ -147,6 +147,15 @@ class Notifier:
             log.info("notice: %s: %s", notice.title, body)
             return None
         return ident
+
+    def _state_icon(self, state: str) -> Icon | None:
+        """An error notice shows the tray's error picture, not the app's reassuring shield."""
+        try:
+            from .icons import tray_path
+
+            return Icon(path=tray_path(state, hidpi=True))
+        except (OSError, ValueError):
+            return self.icon
 
     async def say(self, title: str, body: str) -> None:
         """A plain follow-up after a fix, so the user knows it worked without opening anything."""

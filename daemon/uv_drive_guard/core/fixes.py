@@ -65,7 +65,7 @@ def fix_id(code: str, slug: str, loc: Location) -> str:
     ]  # zlib: no OpenSSL at start-up
 
 
-def _unset(definition: Definition, destination: str) -> Change:
+def _unset(definition: Definition, destination: str, home: str = "") -> Change:
     source = definition.source
     if source.kind is SourceKind.REGISTRY_MACHINE:  # HKLM needs an administrator: override it
         return Change(
@@ -73,7 +73,7 @@ def _unset(definition: Definition, destination: str) -> Change:
             target=_store_name(SourceKind.REGISTRY_USER),
             name=definition.name,
             value=destination,
-            summary=f"set {definition.name}={destination} for you, which overrides the machine-wide "
+            summary=f"set {definition.name}={tilde(destination, home)} for you, which overrides the machine-wide "
             "value (changing that needs administrator rights)",
         )
     target = source.file or _store_name(source.kind)
@@ -83,7 +83,7 @@ def _unset(definition: Definition, destination: str) -> Change:
         name=definition.name,
         value=definition.value,
         line=source.line,
-        summary=f"turn off {definition.name}={definition.value} in {target}"
+        summary=f"turn off {definition.name}={definition.value} in {tilde(target, home)}"
         + (f" (line {source.line})" if source.line else ""),
     )
 
@@ -133,7 +133,7 @@ def _turn_off(snapshot: Snapshot, loc: Location, variable: str, destination: str
     if loc.source.kind in CONFIG_KINDS:
         return (_remove_setting(loc),)
     persisted = [d for d in snapshot.definitions if d.name == variable and _on_volume(snapshot, d, loc.volume)]
-    changes = [_unset(d, destination) for d in persisted]
+    changes = [_unset(d, destination, snapshot.home) for d in persisted]
     if loc.source.kind is SourceKind.ENVIRONMENT:
         changes.append(
             Change(
