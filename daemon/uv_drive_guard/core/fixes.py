@@ -299,7 +299,7 @@ def temporary_fallback(code: str, snapshot: Snapshot, loc: Location) -> Fix | No
                 target="user environment",
                 name=variable,
                 value=destination,
-                summary=f"set {variable}={destination} until the drive returns",
+                summary=f"set {variable}={tilde(destination, snapshot.home)} until the drive returns",
             ),
         ),
         recommended=True,
