@@ -270,13 +270,16 @@ def test_cli_scan_survives_a_drive_pulled_while_it_walks(how: str, root: Path, h
             text=True,
         )
         time.sleep(0.4)
-        threading.Thread(target=drives.yank, args=(drive, how)).start()
+        yanker = threading.Thread(target=drives.yank, args=(drive, how))
+        yanker.start()
         try:
             out, err = proc.communicate(timeout=SCAN_BUDGET)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
             pytest.fail("scan hung after the drive was pulled mid-walk")
+        finally:
+            yanker.join()  # before the drive's own clean-up, which would race the yank
         assert "Traceback" not in err and proc.returncode in (0, 1), err[-3000:]
         assert json.loads(out)["volumes"]
 
