@@ -29,13 +29,8 @@ IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    """session.wait_for with the longer patience a whole daemon needs."""
+    return session.wait_for(what, check, timeout)
 
 
 @pytest.fixture

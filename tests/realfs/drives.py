@@ -663,3 +663,16 @@ def run_uv(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+# A uv project with no dependencies, for the tests that put one on a drive.
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = []
+
+[tool.uv]
+package = false
+"""

@@ -64,16 +64,7 @@ SCENARIOS: dict[str, str] = {
 WARN_MARKERS = ("Failed to hardlink files", "Failed to clone files", "falling back to full copy")
 SKIP_NO_VENV = "uv cannot create a venv here (UVD005)"
 
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.8"
-dependencies = []
-
-[tool.uv]
-package = false
-"""
+PYPROJECT = drives.PYPROJECT
 
 
 # --- uv releases ------------------------------------------------------------------------

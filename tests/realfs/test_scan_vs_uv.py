@@ -365,16 +365,7 @@ def test_venv_on_ntfs_with_local_cache_warns_and_copy_mode_silences(tmp_path: Pa
 
 # --- (4): a uv project on FAT32 -----------------------------------------------------------
 
-PYPROJECT = """\
-[project]
-name = "demo"
-version = "0.1.0"
-requires-python = ">=3.8"
-dependencies = []
-
-[tool.uv]
-package = false
-"""
+PYPROJECT = drives.PYPROJECT
 
 
 @pytest.mark.parametrize("with_lock", [False, True], ids=["tool-uv", "tool-uv+lock"])
