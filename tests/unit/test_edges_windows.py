@@ -279,22 +279,7 @@ def test_symlinks_here(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
-def test_junction_refused_like_exfat_r1(tmp_path: Path) -> None:
-    def make_junction(target: str, link: str) -> None:
-        raise win_error(1)
-
-    result = probe.junction(tmp_path, make_junction=make_junction, strerror=format_message)
-    assert result == (False, 1, "Incorrect function. (os error 1)")
-    assert os.listdir(tmp_path) == []
-
-
-def test_junction_made_and_removed(tmp_path: Path) -> None:
-    def make_junction(target: str, link: str) -> None:
-        assert os.path.isabs(target)
-        os.symlink(target, link, target_is_directory=True)
-
-    assert probe.junction(tmp_path, make_junction=make_junction) == (True, None, None)
-    assert os.listdir(tmp_path) == []
+# Junctions: tests/unit/test_probe_guarded.py, with a fake that behaves like _winapi.CreateJunction.
 
 
 def windows_rename(src: Path, dst: Path) -> None:

@@ -27,14 +27,12 @@ def _native_runner() -> Runner:
     if sys.platform == "win32":
         from . import _windows
 
-        return lambda scratch: {name: op(scratch) for name, op in _windows.OPERATIONS.items()}
-    from . import _posix
-
+        return _windows.run  # each operation behind its own guard
     if sys.platform == "darwin":
         from . import _macos
 
-        return lambda scratch: _posix.run_ops(scratch, _macos.OPERATIONS)
-    from . import _linux
+        return _macos.run  # each operation behind its own guard
+    from . import _linux, _posix
 
     return lambda scratch: _posix.run_ops(scratch, clone=_linux.ficlone, rename_noreplace=_linux.renameat2_noreplace)
 

@@ -1,7 +1,9 @@
 """The macOS-only probe operations: clonefile, renameatx_np and AppleDouble files.
 
 The portable operations (links, flock, exec bit, case) live in the shared POSIX probe.
-Each operation takes an existing, empty scratch directory on the volume and returns
+`run` tries the portable ones and then each of these behind its own guard: one failing step
+says "not known" for itself and keeps every other result. Each operation takes an existing,
+empty scratch directory on the volume and returns
 (ok, errno, message), the message as uv prints it: "Operation not supported (os error 45)".
 """
 
@@ -10,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 Result = tuple[bool | None, int | None, str | None]
 Operation = Callable[[Path], Result]
 Strerror = Callable[[int], str]
@@ -167,3 +171,40 @@ OPERATIONS: dict[str, Operation] = {
     "rename_noreplace": rename_noreplace,
     "appledouble": appledouble,
 }
+
+# What the shared POSIX probe answers (_posix.run_ops); all "not known" when its set-up fails.
+PORTABLE = ("flock_shared", "flock_exclusive", "exec_bit", "hardlink", "symlink_file", "symlink_dir", "case_sensitive")
+
+
+def guarded(name: str, operation: Callable[[Path], Mapping[str, Result]], scratch: Path) -> dict[str, Result]:
+    """Run one step; whatever it raises is that step's "not known", with its error."""
+    try:
+        return dict(operation(scratch))
+    except OSError as exc:
+        log.warning("probe step %s failed: %s", name, exc)
+        return {name: from_exc(None, exc)}
+    except Exception as exc:  # a missing libSystem symbol (AttributeError) on an old macOS, say
+        log.exception("probe step %s failed", name)
+        return {name: (None, None, f"{type(exc).__name__}: {exc}")}
+
+
+def run(
+    scratch: Path,
+    operations: Mapping[str, Operation] | None = None,
+    *,
+    portable: Callable[[Path], Mapping[str, Result]] | None = None,
+) -> dict[str, Result]:
+    """The portable steps, then each macOS one, each behind its own guard."""
+    if portable is None:
+        from . import _posix
+
+        portable = _posix.run_ops
+    shared = guarded("portable", portable, scratch)
+    results = dict(shared) if "portable" not in shared else dict.fromkeys(PORTABLE, shared["portable"])
+    for name, operation in (OPERATIONS if operations is None else operations).items():
+        results.update(guarded(name, _one(name, operation), scratch))
+    return results
+
+
+def _one(name: str, operation: Operation) -> Callable[[Path], dict[str, Result]]:
+    return lambda where: {name: operation(where)}

@@ -3,14 +3,17 @@
 Each operation takes an existing, empty scratch directory on the volume and returns
 (ok, code, message): ok is None when the test itself could not be set up; code is the
 Win32 error (what Rust's `raw_os_error` holds) and message reads as uv prints it:
-"Incorrect function. (os error 1)" (issue #11233). Everything created is removed.
+"Incorrect function. (os error 1)" (issue #11233). Everything created is removed, by what it
+turned out to be: a failed junction leaves a plain directory behind (see `create_junction`).
+`run` tries each operation behind its own guard, so one that fails says "not known" for itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
+import logging
 import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +24,7 @@ if sys.platform == "win32":
     import msvcrt
     from ctypes import wintypes
 
+log = logging.getLogger(__name__)
 Result = tuple[bool | None, int | None, str | None]
 Operation = Callable[[Path], Result]
 Strerror = Callable[[int], str]
@@ -75,16 +79,30 @@ def not_known(exc: OSError, strerror: Strerror = system_message) -> Result:
     return None, code, message
 
 
+FILE_ATTRIBUTE_DIRECTORY = 0x10
+
+
+def _is_directory_entry(info: os.stat_result) -> bool:
+    """A directory, or a link that is one (a junction, a directory symlink): RemoveDirectoryW's.
+    Windows' lstat keeps the entry's own attributes; os.unlink refuses a plain directory
+    (PermissionError, WinError 5), os.rmdir removes directories and directory links alike."""
+    attributes = getattr(info, "st_file_attributes", None)
+    if isinstance(attributes, int):
+        return bool(attributes & FILE_ATTRIBUTE_DIRECTORY)
+    return stat.S_ISDIR(info.st_mode)
+
+
 def _remove(*paths: Path) -> None:
-    """Unlink files, symlinks and junctions alike (os.unlink handles directory links)."""
+    """Remove what is there, by what it is (lstat first); a failure is logged, never raised:
+    a clean-up must not replace the result it follows (the scratch directory goes anyway)."""
     for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-
-
-def _rmdir(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.rmdir(path)
+        try:
+            info = os.lstat(path)
+            os.rmdir(path) if _is_directory_entry(info) else os.unlink(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("probe clean-up could not remove %s: %s", path, exc)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -145,17 +163,22 @@ def symlink_dir(
     """A directory symlink (SYMBOLIC_LINK_FLAG_DIRECTORY)."""
     target, link = scratch / "symlink-target-dir", scratch / "symlink-dir"
 
-    def cleanup() -> None:
-        _remove(link)
-        _rmdir(target)
-
     return _attempt(
-        lambda: os.mkdir(target), lambda: symlink(target.name, link, target_is_directory=True), cleanup, strerror
+        lambda: os.mkdir(target),
+        lambda: symlink(target.name, link, target_is_directory=True),
+        lambda: _remove(link, target),
+        strerror,
     )
 
 
 def create_junction(target: str, link: str) -> None:
-    """An NTFS mount-point reparse point, the way uv <= 0.5 linked its cache."""
+    """An NTFS mount-point reparse point, the way uv <= 0.5 linked its cache.
+
+    CPython's `_winapi.CreateJunction` (Modules/_winapi.c) checks the target
+    (GetFileAttributesW), creates `link` with CreateDirectoryW, then asks the file system for the
+    reparse point (DeviceIoControl FSCTL_SET_REPARSE_POINT); when that fails (exFAT, FAT:
+    ERROR_INVALID_FUNCTION) it jumps to its clean-up, which closes handles but never removes the
+    directory: an empty directory stays where the junction was to be."""
     if sys.platform == "win32":
         _winapi.CreateJunction(target, link)
         return
@@ -171,12 +194,11 @@ def junction(
     """Junctions: the old cache (R1) and the python minor-version directory (R4)."""
     target, link = scratch / "junction-target", scratch / "junction"
 
-    def cleanup() -> None:
-        _remove(link)
-        _rmdir(target)
-
     return _attempt(
-        lambda: os.mkdir(target), lambda: make_junction(str(target.resolve()), str(link)), cleanup, strerror
+        lambda: os.mkdir(target),
+        lambda: make_junction(str(target.resolve()), str(link)),
+        lambda: _remove(link, target),
+        strerror,
     )
 
 
@@ -295,3 +317,21 @@ OPERATIONS: dict[str, Operation] = {
     "flock_exclusive": flock_exclusive,
     "case_sensitive": case_sensitive,
 }
+
+
+def guarded(name: str, operation: Operation, scratch: Path, strerror: Strerror = system_message) -> Result:
+    """One operation behind its own guard: whatever it raises makes it "not known", alone."""
+    try:
+        return operation(scratch)
+    except OSError as exc:
+        log.warning("probe step %s failed: %s", name, exc)
+        return not_known(exc, strerror)
+    except Exception as exc:  # a ctypes or platform surprise in one step must not cost the others
+        log.exception("probe step %s failed", name)
+        return None, None, f"{type(exc).__name__}: {exc}"
+
+
+def run(scratch: Path, operations: dict[str, Operation] | None = None) -> dict[str, Result]:
+    """Every Windows operation in `scratch`, each on its own."""
+    chosen = OPERATIONS if operations is None else operations
+    return {name: guarded(name, operation, scratch) for name, operation in chosen.items()}
