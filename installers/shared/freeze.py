@@ -70,6 +70,7 @@ def hiddenimports(target: str) -> list[str]:
     names = [
         *collect_submodules("uv_drive_guard"),  # the per-OS edges are chosen at run time
         *collect_submodules("desktop_notifier.backends"),
+        *collect_submodules("filelock"),  # imports its per-OS lock lazily
         "platformdirs",
     ]
     if target == "linux":

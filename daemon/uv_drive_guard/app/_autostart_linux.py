@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from ..edges import proc
 from ..fixing import atomic
 from .autostart import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState, command, home_relative
 
@@ -125,7 +126,7 @@ def run_systemctl(args: Sequence[str]) -> int | None:
     if tool is None:
         return None
     try:
-        done = subprocess.run([tool, "--user", *args], capture_output=True, timeout=SYSTEMCTL_TIMEOUT, check=False)
+        done = proc.run([tool, "--user", *args], timeout=SYSTEMCTL_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.returncode

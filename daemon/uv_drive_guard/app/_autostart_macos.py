@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
+from ..edges import proc
 from ..fixing import atomic
 from .autostart import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState, command, home_relative
 
@@ -34,9 +35,7 @@ Launchctl = Callable[[Sequence[str]], tuple[int, str]]
 
 def run_launchctl(args: Sequence[str]) -> tuple[int, str]:
     try:
-        done = subprocess.run(
-            [LAUNCHCTL, *args], capture_output=True, text=True, timeout=LAUNCHCTL_TIMEOUT, check=False
-        )
+        done = proc.run([LAUNCHCTL, *args], text=True, timeout=LAUNCHCTL_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as error:
         return -1, str(error)
     return done.returncode, (done.stdout + done.stderr).strip()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import ntpath
 import os
-import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO
+
+from filelock import BaseFileLock, FileLock, Timeout
+
+from ..edges import proc
 
 log = logging.getLogger(__name__)
 APP = "uv-drive-guard"
@@ -50,46 +54,50 @@ def setup_logging(verbose: int) -> None:
     )
 
 
+def text_editor_command(path: Path, platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """A text editor that is always there: notepad on Windows (no program may be associated with
+    .toml or .log, and os.startfile then fails), TextEdit's default through `open -t` on macOS,
+    the desktop's choice (xdg-open) elsewhere."""
+    if platform == "win32":
+        return [ntpath.join(environ.get("SystemRoot", "C:\\Windows"), "System32", "notepad.exe"), str(path)]
+    if platform == "darwin":
+        return ["/usr/bin/open", "-t", str(path)]
+    return ["xdg-open", str(path)]
+
+
 def open_path(path: Path) -> None:
-    """Hand a file to the desktop's default program; never a program from a drive."""
+    """Show one of our own text files (log, settings) in an editor; never a program from a drive."""
     try:
-        if sys.platform == "win32":
-            os.startfile(path)  # type: ignore[attr-defined]
-        else:
-            opener = "open" if sys.platform == "darwin" else "xdg-open"
-            subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc.popen(text_editor_command(path))
     except OSError as exc:
         log.warning("could not open %s: %s", path, exc)
 
 
 class SingleInstance:
-    """An exclusive lock on a file in the user's runtime directory, held while running."""
+    """One daemon per user: an exclusive lock on a file in the user's runtime directory, held
+    while running, through filelock (LockFileEx on byte 0 on Windows, flock elsewhere): a lock on
+    a fixed byte, not msvcrt.locking's range from the file position, which moved with the file."""
 
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
             path = _lock_dir() / f"{APP}.lock"
         self.path = path
-        self._handle: IO[bytes] | None = None
+        self._lock: BaseFileLock | None = None
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the daemon's lifetime
+        lock = FileLock(str(self.path), thread_local=False)
         try:
-            _lock(handle)
-        except OSError:
-            handle.close()
+            lock.acquire(timeout=0)
+        except Timeout:
             return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()).encode())
-        handle.flush()
-        self._handle = handle
+        self._lock = lock
         return True
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _lock_dir() -> Path:
@@ -100,14 +108,3 @@ def _lock_dir() -> Path:
     if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
         return Path(user_state_dir(APP, appauthor=False))
     return Path(user_runtime_dir(APP, appauthor=False))
-
-
-def _lock(handle: IO[bytes]) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

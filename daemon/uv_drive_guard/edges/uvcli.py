@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 
 from ..core.model import UvInfo
+from . import proc
 
 log = logging.getLogger(__name__)
 QUERIES = {
@@ -52,15 +53,7 @@ def ask(
     started: dict[str, subprocess.Popen[str]] = {}
     for key, args in commands.items():
         try:
-            started[key] = subprocess.Popen(
-                [executable, *args],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                env=clean,
-                cwd=cwd,
-            )
+            started[key] = proc.popen([executable, *args], stdout=subprocess.PIPE, env=clean, cwd=cwd)
         except OSError as exc:
             log.warning("could not run %s: %s", executable, exc)
             return UvInfo(version=None, executable=executable)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
+from ..edges import proc
 from ..edges.settings._macos import LAUNCHCTL, LAUNCHCTL_TIMEOUT, MAX_AGENT_BYTES, getenv_value
 from .atomic import write_atomic
 from .envstore import EnvStoreError, Saved, control_characters, quoted
@@ -31,7 +32,7 @@ Runner = Callable[[Sequence[str]], tuple[int, str]]
 def run_launchctl(argv: Sequence[str]) -> tuple[int, str]:
     """(returncode, stdout) of /bin/launchctl; a tool that cannot start is a failure, not a crash."""
     try:
-        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=LAUNCHCTL_TIMEOUT, check=False)
+        done = proc.run(argv, text=True, timeout=LAUNCHCTL_TIMEOUT)
     except (OSError, subprocess.SubprocessError) as error:
         return 127, str(error)
     return done.returncode, done.stdout

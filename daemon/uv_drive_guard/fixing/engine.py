@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..edges import proc
 from . import atomic
 from .envstore import EnvStore, Saved
 from .journal import APPLIED, FAILED, PENDING, UNDONE, Entry, Journal, digest
@@ -94,7 +95,7 @@ def _save(plan: Plan, stores: Mapping[str, EnvStore]) -> list[tuple[str, tuple[S
 
 
 def _run(argv: tuple[str, ...]) -> None:
-    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=600, check=False)
+    done = proc.run(argv, text=True, timeout=600)
     if done.returncode != 0:
         raise FixError(f"`{' '.join(argv)}` failed: {(done.stderr or done.stdout).strip()[-500:]}")
 

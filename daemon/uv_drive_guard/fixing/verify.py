@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.model import Definition, Finding, Role, Snapshot
+from ..edges import proc
 
 WHEEL_NAME = "uv_drive_guard_check"
 HARDLINK_WARNING = "Failed to hardlink files"
@@ -100,7 +100,7 @@ def uv_install_check(uv: str, env: Mapping[str, str], where: Path, cwd: str | No
         )
         output = ""
         for argv in steps:
-            done = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=cwd, timeout=120, check=False)
+            done = proc.run(argv, text=True, env=run_env, cwd=cwd, timeout=120)
             output += done.stderr
             if done.returncode != 0:
                 return False, done.stderr.strip()
@@ -119,7 +119,7 @@ def check_with_uv(finding: Finding, after: Snapshot, env: Mapping[str, str]) -> 
     if not uv:
         return ["uv is not installed here, so uv could not confirm the fix."]
     lines = []
-    done = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, env=dict(env), timeout=30, check=False)
+    done = proc.run([uv, "cache", "dir"], text=True, env=env, timeout=30)
     if done.returncode == 0:
         lines.append(f"uv now keeps its cache at {done.stdout.strip()}")
     loc = finding.location

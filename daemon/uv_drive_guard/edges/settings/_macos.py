@@ -17,6 +17,7 @@ from xml.parsers.expat import ExpatError
 
 from uv_drive_guard.core.model import Definition, Source, SourceKind
 from uv_drive_guard.core.resolve import WATCHED
+from uv_drive_guard.edges import proc
 
 UV_VARIABLES: tuple[str, ...] = WATCHED  # one list, kept in core.resolve
 
@@ -32,13 +33,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 def launchctl_getenv(name: str) -> str | None:
     """`launchctl getenv NAME` prints the value and a newline, or nothing when unset."""
     try:
-        done = subprocess.run(
-            [LAUNCHCTL, "getenv", name],
-            capture_output=True,
-            text=True,
-            timeout=LAUNCHCTL_TIMEOUT,
-            check=False,
-        )
+        done = proc.run([LAUNCHCTL, "getenv", name], text=True, timeout=LAUNCHCTL_TIMEOUT)
     except (OSError, subprocess.SubprocessError):
         return None
     return getenv_value(done.stdout, done.returncode)

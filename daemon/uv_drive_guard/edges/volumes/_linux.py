@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from ...core.model import Volume
+from ..proc import run as run_process
 from ._common import MOUNT_ROOTS, PSEUDO, is_system_mount, normalise_fstype
 
 Partition = Any  # psutil's sdiskpart
@@ -23,13 +24,7 @@ Partition = Any  # psutil's sdiskpart
 def run_blkid(device: str) -> dict[str, str]:
     """`blkid -p`: reads the superblock itself, so it works without udev (root only)."""
     try:
-        out = subprocess.run(
-            ["blkid", "-p", "-o", "export", device],
-            capture_output=True,
-            text=True,
-            timeout=3,
-            check=False,
-        ).stdout
+        out = run_process(["blkid", "-p", "-o", "export", device], text=True, timeout=3).stdout
     except (OSError, subprocess.TimeoutExpired):
         return {}
     pairs = (line.split("=", 1) for line in out.splitlines() if "=" in line)

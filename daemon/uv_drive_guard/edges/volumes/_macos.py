@@ -16,6 +16,7 @@ from xml.parsers.expat import ExpatError
 import psutil
 
 from uv_drive_guard.core.model import Volume
+from uv_drive_guard.edges import proc
 from uv_drive_guard.edges.volumes._common import PartitionLister
 
 DISKUTIL = "/usr/sbin/diskutil"  # absolute: never let PATH pick the tool
@@ -54,12 +55,7 @@ DESCRIBED_SYSTEM = frozenset({"/", SYSTEM_ROOT + "/Data"})
 def run_diskutil(mountpoint: str) -> bytes | None:
     """Ask DiskArbitration about one mount; None when diskutil knows nothing about it."""
     try:
-        done = subprocess.run(
-            [DISKUTIL, "info", "-plist", mountpoint],
-            capture_output=True,
-            timeout=DISKUTIL_TIMEOUT,
-            check=False,
-        )
+        done = proc.run([DISKUTIL, "info", "-plist", mountpoint], timeout=DISKUTIL_TIMEOUT)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout if done.returncode == 0 and done.stdout else None

@@ -1,0 +1,71 @@
+"""The daemon's desktop edges: one instance per user (filelock), and an editor for its files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import filelock
+import pytest
+
+from uv_drive_guard.app import desktop
+
+TRY_LOCK = """
+import sys
+from pathlib import Path
+from uv_drive_guard.app.desktop import SingleInstance
+print(SingleInstance(Path(sys.argv[1])).acquire())
+"""
+
+
+def other_process_gets(path: Path) -> bool:
+    done = subprocess.run(
+        [sys.executable, "-c", TRY_LOCK, str(path)], capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout.strip() == "True"
+
+
+def test_two_processes_cannot_both_hold_it(tmp_path: Path) -> None:
+    """Real locks through the code path Windows takes too: filelock's FileLock, whose Windows
+    class locks byte 0 with LockFileEx (filelock/_native/_windows.py), so what the file holds
+    or where its position is cannot move the locked range as msvcrt.locking's did."""
+    path = tmp_path / "run" / "uv-drive-guard.lock"
+    first = desktop.SingleInstance(path)
+    assert first.acquire()
+    assert isinstance(first._lock, filelock.BaseFileLock)
+    path.write_bytes(b"12345")  # the old lock wrote a pid: the file grew and the range moved
+    assert not other_process_gets(path)
+    assert not desktop.SingleInstance(path).acquire()  # a second daemon thread or start, same process
+    first.release()
+    assert other_process_gets(path)
+    again = desktop.SingleInstance(path)
+    assert again.acquire()
+    again.release()
+
+
+def test_filelock_chooses_the_native_lock() -> None:
+    expected = filelock.WindowsFileLock if sys.platform == "win32" else filelock.UnixFileLock
+    assert desktop.FileLock is filelock.FileLock
+    assert issubclass(filelock.FileLock, expected)
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"),
+    [
+        ("win32", ["D:\\Win\\System32\\notepad.exe", "settings.toml"]),
+        ("darwin", ["/usr/bin/open", "-t", "settings.toml"]),
+        ("linux", ["xdg-open", "settings.toml"]),
+    ],
+)
+def test_settings_open_in_a_text_editor(platform: str, expected: list[str]) -> None:
+    """No program may be associated with .toml on Windows (os.startfile then fails with
+    WinError 1155) or macOS (`open` without -t asks for one)."""
+    assert desktop.text_editor_command(Path("settings.toml"), platform, {"SystemRoot": "D:\\Win"}) == expected
+
+
+def test_open_path_starts_no_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(desktop.proc, "popen", lambda argv: started.append(list(argv)))
+    desktop.open_path(Path("x.log"))
+    assert started == [desktop.text_editor_command(Path("x.log"))]
