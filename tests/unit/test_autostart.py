@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import plistlib
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.realfs.drives import need_real
@@ -471,12 +474,85 @@ def test_windows_unreadable_registry_is_unknown() -> None:
     assert windows.WindowsAutostart(registry=Broken()).status() is None
 
 
-def test_windows_command() -> None:
+def pe_image(subsystem: int, *, pe32_plus: bool = True) -> bytes:
+    """A minimal PE image as Microsoft's "PE Format" lays it out (constructed, not a real
+    program): DOS header with e_lfanew at 0x3C, "PE\\0\\0", a 20-byte COFF header, then the
+    optional header whose magic is 0x20B (PE32+) or 0x10B (PE32) and Subsystem at offset 68."""
+    e_lfanew = 0x80
+    image = bytearray(0x200)
+    image[:2] = b"MZ"
+    struct.pack_into("<I", image, 0x3C, e_lfanew)
+    image[e_lfanew : e_lfanew + 4] = b"PE\0\0"
+    optional = e_lfanew + 4 + 20
+    struct.pack_into("<H", image, optional, 0x20B if pe32_plus else 0x10B)
+    struct.pack_into("<H", image, optional + 68, subsystem)
+    return bytes(image)
+
+
+@pytest.mark.parametrize("pe32_plus", [True, False])
+def test_pe_subsystem(tmp_path: Path, pe32_plus: bool) -> None:
+    for subsystem in (2, 3):
+        exe = tmp_path / f"{subsystem}.exe"
+        exe.write_bytes(pe_image(subsystem, pe32_plus=pe32_plus))
+        assert windows.pe_subsystem(str(exe)) == subsystem
+    (tmp_path / "text.exe").write_bytes(b"#!/bin/sh\n")
+    assert windows.pe_subsystem(str(tmp_path / "text.exe")) is None
+    assert windows.pe_subsystem(str(tmp_path / "missing.exe")) is None
+
+
+BASE = "C:\\Users\\ana\\AppData\\Roaming\\uv\\python\\cpython-3.12-windows-x86_64-none"
+VENV = "C:\\Users\\ana\\AppData\\Roaming\\uv\\tools\\uv-drive-guard"
+
+
+def machine(gui: set[str], console: set[str], files: dict[str, str] | None = None) -> dict[str, Any]:
+    """Which programs exist and what subsystem each has; pyvenv.cfg files by path."""
+    texts = files or {}
+
+    def read_text(path: str) -> str:
+        if path not in texts:
+            raise FileNotFoundError(path)
+        return texts[path]
+
+    return {
+        "exists": lambda p: p in gui | console,
+        "subsystem": lambda p: 2 if p in gui else 3 if p in console else None,
+        "read_text": read_text,
+    }
+
+
+def test_windows_command_plain_python() -> None:
     python = "C:\\Program Files\\Python312\\python.exe"
-    assert windows.windows_command(python, exists=lambda p: p == PYTHONW) == [PYTHONW, "-m", "uv_drive_guard", "run"]
-    assert windows.windows_command(python, exists=lambda _p: False)[0] == python
-    frozen = "C:\\Program Files\\uv-drive-guard\\uv-drive-guard.exe"
-    assert windows.windows_command(frozen, frozen=True, exists=lambda _p: True) == [frozen, "run"]
+    found = windows.windows_command(python, **machine({PYTHONW}, {python}))
+    assert found == [PYTHONW, "-m", "uv_drive_guard", "run"]
+    assert windows.windows_command(python, **machine(set(), {python}))[0] == python
+
+
+def test_windows_command_in_a_uv_venv_uses_the_base_pythonw() -> None:
+    """uv #19226: a uv venv's Scripts\\pythonw.exe is the same console trampoline as python.exe."""
+    python, trampoline = f"{VENV}\\Scripts\\python.exe", f"{VENV}\\Scripts\\pythonw.exe"
+    cfg = {f"{VENV}\\pyvenv.cfg": f"home = {BASE}\nimplementation = CPython\nuv = 0.11.8\n"}
+    found = windows.windows_command(python, **machine({f"{BASE}\\pythonw.exe"}, {python, trampoline}, cfg))
+    assert found[0] == f"{BASE}\\pythonw.exe" and found[1] == "-c" and found[3] == "run"
+    assert repr(f"{VENV}\\Lib\\site-packages") in found[2]
+    calls = [n for n in ast.walk(ast.parse(found[2])) if isinstance(n, ast.Call)]
+    added = next(c for c in calls if ast.unparse(c.func) == "site.addsitedir")
+    assert ast.literal_eval(added.args[0]) == f"{VENV}\\Lib\\site-packages"  # backslashes kept
+    assert found[2].endswith("from uv_drive_guard.cli import main; sys.exit(main())")
+    line = windows.command_line(found)
+    assert _argv_w(line) == found  # survives CommandLineToArgvW
+
+
+def test_windows_command_in_a_cpython_venv_keeps_its_windowed_launcher() -> None:
+    python, launcher = f"{VENV}\\Scripts\\python.exe", f"{VENV}\\Scripts\\pythonw.exe"
+    found = windows.windows_command(python, **machine({launcher}, {python}))
+    assert found == [launcher, "-m", "uv_drive_guard", "run"]
+
+
+def test_windows_command_from_the_frozen_console_twin() -> None:
+    folder = "C:\\Users\\ana\\AppData\\Local\\Programs\\uv-drive-guard"
+    gui, cli = f"{folder}\\uv-drive-guard.exe", f"{folder}\\uv-drive-guard-cli.exe"
+    assert windows.windows_command(cli, frozen=True, exists=lambda p: p in {gui, cli}) == [gui, "run"]
+    assert windows.windows_command(gui, frozen=True, exists=lambda p: p in {gui, cli}) == [gui, "run"]
 
 
 def _argv_w(line: str) -> list[str]:

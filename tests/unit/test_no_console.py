@@ -32,9 +32,12 @@ STARTERS = {
 def starts_a_process(node: ast.AST) -> str | None:
     """A call of `subprocess.run`, `os.system`..., or one of those names imported bare."""
     func = node.func if isinstance(node, ast.Call) else None
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        if func.attr in STARTERS.get(func.value.id, ()):
-            return f"{func.value.id}.{func.attr}(...)"
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.attr in STARTERS.get(func.value.id, ())
+    ):
+        return f"{func.value.id}.{func.attr}(...)"
     if isinstance(node, ast.ImportFrom) and node.module in STARTERS:
         names = [a.name for a in node.names if a.name in STARTERS[node.module]]
         return f"from {node.module} import {', '.join(names)}" if names else None

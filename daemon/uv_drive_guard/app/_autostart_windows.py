@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import ntpath
 import os
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -63,17 +64,75 @@ class UserRegistry:
         raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
 
+IMAGE_SUBSYSTEM_WINDOWS_GUI = 2
+GUI_EXE = "uv-drive-guard.exe"  # the windowed twin of uv-drive-guard-cli.exe (installers/windows)
+
+
+def pe_subsystem(path: str) -> int | None:
+    """The Subsystem field of a PE image (Microsoft's "PE Format": e_lfanew at 0x3C, the
+    "PE\\0\\0" signature, a 20-byte COFF header, then Subsystem at offset 68 of the optional
+    header, the same for PE32 and PE32+): 2 is a windowed program, 3 a console one."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    if len(head) < 0x40 or head[:2] != b"MZ":
+        return None
+    (pe,) = struct.unpack_from("<I", head, 0x3C)
+    field = pe + 4 + 20 + 68
+    if len(head) < field + 2 or head[pe : pe + 4] != b"PE\0\0":
+        return None
+    return int(struct.unpack_from("<H", head, field)[0])
+
+
+def venv_home(executable: str, read_text: Callable[[str], str]) -> str | None:
+    """`home` of the pyvenv.cfg above Scripts\\python.exe: the base interpreter's folder."""
+    try:
+        text = read_text(ntpath.join(ntpath.dirname(ntpath.dirname(executable)), "pyvenv.cfg"))
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip().lower() == "home":
+            return value.strip()
+    return None
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read(1 << 16)
+
+
 def windows_command(
     executable: str = sys.executable,
     *,
     frozen: bool = bool(getattr(sys, "frozen", False)),
     exists: Callable[[str], bool] = os.path.exists,
+    subsystem: Callable[[str], int | None] = pe_subsystem,
+    read_text: Callable[[str], str] = _read_text,
 ) -> list[str]:
-    """The frozen app itself, or pythonw.exe beside this python.exe: no console window at login."""
+    """A windowed program, whichever twin asks: a console one in the Run key opens a console
+    window at every login, and closing it ends the daemon.
+
+    Frozen: the GUI exe beside uv-drive-guard-cli.exe. Otherwise pythonw.exe beside python.exe
+    when it really is windowed; in a uv-made venv it is a console trampoline that starts the base
+    python.exe (uv #19226), so the base interpreter's pythonw.exe runs, with the venv's
+    site-packages added (site.addsitedir reads its .pth files, as the venv's own start would)."""
+    folder = ntpath.dirname(executable)
     if frozen:
-        return [executable, "run"]
-    windowless = ntpath.join(ntpath.dirname(executable), "pythonw.exe")
-    return [windowless if exists(windowless) else executable, "-m", "uv_drive_guard", "run"]
+        gui = ntpath.join(folder, GUI_EXE)
+        return [gui if exists(gui) else executable, "run"]
+    beside = ntpath.join(folder, "pythonw.exe")
+    if exists(beside) and subsystem(beside) == IMAGE_SUBSYSTEM_WINDOWS_GUI:
+        return [beside, "-m", "uv_drive_guard", "run"]
+    home = venv_home(executable, read_text)
+    base = ntpath.join(home, "pythonw.exe") if home else None
+    if base and exists(base) and subsystem(base) == IMAGE_SUBSYSTEM_WINDOWS_GUI:
+        site = ntpath.join(ntpath.dirname(folder), "Lib", "site-packages")
+        start = f"import site, sys; site.addsitedir({site!r}); from uv_drive_guard.cli import main; sys.exit(main())"
+        return [base, "-c", start, "run"]
+    return [beside if exists(beside) else executable, "-m", "uv_drive_guard", "run"]
 
 
 def quote_argument(arg: str) -> str:
