@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class Notifier:
         self.available = False
         self.buttons_supported = False
         self.capabilities: frozenset[Capability] = frozenset()
+        self.unavailable: str | None = None  # why notices go to the tray and the log, said once
         self._escape_markup = False
 
     async def start(self) -> None:
@@ -99,6 +101,12 @@ class Notifier:
         except Exception as exc:  # no bus, no server, refused auth, timeout: all mean "log instead"
             log.warning("no desktop notification service (%s: %s); notices go to this log", type(exc).__name__, exc)
             _disconnect(backend)  # a bus without a notification server was connected all the same
+            return
+        missing = no_real_backend(backend) or await _not_permitted(backend)
+        if missing is not None:
+            self.unavailable = missing
+            log.warning("%s; notices go to the tray menu and this log", missing)
+            _disconnect(backend)
             return
         self._backend = backend
         self.available = True
@@ -198,8 +206,16 @@ class Notifier:
             _call(on_action, action)
 
     async def _send(self, notification: Notification, dispatched: list[bool]) -> bool:
-        """Send; desktop-notifier logs failures instead of raising, so its on_dispatched tells success apart."""
+        """Send; desktop-notifier logs failures instead of raising, so its on_dispatched tells success apart.
+        Its macOS backend dispatches even when the person switched notifications off since the start
+        (the request fails inside UNUserNotificationCenter and is only logged), so ask first."""
         assert self._backend is not None
+        denied = await _not_permitted(self._backend, ask=False)
+        if denied is not None:
+            if self.unavailable is None:
+                self.unavailable = denied
+                log.warning("%s; notices go to the tray menu and this log", denied)
+            return False
         try:
             await asyncio.wait_for(self._backend.send_notification(notification), CONNECT_TIMEOUT)
         except Exception as exc:  # a timeout, or a backend that raises after all
@@ -221,6 +237,38 @@ class Notifier:
     def _markup(self, text: str) -> str:
         """Drive labels and paths are untrusted: a server that parses markup must see them as text."""
         return html.escape(text, quote=False) if self._escape_markup else text
+
+
+NO_BUNDLE = (
+    "macOS shows notifications only from an app bundle, and this uv-drive-guard runs outside one "
+    "(desktop-notifier falls back to its dummy backend); the app from installers/macos has them, with buttons"
+)
+NOT_PERMITTED = "notifications are switched off for uv-drive-guard (System Settings > Notifications)"
+
+
+def no_real_backend(backend: object) -> str | None:
+    """desktop-notifier picks DummyNotificationCenter when it has nothing to show notices with: on
+    macOS without a bundle identifier (desktop_notifier/main.py get_backend_class), or on an
+    unsupported system. It then reports every notice as dispatched, so ask which one it chose."""
+    from desktop_notifier.backends.dummy import DummyNotificationCenter
+
+    if not isinstance(getattr(backend, "_backend", None), DummyNotificationCenter):
+        return None
+    return NO_BUNDLE if sys.platform == "darwin" else "desktop-notifier has no notification backend on this system"
+
+
+async def _not_permitted(backend: object, *, ask: bool = True) -> str | None:
+    """Whether the person refused notifications: asked once at the start (macOS prompts the
+    first time, as desktop-notifier would at the first notice), checked without asking later."""
+    method = getattr(backend, "request_authorisation" if ask else "has_authorisation", None)
+    if method is None:
+        return None
+    try:
+        granted = await asyncio.wait_for(method(), CONNECT_TIMEOUT)
+    except Exception as exc:  # cannot tell: try to show notices, failures are logged
+        log.debug("could not ask for notification permission: %s", exc)
+        return None
+    return None if granted else NOT_PERMITTED
 
 
 def _ignore_action(actions: Sequence[Action]) -> Action | None:
