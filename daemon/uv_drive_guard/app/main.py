@@ -110,6 +110,10 @@ def _run(*, headless: bool, settings: Settings) -> int:
     tray = None if headless else _make_tray(service)
     for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)):
         signal.signal(signum, lambda *_: quit_all())
+    if tray is not None and tray.backend_name == "darwin":
+        from ._macos_app import integrate
+
+        integrate(quit_all)  # no Dock icon; SIGTERM through AppKit's run loop
     service.start()
     observer = watch_settings(settings.path, service.rescan)
     from ._session_windows import SessionWatcher
