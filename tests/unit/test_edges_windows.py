@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -48,10 +50,19 @@ class Recorded:
     def __init__(self) -> None:
         self.doc: dict[str, Any] = json.loads((DATA / "volumes.json").read_text())
         self.bus_asked: list[str] = []
+        self.partitions_all: list[bool] = []
 
     def partitions(self, all: bool = False) -> list[Part]:
-        assert all, "network drives need all=True"
-        return [Part(**row) for row in self.doc["partitions"]]
+        """psutil_disk_partitions (psutil/arch/windows/disk.c): with all=False it skips
+        DRIVE_UNKNOWN, DRIVE_NO_ROOT_DIR, DRIVE_REMOTE and DRIVE_RAMDISK (and a removable A:)
+        before its GetVolumeInformation call; with all=True it asks every drive, shares too."""
+        self.partitions_all.append(all)
+        skipped = {volumes.DRIVE_UNKNOWN, volumes.DRIVE_NO_ROOT_DIR, volumes.DRIVE_REMOTE, volumes.DRIVE_RAMDISK}
+        rows = [Part(**row) for row in self.doc["partitions"]]
+        return rows if all else [p for p in rows if int(self.doc["drive_type"][p.mountpoint]) not in skipped]
+
+    def remote_roots(self) -> list[str]:
+        return [root for root, kind in self.doc["drive_type"].items() if int(kind) == volumes.DRIVE_REMOTE]
 
     def volume_info(self, root: str) -> volumes.VolumeInfo | None:
         row = self.doc["volume_info"][root]
@@ -65,6 +76,7 @@ class Recorded:
     def list(self) -> dict[str, Any]:
         found = volumes.list_volumes(
             partitions=self.partitions,
+            remote_roots=self.remote_roots,
             volume_info=self.volume_info,
             drive_type=lambda root: int(self.doc["drive_type"][root]),
             bus_type=self.bus_type,
@@ -79,6 +91,7 @@ def test_list_volumes_on_a_recorded_laptop() -> None:
     found = recorded.list()
     assert sorted(found) == ["C:\\", "E:\\", "F:\\", "G:\\", "Z:\\"]  # D: has no disc
     assert "Z:\\" not in recorded.bus_asked  # no device to open behind a share
+    assert recorded.partitions_all == [False]  # all=True would wait on every mapped share in turn
 
     c = found["C:\\"]
     assert (c.fstype, c.system, c.removable, c.read_only) == ("ntfs", True, False, False)
@@ -96,6 +109,45 @@ def test_list_volumes_on_a_recorded_laptop() -> None:
 
     z = found["Z:\\"]
     assert (z.fstype, z.mount_fstype, z.removable, z.system) == ("smbfs", "NTFS", None, False)
+
+
+def test_a_disconnected_share_does_not_stall_the_listing() -> None:
+    """GetVolumeInformationW on a mapped drive whose server is gone waits for SMB's timeout
+    (tens of seconds); here it waits until released. The listing goes on without Z:, and the
+    next listing does not start a second wait on the same share."""
+    recorded = Recorded()
+    release = threading.Event()
+    asked: list[str] = []
+
+    def volume_info(root: str) -> volumes.VolumeInfo | None:
+        if root == "Z:\\":
+            asked.append(root)
+            release.wait(30)
+        return recorded.volume_info(root)
+
+    def listing() -> list[str]:
+        found = volumes.list_volumes(
+            partitions=recorded.partitions,
+            remote_roots=recorded.remote_roots,
+            volume_info=volume_info,
+            drive_type=lambda root: int(recorded.doc["drive_type"][root]),
+            bus_type=recorded.bus_type,
+            system_drive=lambda: "C:",
+            size=lambda root: None,
+            remote_timeout=0.2,
+        )
+        return sorted(v.mountpoint for v in found)
+
+    started = time.monotonic()
+    assert listing() == ["C:\\", "E:\\", "F:\\", "G:\\"]
+    assert listing() == ["C:\\", "E:\\", "F:\\", "G:\\"]
+    assert time.monotonic() - started < 5
+    assert asked == ["Z:\\"]  # one waiting thread for the dead share, not one per scan
+    release.set()
+    deadline = time.monotonic() + 5
+    while volumes._ASKING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "Z:\\" in listing()  # the server came back
 
 
 @pytest.mark.parametrize(("root", "bus"), [("E:\\", 7), ("C:\\", 17), ("G:\\", 12)])

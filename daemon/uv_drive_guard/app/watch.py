@@ -12,8 +12,8 @@ import os
 import select
 import sys
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 MOUNTINFO = "/proc/self/mountinfo"
@@ -38,6 +38,8 @@ class MountinfoWatcher:
         self._thread.start()
 
     def _loop(self, on_change: Callable[[], None]) -> None:
+        if not sys.platform.startswith("linux"):  # poll() and mountinfo are Linux's
+            return
         with open(self._path, "rb") as mountinfo:
             poller = select.poll()
             poller.register(mountinfo.fileno(), select.POLLPRI | select.POLLERR)
@@ -62,10 +64,13 @@ class MountinfoWatcher:
             os.close(fd)
 
 
-class PollingWatcher:
-    """macOS and Windows fallback: compare the mount list every `interval` seconds."""
+MountKey = tuple[str, str, str]  # mount point, file system, volume serial
 
-    def __init__(self, interval: float = 2.0, mounts: Callable[[], frozenset[str]] | None = None) -> None:
+
+class PollingWatcher:
+    """macOS and Windows fallback: compare the mounted volumes every `interval` seconds."""
+
+    def __init__(self, interval: float = 2.0, mounts: Callable[[], frozenset[MountKey]] | None = None) -> None:
         self._interval = interval
         self._mounts = mounts or _psutil_mounts
         self._stop = threading.Event()
@@ -92,10 +97,28 @@ class PollingWatcher:
             self._thread.join(timeout=self._interval + 1)
 
 
-def _psutil_mounts() -> frozenset[str]:
+def mount_keys(partitions: Iterable[Any], serial: Callable[[str], str]) -> frozenset[MountKey]:
+    """Each volume by letter, file system and serial: Windows lists a card reader's letter with
+    a card or without one (psutil's fstype is "" while empty), so a card inserted, or swapped for
+    another of the same kind, changes only these, never the letter list."""
+    return frozenset(
+        (str(p.mountpoint), str(p.fstype), serial(str(p.mountpoint)) if p.fstype else "") for p in partitions
+    )
+
+
+def _volume_serial(root: str) -> str:
+    if sys.platform == "win32":
+        from ..edges.volumes._windows import get_volume_information
+
+        info = get_volume_information(root)
+        return f"{info.serial:08X}" if info is not None else ""
+    return ""
+
+
+def _psutil_mounts() -> frozenset[MountKey]:
     import psutil
 
-    return frozenset(p.mountpoint for p in psutil.disk_partitions(all=False))
+    return mount_keys(psutil.disk_partitions(all=False), _volume_serial)  # all=False: never waits on a share
 
 
 def native_watcher() -> Watcher:

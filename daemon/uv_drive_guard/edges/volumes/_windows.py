@@ -7,11 +7,14 @@ from IOCTL_STORAGE_QUERY_PROPERTY decides removability as well.
 from __future__ import annotations
 
 import errno
+import functools
+import logging
 import os
 import re
 import shutil
 import struct
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -24,6 +27,7 @@ if sys.platform == "win32":
     import ctypes
     from ctypes import wintypes
 
+log = logging.getLogger(__name__)
 # GetDriveTypeW results.
 DRIVE_UNKNOWN = 0
 DRIVE_NO_ROOT_DIR = 1
@@ -67,28 +71,57 @@ class VolumeInfo(NamedTuple):
     flags: int
 
 
+if sys.platform == "win32":
+
+    @functools.cache
+    def _kernel32() -> ctypes.WinDLL:
+        """This module's own kernel32, every prototype declared once (never ctypes.windll's)."""
+        dll = ctypes.WinDLL("kernel32", use_last_error=True)
+        dword_p = ctypes.POINTER(wintypes.DWORD)
+        prototypes: dict[str, tuple[tuple[type, ...], type]] = {
+            "SetThreadErrorMode": ((wintypes.DWORD, dword_p), wintypes.BOOL),
+            "GetVolumeInformationW": (
+                (wintypes.LPCWSTR, wintypes.LPWSTR, wintypes.DWORD, dword_p, dword_p, dword_p, wintypes.LPWSTR,
+                 wintypes.DWORD),
+                wintypes.BOOL,
+            ),
+            "GetDriveTypeW": ((wintypes.LPCWSTR,), wintypes.UINT),
+            "GetLogicalDrives": ((), wintypes.DWORD),
+            "GetVolumeNameForVolumeMountPointW": ((wintypes.LPCWSTR, wintypes.LPWSTR, wintypes.DWORD), wintypes.BOOL),
+            "CreateFileW": (
+                (wintypes.LPCWSTR, wintypes.DWORD, wintypes.DWORD, wintypes.LPVOID, wintypes.DWORD, wintypes.DWORD,
+                 wintypes.HANDLE),
+                wintypes.HANDLE,
+            ),
+            "DeviceIoControl": (
+                (wintypes.HANDLE, wintypes.DWORD, wintypes.LPVOID, wintypes.DWORD, wintypes.LPVOID, wintypes.DWORD,
+                 dword_p, wintypes.LPVOID),
+                wintypes.BOOL,
+            ),
+            "CloseHandle": ((wintypes.HANDLE,), wintypes.BOOL),
+        }  # fmt: skip
+        for name, (argtypes, restype) in prototypes.items():
+            function = getattr(dll, name)
+            function.argtypes = argtypes
+            function.restype = restype
+        return dll
+
+
 def get_volume_information(root: str) -> VolumeInfo | None:
     """GetVolumeInformationW; None for an empty card reader or an unreachable share."""
     if sys.platform == "win32":
         label = ctypes.create_unicode_buffer(261)
         fs_name = ctypes.create_unicode_buffer(261)
         serial, max_len, flags = wintypes.DWORD(), wintypes.DWORD(), wintypes.DWORD()
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        old_mode = wintypes.UINT()
+        kernel32 = _kernel32()
+        old_mode = wintypes.DWORD()
         kernel32.SetThreadErrorMode(SEM_FAILCRITICALERRORS, ctypes.byref(old_mode))
         try:  # an empty card reader must not pop up "There is no disk in the drive"
             ok = kernel32.GetVolumeInformationW(
-                ctypes.c_wchar_p(root),
-                label,
-                261,
-                ctypes.byref(serial),
-                ctypes.byref(max_len),
-                ctypes.byref(flags),
-                fs_name,
-                261,
+                root, label, 261, ctypes.byref(serial), ctypes.byref(max_len), ctypes.byref(flags), fs_name, 261
             )
         finally:
-            kernel32.SetThreadErrorMode(old_mode, None)
+            kernel32.SetThreadErrorMode(old_mode.value, None)
         if not ok:
             return None
         return VolumeInfo(label.value, serial.value, fs_name.value, max_len.value, flags.value)
@@ -98,9 +131,18 @@ def get_volume_information(root: str) -> VolumeInfo | None:
 def get_drive_type(root: str) -> int:
     """GetDriveTypeW: removable, fixed, remote, cdrom, ramdisk."""
     if sys.platform == "win32":
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        return int(kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
+        return int(_kernel32().GetDriveTypeW(root))
     raise OSError(errno.ENOSYS, "GetDriveTypeW exists only on Windows")
+
+
+def get_remote_roots() -> list[str]:
+    """Mapped network drive letters (GetLogicalDrives, then GetDriveTypeW, which reads the
+    mapping and does not ask the server): listed without touching the share."""
+    if sys.platform == "win32":
+        mask = int(_kernel32().GetLogicalDrives())
+        roots = [f"{chr(ord('A') + i)}:\\" for i in range(26) if mask >> i & 1]
+        return [root for root in roots if get_drive_type(root) == DRIVE_REMOTE]
+    raise OSError(errno.ENOSYS, "GetLogicalDrives exists only on Windows")
 
 
 def get_bus_type(root: str) -> int | None:
@@ -187,24 +229,83 @@ def volume_from_info(
     )
 
 
+class _RemotePartition(NamedTuple):
+    """A mapped drive psutil was not asked about, shaped like its sdiskpart."""
+
+    device: str
+    mountpoint: str
+    fstype: str
+    opts: str
+
+
+REMOTE_TIMEOUT = 2.0  # seconds; a disconnected share makes GetVolumeInformationW wait for SMB's timeout
+_ASKING: set[str] = set()  # shares whose GetVolumeInformationW has not returned yet
+_ASKING_LOCK = threading.Lock()
+
+
+def bounded_volume_info(
+    root: str, volume_info: Callable[[str], VolumeInfo | None], timeout: float = REMOTE_TIMEOUT
+) -> VolumeInfo | None:
+    """Ask a share in a worker and wait at most `timeout`: a share still being asked from an
+    earlier scan is not asked again, so a dead server costs one waiting thread, not one per scan."""
+    key = root.upper()
+    with _ASKING_LOCK:
+        if key in _ASKING:
+            return None
+        _ASKING.add(key)
+    answer: list[VolumeInfo | None] = []
+
+    def ask() -> None:
+        try:
+            answer.append(volume_info(root))
+        except OSError as exc:
+            log.debug("share %s did not answer: %s", root, exc)
+        finally:
+            with _ASKING_LOCK:
+                _ASKING.discard(key)
+
+    worker = threading.Thread(target=ask, name=f"share {root}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        log.info("network drive %s did not answer within %.0f s: left out of this scan", root, timeout)
+        return None
+    return answer[0] if answer else None
+
+
 def list_volumes(
     *,
     partitions: PartitionLister = psutil.disk_partitions,
+    remote_roots: Callable[[], list[str]] = get_remote_roots,
     volume_info: Callable[[str], VolumeInfo | None] = get_volume_information,
     drive_type: Callable[[str], int] = get_drive_type,
     bus_type: Callable[[str], int | None] = get_bus_type,
     system_drive: Callable[[], str] = get_system_drive,
     size: Callable[[str], int | None] = disk_size,
+    remote_timeout: float = REMOTE_TIMEOUT,
 ) -> list[Volume]:
-    """Every drive with a readable file system, mapped network drives included."""
+    """Every drive with a readable file system, mapped network drives included.
+
+    psutil.disk_partitions(all=True) calls GetVolumeInformation on every mapped drive in turn
+    (psutil/arch/windows/disk.c), and a disconnected one stalls the whole listing for SMB's
+    timeout; all=False skips DRIVE_REMOTE before that call. So the local drives come from
+    all=False, and each mapped drive is asked on its own, bounded in time."""
     system = system_drive()
+    parts: list[Partition] = list(partitions(all=False))
+    listed = {str(part.mountpoint).upper() for part in parts}
+    parts += [_RemotePartition(r, r, "", "remote") for r in remote_roots() if r.upper() not in listed]
     volumes: list[Volume] = []
-    for part in partitions(all=True):  # all: psutil drops network drives otherwise
-        info = volume_info(part.mountpoint)
+    for part in parts:
+        kind = drive_type(part.mountpoint)
+        remote = kind == DRIVE_REMOTE
+        info = (
+            bounded_volume_info(part.mountpoint, volume_info, remote_timeout)
+            if remote
+            else volume_info(part.mountpoint)
+        )
         if info is None:  # no medium in the reader, or a disconnected share
             continue
-        kind = drive_type(part.mountpoint)
-        bus = None if kind == DRIVE_REMOTE else bus_type(part.mountpoint)
+        bus = None if remote else bus_type(part.mountpoint)
         volumes.append(volume_from_info(part, info, kind, bus, system=system, size=size(part.mountpoint)))
     return volumes
 
@@ -212,40 +313,35 @@ def list_volumes(
 def _volume_device_path(root: str) -> str | None:
     r"""A mounted folder's volume, \\?\Volume{guid}: without its final backslash it opens the device."""
     if sys.platform == "win32":
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         name = ctypes.create_unicode_buffer(50)
         mount = root if root.endswith("\\") else root + "\\"
-        if not kernel32.GetVolumeNameForVolumeMountPointW(ctypes.c_wchar_p(mount), name, 50):
+        if not _kernel32().GetVolumeNameForVolumeMountPointW(mount, name, 50):
             return None
         return str(name.value).rstrip("\\")
     raise OSError(errno.ENOSYS, "GetVolumeNameForVolumeMountPointW exists only on Windows")
 
 
+INVALID_HANDLE_VALUE = (1 << 64) - 1 if struct.calcsize("P") == 8 else (1 << 32) - 1
+
+
 def _query_storage_descriptor(device_path: str) -> bytes | None:
     """IOCTL_STORAGE_QUERY_PROPERTY(StorageDeviceProperty) with no access rights needed."""
     if sys.platform == "win32":
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        kernel32.CreateFileW.restype = wintypes.HANDLE
+        kernel32 = _kernel32()
         handle = kernel32.CreateFileW(
-            ctypes.c_wchar_p(device_path), 0, 0x1 | 0x2, None, 3, 0, None
+            device_path, 0, 0x1 | 0x2, None, 3, 0, None
         )  # 0 access, FILE_SHARE_READ | FILE_SHARE_WRITE, OPEN_EXISTING
-        if handle is None or handle == wintypes.HANDLE(-1).value:
+        if handle is None or handle == INVALID_HANDLE_VALUE:
             return None
         try:
             query = struct.pack("<III", 0, 0, 0)  # StorageDeviceProperty, PropertyStandardQuery
             out = ctypes.create_string_buffer(_DESCRIPTOR_SIZE)
             returned = wintypes.DWORD()
             ok = kernel32.DeviceIoControl(
-                wintypes.HANDLE(handle),
-                IOCTL_STORAGE_QUERY_PROPERTY,
-                query,
-                len(query),
-                out,
-                _DESCRIPTOR_SIZE,
-                ctypes.byref(returned),
-                None,
-            )
+                handle, IOCTL_STORAGE_QUERY_PROPERTY, query, len(query), out, _DESCRIPTOR_SIZE,
+                ctypes.byref(returned), None,
+            )  # fmt: skip
             return out.raw[: returned.value] if ok else None
         finally:
-            kernel32.CloseHandle(wintypes.HANDLE(handle))
+            kernel32.CloseHandle(handle)
     raise OSError(errno.ENOSYS, "DeviceIoControl exists only on Windows")

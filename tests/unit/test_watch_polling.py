@@ -1,0 +1,64 @@
+"""The polling watcher (Windows, macOS) notices a card inserted in a reader that keeps its letter.
+
+The partitions are psutil's as psutil_disk_partitions builds them on Windows
+(psutil/arch/windows/disk.c): a removable letter is listed whether or not a card is in it; when
+GetVolumeInformation fails (ERROR_NOT_READY, no medium) its fstype is "" and opts "removable",
+with a card the fstype is the card's ("FAT32") and opts "rw,removable". The serial is what
+GetVolumeInformationW returns for the card (recorded values from tests/data/windows).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple
+
+from uv_drive_guard.app import watch
+
+
+class Part(NamedTuple):
+    device: str
+    mountpoint: str
+    fstype: str
+    opts: str
+
+
+C = Part("C:\\", "C:\\", "NTFS", "rw,fixed")
+EMPTY_READER = Part("G:\\", "G:\\", "", "removable")
+CARD = Part("G:\\", "G:\\", "FAT32", "rw,removable")
+
+
+def keys(*parts: Part, serials: dict[str, str]) -> frozenset[watch.MountKey]:
+    return watch.mount_keys(parts, lambda root: serials[root])
+
+
+def test_a_card_inserted_or_swapped_changes_the_keys() -> None:
+    camera = {"C:\\": "A8BF1E62", "G:\\": "9C001B01"}
+    other_card = {"C:\\": "A8BF1E62", "G:\\": "5E7A1C3B"}
+    empty = keys(C, EMPTY_READER, serials=camera)
+    inserted = keys(C, CARD, serials=camera)
+    swapped = keys(C, CARD, serials=other_card)
+    assert {k[0] for k in empty} == {k[0] for k in inserted}  # the letters alone never changed
+    assert len({empty, inserted, swapped}) == 3
+    assert ("G:\\", "", "") in empty  # an empty reader is not asked for a serial
+
+
+def test_the_poller_fires_for_a_card_in_the_same_letter() -> None:
+    states = iter(
+        [
+            keys(C, EMPTY_READER, serials={"C:\\": "1"}),
+            keys(C, CARD, serials={"C:\\": "1", "G:\\": "2"}),
+        ]
+    )
+    last: list[frozenset[watch.MountKey]] = []
+
+    def mounts() -> frozenset[watch.MountKey]:
+        last[:] = [next(states, last[0] if last else frozenset())]
+        return last[0]
+
+    changed = threading.Event()
+    poller = watch.PollingWatcher(interval=0.01, mounts=mounts)
+    poller.start(changed.set)
+    try:
+        assert changed.wait(5)
+    finally:
+        poller.stop()
