@@ -44,6 +44,23 @@ def _label(text: str) -> str:
     return clean if len(clean) <= _LABEL_LIMIT else clean[: _LABEL_LIMIT - 1] + "…"
 
 
+WIN32_TIP_UNITS = 127  # NOTIFYICONDATAW.szTip is WCHAR[128], NUL included (pystray/_util/win32.py)
+
+
+def tooltip_for(backend: str, text: str) -> str:
+    """pystray's win32 backend copies the title into szTip, and ctypes raises ValueError for a
+    longer string, which left the menu stale: cut at a character, counting UTF-16 units."""
+    if backend != "win32" or len(text.encode("utf-16-le")) // 2 <= WIN32_TIP_UNITS:
+        return text
+    units, kept = 1, []  # room for the ellipsis
+    for ch in text:
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > WIN32_TIP_UNITS:
+            break
+        kept.append(ch)
+    return "".join(kept).rstrip() + "…"
+
+
 class _NoNotifier:
     """Stands in for pystray's D-Bus notifier when the session has none."""
 
@@ -69,7 +86,8 @@ class Tray:
         self._stopped = threading.Event()
         view = TrayView(State.WORKING, f"{NAME}: starting")
         self._view = view
-        self._icon: Any = icon_cls(NAME, tray_image(view.state.value), view.tooltip, self._menu(view))
+        tip = tooltip_for(self.backend_name, view.tooltip)
+        self._icon: Any = icon_cls(NAME, tray_image(view.state.value), tip, self._menu(view))
         self._shown_state = view.state
         self._set_tooltip(view.tooltip)
         self._tolerate_missing_notifier()
@@ -153,7 +171,7 @@ class Tray:
         if view.state is not self._shown_state:
             self._icon.icon = tray_image(view.state.value)
             self._shown_state = view.state
-        self._icon.title = view.tooltip
+        self._icon.title = tooltip_for(self.backend_name, view.tooltip)
         self._set_tooltip(view.tooltip)
         self._icon.menu = self._menu(view)
         log.debug("tray shows %s: %s", view.state.value, view.tooltip)
