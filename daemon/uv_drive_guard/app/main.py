@@ -132,6 +132,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
         if observer is not None:
             observer.stop()
         service.stop()
+        session.finished()  # a log-off waits for this before it is answered
     log.info("uv-drive-guard stopped")
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import functools
 import json
 import logging
 import re
@@ -101,11 +102,12 @@ class UserEnvironment:
         raise OSError(errno.ENOSYS, "the registry exists only on Windows")
 
 
-def broadcast_environment() -> bool:
-    """Tell Explorer and others to reload the environment; False if a window did not answer in time."""
-    if sys.platform == "win32":
-        user32 = ctypes.WinDLL("user32", use_last_error=True)  # own instance: leave windll's argtypes alone
-        send = user32.SendMessageTimeoutW
+if sys.platform == "win32":
+
+    @functools.cache
+    def _send_message_timeout() -> Any:
+        """SendMessageTimeoutW on this module's own user32, declared once: windll's is everyone's."""
+        send = ctypes.WinDLL("user32", use_last_error=True).SendMessageTimeoutW
         send.argtypes = [
             wintypes.HWND,
             wintypes.UINT,
@@ -116,6 +118,13 @@ def broadcast_environment() -> bool:
             ctypes.POINTER(wintypes.WPARAM),  # PDWORD_PTR: pointer-sized
         ]
         send.restype = wintypes.LPARAM
+        return send
+
+
+def broadcast_environment() -> bool:
+    """Tell Explorer and others to reload the environment; False if a window did not answer in time."""
+    if sys.platform == "win32":
+        send = _send_message_timeout()
         result = wintypes.WPARAM(0)
         sent = send(
             HWND_BROADCAST,

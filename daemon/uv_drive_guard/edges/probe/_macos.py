@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 Result = tuple[bool | None, int | None, str | None]
@@ -50,8 +52,29 @@ def from_exc(ok: bool | None, exc: OSError, strerror: Strerror = os.strerror) ->
     return failure(ok, exc.errno, strerror)
 
 
+# Prototypes from the macOS man pages: clonefile(2), renameatx_np(2), setxattr(2).
+_PROTOTYPES: dict[str, tuple[list[type], type]] = {
+    "clonefile": ([ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32], ctypes.c_int),
+    "renameatx_np": ([ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint], ctypes.c_int),
+    "setxattr": (
+        [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_int],
+        ctypes.c_int,
+    ),
+}
+
+
+@functools.cache
 def _libc() -> ctypes.CDLL:
+    """This module's own handle on libSystem: its function objects are nobody else's."""
     return ctypes.CDLL(LIBSYSTEM, use_errno=True)
+
+
+@functools.cache
+def _function(name: str) -> Any:
+    """One libSystem function, declared once; AttributeError where this macOS lacks it."""
+    function = getattr(_libc(), name)
+    function.argtypes, function.restype = _PROTOTYPES[name]
+    return function
 
 
 def _call(result: object) -> int:
@@ -62,38 +85,22 @@ def _call(result: object) -> int:
 def clonefile(src: str, dst: str) -> int:
     """clonefile(2) with no flags: the copy-on-write clone uv's default link mode makes."""
     if sys.platform == "darwin":
-        func = _libc().clonefile
-        func.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32]
-        func.restype = ctypes.c_int
-        return _call(func(os.fsencode(src), os.fsencode(dst), 0))
+        return _call(_function("clonefile")(os.fsencode(src), os.fsencode(dst), 0))
     raise OSError(errno.ENOSYS, "clonefile exists only on macOS")
 
 
 def renameatx_excl(src: str, dst: str) -> int:
     """renameatx_np(RENAME_EXCL): what tempfile's persist_noclobber calls on macOS."""
     if sys.platform == "darwin":
-        func = _libc().renameatx_np
-        func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-        func.restype = ctypes.c_int
-        return _call(func(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_EXCL))
+        return _call(_function("renameatx_np")(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_EXCL))
     raise OSError(errno.ENOSYS, "renameatx_np exists only on macOS")
 
 
 def set_xattr(path: str, name: str) -> int:
     """setxattr(2); Python's os.setxattr does not exist on macOS."""
     if sys.platform == "darwin":
-        func = _libc().setxattr
-        func.argtypes = [
-            ctypes.c_char_p,
-            ctypes.c_char_p,
-            ctypes.c_void_p,
-            ctypes.c_size_t,
-            ctypes.c_uint32,
-            ctypes.c_int,
-        ]
-        func.restype = ctypes.c_int
         value = b"1"
-        return _call(func(os.fsencode(path), name.encode(), value, len(value), 0, 0))
+        return _call(_function("setxattr")(os.fsencode(path), name.encode(), value, len(value), 0, 0))
     raise OSError(errno.ENOSYS, "this setxattr signature is macOS's")
 
 

@@ -11,6 +11,7 @@ turned out to be: a failed junction leaves a plain directory behind (see `create
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import stat
@@ -237,8 +238,8 @@ def _must_not_replace(source: Path, taken: Path, rename: Callable[[Path, Path], 
 def lock_fd(fd: int, exclusive: bool) -> int:
     """LockFileEx then UnlockFileEx on the whole file; 0 or the Win32 error."""
     if sys.platform == "win32":
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        handle = wintypes.HANDLE(msvcrt.get_osfhandle(fd))
+        kernel32 = _kernel32()
+        handle = msvcrt.get_osfhandle(fd)
         overlapped = _Overlapped()
         flags = LOCKFILE_FAIL_IMMEDIATELY | (LOCKFILE_EXCLUSIVE_LOCK if exclusive else 0)
         locked = kernel32.LockFileEx(handle, flags, 0, _WHOLE_FILE, _WHOLE_FILE, ctypes.byref(overlapped))
@@ -305,6 +306,18 @@ if sys.platform == "win32":
             ("OffsetHigh", wintypes.DWORD),
             ("hEvent", wintypes.HANDLE),
         ]
+
+    @functools.cache
+    def _kernel32() -> ctypes.WinDLL:
+        """This module's own kernel32 with LockFileEx/UnlockFileEx declared once."""
+        dll = ctypes.WinDLL("kernel32", use_last_error=True)
+        overlapped_p = ctypes.POINTER(_Overlapped)
+        dword = wintypes.DWORD
+        dll.LockFileEx.argtypes = (wintypes.HANDLE, dword, dword, dword, dword, overlapped_p)
+        dll.LockFileEx.restype = wintypes.BOOL
+        dll.UnlockFileEx.argtypes = (wintypes.HANDLE, dword, dword, dword, overlapped_p)
+        dll.UnlockFileEx.restype = wintypes.BOOL
+        return dll
 
 
 OPERATIONS: dict[str, Operation] = {
