@@ -1,9 +1,9 @@
 # Build the Windows installer: dist\uv-drive-guard\ (PyInstaller), then
-# dist\uv-drive-guard-setup-<version>.exe (Inno Setup 6).
+# dist\uv-drive-guard-setup-<version>.exe (Inno Setup 6.3 or later).
 #
 #   powershell -ExecutionPolicy Bypass -File installers\windows\build.ps1
 #
-# Needs Python 3.10+ (py launcher or python on PATH) and Inno Setup 6 (iscc.exe; `winget install
+# Needs Python 3.10+ (py launcher or python on PATH) and Inno Setup 6.3 or later (iscc.exe; `winget install
 # JRSoftware.InnoSetup`). -SkipInstaller stops after the PyInstaller build.
 [CmdletBinding()]
 param(

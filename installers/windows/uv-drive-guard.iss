@@ -1,4 +1,4 @@
-; Inno Setup 6 script: a per-user installer for uv-drive-guard (no administrator rights).
+; Inno Setup 6.3+ script: a per-user installer for uv-drive-guard (no administrator rights).
 ;
 ;   iscc /DAppVersion=0.1.0 installers\windows\uv-drive-guard.iss
 ;
@@ -10,6 +10,11 @@
 ; the same value `uv-drive-guard autostart enable` and the tray's "Start at login" write.
 ; Uninstalling removes the program, the shortcut and the Run value; the settings, the fix
 ; journal and the log in %LOCALAPPDATA%\uv-drive-guard stay.
+
+; ArchitecturesAllowed=x64compatible below exists from Inno Setup 6.3 on; older compilers reject it.
+#if VER < EncodeVer(6,3,0)
+  #error Inno Setup 6.3 or later is needed (x64compatible); install the current Inno Setup 6
+#endif
 
 #ifndef AppVersion
   #define AppVersion "0.0.0"
