@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import descriptors
 import pytest
 
 from uv_drive_guard.core.model import OPS, Definition, Source, SourceKind
@@ -151,10 +153,36 @@ def test_a_disconnected_share_does_not_stall_the_listing() -> None:
 
 
 @pytest.mark.parametrize(("root", "bus"), [("E:\\", 7), ("C:\\", 17), ("G:\\", 12)])
-def test_bus_type_from_recorded_descriptors(root: str, bus: int) -> None:
+def test_bus_type_from_constructed_descriptors(root: str, bus: int) -> None:
     doc = json.loads((DATA / "volumes.json").read_text())
-    raw = bytes.fromhex(doc["storage_descriptors"][root])
+    raw = bytes.fromhex(doc["storage_descriptors"][root]["hex"])
     assert volumes.bus_type_from_descriptor(raw) == bus
+
+
+def test_descriptor_structure_is_winioctls() -> None:
+    """FIELD_OFFSET values of STORAGE_DEVICE_DESCRIPTOR in winioctl.h, and its sizeof."""
+    layout = volumes.StorageDeviceDescriptor
+    assert ctypes.sizeof(layout) == 40
+    offsets = {name: getattr(layout, name).offset for name, *_ in layout._fields_}
+    assert offsets == {
+        "Version": 0, "Size": 4, "DeviceType": 8, "DeviceTypeModifier": 9, "RemovableMedia": 10,
+        "CommandQueueing": 11, "VendorIdOffset": 12, "ProductIdOffset": 16, "ProductRevisionOffset": 20,
+        "SerialNumberOffset": 24, "BusType": 28, "RawPropertiesLength": 32, "RawDeviceProperties": 36,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("root", ["E:\\", "C:\\", "G:\\"])
+def test_descriptor_fixtures_are_consistent_bytes(root: str) -> None:
+    entry = json.loads((DATA / "volumes.json").read_text())["storage_descriptors"][root]
+    raw = bytes.fromhex(entry["hex"])
+    assert raw == descriptors.build(entry["fields"])
+    head = volumes.StorageDeviceDescriptor.from_buffer_copy(raw[:40])
+    assert (head.Version, head.Size) == (40, len(raw))
+    for name in descriptors.STRINGS:
+        offset = getattr(head, name)
+        assert offset == 0 or 40 <= offset < len(raw)
+    expected = {k: entry["fields"].get(k) for k in ("VendorId", "ProductId", "ProductRevision", "SerialNumber")}
+    assert descriptors.strings(raw) == expected
 
 
 def test_short_descriptor_has_no_bus() -> None:

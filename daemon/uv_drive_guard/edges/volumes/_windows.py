@@ -6,6 +6,7 @@ from IOCTL_STORAGE_QUERY_PROPERTY decides removability as well.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import functools
 import logging
@@ -24,7 +25,6 @@ from uv_drive_guard.core.model import Volume
 from uv_drive_guard.edges.volumes._common import Partition, PartitionLister
 
 if sys.platform == "win32":
-    import ctypes
     from ctypes import wintypes
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,32 @@ FILE_READ_ONLY_VOLUME = 0x00080000
 SEM_FAILCRITICALERRORS = 0x0001
 
 IOCTL_STORAGE_QUERY_PROPERTY = 0x002D1400
-_DESCRIPTOR_BUS_OFFSET = 28  # STORAGE_DEVICE_DESCRIPTOR.BusType
 _DESCRIPTOR_SIZE = 1024
+
+
+class StorageDeviceDescriptor(ctypes.Structure):
+    """STORAGE_DEVICE_DESCRIPTOR (winioctl.h), the head of what IOCTL_STORAGE_QUERY_PROPERTY
+    returns: DWORDs and BYTEs with natural alignment, 40 bytes with RawDeviceProperties[1] and
+    its padding; the vendor, product, revision and serial strings follow, at their offsets."""
+
+    _fields_ = [
+        ("Version", ctypes.c_uint32),
+        ("Size", ctypes.c_uint32),
+        ("DeviceType", ctypes.c_uint8),
+        ("DeviceTypeModifier", ctypes.c_uint8),
+        ("RemovableMedia", ctypes.c_uint8),
+        ("CommandQueueing", ctypes.c_uint8),
+        ("VendorIdOffset", ctypes.c_uint32),
+        ("ProductIdOffset", ctypes.c_uint32),
+        ("ProductRevisionOffset", ctypes.c_uint32),
+        ("SerialNumberOffset", ctypes.c_uint32),
+        ("BusType", ctypes.c_uint32),  # STORAGE_BUS_TYPE, a 32-bit enum
+        ("RawPropertiesLength", ctypes.c_uint32),
+        ("RawDeviceProperties", ctypes.c_uint8 * 1),
+    ]
+
+
+_DESCRIPTOR_BUS_OFFSET: int = StorageDeviceDescriptor.BusType.offset  # 28
 _DRIVE_ROOT = re.compile(r"[A-Za-z]:\\?")
 
 # GetVolumeInformationW file system names -> the lowercase name the core knows.
@@ -160,7 +184,7 @@ def drive_device_path(root: str) -> str | None:
 
 
 def bus_type_from_descriptor(raw: bytes) -> int | None:
-    """Read BusType out of a STORAGE_DEVICE_DESCRIPTOR (fixed offset 28, a 32-bit enum)."""
+    """Read BusType out of a STORAGE_DEVICE_DESCRIPTOR (offset 28, a 32-bit enum)."""
     if len(raw) < _DESCRIPTOR_BUS_OFFSET + 4:
         return None
     (bus,) = struct.unpack_from("<I", raw, _DESCRIPTOR_BUS_OFFSET)
