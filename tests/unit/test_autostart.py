@@ -298,6 +298,9 @@ login item associations = {{
 
 
 class FakeLaunchctl:
+    """launchctl(1) as macOS 13+ answers: `print-disabled gui/<uid>` lists "label" => enabled/disabled,
+    `print` of an unknown service exits 113 ("Could not find service"), bootstrap/bootout load and unload."""
+
     def __init__(self, *, disabled: str = "enabled", loaded: bool = False) -> None:
         self.disabled, self.loaded = disabled, loaded
         self.calls: list[list[str]] = []
@@ -404,6 +407,9 @@ def test_macos_broken_plist_is_unknown(tmp_path: Path) -> None:
 
 
 class FakeRegistry:
+    """HKCU in memory; value names ignore case as the registry's do (Microsoft's "Structure of the
+    Registry"); every write and delete is recorded."""
+
     def __init__(self, values: dict[tuple[str, str], tuple[object, int]] | None = None) -> None:
         self.values = values or {}
         self.calls: list[tuple[str, ...]] = []

@@ -292,6 +292,7 @@ def test_operations_are_the_macos_specific_ones() -> None:
 
 
 def test_reflink_refused_like_exfat(tmp_path: Path) -> None:
+    """clonefile(2): ENOTSUP (45 on macOS) where the file system cannot clone (exFAT, FAT, HFS+)."""
     result = probe.reflink(tmp_path, clone=lambda src, dst: 45, strerror=mac_strerror)
     assert result == (False, 45, "Operation not supported (os error 45)")
     assert os.listdir(tmp_path) == []
@@ -307,7 +308,8 @@ def test_reflink_works(tmp_path: Path) -> None:
 
 
 def excl_rename(src: str, dst: str) -> int:
-    """RENAME_EXCL as APFS does it."""
+    """renameatx_np(RENAME_EXCL) as APFS does it: EEXIST (17) when the target exists (Apple's
+    rename(2) man page, RENAME_EXCL)."""
     if os.path.lexists(dst):
         return 17
     os.rename(src, dst)
@@ -336,7 +338,7 @@ def test_rename_excl_that_clobbers_is_a_failure(tmp_path: Path) -> None:
 
 
 def test_appledouble_sidecar_seen(tmp_path: Path) -> None:
-    def setxattr(path: str, name: str) -> int:  # what exFAT does on macOS
+    def setxattr(path: str, name: str) -> int:  # exFAT/FAT on macOS keep xattrs in a `._` AppleDouble file (uv #18790)
         Path(path).with_name("._" + Path(path).name).write_bytes(b"\0\5\26\7")
         return 0
 

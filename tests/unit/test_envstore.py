@@ -24,7 +24,8 @@ from uv_drive_guard.fixing.envstore import EnvStore, EnvStoreError, Saved
 
 
 class FakeRegistry:
-    """HKCU\\Environment in memory: names ignore case, every call is recorded."""
+    """HKCU\\Environment in memory: names ignore case and keep their first spelling, as the registry's
+    do (Microsoft's "Structure of the Registry"); every call is recorded."""
 
     def __init__(self, values: dict[str, tuple[object, int]] | None = None) -> None:
         self.values = dict(values or {})
@@ -243,7 +244,8 @@ def test_registry_refuses_bad_names(name: str) -> None:
 
 
 class FakeLaunchctl:
-    """launchd's environment in memory; records every argv."""
+    """launchd's environment in memory, as launchctl(1) documents getenv/setenv/unsetenv: getenv
+    prints the value and a newline, or nothing for an unset name, and exits 0; records every argv."""
 
     def __init__(self, env: dict[str, str] | None = None, fail: str | None = None) -> None:
         self.env = dict(env or {})
