@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from typing import NamedTuple
 
+import pytest
+
 from uv_drive_guard.app import watch
 
 
@@ -62,3 +64,25 @@ def test_the_poller_fires_for_a_card_in_the_same_letter() -> None:
         assert changed.wait(5)
     finally:
         poller.stop()
+
+
+def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """psutil.disk_partitions(all=True) calls GetVolumeInformation on every mapped drive (psutil's
+    disk.c); the daemon's mount list takes local drives from all=False and mapped letters from
+    GetLogicalDrives/GetDriveTypeW, which never ask the server."""
+    import psutil
+
+    from uv_drive_guard.app import service
+    from uv_drive_guard.edges.volumes import _windows
+
+    asked: list[bool] = []
+
+    def partitions(all: bool = False) -> list[Part]:
+        asked.append(all)
+        return [C, CARD]
+
+    monkeypatch.setattr(service.sys, "platform", "win32")
+    monkeypatch.setattr(psutil, "disk_partitions", partitions)
+    monkeypatch.setattr(_windows, "get_remote_roots", lambda: ["Z:\\"])
+    assert service._mountpoints() == frozenset({"C:\\", "G:\\", "Z:\\"})
+    assert asked == [False]

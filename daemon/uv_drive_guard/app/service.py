@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -352,4 +353,8 @@ def _follow_up(lines: tuple[str, ...]) -> str:
 def _mountpoints() -> frozenset[str]:
     import psutil
 
+    if sys.platform == "win32":  # all=True waits on every mapped share in turn (psutil's disk.c)
+        from ..edges.volumes._windows import get_remote_roots
+
+        return frozenset([*(p.mountpoint for p in psutil.disk_partitions(all=False)), *get_remote_roots()])
     return frozenset(p.mountpoint for p in psutil.disk_partitions(all=True))
