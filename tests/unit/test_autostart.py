@@ -10,6 +10,7 @@ import stat
 import struct
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -544,6 +545,13 @@ def test_windows_command_in_a_uv_venv_uses_the_base_pythonw() -> None:
     added = next(c for c in calls if ast.unparse(c.func) == "site.addsitedir")
     assert ast.literal_eval(added.args[0]) == f"{VENV}\\Lib\\site-packages"  # backslashes kept
     assert found[2].endswith("from uv_drive_guard.cli import main; sys.exit(main())")
+    executable = next(
+        a
+        for a in ast.walk(ast.parse(found[2]))
+        if isinstance(a, ast.Assign) and ast.unparse(a.targets[0]) == "sys.executable"
+    )
+    assert ast.literal_eval(executable.value) == python  # later runs (the tray's switch, uv --python) see the venv
+    assert found[2].index("sys.executable") < found[2].index("from uv_drive_guard")
     line = windows.command_line(found)
     assert _argv_w(line) == found  # survives CommandLineToArgvW
 
@@ -603,3 +611,19 @@ def test_windows_argument_quoting_round_trips() -> None:
     assert [windows.quote_argument(a) for a in ARGS[:2]] == [subprocess.list2cmdline([a]) for a in ARGS[:2]]
     with pytest.raises(ValueError):
         windows.command_line(['C:\\x"\\pythonw.exe', "run"])
+
+
+def test_the_base_pythonw_start_really_runs_the_cli(tmp_path: Path) -> None:
+    """The `-c` start, run here by a Python without its site-packages (-S), finds the package
+    only through the added site directory and its .pth file, as the venv's would give it."""
+    python = f"{VENV}\\Scripts\\python.exe"
+    cfg = {f"{VENV}\\pyvenv.cfg": f"home = {BASE}\n"}
+    found = windows.windows_command(python, **machine({f"{BASE}\\pythonw.exe"}, {python}, cfg))
+    site_dir = tmp_path / "site-packages"
+    site_dir.mkdir()
+    daemon = Path(windows.__file__).resolve().parents[2]
+    (site_dir / "venv.pth").write_text(f"{daemon}\n{sysconfig.get_paths()['purelib']}\n")
+    code = found[2].replace(repr(f"{VENV}\\Lib\\site-packages"), repr(str(site_dir)))
+    done = subprocess.run([sys.executable, "-S", "-c", code, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("uv-drive-guard ")

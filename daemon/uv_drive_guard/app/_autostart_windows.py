@@ -130,7 +130,12 @@ def windows_command(
     base = ntpath.join(home, "pythonw.exe") if home else None
     if base and exists(base) and subsystem(base) == IMAGE_SUBSYSTEM_WINDOWS_GUI:
         site = ntpath.join(ntpath.dirname(folder), "Lib", "site-packages")
-        start = f"import site, sys; site.addsitedir({site!r}); from uv_drive_guard.cli import main; sys.exit(main())"
+        # sys.executable first: what the daemon runs later (uv's --python, this very function
+        # from the tray's "Start at login") must see the venv's python, not the base one.
+        start = (
+            f"import site, sys; sys.executable = {executable!r}; site.addsitedir({site!r}); "
+            "from uv_drive_guard.cli import main; sys.exit(main())"
+        )
         return [base, "-c", start, "run"]
     return [beside if exists(beside) else executable, "-m", "uv_drive_guard", "run"]
 
