@@ -73,6 +73,11 @@ def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.Dun
     original = bashrc.read_bytes()
     env = {**drives.uv_env(home), "DISPLAY": desktop.display, "DBUS_SESSION_BUS_ADDRESS": desktop.bus_address}
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    # Only this test's own drives: others' drives under /mnt would add menus above "Undo last
+    # fix" and slow every scan (a hung one costs its probe timeout each time).
+    settings = home / ".config" / "uv-drive-guard" / "config.toml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(f"[scope]\nmount_roots = [{json.dumps(str(root))}]\n")
     daemon = subprocess.Popen([str(BIN / "uv-drive-guard"), "-v", "run"], env=env, stderr=subprocess.PIPE)
     try:
         log = home / ".local/state/uv-drive-guard/log/uv-drive-guard.log"
