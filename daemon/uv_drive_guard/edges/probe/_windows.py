@@ -98,8 +98,10 @@ def _remove(*paths: Path) -> None:
     a clean-up must not replace the result it follows (the scratch directory goes anyway)."""
     for path in paths:
         try:
-            info = os.lstat(path)
-            os.rmdir(path) if _is_directory_entry(info) else os.unlink(path)
+            if _is_directory_entry(os.lstat(path)):
+                os.rmdir(path)
+            else:
+                os.unlink(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
