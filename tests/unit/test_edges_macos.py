@@ -299,7 +299,7 @@ def test_reflink_refused_like_exfat(tmp_path: Path) -> None:
 
 
 def test_reflink_works(tmp_path: Path) -> None:
-    def clone(src: str, dst: str) -> int:
+    def clone(src: str, dst: str) -> int:  # clonefile(2) on APFS: a new file with the same contents
         shutil.copyfile(src, dst)
         return 0
 

@@ -37,7 +37,8 @@ def format_message(code: int) -> str:
 
 
 def win_error(code: int, errno: int = 22) -> OSError:
-    """An OSError as CPython raises it on Windows: errno translated, winerror kept."""
+    """An OSError as CPython raises it on Windows (PyErr_SetFromWindowsErr, Python/errors.c):
+    `winerror` keeps the Win32 code, errno is its C-runtime translation (PC/errmap.h)."""
     exc = OSError(errno, format_message(code).rstrip("."))
     exc.winerror = code  # type: ignore[attr-defined]
     return exc
@@ -344,6 +345,9 @@ def test_hardlink_here(tmp_path: Path) -> None:
 
 
 def test_symlink_without_developer_mode(tmp_path: Path) -> None:
+    """CreateSymbolicLinkW without SeCreateSymbolicLinkPrivilege and without Developer Mode
+    fails with ERROR_PRIVILEGE_NOT_HELD (Microsoft's CreateSymbolicLinkW documentation)."""
+
     def symlink(*args: object, **kwargs: object) -> None:
         raise win_error(probe.ERROR_PRIVILEGE_NOT_HELD)
 
@@ -363,7 +367,8 @@ def test_symlinks_here(tmp_path: Path) -> None:
 
 
 def windows_rename(src: Path, dst: Path) -> None:
-    """MoveFileExW without MOVEFILE_REPLACE_EXISTING."""
+    """MoveFileExW without MOVEFILE_REPLACE_EXISTING (what os.rename calls on Windows): an
+    existing target fails with ERROR_ALREADY_EXISTS (Microsoft's MoveFileExW documentation)."""
     if os.path.lexists(dst):
         raise win_error(probe.ERROR_ALREADY_EXISTS, errno=17)
     os.rename(src, dst)
@@ -382,6 +387,7 @@ def test_rename_that_replaces_is_a_failure(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("op", [probe.flock_shared, probe.flock_exclusive])
 def test_lock_refused(tmp_path: Path, op: Any) -> None:
+    """LockFileEx answering ERROR_NOT_SUPPORTED (50), as a file system without byte-range locks does."""
     calls: list[bool] = []
 
     def lock(fd: int, exclusive: bool) -> int:
