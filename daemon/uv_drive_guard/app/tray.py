@@ -1,8 +1,10 @@
-"""The tray icon and its menu, drawn by pystray from the last `TrayView` the daemon handed over.
+"""The tray icon and its menu, drawn through pystray's API from the last `TrayView` the daemon
+handed over; the backend (SNI over D-Bus, appindicator, gtk, xorg, darwin, win32) comes from
+app/trayhost.py.
 
 Threads (design.md): the tray owns the main thread. `update()` and `stop()` may be called from any
 thread; the view is handed to the UI thread (GLib's idle queue for gtk/appindicator, AppKit's
-main queue on macOS) or, where pystray itself marshals calls to its loop thread (xorg) or the
+main queue on macOS) or, where the backend itself marshals calls to its loop (sni, xorg) or the
 native calls are thread-agnostic (win32), applied on the caller's thread once the loop runs.
 Every menu callback only calls the `Controller`, which posts work to the daemon and returns.
 """
@@ -17,25 +19,19 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-import pystray
-
 from .. import __version__
+from . import trayhost
 from .actions import Action, DriveReport, Kind, State
 from .control import Controller, TrayView
 from .icons import tray_image
 
+pystray: Any = trayhost.import_pystray()  # Menu and MenuItem only: the backend is trayhost's choice
 log = logging.getLogger(__name__)
 
 NAME = "uv-drive-guard"
 _GLIB_BACKENDS = frozenset({"gtk", "appindicator"})
 _LABEL_LIMIT = 72
 _LOOP_THREAD_WAIT = 2.0  # seconds: pystray's xorg loop names its thread just after releasing setup
-
-
-def _icon_class(backend: str | None) -> tuple[str, Any]:
-    """pystray's own choice (PYSTRAY_BACKEND, then appindicator, gtk, xorg), or the named one."""
-    cls: Any = pystray.Icon if backend is None else importlib.import_module(f"pystray._{backend}").Icon
-    return str(cls.__module__).rsplit(".", 1)[-1].lstrip("_"), cls
 
 
 def _label(text: str) -> str:
@@ -76,7 +72,7 @@ class Tray:
 
     def __init__(self, controller: Controller, *, backend: str | None = None) -> None:
         self._controller = controller
-        self.backend_name, icon_cls = _icon_class(backend)
+        self.backend_name, icon_cls = trayhost.load(backend)
         self._lock = threading.Lock()  # guards _pending, _scheduled
         self._apply_lock = threading.Lock()  # serialises applying views off the UI thread
         self._pending: TrayView | None = None
@@ -94,8 +90,9 @@ class Tray:
         log.info("tray backend: %s", self.backend_name)
         if not getattr(icon_cls, "HAS_MENU", True):
             log.warning(
-                "tray backend %s has no menu: fixes stay reachable through the notifications "
-                "(install PyGObject, `pip install 'uv-drive-guard[gtk]'`, for a tray menu)",
+                "tray backend %s has no menu: fixes stay reachable through the notifications (trays "
+                "that show StatusNotifierItems get the menu as installed; for an XEmbed-only tray, "
+                "install PyGObject: `pip install 'uv-drive-guard[gtk]'`)",
                 self.backend_name,
             )
 
@@ -171,6 +168,8 @@ class Tray:
         if view.state is not self._shown_state:
             self._icon.icon = tray_image(view.state.value)
             self._shown_state = view.state
+        if hasattr(self._icon, "attention"):  # SNI: Status NeedsAttention while a drive has an error
+            self._icon.attention = view.state is State.ERROR
         self._icon.title = tooltip_for(self.backend_name, view.tooltip)
         self._set_tooltip(view.tooltip)
         self._icon.menu = self._menu(view)
@@ -274,7 +273,7 @@ class Tray:
         autostart = view.autostart
         about = pystray.Menu(
             pystray.MenuItem(f"{NAME} {__version__}", None, enabled=False),
-            pystray.MenuItem(f"Tray: {self.backend_name}", None, enabled=False),
+            pystray.MenuItem(f"Tray: {trayhost.describe(self.backend_name)}", None, enabled=False),
         )
         return [
             self._item(undo, "undo_last", c.undo_last, enabled=bool(view.last_fix)),

@@ -1,0 +1,136 @@
+"""Which tray backend this desktop gets: decided here, and only here.
+
+Linux: StatusNotifierItem over D-Bus (`app/sni`) when a StatusNotifierWatcher owns its name on
+the session bus (KDE Plasma, XFCE's status tray, GNOME with the AppIndicator extension, Cinnamon,
+MATE, Budgie, LXQt; X11 and Wayland alike: no display is needed); otherwise pystray's
+appindicator or gtk backends when PyGObject imports; otherwise pystray's xorg backend (XEmbed,
+no menu). macOS and Windows get pystray's own backend. `PYSTRAY_BACKEND` (pystray's own switch,
+which also takes "sni") or an explicit name overrides the choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WATCHER = "org.kde.StatusNotifierWatcher"
+PROBE_TIMEOUT = 2.0  # seconds for the session bus to say whether a watcher is there
+LINUX_ORDER = ("appindicator", "gtk", "xorg")  # pystray's own order after SNI
+DESCRIPTIONS = {
+    "sni": "StatusNotifierItem over D-Bus",
+    "appindicator": "AppIndicator through GTK",
+    "gtk": "GTK status icon (XEmbed)",
+    "xorg": "X11 XEmbed icon, no menu",
+    "darwin": "macOS menu bar",
+    "win32": "Windows notification area",
+}
+
+
+def import_pystray() -> ModuleType:
+    """pystray, without letting it pick a backend.
+
+    Importing pystray imports a backend at once (appindicator first, so GTK and its 30 MB, or
+    xorg, which fails without a display). Its own switch, PYSTRAY_BACKEND, set to its inert
+    "dummy" backend for the import keeps that choice here; the variable is put back after.
+    """
+    loaded = sys.modules.get("pystray")
+    if loaded is not None:
+        return loaded
+    saved = os.environ.get("PYSTRAY_BACKEND")
+    os.environ["PYSTRAY_BACKEND"] = "dummy"
+    try:
+        return importlib.import_module("pystray")
+    finally:
+        if saved is None:
+            os.environ.pop("PYSTRAY_BACKEND", None)
+        else:
+            os.environ["PYSTRAY_BACKEND"] = saved
+
+
+def watcher_present(timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether a StatusNotifierWatcher (a tray that shows SNI items) is on the session bus."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get("XDG_RUNTIME_DIR"):
+        return False
+    try:
+        return asyncio.run(asyncio.wait_for(_has_owner(WATCHER), timeout))
+    except (OSError, EOFError, asyncio.TimeoutError, ValueError) as error:
+        log.info("no session bus to ask for a StatusNotifierWatcher: %s", error)
+        return False
+    except Exception as error:  # dbus-fast's own errors (auth, a bus that says no) all mean "none"
+        log.info("could not ask the session bus for a StatusNotifierWatcher: %s", error)
+        return False
+
+
+async def _has_owner(name: str) -> bool:
+    from dbus_fast import Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    bus = await MessageBus().connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="NameHasOwner",
+                signature="s",
+                body=[name],
+            )
+        )
+        return reply.message_type is MessageType.METHOD_RETURN and bool(reply.body[0])
+    finally:
+        bus.disconnect()
+
+
+def choose(
+    requested: str | None = None,
+    *,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] = os.environ,
+    watcher: Callable[[], bool] = watcher_present,
+) -> tuple[str, ...]:
+    """The backends to try, best first: one when named, the fallback chain otherwise."""
+    named = requested or environ.get("PYSTRAY_BACKEND") or None
+    if named:
+        return (named,)
+    if platform == "darwin":
+        return ("darwin",)
+    if platform == "win32":
+        return ("win32",)
+    if watcher():
+        return ("sni", *LINUX_ORDER)  # if SNI itself cannot load, the others still may
+    return LINUX_ORDER
+
+
+def icon_class(name: str) -> Any:
+    """The Icon class of one backend; ImportError (or the backend's own error) if it cannot load."""
+    if name == "sni":
+        from .sni import Icon
+
+        return Icon
+    import_pystray()
+    return importlib.import_module(f"pystray._{name}").Icon
+
+
+def load(requested: str | None = None, **choice: Any) -> tuple[str, Any]:
+    """The first backend of `choose()` that loads: its name and Icon class."""
+    errors: list[str] = []
+    for name in choose(requested, **choice):
+        try:
+            return name, icon_class(name)
+        except ImportError as error:
+            errors.append(f"{name}: {error}")
+    raise ImportError("no tray backend could be loaded (" + "; ".join(errors) + ")")
+
+
+def describe(name: str) -> str:
+    """What the About menu says about the backend in use."""
+    return f"{name}, {DESCRIPTIONS[name]}" if name in DESCRIPTIONS else name
