@@ -192,3 +192,33 @@ def test_notice_policy_from_the_settings(tmp_path: Path, monkeypatch: pytest.Mon
         assert notifier.shown == []  # unplugging is not announced when the user said so
     finally:
         svc.stop()
+
+
+def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No fixed delay before the first scan; the changes that arrive while it runs share one more."""
+    svc, _notifier, watcher, _state, _views = daemon
+    _settle(svc, 1)
+    started: list[float] = []
+    release = threading.Event()
+
+    def slow_gather(env: object, options: object, memo: object = None, cwd: object = None) -> Snapshot:
+        started.append(time.monotonic())
+        release.wait(5)
+        return _snapshot(True)
+
+    monkeypatch.setattr(scan, "gather", slow_gather)
+    changed = time.monotonic()
+    watcher.on_change()
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert started and started[0] - changed < 0.04  # the old 50 ms debounce would fail this
+    for _ in range(5):  # the rest of the burst, while the first scan is still running
+        watcher.on_change()
+    time.sleep(0.05)
+    release.set()
+    _settle(svc, 3)
+    time.sleep(0.2)
+    assert len(started) == 2 and svc.scans == 3  # the start, the burst's first scan, one follow-up
+    watcher.on_change()  # a change after the burst settled starts a new one at once
+    _settle(svc, 4)

@@ -30,7 +30,6 @@ from .memory import Memory
 from .watch import Watcher
 
 log = logging.getLogger(__name__)
-DEBOUNCE = 0.05  # a mount arrives as several mountinfo changes; one scan answers them all
 
 
 class NotifierLike(Protocol):
@@ -78,7 +77,8 @@ class Service:
         self.notified: list[tuple[float, str]] = []  # (time, title) of every notice shown
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="uv-drive-guard worker", daemon=True)
-        self._debounce: asyncio.TimerHandle | None = None
+        self._burst: asyncio.Task[None] | None = None  # the scans answering the current burst of mount changes
+        self._again = False  # a change came while the burst's scan ran: one more scan follows it
         self._scanning: asyncio.Lock | None = None  # one scan at a time: they share the memo
         self._ready = threading.Event()
 
@@ -127,9 +127,18 @@ class Service:
         self.loop.call_soon_threadsafe(self._schedule)
 
     def _schedule(self) -> None:
-        if self._debounce is not None:
-            self._debounce.cancel()
-        self._debounce = self.loop.call_later(DEBOUNCE, lambda: self.loop.create_task(self._guarded(self._changed())))
+        """Scan at the first change of a burst (a mount arrives as several mountinfo changes); the
+        changes that come while it runs are answered together by at most one follow-up scan."""
+        if self._burst is not None and not self._burst.done():
+            self._again = True
+            return
+        self._burst = self.loop.create_task(self._answer_burst())
+
+    async def _answer_burst(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            await self._guarded(self._changed())
 
     async def _changed(self) -> None:
         now = await self.loop.run_in_executor(None, _mountpoints)
