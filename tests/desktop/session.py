@@ -254,3 +254,136 @@ def dunst_session(tmp: Path) -> Iterator[DunstSession]:
 def _base_env() -> dict[str, str]:
     """The test's environment without the user's own display and bus."""
     return {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
+
+
+# --- a StatusNotifierItem host: xfce4-panel ----------------------------------------------------
+
+# One panel along the top holding only the systray plugin, which in xfce4-panel 4.16+ is both an
+# XEmbed tray and the StatusNotifierWatcher/Host. Written by hand rather than taken from the first
+# start: the packaged default (/etc/xdg/xfce4/panel/default.xml) names plugins that need packages
+# of their own (pulseaudio, power manager, notifications).
+PANEL_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<channel name="xfce4-panel" version="1.0">
+  <property name="configver" type="int" value="2"/>
+  <property name="panels" type="array">
+    <value type="int" value="1"/>
+    <property name="panel-1" type="empty">
+      <property name="position" type="string" value="p=6;x=0;y=0"/>
+      <property name="length" type="uint" value="100"/>
+      <property name="position-locked" type="bool" value="true"/>
+      <property name="size" type="uint" value="32"/>
+      <property name="plugin-ids" type="array">
+        <value type="int" value="1"/>
+      </property>
+    </property>
+  </property>
+  <property name="plugins" type="empty">
+    <property name="plugin-1" type="string" value="systray"/>
+  </property>
+</channel>
+"""
+WATCHER = "org.kde.StatusNotifierWatcher"
+
+
+def xfconfd() -> str | None:
+    """xfce's settings daemon (the panel reads its layout through it); not on PATH in Debian."""
+    found = sorted(Path("/usr/lib").glob("*/xfce4/xfconf/xfconfd")) + sorted(Path("/usr/libexec").glob("xfconfd"))
+    return str(found[0]) if found else None
+
+
+def panel_requirement() -> str | None:
+    if shutil.which("xfce4-panel") is None or xfconfd() is None or shutil.which("gdbus") is None:
+        return "needs xfce4-panel (apt-get install xfce4-panel), its xfconfd, and gdbus"
+    return None
+
+
+@dataclass
+class Panel:
+    """A running xfce4-panel on a desktop, with its own HOME and XDG directories under tmp."""
+
+    desk: DunstSession
+    home: Path
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        dirs = {"CONFIG": ".config", "DATA": ".local/share", "CACHE": ".cache", "STATE": ".local/state"}
+        xdg = {f"XDG_{name}_HOME": str(self.home / sub) for name, sub in dirs.items()}
+        return {**self.desk.env, **xdg, "HOME": str(self.home), "NO_AT_BRIDGE": "1", "XDG_CONFIG_DIRS": "/etc/xdg"}
+
+    def start(self) -> None:
+        """The panel, and once it shows, its watcher on the bus."""
+        log = (self.home / "panel.log").open("ab")
+        self.procs.append(_start(["xfce4-panel", "--disable-wm-check"], self.env, stdout=log, stderr=log))
+        wait_for("the panel's StatusNotifierWatcher", lambda: self.watcher_up() or None, timeout=20)
+
+    def kill(self) -> None:
+        """As a crash would: the panel and the plugin process it started (which owns the watcher)."""
+        import psutil
+
+        for proc in self.procs[1:]:
+            children = psutil.Process(proc.pid).children(recursive=True)
+            proc.kill()
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+            proc.wait(timeout=5)
+        del self.procs[1:]
+        wait_for("the watcher to leave the bus", lambda: not self.watcher_up() or None, timeout=10)
+
+    def watcher_up(self) -> bool:
+        out = self.desk.run(*_gdbus_call("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                         "org.freedesktop.DBus.NameHasOwner", WATCHER), check=False)  # fmt: skip
+        return "true" in out
+
+    def items(self) -> list[str]:
+        """RegisteredStatusNotifierItems, as the watcher itself lists them."""
+        out = self.desk.run(*_gdbus_call(WATCHER, "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties.Get",
+                                         WATCHER, "RegisteredStatusNotifierItems"), check=False)  # fmt: skip
+        return [part.strip(" '") for part in out.split("[", 1)[-1].split("]", 1)[0].split(",") if part.strip(" '")]
+
+    def geometry(self) -> tuple[int, int, int, int]:
+        """Where the panel's window is on the screen (x, y, width, height)."""
+        search = ("xdotool", "search", "--onlyvisible", "--class", "xfce4-panel")
+        windows = wait_for("the panel window", lambda: self.desk.run(*search, check=False).split())
+        return max((self._geometry(window) for window in windows), key=lambda box: box[2] * box[3])
+
+    def _geometry(self, window: str) -> tuple[int, int, int, int]:
+        shell = self.desk.run("xdotool", "getwindowgeometry", "--shell", window).split()
+        pairs = dict(line.split("=", 1) for line in shell)
+        return int(pairs["X"]), int(pairs["Y"]), int(pairs["WIDTH"]), int(pairs["HEIGHT"])
+
+
+def _gdbus_call(dest: str, path: str, method: str, *args: str) -> list[str]:
+    return ["gdbus", "call", "--session", "-d", dest, "-o", path, "-m", method, "--", *args]
+
+
+@contextlib.contextmanager
+def xfce_panel(desk: DunstSession, home: Path) -> Iterator[Panel]:
+    """xfce4-panel with the status tray on `desk`; xfconfd is started by hand because the private
+    bus activates nothing. Everything the panel writes stays under `home`."""
+    reason = panel_requirement()
+    if reason:
+        need_real(reason)
+    conf = home / ".config" / "xfce4" / "xfconf" / "xfce-perchannel-xml"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "xfce4-panel.xml").write_text(PANEL_XML)
+    panel = Panel(desk, home)
+    daemon = xfconfd()
+    assert daemon is not None
+    log = (home / "xfconfd.log").open("ab")
+    panel.procs.append(_start([daemon], panel.env, stdout=log, stderr=log))
+    try:
+        panel.start()
+        yield panel
+    finally:
+        for proc in reversed(panel.procs):
+            _stop(proc)
+
+
+def keep_screenshot(shot: Path | None, name: str) -> None:
+    """Pictures for the README: copied out of a test run only when UVDG_SCREENSHOTS=DIR is set."""
+    where = os.environ.get("UVDG_SCREENSHOTS")
+    if where and shot is not None and shot.is_file():
+        Path(where).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(where) / name)
