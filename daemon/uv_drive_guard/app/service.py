@@ -93,6 +93,8 @@ class Service:
         self.loop.run_until_complete(self._startup())
         self._ready.set()
         self.loop.run_forever()
+        if self._burst is not None:
+            self._burst.cancel()  # a scan still running at quit (a drive that hangs): nothing waits for it
         self.loop.run_until_complete(self.notifier.close())
         self.loop.close()
 

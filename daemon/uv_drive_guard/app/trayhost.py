@@ -88,6 +88,7 @@ async def _has_owner(name: str) -> bool:
         return reply.message_type is MessageType.METHOD_RETURN and bool(reply.body[0])
     finally:
         bus.disconnect()
+        await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]  # its socket closes in this loop, now
 
 
 def choose(

@@ -77,6 +77,7 @@ class Icon(_base.Icon):  # type: ignore[misc]
         self._bus: MessageBus | None = None
         self._stopping: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._dirty: set[str] = set()  # New* signals to emit at the end of this loop turn
         self._model = MenuModel()
         self._item = StatusNotifierItem(name, self._activate)
         self._dbusmenu = DBusMenu(self._model, self._click, self._refresh)
@@ -125,9 +126,15 @@ class Icon(_base.Icon):  # type: ignore[misc]
         return None
 
     def _stop(self) -> None:
-        stopping = self._stopping
-        if stopping is not None:
-            self._post(stopping.set)
+        """From any thread, and from a signal handler on the loop's own thread (SIGTERM): through
+        the loop's self-pipe either way, which wakes a loop blocked in select()."""
+        loop, stopping = self._loop, self._stopping
+        if loop is None or stopping is None or self._closed:
+            return
+        try:
+            loop.call_soon_threadsafe(stopping.set)
+        except RuntimeError:  # already closed
+            log.debug("tray: stop after the loop ended")
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -174,16 +181,31 @@ class Icon(_base.Icon):  # type: ignore[misc]
             self._item.NewStatus(status)
 
     def _apply_icon(self, images: list[Pixmap]) -> None:
+        # No AttentionIconPixmap: hosts show the icon itself while NeedsAttention, and the drawing
+        # already carries the error badge; it would also double what every GetAll sends.
         self._item.pixmaps = images
-        self._item.attention_pixmaps = images  # the drawing already shows the error: hosts need not blink
-        self._item.NewIcon()
-        self._item.NewAttentionIcon()
+        self._signal("NewIcon")
 
     def _apply_title(self, title: str) -> None:
         if title != self._item.title:
             self._item.title = title
-            self._item.NewTitle()
-            self._item.NewToolTip()
+            self._signal("NewTitle")
+            self._signal("NewToolTip")
+
+    def _signal(self, name: str) -> None:
+        """Emit `name` once at the end of this loop turn: hosts such as XFCE's answer every New*
+        signal with a GetAll, so a view's several changes should cost each signal once."""
+        if self._loop is None:
+            return  # not on the bus yet: hosts read everything when the item registers
+        if not self._dirty:
+            self._loop.call_soon(self._flush)
+        self._dirty.add(name)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for name in ("NewTitle", "NewIcon", "NewToolTip"):
+            if name in dirty:
+                getattr(self._item, name)()
 
     def _apply_menu(self, menu: Any) -> None:
         self._dbusmenu.changed(self._read(menu))
@@ -227,6 +249,7 @@ class Icon(_base.Icon):  # type: ignore[misc]
     async def _connect(self) -> MessageBus | None:
         try:
             bus = await MessageBus(bus_type=BusType.SESSION).connect()
+            _tolerate_full_socket(bus)
             bus.export(ITEM_PATH, self._item)
             bus.export(MENU_PATH, self._dbusmenu)
             await bus.request_name(self.bus_name, NameFlag.DO_NOT_QUEUE)
@@ -260,6 +283,42 @@ class Icon(_base.Icon):  # type: ignore[misc]
             self._spawn(self._register())
         else:
             log.info("the tray host left the session bus; the icon waits for the next one")
+
+
+class _PatientSocket:
+    """The bus socket as dbus-fast's writer sees it, with a full send buffer (EAGAIN) reported
+    as nothing sent, so that it waits for the socket to be writable and tries again.
+
+    dbus-fast's asyncio writer treats BlockingIOError from send() as a broken connection and
+    drops it (python-dbus-next#153, which dbus-fast inherited): a host that answers a burst of
+    New* signals with GetAll calls, each reply carrying the pixmaps, can fill the buffer.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: Any) -> int:
+        try:
+            return int(self._sock.send(data))
+        except BlockingIOError:
+            return 0
+
+    def sendmsg(self, *args: Any) -> int:
+        try:
+            return int(self._sock.sendmsg(*args))
+        except BlockingIOError:
+            return 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _tolerate_full_socket(bus: MessageBus) -> None:
+    writer = getattr(bus, "_writer", None)
+    if writer is not None and hasattr(writer, "sock") and not isinstance(writer.sock, _PatientSocket):
+        writer.sock = _PatientSocket(writer.sock)
+    else:
+        log.debug("dbus-fast's writer has changed: its socket is used as it is")
 
 
 async def _call(bus: MessageBus, dest: str, path: str, interface: str, member: str, sig: str, *body: Any) -> list[Any]:

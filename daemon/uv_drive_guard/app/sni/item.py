@@ -69,7 +69,6 @@ class StatusNotifierItem(ServiceInterface):
         self.title = ident
         self.status = "Passive"  # pystray's icon starts hidden
         self.pixmaps: list[Pixmap] = []
-        self.attention_pixmaps: list[Pixmap] = []
         self.is_menu = True
         self._activate = activate
 
@@ -105,7 +104,7 @@ class StatusNotifierItem(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def AttentionIconPixmap(self) -> DBusPixmaps:
-        return self.attention_pixmaps
+        return []
 
     @dbus_property(access=PropertyAccess.READ)
     def OverlayIconName(self) -> DBusStr:
@@ -153,10 +152,6 @@ class StatusNotifierItem(ServiceInterface):
 
     @dbus_signal()
     def NewIcon(self) -> Nothing:
-        return None
-
-    @dbus_signal()
-    def NewAttentionIcon(self) -> Nothing:
         return None
 
     @dbus_signal()
