@@ -6,8 +6,14 @@
 #   sh installers/linux/install.sh                       # from PyPI
 #   sh installers/linux/install.sh --from ~/src/uv-drive-guard        # a checkout
 #   sh installers/linux/install.sh --from ./uv_drive_guard-0.1.0-py3-none-any.whl
+#   sh installers/linux/install.sh --gtk                 # also PyGObject, for XEmbed-only trays
 #
-# Offline: put the wheel next to the wheels it depends on (`pip wheel -w wheels '.[gtk]'`) and
+# The tray menu needs nothing more on desktops whose tray shows StatusNotifierItems (KDE, XFCE,
+# GNOME with the AppIndicator extension, Cinnamon, MATE, Budgie, LXQt). --gtk adds the `gtk`
+# extra, PyGObject, for trays that only dock XEmbed icons (trayer, stalonetray); it compiles
+# against the system's GLib and cairo headers, so it is never installed unasked.
+#
+# Offline: put the wheel next to the wheels it depends on (`pip wheel -w wheels .`) and
 # pass the wheel with --from: that folder is searched for the dependencies too.
 #
 # Like the program itself, this script never runs anything from a drive: uv and pipx are used
@@ -15,7 +21,6 @@
 set -eu
 
 NAME="uv-drive-guard"
-EXTRAS=gtk
 SIZES="16 24 32 48 64 128 256 512"
 
 say() { printf '%s\n' "$*"; }
@@ -23,9 +28,11 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
     cat <<EOF
-usage: install.sh [--from PATH] [--systemd | --no-autostart]
+usage: install.sh [--from PATH] [--gtk] [--systemd | --no-autostart]
 
   --from PATH      install from a local checkout or wheel instead of PyPI
+  --gtk            also install PyGObject (the gtk extra) for trays that only show XEmbed
+                   icons, such as trayer; it builds from source (C compiler, GLib and cairo headers)
   --systemd        start at login through a systemd user unit (graphical-session.target)
                    instead of an XDG autostart entry
   --no-autostart   do not start uv-drive-guard at login
@@ -33,11 +40,13 @@ EOF
 }
 
 from=""
+extras=""
 autostart=yes
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --from) [ "$#" -ge 2 ] || die "--from needs a path"; from="$2"; shift 2 ;;
         --from=*) from="${1#--from=}"; shift ;;
+        --gtk) extras="[gtk]"; shift ;;
         --systemd) autostart=systemd; shift ;;
         --no-autostart) autostart=no; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -77,7 +86,7 @@ file_url() {
 }
 
 # --- the package to install -------------------------------------------------
-spec="${NAME}[${EXTRAS}]"
+spec="${NAME}${extras}"
 links=""
 if [ -n "$from" ]; then
     [ -e "$from" ] || die "no such file or directory: $from"
@@ -95,7 +104,7 @@ if [ -n "$from" ]; then
         from="$(CDPATH='' cd -- "$(dirname -- "$from")" && pwd -P)/$(basename -- "$from")"
         links=$(dirname -- "$from")
     fi
-    spec="${NAME}[${EXTRAS}] @ $(file_url "$from")"
+    spec="${NAME}${extras} @ $(file_url "$from")"
 fi
 
 # --- install the program ----------------------------------------------------

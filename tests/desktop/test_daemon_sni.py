@@ -184,8 +184,10 @@ def test_plug_fix_undo_rescan_restart_the_panel_quit(host: Host, tmp_path: Path)
         assert daemon.proc.wait(timeout=20) == 0
         assert "uv-drive-guard stopped" in daemon.text()
     finally:
-        stop(daemon)
-        shutil.rmtree(root, ignore_errors=True)
+        try:
+            stop(daemon)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def _with(root: Entry, label: str) -> Entry | None:

@@ -221,7 +221,9 @@ def test_install_and_uninstall_with_uv(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     exe = home / ".local" / "bin" / "uv-drive-guard"
     calls = (tmp_path / "calls.log").read_text().splitlines()
-    assert f"uv tool install --reinstall-package uv-drive-guard uv-drive-guard[gtk] @ file://{ROOT}" in calls
+    # No gtk extra unasked: PyGObject builds from source, and SNI trays show the menu without it.
+    assert f"uv tool install --reinstall-package uv-drive-guard uv-drive-guard @ file://{ROOT}" in calls
+    assert not any("[gtk]" in call for call in calls)
     assert calls[-1] == "uv-drive-guard autostart enable"
 
     entry = home / ".local" / "share" / "applications" / "uv-drive-guard.desktop"
@@ -255,3 +257,30 @@ def test_install_refuses_a_missing_or_foreign_from(tmp_path: Path) -> None:
     done = _run("install.sh", home, tmp_path, "--from", str(tmp_path))
     assert done.returncode != 0 and "no pyproject.toml" in done.stderr
     assert not (tmp_path / "calls.log").exists()  # nothing was installed
+
+
+def test_install_with_gtk_on_request(tmp_path: Path) -> None:
+    """--gtk adds the extra for XEmbed-only trays, from PyPI or from a checkout."""
+    home = tmp_path / "home"
+    home.mkdir()
+    done = _run("install.sh", home, tmp_path, "--gtk", "--no-autostart")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = _run("install.sh", home, tmp_path, "--from", str(ROOT), "--gtk", "--no-autostart")
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    installs = [call for call in calls if call.startswith("uv tool install")]
+    assert installs == [
+        "uv tool install --reinstall-package uv-drive-guard uv-drive-guard[gtk]",
+        f"uv tool install --reinstall-package uv-drive-guard uv-drive-guard[gtk] @ file://{ROOT}",
+    ]
+    assert "autostart enable" not in "\n".join(calls)
+    assert "--gtk" in _run("install.sh", home, tmp_path, "--help").stdout
+
+
+def test_install_from_pypi_without_extras(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    done = _run("install.sh", home, tmp_path, "--no-autostart")
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert "uv tool install --reinstall-package uv-drive-guard uv-drive-guard" in calls
