@@ -25,7 +25,6 @@ from uv_drive_guard.app.notify import shorten
 from . import session
 
 BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -59,9 +58,9 @@ def _geometry(desk: session.DunstSession, window: str) -> tuple[int, int, int, i
 
 
 def _screenshot(desk: session.DunstSession, name: str) -> None:
-    """Pictures for the README, refreshed only when asked (UVDG_UPDATE_SCREENSHOTS=1)."""
-    if os.environ.get("UVDG_UPDATE_SCREENSHOTS") == "1":
-        desk.screenshot(IMAGES / name)
+    """Pictures for the README: taken under tmp, copied out only when UVDG_SCREENSHOTS=DIR is set."""
+    if os.environ.get("UVDG_SCREENSHOTS"):
+        session.keep_screenshot(desk.screenshot(desk.dir / "shots" / name), name)
 
 
 def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.DunstSession, tmp_path: Path) -> None:

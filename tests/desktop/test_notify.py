@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import os
 import queue
 import shutil
 import threading
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from desktop_notifier import Capability, Icon, Notification, Urgency
 from PIL import Image
-from tests.desktop.session import DunstSession, dunst_session, private_bus, wait_for
+from tests.desktop.session import DunstSession, dunst_session, keep_screenshot, private_bus, wait_for
 
 from uv_drive_guard.app.actions import Action, Kind, Notice
 from uv_drive_guard.app.notify import IGNORE_LABEL, MAX_LABEL, TRAY_HINT_FIX, Notifier, shorten
@@ -124,9 +123,7 @@ def test_show_puts_the_drive_on_screen(real: tuple[Notifier, LoopThread], desk: 
     if shot is not None:
         with Image.open(shot) as image:
             assert image.convert("L").getbbox() is not None, "the screen is blank: nothing was drawn"
-    if shot is not None and os.environ.get("UVDG_UPDATE_SCREENSHOTS") == "1":  # docs/images/notification.png
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
+    keep_screenshot(shot, SCREENSHOT.name)  # docs/images/notification.png, with UVDG_SCREENSHOTS=docs/images
 
     desk.dunstctl("close")  # the user closes it: dismissed, no action, reference dropped
     wait_for("the dismissal to reach the notifier", lambda: ident not in notifier._pending or None)

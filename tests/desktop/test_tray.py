@@ -4,7 +4,8 @@ One desktop for the module: Xvfb on a free display, a private D-Bus session, tra
 in a subprocess (tests/desktop/tray_app.py) whose Controller records every call as a JSON line.
 The tests run in file order and share that app: the menu is opened, a fix applied, a rescan
 answered from a worker thread, a failing callback survived, and the app quit from its menu.
-Screenshots go to docs/images/.
+Screenshots go to a temporary directory; with UVDG_SCREENSHOTS=DIR they are copied there too
+(how the README's pictures are made: UVDG_SCREENSHOTS=docs/images).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import pytest
 from PIL import Image
 from tests.realfs.drives import need_real
 
+from . import session
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(__file__).with_name("tray_app.py")
-IMAGES = ROOT / "docs" / "images"
 TOOLS = ("Xvfb", "trayer", "xdotool", "import", "dbus-daemon")
 SCREEN = "800x320x24"
 KEY = "uuid:1234-ABCD"
@@ -51,6 +53,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 8.0) -> Any:
 class Desktop:
     env: dict[str, str]
     procs: list[subprocess.Popen[bytes]]
+    shots: Path
 
     def run(self, *args: str) -> str:
         done = subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=10)
@@ -63,11 +66,15 @@ class Desktop:
         out = dict(line.split("=", 1) for line in self.run("xdotool", "getwindowgeometry", "--shell", window).split())
         return int(out["X"]), int(out["Y"]), int(out["WIDTH"]), int(out["HEIGHT"])
 
-    def screenshot(self, name: str, where: Path = IMAGES) -> Path:
-        where.mkdir(parents=True, exist_ok=True)
-        path = where / name
+    def screenshot(self, name: str, where: Path | None = None) -> Path:
+        """The screen, under tmp; kept for the README (UVDG_SCREENSHOTS) unless `where` is given."""
+        folder = where or self.shots
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
         self.run("import", "-window", "root", str(path))
         assert path.is_file(), f"no screenshot at {path}"
+        if where is None:
+            session.keep_screenshot(path, name)
         return path
 
     def keys(self, *keys: str) -> None:
@@ -127,7 +134,7 @@ def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
     env.update(DISPLAY=display, GDK_BACKEND="x11", NO_AT_BRIDGE="1", PYTHONUNBUFFERED="1")
     bus, bus_pid = _start_dbus(env)  # with DISPLAY set, so that a service it activates (dunst) can start
     env["DBUS_SESSION_BUS_ADDRESS"] = bus
-    desk = Desktop(env, [xvfb])
+    desk = Desktop(env, [xvfb], tmp_path_factory.mktemp("screenshots"))
     trayer_log = tmp_path_factory.mktemp("trayer") / "trayer.log"
     try:
         with trayer_log.open("wb") as out:
