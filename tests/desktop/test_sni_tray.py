@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbus_fast import Variant
 from PIL import Image
 
 from . import session
-from .sni_client import Entry, SniClient
+from .sni_client import MENU, Entry, SniClient
 
 APP = Path(__file__).with_name("tray_app.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,6 +175,25 @@ def test_the_menu_read_over_dbus_is_the_trays_view(host: Host, app: App) -> None
     assert login["toggle-type"] == "checkmark" and login["toggle-state"] == 0
     assert root.find("STICK (exFAT)").props["children-display"] == "submenu"
     assert host.client.about_to_show(app.bus_name) is False  # the layout is already current
+
+
+def test_the_other_dbusmenu_calls(host: Host, app: App) -> None:
+    """What other hosts use: grouped properties and events, one property, a filtered shallow layout."""
+    dest, root = app.bus_name, menu(host, app)
+    rescan, quit_item = root.find("Rescan now"), root.find("Quit")
+    call = lambda member, sig, *body: host.client.call(dest, "/MenuBar", MENU, member, sig, *body)  # noqa: E731
+    [group] = call("GetGroupProperties", "aias", [rescan.id, 99999], ["label", "enabled"])
+    assert [list(g) for g in group] == [[rescan.id, {"label": Variant("s", "Rescan now")}]]
+    assert call("GetProperty", "is", quit_item.id, "label") == [Variant("s", "Quit")]
+    [errors] = call("EventGroup", "a(isvu)", [[quit_item.id, "hovered", Variant("i", 0), 0],
+                                              [99999, "clicked", Variant("i", 0), 0]])  # fmt: skip
+    assert errors == [99999] and not app.calls("quit")  # hovering is not clicking
+    assert call("AboutToShowGroup", "ai", [0, rescan.id, 99999]) == [[], [99999]]
+    revision, (ident, props, children) = call("GetLayout", "iias", 0, 1, ["label"])
+    assert ident == 0 and props == {} and revision >= 1
+    assert [c.value[1].get("label", Variant("s", "---")).value for c in children][:2] == ["STICK (exFAT)", "---"]
+    assert all(c.value[2] == [] for c in children)  # depth 1: no grandchildren
+    assert host.client.prop(dest, "Version", "/MenuBar", MENU) == 3
 
 
 def test_a_fix_from_the_panels_own_menu(host: Host, app: App) -> None:
