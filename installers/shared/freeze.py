@@ -36,7 +36,8 @@ EXCLUDES = [
 ]  # fmt: skip
 
 
-# Linux: the tray menu is GTK 3 through PyGObject (pystray's appindicator/gtk backends). Keep
+# Linux: for XEmbed-only trays the menu is GTK 3 through PyGObject (pystray's appindicator/gtk
+# backends, when the building Python has it; the SNI tray needs no toolkit). Keep
 # the Adwaita icons (menu arrows, check marks) but not GTK's translations of its own stock
 # strings: every word in the menu is ours, in English.
 HOOKSCONFIG: dict[str, dict[str, Any]] = {

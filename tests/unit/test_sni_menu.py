@@ -223,3 +223,16 @@ def test_importing_the_sni_backend_loads_neither_gtk_nor_x11() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("] ", 1)[0] == "[", done.stdout  # no gi, no Xlib
     assert "pystray._appindicator" not in done.stdout and "pystray._dummy" in done.stdout
+
+
+def test_load_takes_the_first_backend_that_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    def icon_class(name: str) -> Any:
+        if name in ("sni", "appindicator"):
+            raise ImportError(f"no {name} here")
+        return f"Icon of {name}"
+
+    monkeypatch.setattr(trayhost, "icon_class", icon_class)
+    assert trayhost.load(None, platform="linux", environ={}, watcher=lambda: True) == ("gtk", "Icon of gtk")
+    with pytest.raises(ImportError, match="sni: no sni here"):
+        trayhost.load("sni")
+    assert trayhost.describe("sni") == "sni, StatusNotifierItem over D-Bus" and trayhost.describe("odd") == "odd"
