@@ -73,6 +73,9 @@ def hiddenimports(target: str) -> list[str]:
         *collect_submodules("desktop_notifier.backends"),
         *collect_submodules("filelock"),  # imports its per-OS lock lazily
         "platformdirs",
+        # app/trayhost.py imports pystray by name (with its inert dummy backend, then the chosen one)
+        "pystray",
+        "pystray._dummy",
     ]
     if target == "linux":
         names += ["gi.repository.GLib"]  # app/tray.py: importlib.import_module("gi.repository.GLib")
