@@ -111,6 +111,7 @@ def test_bundle_has_the_daemon_modules(bundle: Path) -> None:
         "uv_drive_guard.app.watch", "uv_drive_guard.app.autostart", "uv_drive_guard.app._autostart_linux",
         "uv_drive_guard.fixing.engine", "pystray", "desktop_notifier.backends.dbus", "watchdog.observers",
         "platformdirs.unix", "uv_drive_guard.edges.proc", "filelock", "filelock._native._unix",
+        "uv_drive_guard.app.trayhost", "uv_drive_guard.app.sni.icon", "pystray._dummy", "dbus_fast.aio",
     }  # fmt: skip
     assert wanted <= frozen, sorted(wanted - frozen)
     assert not {"tkinter", "pytest", "hypothesis", "mypy"} & {name.split(".")[0] for name in frozen}
