@@ -3,6 +3,7 @@ pause, buttons routed to the same paths as the tray, and errors that never stop 
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +88,8 @@ class FakeWatcher:
 def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     state = {"plugged": True}
     monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(state["plugged"]))
-    monkeypatch.setattr(service, "_mountpoints", lambda: frozenset())
+    tables = itertools.count()  # every read of the mount table finds it changed
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", f"rw,{next(tables)}")}))
     notifier, watcher = FakeNotifier(), FakeWatcher()
     views: list[object] = []
     svc = service.Service(
@@ -175,7 +177,7 @@ def test_a_failing_scan_does_not_stop_the_daemon(daemon, monkeypatch: pytest.Mon
 
 def test_notice_policy_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(False))
-    monkeypatch.setattr(service, "_mountpoints", lambda: frozenset())
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
     notifier = FakeNotifier()
     svc = service.Service(
         env={},
@@ -222,3 +224,20 @@ def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon, monkeypat
     assert len(started) == 2 and svc.scans == 3  # the start, the burst's first scan, one follow-up
     watcher.on_change()  # a change after the burst settled starts a new one at once
     _settle(svc, 4)
+
+
+def test_a_change_that_leaves_the_table_as_it_was_scans_nothing(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several changes for one mount: the table the first scan read is the one after the burst."""
+    svc, _notifier, watcher, _state, _views = daemon
+    _settle(svc, 1)
+    table = frozenset({("/dev/sdb1", "/media/u/STICK", "fuseblk", "rw")})
+    monkeypatch.setattr(service, "_mount_table", lambda: table)
+    watcher.on_change()
+    _settle(svc, 2)
+    watcher.on_change()  # the same table again: nothing to scan
+    time.sleep(0.3)
+    assert svc.scans == 2
+    changed = frozenset({("/dev/sdb1", "/media/u/STICK", "fuseblk", "ro")})  # remounted read-only
+    monkeypatch.setattr(service, "_mount_table", lambda: changed)
+    watcher.on_change()
+    _settle(svc, 3)

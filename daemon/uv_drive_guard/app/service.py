@@ -30,6 +30,7 @@ from .memory import Memory
 from .watch import Watcher
 
 log = logging.getLogger(__name__)
+SETTLE = 0.05  # seconds without a mount change before a burst's follow-up scan
 
 
 class NotifierLike(Protocol):
@@ -79,6 +80,7 @@ class Service:
         self._thread = threading.Thread(target=self._run_loop, name="uv-drive-guard worker", daemon=True)
         self._burst: asyncio.Task[None] | None = None  # the scans answering the current burst of mount changes
         self._again = False  # a change came while the burst's scan ran: one more scan follows it
+        self._table: frozenset[tuple[str, ...]] | None = None  # the mount table the last burst scan saw
         self._scanning: asyncio.Lock | None = None  # one scan at a time: they share the memo
         self._ready = threading.Event()
 
@@ -137,13 +139,30 @@ class Service:
         self._burst = self.loop.create_task(self._answer_burst())
 
     async def _answer_burst(self) -> None:
-        self._again = True
+        """The follow-up waits until the burst has been quiet for SETTLE, and runs only when the
+        table differs from what the previous scan read (options count: a remount read-only is a
+        change of its own). One mount often raises several changes; a follow-up started at once
+        would probe a drive that is being unplugged right after the notice."""
+        self._again, first = True, True
         while self._again:
             self._again = False
-            await self._guarded(self._changed())
+            if not first:
+                await self._quiet()
+            first = False
+            table = await self.loop.run_in_executor(None, _mount_table)
+            if table == self._table:
+                continue
+            self._table = table
+            await self._guarded(self._changed(frozenset(entry[1] for entry in table)))  # its mount points
 
-    async def _changed(self) -> None:
-        now = await self.loop.run_in_executor(None, _mountpoints)
+    async def _quiet(self) -> None:
+        while True:
+            await asyncio.sleep(SETTLE)
+            if not self._again:
+                return
+            self._again = False
+
+    async def _changed(self, now: frozenset[str]) -> None:
         gone = self.mounts - now
         if gone:
             self.memo.forget(gone)
@@ -362,10 +381,16 @@ def _follow_up(lines: tuple[str, ...]) -> str:
 
 
 def _mountpoints() -> frozenset[str]:
+    return frozenset(entry[1] for entry in _mount_table())
+
+
+def _mount_table() -> frozenset[tuple[str, ...]]:
+    """(device, mount point, filesystem, options) of every mount."""
     import psutil
 
     if sys.platform == "win32":  # all=True waits on every mapped share in turn (psutil's disk.c)
         from ..edges.volumes._windows import get_remote_roots
 
-        return frozenset([*(p.mountpoint for p in psutil.disk_partitions(all=False)), *get_remote_roots()])
-    return frozenset(p.mountpoint for p in psutil.disk_partitions(all=True))
+        local = ((p.device, p.mountpoint, p.fstype, p.opts) for p in psutil.disk_partitions(all=False))
+        return frozenset([*local, *((root, root, "remote", "") for root in get_remote_roots())])
+    return frozenset((p.device, p.mountpoint, p.fstype, p.opts) for p in psutil.disk_partitions(all=True))
