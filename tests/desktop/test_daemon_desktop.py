@@ -70,9 +70,6 @@ def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.Dun
     bashrc = home / ".bashrc"
     bashrc.write_text(f'# my shell\nexport UV_CACHE_DIR="{root}/STICK/uv-cache"\n')
     original = bashrc.read_bytes()
-    settings = home / ".config" / "uv-drive-guard" / "config.toml"  # others' drives under /mnt stay out
-    settings.parent.mkdir(parents=True)
-    settings.write_text(f"[scope]\nmount_roots = [{json.dumps(str(root))}]\n")
     env = {**drives.uv_env(home), "DISPLAY": desktop.display, "DBUS_SESSION_BUS_ADDRESS": desktop.bus_address}
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     # Only this test's own drives: others' drives under /mnt would add menus above "Undo last
