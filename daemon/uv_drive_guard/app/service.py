@@ -30,7 +30,8 @@ from .memory import Memory
 from .watch import Watcher
 
 log = logging.getLogger(__name__)
-SETTLE = 0.05  # seconds without a mount change before a burst's follow-up scan
+SETTLE = 0.25  # seconds without a mount change before a burst's follow-up scan...
+SETTLE_AT_MOST = 1.0  # ...but no longer than this when changes keep coming (other programs' mounts)
 
 
 class NotifierLike(Protocol):
@@ -139,10 +140,10 @@ class Service:
         self._burst = self.loop.create_task(self._answer_burst())
 
     async def _answer_burst(self) -> None:
-        """The follow-up waits until the burst has been quiet for SETTLE, and runs only when the
-        table differs from what the previous scan read (options count: a remount read-only is a
-        change of its own). One mount often raises several changes; a follow-up started at once
-        would probe a drive that is being unplugged right after the notice."""
+        """The follow-up waits until the burst has been quiet for SETTLE (SETTLE_AT_MOST at
+        most), and runs only when the table differs from what the previous scan read (options
+        count: a remount read-only is a change of its own). One mount often raises several
+        changes; a follow-up started at once would probe a drive being unplugged after the notice."""
         self._again, first = True, True
         while self._again:
             self._again = False
@@ -156,8 +157,9 @@ class Service:
             await self._guarded(self._changed(frozenset(entry[1] for entry in table)))  # its mount points
 
     async def _quiet(self) -> None:
-        while True:
-            await asyncio.sleep(SETTLE)
+        deadline = self.loop.time() + SETTLE_AT_MOST
+        while self.loop.time() < deadline:
+            await asyncio.sleep(min(SETTLE, max(0.0, deadline - self.loop.time())))
             if not self._again:
                 return
             self._again = False
