@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -31,12 +30,13 @@ from .core.model import (
     UvInfo,
     Volume,
 )
+from .edges import bounded, settings, uvcli, walk
 from .edges import probe as probing
-from .edges import settings, uvcli, walk
 from .edges.volumes import list_volumes
 
 log = logging.getLogger(__name__)
 DEFAULT_BUDGET = walk.Budget()
+WALKS: bounded.Workers[walk.WalkResult] = bounded.Workers("walk")  # at most one per drive, ever
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,14 @@ def _external(volume: Volume, options: Options) -> bool:
         return False
     if volume.removable or _under_root(volume.mountpoint, options.mount_roots):
         return True
-    return options.include_fixed and volume.device.startswith(("/dev/", "\\\\")) is not None
+    return options.include_fixed and _local_disk(volume.device)
+
+
+def _local_disk(device: str) -> bool:
+    """A fixed disk of this machine: a block device, a drive letter or a volume GUID path;
+    not a network share, tmpfs or other pseudo filesystem."""
+    letter = len(device) >= 2 and device[0].isalpha() and device[1] == ":"
+    return device.startswith(("/dev/", "\\\\?\\Volume{", "\\\\.\\")) or letter
 
 
 def in_scope(volumes: Iterable[Volume], options: Options, locations: Iterable[Location], os_: Os) -> tuple[str, ...]:
@@ -108,17 +115,22 @@ class Memo:
 
     probes: dict[tuple[str, str], Capabilities] = field(default_factory=dict)
     walks: dict[str, list[Artefact]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # by walk root: what was skipped
     uv: UvInfo | None = None
 
     def forget(self, mountpoints: Iterable[str] | None = None) -> None:
         if mountpoints is None:
             self.probes.clear()
             self.walks.clear()
+            self.notes.clear()
             self.uv = None
             return
         gone = set(mountpoints)
         self.probes = {k: v for k, v in self.probes.items() if k[0] not in gone}
         self.walks = {k: v for k, v in self.walks.items() if k not in gone}
+        self.notes = {k: v for k, v in self.notes.items() if k not in gone}
+        WALKS.reap(gone)
+        probing.WORKERS.reap(gone)
 
 
 def gather(
@@ -137,7 +149,8 @@ def gather(
             uv_future = pool.submit(
                 uvcli.ask, uvcli.find_uv(env, forbidden=drives), env, confirm=options.confirm_with_uv
             )
-        artefacts = _find_artefacts(_walk_roots(scope, options, mounts, inputs.os), options, memo)
+        roots = _walk_roots(scope, options, mounts, inputs.os)
+        artefacts = _find_artefacts(roots, options, memo)
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
@@ -156,6 +169,7 @@ def gather(
         scope=scope,
         defaults=_defaults(inputs),
         user_config=str(settings.user_config_path(inputs.os, inputs.home, env)),
+        notes=tuple((volume, note) for root, volume in roots for note in memo.notes.get(root, ())),
     )
 
 
@@ -169,33 +183,35 @@ def _find_artefacts(roots: list[tuple[str, str]], options: Options, memo: Memo) 
     found: list[Artefact] = []
     for root, volume in roots:
         if root not in memo.walks:
-            artefacts = _walk_bounded(root, volume, options.walk)
-            if artefacts is None:
+            done = _walk_bounded(root, volume, options.walk)
+            if done is None:
+                waited = options.walk.seconds + 1
+                memo.notes[root] = [f"{root} did not answer within {waited:g} s: its contents are not known"]
                 continue  # asked again at the next scan
-            memo.walks[root] = artefacts
+            memo.walks[root], memo.notes[root] = done.artefacts, done.notes
         found += memo.walks[root]
     return found
 
 
-def _walk_bounded(root: str, volume: str, budget: walk.Budget) -> list[Artefact] | None:
+def _walk_bounded(root: str, volume: str, budget: walk.Budget) -> walk.WalkResult | None:
     """The walk checks its own clock between directories, but one scandir on a frozen FUSE
-    driver never returns: so it runs in a daemon thread, given up after its budget."""
-    result: list[list[Artefact]] = []
+    driver never returns: so it runs in a thread, given up after its budget. A walk given up
+    is waited on again at the next scan, never started twice (bounded.Workers)."""
 
-    def run() -> None:
+    def run() -> walk.WalkResult:
         try:
-            result.append(walk.walk(root, volume, budget).artefacts)
+            return walk.walk(root, volume, budget)
         except OSError as exc:
             log.warning("walk of %s failed: %s", root, exc)
-            result.append([])
+            return walk.WalkResult()
 
-    worker = threading.Thread(target=run, name=f"walk {root}", daemon=True)
-    worker.start()
-    worker.join(budget.seconds + 1.0)
-    if worker.is_alive():
+    finished, result = WALKS.run(root, run, budget.seconds + 1.0)
+    if not finished:
         log.warning("%s did not answer within %.1f s: its contents are not known", root, budget.seconds + 1)
         return None
-    return result[0] if result else []
+    for note in result.notes if result else ():
+        log.warning("%s", note)
+    return result or walk.WalkResult()
 
 
 def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tuple[Location, ...]:

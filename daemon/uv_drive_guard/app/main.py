@@ -64,9 +64,22 @@ def keep_tls_out() -> None:
         sys.modules["ssl"] = None  # type: ignore[assignment]
 
 
+def leave_cwd() -> None:
+    """A daemon started from a terminal in a drive's folder would hold that drive busy (no
+    eject) for the whole session: it works from the home folder (or /) instead."""
+    for place in (str(Path.home()), os.path.abspath(os.sep)):
+        try:
+            os.chdir(place)
+            return
+        except OSError:
+            continue
+
+
 def run(*, headless: bool, verbose: int, settings_path: Path | None = None) -> int:
     keep_tls_out()
     setup_logging(verbose)
+    settings_path = settings_path.absolute() if settings_path is not None else None
+    leave_cwd()
     instance = SingleInstance()
     if not instance.acquire():
         print("uv-drive-guard is already running for this user.")

@@ -200,6 +200,7 @@ class Snapshot:
     scope: tuple[str, ...] = ()  # mount points in scope for findings
     defaults: tuple[tuple[Role, str], ...] = ()  # where each directory goes when nothing is set
     user_config: str = ""  # the user-level uv.toml uv reads (or would create)
+    notes: tuple[tuple[str, str], ...] = ()  # (mount point, what the walk skipped or could not read)
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)

@@ -135,6 +135,7 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
             for a in snapshot.artefacts
         ],
         "findings": [finding_json(f) for f in findings],
+        "notes": [{"volume": volume, "note": note} for volume, note in snapshot.notes],
     }
 
 
@@ -200,6 +201,8 @@ def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
         if vol.mountpoint not in snapshot.scope and vol.mountpoint not in by_volume:
             continue
         lines += _volume_header(vol)
+        notes = [note for volume, note in snapshot.notes if volume == vol.mountpoint]
+        lines += [line for note in notes for line in _wrap(f"note: {note}", "  ")]
         items = by_volume.pop(vol.mountpoint, [])
         lines += [line for item in items for line in _finding_lines(item)] or ["  ok: no problems for uv here"]
         lines.append("")

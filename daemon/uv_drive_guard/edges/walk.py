@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..core.model import Artefact, ArtefactKind, Definition
 from ..core.model import SourceKind as Kind
-from . import settings
+from . import safeio, settings, untrusted
 
 PRUNE = frozenset(
     {
@@ -55,12 +55,20 @@ class WalkResult:
     artefacts: list[Artefact] = field(default_factory=list)
     entries: int = 0
     truncated: str | None = None  # why the walk stopped early
+    notes: list[str] = field(default_factory=list)  # files skipped: named pipes, sockets, devices
 
 
 def walk(root: str, volume: str, budget: Budget = Budget()) -> WalkResult:
     result = WalkResult()
     deadline = time.monotonic() + budget.seconds
     queue: deque[tuple[str, int]] = deque([(root, 0)])
+    with safeio.collect() as notes:
+        _walk(queue, volume, budget, deadline, result)
+    result.notes = notes
+    return result
+
+
+def _walk(queue: deque[tuple[str, int]], volume: str, budget: Budget, deadline: float, result: WalkResult) -> None:
     while queue:
         path, depth = queue.popleft()
         names, subdirs = _list(path)
@@ -74,7 +82,6 @@ def walk(root: str, volume: str, budget: Budget = Budget()) -> WalkResult:
             break
         if descend and depth < budget.max_depth:
             queue.extend((os.path.join(path, d), depth + 1) for d in subdirs if d not in PRUNE)
-    return result
 
 
 def _list(path: str) -> tuple[set[str], list[str]]:
@@ -121,11 +128,9 @@ def _add_once(result: WalkResult, artefact: Artefact) -> None:
 
 
 def read_head(path: str, limit: int = 64 * 1024) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", errors="replace")
-    except OSError:
-        return None
+    """The first `limit` bytes of a regular file on the drive; never blocks (safeio)."""
+    data = safeio.read_bytes(path, limit)
+    return None if data is None else data[:limit].decode("utf-8", errors="replace")
 
 
 def parse_pyvenv_cfg(text: str) -> dict[str, str]:
@@ -147,9 +152,9 @@ def venv_artefact(path: str, volume: str) -> Artefact:
         volume,
         uv_version=cfg.get("uv"),
         home=home,
-        home_exists=os.path.isdir(home) if home else None,
+        home_exists=untrusted.exists(home, directory=True),  # never a UNC or automount path
         script_interpreter=interpreter,
-        script_interpreter_exists=os.path.exists(interpreter) if interpreter else None,
+        script_interpreter_exists=untrusted.exists(interpreter),
     )
 
 
@@ -195,9 +200,9 @@ def project_settings(project: Path, stop: Path) -> tuple[Path | None, list[Defin
     """uv takes the first ancestor with uv.toml, or pyproject.toml with [tool.uv], up to the drive."""
     for directory in (project, *project.parents):
         uv_toml, pyproject = directory / "uv.toml", directory / "pyproject.toml"
-        if uv_toml.is_file():
+        if safeio.is_regular(uv_toml):
             return uv_toml, settings.config_definitions(uv_toml, Kind.UV_TOML_PROJECT)
-        if pyproject.is_file() and settings.has_tool_uv(pyproject):
+        if safeio.is_regular(pyproject) and settings.has_tool_uv(pyproject):
             return pyproject, settings.config_definitions(pyproject, Kind.PYPROJECT, pyproject=True)
         if directory == stop:
             break

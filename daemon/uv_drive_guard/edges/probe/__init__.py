@@ -10,12 +10,12 @@ import logging
 import os
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ...core.model import OPS, Capabilities, Volume
+from .. import bounded
 
 log = logging.getLogger(__name__)
 PREFIX = ".uv-drive-guard-probe-"
@@ -52,6 +52,7 @@ def clean_leftovers(parent: Path) -> int:
     return removed
 
 
+WORKERS: bounded.Workers[Capabilities] = bounded.Workers("probe")
 _ACTIVE: set[str] = set()  # this process's scratch directories in use right now
 STALE_AFTER = 60.0  # seconds: a probe takes milliseconds, so an older directory is left over
 
@@ -113,19 +114,19 @@ def probe(
     """Probe `volume` in its root, or else in the first writable directory of `places` on it."""
     if volume.read_only:
         return Capabilities(note="read-only volume: not probed")
-    outcome: dict[str, Capabilities] = {}
     candidates = (volume.mountpoint, *places)
-    worker = threading.Thread(
-        target=lambda: outcome.setdefault("caps", _probe_somewhere(candidates, runner or _native_runner())),
-        name=f"probe {volume.mountpoint}",
-        daemon=True,  # a syscall stuck in a dead FUSE driver cannot be interrupted
-    )
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
+    # A syscall stuck in a dead FUSE driver cannot be interrupted: at most one thread per drive.
+    try:
+        finished, caps = WORKERS.run(
+            volume.mountpoint, lambda: _probe_somewhere(candidates, runner or _native_runner()), timeout
+        )
+    except Exception:  # a bug in one probe must not stop the scan of the others
+        log.exception("probe of %s failed", volume.mountpoint)
+        return Capabilities(note="probe failed")
+    if not finished:
         log.warning("probe of %s did not finish in %.1f s", volume.mountpoint, timeout)
         return Capabilities(note=f"the drive did not answer within {timeout:g} s")
-    return outcome.get("caps", Capabilities(note="probe failed"))
+    return caps or Capabilities(note="probe failed")
 
 
 def _remove(scratch: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from ...core import resolve
 from ...core.model import Definition, Os, Source, SourceKind
 from ...core.shellparse import parse_environment_d, parse_shell
+from .. import safeio
 
 MAX_BYTES = 8 << 20  # a user's own startup file; drive files are bounded by the walk
 CONFIG_KEYS = ("cache-dir", "link-mode", "no-cache")
@@ -37,16 +38,11 @@ def current_os() -> Os:
     return Os.MACOS if sys.platform == "darwin" else Os.LINUX
 
 
-def read_text(path: Path) -> str | None:
-    """A user file's text, or None if absent, unreadable or larger than we will read."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > MAX_BYTES or b"\0" in data:
-        return None
-    return data.decode("utf-8", errors="replace")
+def read_text(path: Path, *, follow: bool = False) -> str | None:
+    """A file's text, or None if absent, unreadable, not a regular file or larger than we will
+    read. Never blocks: a named pipe or device where a file should be is skipped (safeio).
+    `follow` is for the user's own startup files, which dotfile managers symlink."""
+    return safeio.read_text(path, MAX_BYTES, follow=follow)
 
 
 def _known(env: Mapping[str, str], home: str) -> dict[str, str]:
@@ -61,14 +57,14 @@ def shell_definitions(home: str, env: Mapping[str, str]) -> list[Definition]:
     found: list[Definition] = []
     for name in SHELL_FILES:
         path = Path(home, name)
-        text = read_text(path)
+        text = read_text(path, follow=True)
         if text is not None:
             found += parse_shell(text, file=str(path), names=names, known=known)
     fish = [Path(home, name) for name in FISH_FILES]
     conf_d = Path(home, ".config/fish/conf.d")
     fish += sorted(conf_d.glob("*.fish"))[:100] if conf_d.is_dir() else []
     for path in fish:
-        text = read_text(path)
+        text = read_text(path, follow=True)
         if text is not None:
             found += parse_shell(text, file=str(path), names=names, known=known, fish=True)
     return found
@@ -82,7 +78,7 @@ def environment_d_definitions(home: str, env: Mapping[str, str]) -> list[Definit
     if not directory.is_dir():
         return found
     for path in sorted(directory.glob("*.conf"))[:100]:
-        text = read_text(path)
+        text = read_text(path, follow=True)
         if text is not None:
             found += parse_environment_d(text, file=str(path), names=resolve.WATCHED, known=_known(env, home))
     return found
@@ -108,9 +104,12 @@ def persisted_definitions(os_: Os, home: str, env: Mapping[str, str]) -> list[De
 _KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
 
 
-def config_definitions(path: Path, kind: SourceKind, *, pyproject: bool = False) -> list[Definition]:
-    """cache-dir, link-mode, no-cache from a uv.toml (or [tool.uv] of a pyproject.toml)."""
-    text = read_text(path)
+def config_definitions(
+    path: Path, kind: SourceKind, *, pyproject: bool = False, follow: bool = False
+) -> list[Definition]:
+    """cache-dir, link-mode, no-cache from a uv.toml (or [tool.uv] of a pyproject.toml);
+    `follow` only for the user's and system's own files, never a drive's."""
+    text = read_text(path, follow=follow)
     if text is None:
         return []
     table: Any = _parse_toml(text)
@@ -194,11 +193,11 @@ def user_and_system_config(os_: Os, home: str, env: Mapping[str, str]) -> list[D
     if env.get("UV_NO_CONFIG"):
         return []
     if env.get("UV_CONFIG_FILE"):
-        return config_definitions(Path(env["UV_CONFIG_FILE"]), SourceKind.UV_CONFIG_FILE)
-    found = config_definitions(user_config_path(os_, home, env), SourceKind.UV_TOML_USER)
+        return config_definitions(Path(env["UV_CONFIG_FILE"]), SourceKind.UV_CONFIG_FILE, follow=True)
+    found = config_definitions(user_config_path(os_, home, env), SourceKind.UV_TOML_USER, follow=True)
     system = system_config_path(os_, env)
     if system is not None and not env.get("UV_NO_SYSTEM_CONFIG"):
-        found += config_definitions(system, SourceKind.UV_TOML_SYSTEM)
+        found += config_definitions(system, SourceKind.UV_TOML_SYSTEM, follow=True)
     return found
 
 
