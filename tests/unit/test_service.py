@@ -137,9 +137,16 @@ def test_ignore_mute_and_pause(daemon) -> None:
     _settle(svc, 2)
     assert views[-1].reports[0].findings == () and views[-1].ignored == ("uuid:AB-CD",)
     svc.pause(3600)
-    assert svc.paused
+    _until(lambda: svc.paused)
     svc.pause(0)
-    assert not svc.paused
+    _until(lambda: not svc.paused)
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 5
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert condition()
 
 
 def test_buttons_take_the_same_paths_as_the_menu(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,3 +248,74 @@ def test_a_change_that_leaves_the_table_as_it_was_scans_nothing(daemon, monkeypa
     monkeypatch.setattr(service, "_mount_table", lambda: changed)
     watcher.on_change()
     _settle(svc, 3)
+
+
+def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+
+    def gather(env: object, options: object, memo: object = None, cwd: object = None) -> Snapshot:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the first scan broke")
+        return _snapshot(True)
+
+    monkeypatch.setattr(scan, "gather", gather)
+    monkeypatch.setattr(service, "_mountpoints", lambda: frozenset())
+    notifier, watcher, views = FakeNotifier(), FakeWatcher(), []
+    svc = service.Service(
+        env={},
+        options=scan.Options,
+        notifier=notifier,
+        watcher=watcher,
+        publish=views.append,
+        memory=Memory(tmp_path / "drives.json"),
+        journal=Journal(tmp_path / "journal"),
+    )
+    svc.start()
+    try:
+        assert svc._thread.is_alive() and hasattr(watcher, "on_change"), "the watcher must start anyway"
+        assert views[-1].state is actions.State.ERROR
+        assert "the first scan failed: the first scan broke" in views[-1].tooltip
+        watcher.on_change()  # the next event is handled as usual
+        _settle(svc, 1)
+        assert views[-1].state is actions.State.ERROR and "failed" not in views[-1].tooltip
+        assert [n.title for n in notifier.shown] == ["uv on STICK (exFAT): error"]
+    finally:
+        svc.stop()
+
+
+def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, _notifier, _watcher, _state, _views = daemon
+    _settle(svc, 1)
+    where: dict[str, list[str]] = {}
+    for name in ("ignore", "mute", "write"):
+        original = getattr(svc.memory, name)
+
+        def spy(*args: object, _name: str = name, _original: Callable[..., None] = original, **kw: object) -> None:
+            where.setdefault(_name, []).append(threading.current_thread().name)
+            _original(*args, **kw)
+
+        monkeypatch.setattr(svc.memory, name, spy)
+    original_entries = svc.journal.entries
+    monkeypatch.setattr(
+        svc.journal,
+        "entries",
+        lambda: where.setdefault("journal", []).append(threading.current_thread().name) or original_entries(),
+    )
+    original_forget = svc.memo.forget
+    monkeypatch.setattr(
+        svc.memo,
+        "forget",
+        lambda gone=None: (
+            where.setdefault("forget", []).append(threading.current_thread().name) or original_forget(gone)
+        ),
+    )
+    svc.mute("uuid:AB-CD", "UVD003")
+    svc.ignore_drive("uuid:AB-CD")
+    svc.rescan()
+    _settle(svc, 4)
+    worker = "uv-drive-guard worker"
+    assert where["ignore"] == [worker] and where["mute"] == [worker] and where["forget"] == [worker]
+    assert where["write"] and worker not in where["write"]  # drives.json written in the executor
+    assert where["journal"] and worker not in where["journal"]
+    assert Memory(svc.memory.path).drives["uuid:AB-CD"].ignored

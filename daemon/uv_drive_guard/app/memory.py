@@ -41,9 +41,17 @@ class Memory:
             log.warning("ignoring unreadable %s: %s", self.path, exc)
             return {}
 
-    def save(self) -> None:
+    def dump(self) -> bytes:
+        """The bytes `save` writes: taken where the dicts are changed (the daemon's loop)."""
         data = {"drives": {key: vars(value) for key, value in self.drives.items()}}
-        atomic.write_atomic(self.path, json.dumps(data, indent=2).encode())
+        return json.dumps(data, indent=2).encode()
+
+    def write(self, data: bytes) -> None:
+        """Disk I/O only: the daemon runs it in its executor, off the loop."""
+        atomic.write_atomic(self.path, data)
+
+    def save(self) -> None:
+        self.write(self.dump())
 
     def drive(self, key: str) -> DriveMemory:
         return self.drives.setdefault(key, DriveMemory())
@@ -52,19 +60,22 @@ class Memory:
         entry = self.drives.get(key)
         return entry is None or (not entry.ignored and entry.shown != fingerprint)
 
-    def shown(self, key: str, fingerprint: str) -> None:
+    def shown(self, key: str, fingerprint: str, *, save: bool = True) -> None:
         self.drive(key).shown = fingerprint
-        self.save()
+        if save:
+            self.save()
 
-    def ignore(self, key: str) -> None:
+    def ignore(self, key: str, *, save: bool = True) -> None:
         self.drive(key).ignored = True
-        self.save()
+        if save:
+            self.save()
 
-    def mute(self, key: str, code: str) -> None:
+    def mute(self, key: str, code: str, *, save: bool = True) -> None:
         entry = self.drive(key)
         if code not in entry.muted:
             entry.muted.append(code)
-            self.save()
+            if save:
+                self.save()
 
     def ignored_keys(self) -> tuple[str, ...]:
         return tuple(key for key, value in self.drives.items() if value.ignored)

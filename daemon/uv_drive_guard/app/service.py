@@ -22,7 +22,7 @@ from .. import scan
 from ..core import resolve
 from ..core.diagnose import diagnose
 from ..core.model import Finding, Snapshot
-from ..fixing.journal import APPLIED, Journal
+from ..fixing.journal import APPLIED, PENDING, Entry, Journal
 from . import actions
 from .actions import Action, DriveReport, Kind, Notice
 from .control import TrayView
@@ -84,6 +84,9 @@ class Service:
         self._table: frozenset[tuple[str, ...]] | None = None  # the mount table the last burst scan saw
         self._scanning: asyncio.Lock | None = None  # one scan at a time: they share the memo
         self._ready = threading.Event()
+        self.failure: str | None = None  # the last event that failed, shown in the tray until a scan works
+        self._entries: tuple[Entry, ...] = ()  # the journal as last read (off the loop)
+        self._saved_memory: bytes | None = None  # what drives.json holds, as far as we wrote it
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -102,12 +105,17 @@ class Service:
         self.loop.close()
 
     async def _startup(self) -> None:
+        """The watcher first: a first scan that fails must not leave the daemon deaf."""
         try:
             await self.notifier.start()
         except Exception:
             log.exception("notifications are unavailable")
-        await self._scan("start")
-        self.watcher.start(self._mount_changed)
+        try:
+            self.watcher.start(self._mount_changed)
+        except Exception as exc:
+            log.exception("cannot watch for drives")
+            self.failure = f"cannot watch for drives: {exc}"
+        await self._guarded(self._scan("start"), "the first scan")
 
     def stop(self) -> None:
         self.watcher.stop()
@@ -115,15 +123,19 @@ class Service:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=10)
 
-    def _post(self, work: Coroutine[Any, Any, None]) -> None:
-        """From any thread: run `work` on the worker loop; its errors are logged."""
-        asyncio.run_coroutine_threadsafe(self._guarded(work), self.loop)
+    def _post(self, work: Coroutine[Any, Any, None], what: str = "a request") -> None:
+        """From any thread: run `work` on the worker loop, behind the error boundary."""
+        asyncio.run_coroutine_threadsafe(self._guarded(work, what), self.loop)
 
-    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+    async def _guarded(self, work: Coroutine[Any, Any, None], what: str = "handling a drive event") -> None:
+        """The error boundary of every event (udiskie guards each device event the same way):
+        logged with its traceback, shown in the tray, and the next event is handled as usual."""
         try:
             await work
-        except Exception:
-            log.exception("the daemon's worker hit an error; it goes on")
+        except Exception as exc:
+            log.exception("%s failed; the daemon goes on", what)
+            self.failure = f"{what} failed: {exc}"
+            self._publish()
 
     # --- mounts and scans -----------------------------------------------------------------
 
@@ -154,7 +166,8 @@ class Service:
             if table == self._table:
                 continue
             self._table = table
-            await self._guarded(self._changed(frozenset(entry[1] for entry in table)))  # its mount points
+            mounts = frozenset(entry[1] for entry in table)
+            await self._guarded(self._changed(mounts), "the scan after a mount change")
 
     async def _quiet(self) -> None:
         deadline = self.loop.time() + SETTLE_AT_MOST
@@ -183,16 +196,30 @@ class Service:
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
         log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
+        await self._read_journal()
         await self._revert_fallbacks(snapshot)
         for report in self.reports:
             await self._maybe_notify(report)
+        await self._save_memory()
+        self.failure = None
         self._publish()
         self.scans += 1
+
+    async def _read_journal(self) -> None:
+        """The journal is read in the executor; the loop only keeps what it read."""
+        self._entries = tuple(await self.loop.run_in_executor(None, self.journal.entries))
+
+    async def _save_memory(self) -> None:
+        """drives.json: the bytes are taken here, on the loop, and written in the executor."""
+        data = self.memory.dump()
+        if data != self._saved_memory:
+            await self.loop.run_in_executor(None, self.memory.write, data)
+            self._saved_memory = data
 
     async def _revert_fallbacks(self, snapshot: Snapshot) -> None:
         """A temporary fallback (UVD011) lasts while its drive is away: once the path's drive
         is mounted again, the user's own setting comes back."""
-        for entry in self.journal.entries():
+        for entry in self._entries:
             if entry.code != "UVD011" or entry.state != APPLIED or not entry.subject:
                 continue
             if not _drive_back(snapshot, entry.subject):
@@ -228,13 +255,13 @@ class Service:
         notice = actions.notice(report)
         if notice is None and policy.get("always", False) and report.key != actions.ABSENT:
             await self.notifier.say(f"uv works on {report.name}", "Nothing to fix on this drive.")
-            self.memory.shown(report.key, report.fingerprint)
+            self.memory.shown(report.key, report.fingerprint, save=False)
             return
         if notice is None:
             return
         await self.notifier.show(notice, self._on_action)
         self.notified.append((time.monotonic(), notice.title))
-        self.memory.shown(report.key, report.fingerprint)
+        self.memory.shown(report.key, report.fingerprint, save=False)
 
     def _newly_absent(self, report: DriveReport) -> DriveReport:
         """Only directories whose drive went missing since the last notice: drives arriving
@@ -244,7 +271,7 @@ class Service:
         missing = {f.location.path for f in report.findings if f.location}
         fresh = tuple(f for f in report.findings if f.location and f.location.path not in told)
         if missing != told:
-            self.memory.shown(actions.ABSENT, "\n".join(sorted(missing)))
+            self.memory.shown(actions.ABSENT, "\n".join(sorted(missing)), save=False)
         return replace(report, findings=fresh)
 
     def _on_action(self, action: Action) -> None:
@@ -263,10 +290,13 @@ class Service:
         return self.paused_until is not None and time.time() < self.paused_until
 
     def view(self) -> TrayView:
-        last = self.journal.find(None)
+        last = next((e for e in self._entries if e.state in (APPLIED, PENDING)), None)
+        state, tooltip = actions.overall(self.reports, paused=self.paused), actions.summary(self.reports)
+        if self.failure:
+            state, tooltip = actions.State.ERROR, f"uv-drive-guard: {self.failure} (details in the log)"
         return TrayView(
-            state=actions.overall(self.reports, paused=self.paused),
-            tooltip=actions.summary(self.reports),
+            state=state,
+            tooltip=tooltip,
             reports=self.reports,
             paused_until=self.paused_until if self.paused else None,
             autostart=self.autostart.status() if self.autostart is not None else None,
@@ -283,7 +313,7 @@ class Service:
     # --- the Controller -------------------------------------------------------------------
 
     def apply_fix(self, fix_id: str, volume_key: str) -> None:
-        self._post(self._apply(fix_id))
+        self._post(self._apply(fix_id), f"applying {fix_id}")
 
     async def _apply(self, fix_id: str) -> None:
         from ..fixing import commands  # loaded on the first fix: tomlkit and the planner are ~3 MB
@@ -299,7 +329,7 @@ class Service:
         await self._scan("after a fix")
 
     def show_details(self, volume_key: str, code: str | None) -> None:
-        self._post(self._details(volume_key, code))
+        self._post(self._details(volume_key, code), "showing details")
 
     async def _details(self, volume_key: str, code: str | None) -> None:
         finding = self._finding(volume_key, code)
@@ -316,7 +346,7 @@ class Service:
         return None
 
     def undo_last(self) -> None:
-        self._post(self._undo())
+        self._post(self._undo(), "undoing the last fix")
 
     async def _undo(self) -> None:
         from ..fixing import commands
@@ -326,24 +356,40 @@ class Service:
         self.memo.forget()
         await self._scan("after an undo")
 
+    # Called from the tray's and the watchers' threads: shared state (the memo, the memory, the
+    # pause) is only changed on the worker loop, by the coroutines posted here.
+
     def rescan(self) -> None:
+        self._post(self._rescan(), "the rescan")
+
+    async def _rescan(self) -> None:
         self.memo.forget()
-        self._post(self._scan("rescan"))
+        await self._scan("rescan")
 
     def pause(self, seconds: float | None) -> None:
-        self.paused_until = None if seconds == 0 else (float("inf") if seconds is None else time.time() + seconds)
-        self.loop.call_soon_threadsafe(self._publish)
+        until = None if seconds == 0 else (float("inf") if seconds is None else time.time() + seconds)
+        self.loop.call_soon_threadsafe(self._set_pause, until)
+
+    def _set_pause(self, until: float | None) -> None:
+        self.paused_until = until
+        self._publish()
 
     def ignore_drive(self, volume_key: str) -> None:
-        self.memory.ignore(volume_key)
-        self._post(self._scan("drive ignored"))
+        self._post(self._ignore(volume_key), "ignoring a drive")
+
+    async def _ignore(self, volume_key: str) -> None:
+        self.memory.ignore(volume_key, save=False)
+        await self._scan("drive ignored")
 
     def mute(self, volume_key: str, code: str) -> None:
-        self.memory.mute(volume_key, code)
-        self._post(self._scan("finding muted"))
+        self._post(self._mute(volume_key, code), "muting a finding")
+
+    async def _mute(self, volume_key: str, code: str) -> None:
+        self.memory.mute(volume_key, code, save=False)
+        await self._scan("finding muted")
 
     def set_autostart(self, enabled: bool) -> None:
-        self._post(self._autostart(enabled))
+        self._post(self._autostart(enabled), "changing start at login")
 
     async def _autostart(self, enabled: bool) -> None:
         if self.autostart is None:
