@@ -54,9 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     fix.add_argument("--no-verify", action="store_true", help="do not scan again or ask uv afterwards")
     fix.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
-    undo = commands.add_parser("undo", help="undo a fix (by default the last one), byte for byte")
+    undo = commands.add_parser("undo", help="undo a fix (by default the last one), keeping later edits")
     undo.add_argument("entry", nargs="?", metavar="JOURNAL-ID", help="an id from `history`")
-    undo.add_argument("--force", action="store_true", help="undo even where a file changed since")
+    undo.add_argument(
+        "--force", action="store_true", help="put back the bytes from before the fix, discarding later edits"
+    )
+    undo.add_argument("-y", "--yes", action="store_true", help="with --force: do not ask before discarding")
     run = commands.add_parser(
         "run",
         help="the daemon: watch drives, tray icon, notifications with fix buttons",
@@ -113,7 +116,8 @@ def _fixing(args: argparse.Namespace) -> int:
         print("\n".join(commands.history_lines(as_json=args.json)))
         return EXIT_OK
     if args.command == "undo":
-        outcome = commands.run_undo(args.entry, force=args.force)
+        ask = (lambda _q: True) if args.yes else commands.ask_terminal
+        outcome = commands.run_undo(args.entry, force=args.force, confirm=ask)
     else:
         from . import config, scan
 

@@ -55,13 +55,13 @@ def test_second_apply_is_a_no_op(tmp_path: Path) -> None:
     assert len(journal.entries()) == 1
 
 
-def test_undo_refuses_to_clobber_later_edits(tmp_path: Path) -> None:
+def test_undo_keeps_later_edits_and_refuses_only_for_its_own_lines(tmp_path: Path) -> None:
     rc = tmp_path / ".bashrc"
     rc.write_text("before\n")
     journal = Journal(tmp_path / "j")
     entry = engine.apply(_plan((rc, b"fixed\n")), journal)
-    rc.write_text("fixed\nthe user's own later line\n")
-    with pytest.raises(engine.FixError, match="changed after the fix"):
+    rc.write_text("fixed!\nthe user's own later line\n")
+    with pytest.raises(engine.FixError, match="bashrc:1: line 1 reads `fixed!`, but uv-drive-guard wrote `fixed`"):
         engine.undo(journal, entry.id)
     engine.undo(journal, entry.id[:15], force=True)
     assert rc.read_text() == "before\n"

@@ -324,7 +324,11 @@ class Service:
             lambda: commands.run_fix(fix_id, self.env, options, dry_run=False, confirm=lambda _q: True),
         )
         title = "Fixed" if outcome.status == 0 else "Could not fix"
-        await self.notifier.say(f"{title}: {outcome.lines[0]}", _follow_up(outcome.lines))
+        warning = next((line for line in outcome.lines if line.startswith(commands.APPLIED_NOT_VERIFIED)), None)
+        if warning is not None:  # written and journaled, but the check after it broke
+            title = "Applied, not verified"
+        body = _follow_up(outcome.lines) if warning is None else warning.removeprefix("warning: ")
+        await self.notifier.say(f"{title}: {outcome.lines[0]}", body)
         self.memo.forget()
         await self._scan("after a fix")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +15,9 @@ from . import engine, plan, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, Journal
 
+log = logging.getLogger(__name__)
+
+APPLIED_NOT_VERIFIED = "warning: applied, not verified: "
 NEW_TERMINALS = "Open terminals keep the old value: start a new terminal (or log in again) to use it."
 
 
@@ -74,7 +78,12 @@ def run_fix(
         return Outcome(1, (*lines, "", f"uv-drive-guard: {exc}"))
     lines += ["", f"Applied. To undo: uv-drive-guard undo {entry.id}"]
     if check:
-        verdict = after_fix(the_plan, env, options)
+        try:
+            verdict = after_fix(the_plan, env, options)
+        except Exception as exc:  # the files are written and journaled: say so, whatever broke
+            log.exception("verifying %s failed", entry.id)
+            lines.append(f"{APPLIED_NOT_VERIFIED}{exc or type(exc).__name__}. To undo: uv-drive-guard undo {entry.id}")
+            return Outcome(0, (*lines, NEW_TERMINALS))
         lines += verdict.lines
         if not verdict.resolved:
             return Outcome(1, (*lines, NEW_TERMINALS))
@@ -95,14 +104,36 @@ def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options
 
 
 def run_undo(
-    entry_id: str | None, *, force: bool, journal: Journal | None = None, store: EnvStore | None = None
+    entry_id: str | None,
+    *,
+    force: bool,
+    journal: Journal | None = None,
+    store: EnvStore | None = None,
+    confirm: Callable[[str], bool] = lambda _q: True,
 ) -> Outcome:
+    """Undo keeps the person's later edits; `force` puts back the saved bytes, after showing
+    (and, on a terminal, asking about) what that throws away."""
     store = store if store is not None else native_store()
+    journal = journal or Journal()
+    shown: list[str] = []
+    if force:
+        try:
+            lost = engine.discarded(journal, entry_id)
+        except engine.FixError as exc:
+            return Outcome(1, (f"uv-drive-guard: {exc}",))
+        if lost:
+            shown = [
+                "--force puts back the bytes from before the fix; this is what it discards:",
+                lost.rstrip("\n"),
+                "",
+            ]
+            if not confirm("Discard these changes?"):
+                return Outcome(1, (*shown, "Nothing was changed."))
     try:
-        entry = engine.undo(journal or Journal(), entry_id, stores=_stores(store), force=force)
+        entry = engine.undo(journal, entry_id, stores=_stores(store), force=force)
     except engine.FixError as exc:
-        return Outcome(1, (f"uv-drive-guard: {exc}",))
-    lines = [f"Undone: {entry.title} ({entry.id}).", *([entry.note] if entry.note else [])]
+        return Outcome(1, (*shown, f"uv-drive-guard: {exc}"))
+    lines = [*shown, f"Undone: {entry.title} ({entry.id}).", *([entry.note] if entry.note else [])]
     lines += [f"  restored {record.path}" for record in entry.files]
     return Outcome(0, (*lines, NEW_TERMINALS))
 

@@ -42,6 +42,7 @@ class FileRecord:
     backup: str | None  # the N.bak file holding the previous bytes
     before: str | None  # sha256 of the previous bytes
     after: str | None  # sha256 of what the fix wrote
+    written: str | None = None  # the N.after file holding those bytes: undo finds our edit by them
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Entry:
     manual: tuple[str, ...] = ()
     note: str = ""
     subject: str = ""  # the path the finding was about (a fallback is reverted when it is back)
+    seq: int = 0  # the order fixes were applied in: clocks tie within a second and can go back
     directory: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -82,6 +84,7 @@ class Entry:
             manual=tuple(data.get("manual", [])),
             note=data.get("note", ""),
             subject=data.get("subject", ""),
+            seq=int(data.get("seq", 0)),
             directory=str(directory),
         )
 
@@ -93,6 +96,10 @@ def _saved(data: dict[str, Any]) -> Saved:
         kind=data.get("kind"),
         extra=tuple(tuple(pair) for pair in data.get("extra", [])),  # type: ignore[misc]
     )
+
+
+class AmbiguousId(LookupError):
+    """An id prefix that names more than one fix: refused, never guessed."""
 
 
 class Journal:
@@ -114,6 +121,7 @@ class Journal:
         """Write the previous bytes and a pending entry, durably, before any change is made.
         The planned new bytes' digest is recorded too: a crash right after a rename still
         leaves an entry that knows the file holds the fix, so undo can take it back."""
+        seq = max((e.seq for e in self.entries()), default=0) + 1
         stamp = time.strftime("%Y%m%dT%H%M%S")
         directory = self.root / f"{stamp}-{fix_id}-{os.urandom(2).hex()}"
         directory.mkdir(parents=True)
@@ -123,7 +131,11 @@ class Journal:
             if before is not None:
                 backup = f"{number}.bak"
                 atomic.write_atomic(directory / backup, before)
-            records.append(FileRecord(path, before is not None, backup, digest(before), digest(after)))
+            written = None
+            if after is not None:
+                written = f"{number}.after"
+                atomic.write_atomic(directory / written, after)
+            records.append(FileRecord(path, before is not None, backup, digest(before), digest(after), written))
         entry = Entry(
             id=directory.name,
             fix_id=fix_id,
@@ -136,6 +148,7 @@ class Journal:
             commands=tuple(commands),
             manual=tuple(manual),
             subject=subject,
+            seq=seq,
             directory=str(directory),
         )
         self._write(entry)
@@ -156,25 +169,45 @@ class Journal:
             return None
         return (Path(entry.directory) / record.backup).read_bytes()
 
+    def written(self, entry: Entry, record: FileRecord) -> bytes | None:
+        """What the fix wrote into the file; None for entries made before this was kept."""
+        if record.written is None:
+            return None
+        try:
+            return (Path(entry.directory) / record.written).read_bytes()
+        except FileNotFoundError:
+            return None
+
     def entries(self) -> list[Entry]:
-        """Newest first; unreadable entries are skipped, not fatal."""
+        """Last applied first (by sequence, then time: entries from before sequences had 0);
+        unreadable entries are skipped, not fatal."""
         found: list[Entry] = []
         if not self.root.is_dir():
             return found
-        for directory in sorted(self.root.iterdir(), reverse=True):
+        for directory in self.root.iterdir():
             try:
                 data = json.loads((directory / "entry.json").read_text(encoding="utf-8"))
                 found.append(Entry.from_json(data, directory))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
-        return found
+        return sorted(found, key=lambda e: (e.seq, e.created, e.id), reverse=True)
 
     def find(self, entry_id: str | None) -> Entry | None:
-        """An entry by id (or unique prefix); by default the newest not yet undone."""
+        """An entry by id, unique id prefix or fix id (its last application); by default the
+        last applied not yet undone. A prefix shared by several entries raises AmbiguousId."""
         entries = self.entries()
         if entry_id is None:
             return next((e for e in entries if e.state in (APPLIED, PENDING)), None)
-        matches = [e for e in entries if e.id == entry_id or e.id.startswith(entry_id) or e.fix_id == entry_id]
+        exact = [e for e in entries if e.id == entry_id]
+        if exact:
+            return exact[0]
+        by_fix = [e for e in entries if e.fix_id == entry_id]
+        if by_fix:
+            return next((e for e in by_fix if e.state in (APPLIED, PENDING)), by_fix[0])
+        matches = [e for e in entries if e.id.startswith(entry_id)]
+        if len(matches) > 1:
+            names = ", ".join(e.id for e in matches[:10])
+            raise AmbiguousId(f"{entry_id!r} names {len(matches)} fixes ({names}); give more of the id")
         return matches[0] if matches else None
 
     def _write(self, entry: Entry) -> None:
@@ -186,4 +219,16 @@ def encode(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-__all__ = ["APPLIED", "FAILED", "PENDING", "UNDONE", "Entry", "FileRecord", "Journal", "digest", "encode", "os"]
+__all__ = [
+    "APPLIED",
+    "FAILED",
+    "PENDING",
+    "UNDONE",
+    "AmbiguousId",
+    "Entry",
+    "FileRecord",
+    "Journal",
+    "digest",
+    "encode",
+    "os",
+]
