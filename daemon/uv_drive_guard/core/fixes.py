@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 
+from .messages import nfs_lock_bug
 from .model import (
     Artefact,
     Change,
@@ -23,6 +24,7 @@ from .model import (
     SourceKind,
 )
 from .resolve import pathmod, volume_of
+from .versions import parse
 
 ENV_KINDS = (
     SourceKind.ENVIRONMENT,
@@ -339,6 +341,12 @@ def _environment_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fi
     return _present(move_off_drive(code, snapshot, loc), reformat(code, loc, "symbolic links"))
 
 
+def _nfs_upgrade(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    """uv 0.10.3's EBADF on NFS is gone in 0.10.4 (#18071): upgrading is a fix there."""
+    vol = snapshot.volume(loc.volume)
+    return (upgrade(code, "0.10.4", loc),) if vol and nfs_lock_bug(vol, parse(snapshot.uv.version)) else ()
+
+
 PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
     "UVD001": lambda c, s, loc: _present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
     "UVD002": lambda c, s, loc: (copy_mode(c, s, loc),),
@@ -351,7 +359,7 @@ PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
     "UVD006": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
     "UVD007": lambda c, s, loc: _present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
     "UVD008": lambda c, s, loc: (dot_clean(c, loc),),
-    "UVD009": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
+    "UVD009": lambda c, s, loc: _present(*_nfs_upgrade(c, s, loc), move_off_drive(c, s, loc)),
     "UVD010": lambda c, s, loc: (recreate(c, loc, loc.project is not None),),
     "UVD011": lambda c, s, loc: _present(temporary_fallback(c, s, loc)),
     "UVD012": lambda c, s, loc: (copy_mode(c, s, loc),),

@@ -205,16 +205,31 @@ def appledouble(loc: Location, vol: Volume) -> Text:
     )
 
 
+NFS = ("nfs", "nfs4")
+
+
+def nfs_lock_bug(vol: Volume, uv: Version | None) -> bool:
+    """uv 0.10.3 opened lock files read-only; NFS emulates flock with fcntl locks, which need
+    a file open for writing: every lock failed with EBADF (#18061, fixed in 0.10.4 by #18071).
+    Our own probe locks a file opened for writing, so it cannot see this: the version can."""
+    return uv == (0, 10, 3) and vol.fstype in NFS
+
+
 def no_locks(loc: Location, vol: Volume, uv: Version | None) -> Text:
-    error = _error(vol, "flock_exclusive", "Function not implemented (os error 38)")
+    if nfs_lock_bug(vol, uv):
+        error = f"failed to lock `{loc.path}`: Bad file descriptor (os error 9)"
+        advice = "uv 0.10.4 fixed this (#18071): upgrade uv, or keep the directory on a local disk."
+    else:
+        error = _error(vol, "flock_exclusive", "Function not implemented (os error 38)")
+        advice = "Keep the directory on a local disk."
     return Text(
         title=f"{drive(vol)} refuses file locks, which uv needs",
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv locks "
             "its directories so that two uv processes never write the same files; this "
-            "filesystem refuses the lock. Keep the directory on a local disk."
+            f"filesystem refuses the lock. {advice}"
         ),
-        uv_message=f"error: Could not acquire lock\n  Caused by: {error}",
+        uv_message=f"error: Could not acquire lock\n{_cause(uv)}{error}",
     )
 
 

@@ -132,7 +132,7 @@ def _persist_errno(ctx: Context, vol: Volume) -> int | None:
 def lock_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
     if loc.role not in LOCKED_ROLES or not ctx.os.unix:
         return
-    if cap.can(vol, "flock_exclusive") is False:
+    if cap.can(vol, "flock_exclusive") is False or messages.nfs_lock_bug(vol, ctx.uv):
         yield finding(ctx, "UVD009", Severity.ERROR, loc, messages.no_locks(loc, vol, ctx.uv))
 
 

@@ -45,7 +45,48 @@ def _expand(text: str, known: Mapping[str, str]) -> str | None:
 
 
 def _dynamic(text: str) -> bool:
-    return "$(" in text or "`" in text or ("${" in text and ":" in text.split("${", 1)[1])
+    """Command substitution, arithmetic, or a `${...}` that is more than `${NAME}` (`${X:-d}`,
+    `${X#p}`, `${#X}`): its value needs running the shell."""
+    if "$(" in text or "`" in text:
+        return True
+    return any(not re.match(rf"\$\{{{_NAME}\}}", text[i:]) for i in _dollar_braces(text))
+
+
+def _dollar_braces(text: str) -> list[int]:
+    return [m.start() for m in re.finditer(r"(?<!\\)\$\{", text)]
+
+
+def _expand_shell(text: str, known: Mapping[str, str], *, double: bool) -> str | None:
+    """Expand $NAME and ${NAME} as bash does in an unquoted word (`double` False) or inside
+    double quotes: a backslash-escaped `$` stays a literal `$` (`\\$HOME/c`); None for a
+    name we do not know or a special parameter ($1, $@, $$)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            nxt = text[i + 1 : i + 2]
+            if not double or nxt in ("\\", '"', "$", "`"):
+                out.append(nxt)  # unquoted: any escaped character is itself; a final `\\` continues the line
+                i += 2
+                continue
+            out.append(ch)
+            i += 1
+            continue
+        if ch == "$":
+            match = _VAR_REF.match(text, i)
+            if match is not None:
+                name = match.group(1) or match.group(2)
+                if name not in known:
+                    return None
+                out.append(known[name])
+                i = match.end()
+                continue
+            if text[i + 1 : i + 2] and text[i + 1] in "0123456789@*#?$!-{(":
+                return None
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def read_word(text: str, known: Mapping[str, str]) -> Word:
@@ -74,7 +115,7 @@ def read_word(text: str, known: Mapping[str, str]) -> Word:
             if end < 0:
                 return Word(None, "")
             inner = text[i + 1 : end]
-            piece = None if _dynamic(inner) else _expand(_unescape_double(inner), known)
+            piece = None if _dynamic(inner) else _expand_shell(inner, known, double=True)
             unknown |= piece is None
             out.append(piece or "")
             i = end + 1
@@ -84,7 +125,7 @@ def read_word(text: str, known: Mapping[str, str]) -> Word:
             j += 2 if text[j] == "\\" else 1  # `My\ Drive`: an escaped blank does not end the word
         j = min(j, len(text))
         chunk = text[i:j]
-        piece = None if _dynamic(chunk) else _expand(chunk.replace("\\", ""), known)
+        piece = None if _dynamic(chunk) else _expand_shell(chunk, known, double=False)
         unknown |= piece is None
         out.append(piece or "")
         i = j
@@ -101,10 +142,6 @@ def _closing_quote(text: str, start: int) -> int:
             return i
         i += 1
     return -1
-
-
-def _unescape_double(text: str) -> str:
-    return re.sub(r'\\([\\"$`])', r"\1", text)
 
 
 def _fish_words(text: str, known: Mapping[str, str]) -> str | None:

@@ -142,7 +142,7 @@ def touchable(path: str, mounts: Mounts | None = None) -> bool:
 
 
 def exists(
-    path: str | None, *, directory: bool = False, mounts: Mounts | None = None, stat: Stat = os.stat
+    path: str | None, *, directory: bool = False, mounts: Mounts | None = None, stat: Stat | None = None
 ) -> bool | None:
     """Whether a drive-named path exists here; None (not known) when it is not ours to touch."""
     if not path:
@@ -151,7 +151,7 @@ def exists(
         log.info("not looking at %s: not on a local volume that is mounted", path)
         return None
     try:
-        info = stat(path)
+        info = (stat or os.stat)(path)
     except (OSError, ValueError):
         return False
     return stat_module.S_ISDIR(info.st_mode) if directory else True

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.model import Change, ChangeKind, Definition, Finding, Fix, Os, Snapshot
-from . import atomic, textedit
+from . import atomic, packaged, textedit
 from .envstore import EnvStore
 
 USER_ENVIRONMENT = "user environment"
@@ -150,8 +150,11 @@ def _one(
     if kind is ChangeKind.MANUAL:
         manual.append(change.summary)
     elif kind is ChangeKind.RUN:
-        argv = upgrade_command(ctx.snapshot)
-        if argv is None:
+        hint = distribution_hint(ctx.snapshot)
+        argv = None if hint else upgrade_command(ctx.snapshot)
+        if hint:
+            manual.append(hint)  # never pip into the distribution's Python, nor `uv self update`
+        elif argv is None:
             manual.append("upgrade uv the way you installed it (for the standalone installer: `uv self update`)")
         else:
             commands.append(argv)
@@ -237,6 +240,16 @@ def user_files(ctx: Context) -> list[str]:
     if len(files) == (1 if ctx.snapshot.os is Os.LINUX else 0):
         files.append(str(home / ".profile"))
     return files
+
+
+def distribution_hint(snapshot: Snapshot) -> str | None:
+    """The package manager's command when dpkg, rpm or pacman installed this uv (or its Python
+    is marked EXTERNALLY-MANAGED); None otherwise."""
+    exe = snapshot.uv.executable
+    if not exe or sys.platform == "win32":
+        return None
+    python = Path(os.path.realpath(exe)).with_name("python")
+    return packaged.upgrade_hint(exe, python if python.exists() else None)
 
 
 def upgrade_command(snapshot: Snapshot) -> tuple[str, ...] | None:

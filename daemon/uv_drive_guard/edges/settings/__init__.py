@@ -60,9 +60,10 @@ def shell_definitions(home: str, env: Mapping[str, str]) -> list[Definition]:
         text = read_text(path, follow=True)
         if text is not None:
             found += parse_shell(text, file=str(path), names=names, known=known)
-    fish = [Path(home, name) for name in FISH_FILES]
+    # fish sources conf.d/*.fish (by name) before config.fish: a later `set` in config.fish wins.
     conf_d = Path(home, ".config/fish/conf.d")
-    fish += sorted(conf_d.glob("*.fish"))[:100] if conf_d.is_dir() else []
+    fish = sorted(conf_d.glob("*.fish"))[:100] if conf_d.is_dir() else []
+    fish += [Path(home, name) for name in FISH_FILES]
     for path in fish:
         text = read_text(path, follow=True)
         if text is not None:
