@@ -5,8 +5,12 @@ Run as root with the Debian packages from .ci/run: .venv/bin/python benchmarks/b
 
 (a) One real exFAT image (same UUID, same mount point below a fresh /mnt dir, uv's cache set on it
 in ~/.bashrc) plugged and unplugged N times under `uv-drive-guard run --headless`; after each
-mount and each unmount the benchmark waits for the daemon's scan of it. RSS, open fds and threads
-are sampled every --every cycles.
+mount the benchmark waits for the daemon's scan, checks that no fd or cwd of the daemon is on the
+drive, and ejects it at once with a plain `umount` (no -l, as a file manager does; a failure is
+counted); then it waits for the scan of the unmount. RSS, open fds and threads are sampled every
+--every cycles.
+(c) The same with an ext4 image holding named pipes, sockets and device nodes where uv's files
+would be (tests/realfs/test_never_held.py): nothing may hang, hold the drive or pile up threads.
 (b) Ten small exFAT/FAT32/NTFS/ext4 images, each holding a uv project or a uv directory set in
 ~/.bashrc, mounted at once from ten threads, then unmounted at once.
 
@@ -26,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "daemon"), str(ROOT)]
 
 from tests.realfs import test_load as load  # noqa: E402
+from tests.realfs import test_never_held as never_held  # noqa: E402
 
 MB = 1024
 
@@ -39,8 +44,14 @@ def show_problems(lines: list[str], warnings: list[str]) -> None:
         print("    " + record[:300])
 
 
-def cycles(count: int, every: int, keep: Path) -> None:
-    print(f"(a) {count} plug/unplug cycles of one exFAT drive (uv's cache on it)")
+def cycles(count: int, every: int, keep: Path, *, hostile: bool = False) -> None:
+    if hostile:
+        print(
+            f"(c) {count} plug/unplug cycles of one ext4 drive with named pipes, sockets and device nodes "
+            "where pyproject.toml, uv.toml, pyvenv.cfg and a venv's scripts would be (uv's cache on it)"
+        )
+    else:
+        print(f"(a) {count} plug/unplug cycles of one exFAT drive (uv's cache on it)")
 
     def progress(sample: load.Sample) -> None:
         print(
@@ -49,7 +60,11 @@ def cycles(count: int, every: int, keep: Path) -> None:
             flush=True,
         )
 
-    f = load.plug_cycles(count, every, first_sample=every, progress=progress, keep_log=keep / "cycles.log")
+    kind, fill = ("ext4", never_held.fill_hostile) if hostile else ("exfat", None)
+    name = "hostile.log" if hostile else "cycles.log"
+    f = load.plug_cycles(
+        count, every, first_sample=every, progress=progress, keep_log=keep / name, kind=kind, fill=fill
+    )
     broke = f" (broke off: {f.broke_off})" if f.broke_off else ""
     print(f"  cycles done: {f.cycles_done} of {f.cycles_wanted}{broke}")
     print(f"  daemon alive at the end: {'yes' if f.alive else 'NO'}")
@@ -62,12 +77,24 @@ def cycles(count: int, every: int, keep: Path) -> None:
             f"{last.cycle}: growth {growth:+.2f} MB (target: under 5 MB)"
         )
         print(f"  open fds: {first.fds} at cycle {first.cycle}, {last.fds} at cycle {last.cycle} (target: flat)")
-        print(f"  threads: {first.threads} at cycle {first.cycle}, {last.threads} at cycle {last.cycle}")
+        print(
+            f"  threads: {first.threads} at cycle {first.cycle}, {last.threads} at cycle {last.cycle}: "
+            f"growth {last.threads - first.threads:+d} (target: 0)"
+        )
         cpu = last.cpu_s - first.cpu_s
         span = last.cycle - first.cycle
         if span:
             each = 1000 * cpu / span
             print(f"  daemon CPU: {cpu:.1f} s over cycles {first.cycle}..{last.cycle} ({each:.0f} ms a cycle)")
+    print(
+        f"  ejects with plain umount (no -l) right after each scan: {f.cycles_done - len(f.eject_failures)} of "
+        f"{f.cycles_done} succeeded; failures: {len(f.eject_failures)} (target: 0)"
+    )
+    for failure in f.eject_failures[:5]:
+        print(f"    {failure}")
+    print(f"  daemon fds or cwd on the drive after a scan: {len(f.held)} (target: 0)")
+    for held in f.held[:5]:
+        print(f"    {held}")
     rate = f.cycles_done / f.wall_s if f.wall_s else 0.0
     print(f"  wall time: {f.wall_s:.1f} s, {rate:.2f} cycles/s")
     expected = 2 * f.cycles_done
@@ -142,15 +169,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cycles", type=int, default=500)
     parser.add_argument("--every", type=int, default=50, help="sample the daemon every N cycles")
-    parser.add_argument("--only", choices=("cycles", "ten"))
+    parser.add_argument("--only", choices=("cycles", "ten", "hostile"))
     args = parser.parse_args()
     reason = load.requirement(load.TEN_KINDS)
     if reason:
         sys.exit(f"needs real drives: {reason}")
     keep = Path(tempfile.mkdtemp(prefix="uvdg-bench-load-logs-"))
-    if args.only != "ten":
+    if args.only in (None, "cycles"):
         cycles(args.cycles, min(args.every, args.cycles), keep)
-    if args.only != "cycles":
+    if args.only in (None, "hostile"):
+        cycles(args.cycles, min(args.every, args.cycles), keep, hostile=True)
+    if args.only in (None, "ten"):
         ten(keep)
     print(f"the daemons' logs: {keep}")
 

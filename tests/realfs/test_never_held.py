@@ -183,3 +183,49 @@ def test_daemon_never_holds_the_drive(hostile_image: tuple[Path, Path], tmp_path
         daemon.terminate()
         daemon.wait(timeout=15)
     assert not mountpoint.exists() or not drives.is_mounted(mountpoint)
+
+
+def test_a_frozen_drive_keeps_one_walk_and_one_probe_thread_reaped_when_it_goes(tmp_path: Path) -> None:
+    """SIGSTOP the FUSE driver: each scan gives the walk and the probe up after their budgets,
+    and the next scans wait on those same threads instead of starting more."""
+    import signal
+    import threading
+
+    from uv_drive_guard.edges import probe as probing
+
+    reason = drives.requirement("exfat")
+    if reason:
+        drives.need_real(reason)
+    root = Path(tempfile.mkdtemp(prefix=f"uvdg-frozen-{uuid.uuid4().hex[:6]}-", dir="/mnt"))
+    options = scan.Options(
+        mount_roots=(str(root),), walk=walk.Budget(seconds=0.3), probe_timeout=0.3, confirm_with_uv=False
+    )
+    env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+    memo = scan.Memo()
+    try:
+        with drives.make_drive("exfat", root, name="STICK", label="STICK") as drive:
+            (drive.mountpoint / "proj").mkdir()
+            mount = str(drive.mountpoint)
+            pids = drives.fuse_pids(drive)
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                counts = []
+                for _ in range(4):
+                    snapshot = scan.gather(env, options, memo=memo)
+                    counts.append(threading.active_count())
+                    assert any("did not answer" in note for volume, note in snapshot.notes if volume == mount)
+                assert scan.WALKS.stuck() == (mount,)
+                assert probing.WORKERS.stuck() == (mount,)
+                assert counts[-1] <= counts[0], counts
+            finally:
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGCONT)
+        memo.forget([mount])  # the drive went: its threads come back from the dead driver and go
+        deadline = time.monotonic() + 10
+        while (scan.WALKS.stuck() or probing.WORKERS.stuck()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert scan.WALKS.stuck() == () and probing.WORKERS.stuck() == ()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -222,3 +222,16 @@ def test_owner_reads_each_manager() -> None:
 
     if shutil.which("dpkg-query"):
         assert packaged.owner("/usr/bin/uv", fake("uv: /usr/bin/uv\n")) == ("dpkg", "uv")
+
+
+def test_a_fix_whose_file_became_a_pipe_is_refused_not_hung(tmp_path: Path) -> None:
+    from uv_drive_guard.fixing import engine
+    from uv_drive_guard.fixing.journal import Journal
+
+    target = tmp_path / "pyproject.toml"
+    os.mkfifo(target)
+    finding = Finding("UVD006", Severity.ERROR, "t", "d", "m", None, None)
+    fix = Fix("uvd006-x", "t", "d", ())
+    the_plan = plan.Plan(finding, fix, (plan.FileEdit(str(target), b"[tool.uv]\n", b"[tool.uv]\nx = 1\n", ()),))
+    with pytest.raises(engine.FixError, match="is a named pipe, not a file; it was not changed"):
+        engine.apply(the_plan, Journal(tmp_path / "journal"))

@@ -37,9 +37,10 @@ class Workers(Generic[T]):
         """(True, result) when the work finished within `timeout` (its exception is raised),
         else (False, None): the thread is kept, and the next call for `key` waits on it."""
         with self._lock:
+            for old, done in list(self._jobs.items()):  # answers for drives gone, come late
+                if done.stale and not done.thread.is_alive():
+                    del self._jobs[old]
             job = self._jobs.get(key)
-            if job is not None and job.stale and not job.thread.is_alive():
-                job = None
             if job is None:
                 job = self._start(key, work)
         job.thread.join(timeout)

@@ -83,6 +83,12 @@ def read_bytes(path: str | os.PathLike[str], limit: int, *, follow: bool = False
         return None
 
 
+def read_strict(path: str | os.PathLike[str], limit: int) -> bytes:
+    """`read_bytes` that raises: FileNotFoundError, NotRegular (a pipe, socket, device or
+    symlink), or another OSError. For callers that must tell "absent" from "not a file"."""
+    return _read(os.fspath(path), limit)
+
+
 def _read(name: str, limit: int) -> bytes:
     before = os.lstat(name)
     if not stat.S_ISREG(before.st_mode):
@@ -137,4 +143,4 @@ def is_regular(path: str | os.PathLike[str]) -> bool:
     return True
 
 
-__all__ = ["NotRegular", "collect", "is_regular", "kind_of", "read_bytes", "read_text"]
+__all__ = ["NotRegular", "collect", "is_regular", "kind_of", "read_bytes", "read_strict", "read_text"]

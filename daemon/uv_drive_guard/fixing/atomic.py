@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..edges import safeio
+
 log = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".uv-drive-guard-tmp"
@@ -123,8 +125,19 @@ def remove(path: Path) -> None:
     fsync_directory(real.parent)
 
 
+MAX_READ = 64 << 20  # no startup or settings file is this large; a device node is endless
+
+
 def read_bytes(path: Path) -> bytes | None:
+    """A file's bytes through its symlinks, or None if absent. Never blocks: a named pipe or
+    device where the file should be (a drive's pyproject.toml swapped since the scan) is
+    refused as NotWritable, and so is a file larger than we would ever rewrite."""
     try:
-        return real_path(path).read_bytes()
+        data = safeio.read_strict(real_path(path), MAX_READ)
     except FileNotFoundError:
         return None
+    except safeio.NotRegular as exc:
+        raise NotWritable(f"{path} is {exc}, not a file; it was not changed") from exc
+    if len(data) > MAX_READ:
+        raise NotWritable(f"{path} is larger than {MAX_READ >> 20} MiB; it was not changed")
+    return data

@@ -34,6 +34,13 @@ class AlreadyApplied(FixError):
     """Everything the fix would write is in place: a second apply does nothing."""
 
 
+def _read(path: str) -> bytes | None:
+    try:
+        return atomic.read_bytes(Path(path))
+    except atomic.NotWritable as exc:  # a pipe, a device or a huge file where the file was
+        raise FixError(str(exc)) from exc
+
+
 def preview(plan: Plan) -> str:
     """What `fix --dry-run` prints: a diff per file, a line per store write and command."""
     out: list[str] = []
@@ -65,7 +72,7 @@ def apply(plan: Plan, journal: Journal, stores: Mapping[str, EnvStore] | None = 
             atomic.check_writable(Path(edit.path))
         except atomic.NotWritable as exc:
             raise FixError(str(exc)) from exc
-        if atomic.read_bytes(Path(edit.path)) != edit.before:
+        if _read(edit.path) != edit.before:
             raise FixError(f"{edit.path} changed since the preview; scan again")
     try:
         saved = _save(plan, stores)
@@ -205,7 +212,7 @@ def _put(path: str, data: bytes | None) -> None:
 
 def _undo_write(journal: Journal, entry: Entry, record: FileRecord, force: bool) -> _Write | None:
     """What undo writes into one file, or None when it holds the old bytes already."""
-    current = atomic.read_bytes(Path(record.path))
+    current = _read(record.path)
     before = journal.backup(entry, record)
     if digest(current) == record.before:
         return None
@@ -240,7 +247,7 @@ def discarded(journal: Journal, entry_id: str | None) -> str:
     entry = find_entry(journal, entry_id)
     out: list[str] = []
     for record in entry.files:
-        current = atomic.read_bytes(Path(record.path))
+        current = _read(record.path)
         before = journal.backup(entry, record)
         if digest(current) in (record.before, record.after):
             continue  # nothing of the person's is lost here

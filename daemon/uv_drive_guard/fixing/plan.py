@@ -135,6 +135,8 @@ def build(finding: Finding, fix: Fix, ctx: Context) -> Plan:
             raise CannotPlan(f"{change.target}: {exc}; change it by hand") from exc
         except UnicodeDecodeError as exc:
             raise CannotPlan(f"{change.target} is not UTF-8 text; it was not changed") from exc
+        except atomic.NotWritable as exc:
+            raise CannotPlan(str(exc)) from exc
     return Plan(finding, fix, texts.edits(), tuple(stores), tuple(commands), tuple(manual), ctx.snapshot.definitions)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.model import Definition, Finding, Role, Snapshot
-from ..edges import proc
+from ..edges import proc, untrusted
 
 WHEEL_NAME = "uv_drive_guard_check"
 HARDLINK_WARNING = "Failed to hardlink files"
@@ -133,6 +133,10 @@ def check_with_uv(finding: Finding, after: Snapshot, env: Mapping[str, str]) -> 
 
 
 def _existing_parent(path: Path) -> Path | None:
+    """The nearest existing writable directory, if the path may be touched at all: a drive's
+    project can name a share or an automount path as its cache (edges/untrusted)."""
+    if not untrusted.touchable(str(path)):
+        return None
     for candidate in (path, *path.parents):
         if candidate.is_dir() and os.access(candidate, os.W_OK):
             return candidate
