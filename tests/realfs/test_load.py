@@ -346,9 +346,13 @@ class CycleFigures:
 
 
 def held_on(pid: int, mountpoint: Path) -> list[str]:
-    """The daemon's open files and working directory that lie on `mountpoint`."""
+    """The process's open files and working directory that lie on `mountpoint`."""
     found = []
-    for link in [*(f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")), f"/proc/{pid}/cwd"]:
+    try:
+        fds = [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return found
+    for link in [*fds, f"/proc/{pid}/cwd", f"/proc/{pid}/root"]:
         try:
             target = os.readlink(link)
         except OSError:
@@ -358,10 +362,29 @@ def held_on(pid: int, mountpoint: Path) -> list[str]:
     return found
 
 
-def eject(mountpoint: Path) -> str | None:
-    """`umount` as a person's file manager would, once, without -l: the error, or None."""
+def holders(mountpoint: Path) -> dict[int, str]:
+    """Every process with a file or its cwd on `mountpoint` (what `fuser -m` would name)."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and entry != str(os.getpid()) and held_on(int(entry), mountpoint):
+            try:
+                out[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+            except OSError:
+                continue
+    return out
+
+
+def eject(mountpoint: Path, daemon_pid: int) -> str | None:
+    """`umount` as a person's file manager would, once, without -l: None when it worked, else
+    the error and who held the drive at that moment (the daemon, or another process)."""
     done = subprocess.run([drives.which("umount") or "umount", str(mountpoint)], capture_output=True, text=True)
-    return None if done.returncode == 0 else done.stderr.strip() or f"exit {done.returncode}"
+    if done.returncode == 0:
+        return None
+    held = holders(mountpoint)
+    who = ", ".join(
+        f"{'THE DAEMON' if pid == daemon_pid else 'pid'} {pid} ({cmd.strip()})" for pid, cmd in held.items()
+    )
+    return f"{done.stderr.strip() or done.returncode}; held by: {who or 'nobody by the time we looked'}"
 
 
 def plug_cycles(
@@ -395,7 +418,7 @@ def plug_cycles(
                         figures.probe_dirs_seen += probe_dirs(drive.mountpoint)
                         figures.held += [f"cycle {cycle}: {h}" for h in held_on(daemon.pid, drive.mountpoint)]
                         before = len(daemon.log.mount_scans())
-                        failed = eject(drive.mountpoint)
+                        failed = eject(drive.mountpoint, daemon.pid)
                         if failed is not None:
                             figures.eject_failures.append(f"cycle {cycle}: {failed}")
                     daemon.log.wait_scan_after(before)

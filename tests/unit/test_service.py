@@ -319,3 +319,23 @@ def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon, monkeypatch
     assert where["write"] and worker not in where["write"]  # drives.json written in the executor
     assert where["journal"] and worker not in where["journal"]
     assert Memory(svc.memory.path).drives["uuid:AB-CD"].ignored
+
+
+def test_a_fix_applied_but_not_verified_says_so(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, notifier, _watcher, _state, _views = daemon
+    _settle(svc, 1)
+    from uv_drive_guard.fixing import commands
+
+    lines = (
+        "Move uv's cache back",
+        "",
+        "Applied. To undo: uv-drive-guard undo 20261201T1-x",
+        "warning: applied, not verified: No space left on device. To undo: uv-drive-guard undo 20261201T1-x",
+        commands.NEW_TERMINALS,
+    )
+    monkeypatch.setattr(commands, "run_fix", lambda *a, **k: commands.Outcome(0, lines))
+    svc.apply_fix("uvd006-move-off-drive-abc", "uuid:AB-CD")
+    _until(lambda: bool(notifier.said))
+    title, body = notifier.said[0]
+    assert title == "Applied, not verified: Move uv's cache back"
+    assert body == "applied, not verified: No space left on device. To undo: uv-drive-guard undo 20261201T1-x"

@@ -157,58 +157,53 @@ def test_environment_d_file_we_created(tmp_path: Path) -> None:
 
 
 _LINE = st.text(alphabet=st.sampled_from("abcxyz =$'\"#/_-{}"), max_size=20).filter(
-    lambda x: "uv-drive-guard" not in x and "UV_CACHE_DIR" not in x
+    lambda x: "uv-drive-guard" not in x and "UV_CACHE_DIR" not in x and x.strip() != ""
 )
+_EDIT = st.one_of(
+    st.tuples(st.just("insert"), st.integers(0, 40), _LINE),
+    st.tuples(st.just("delete"), st.integers(0, 40), st.just("")),
+    st.tuples(st.just("replace"), st.integers(0, 40), _LINE),
+)
+OURS = ("# >>> uv", "# Managed", "export UV_CACHE_DIR='/home", "set -gx UV_CACHE_DIR '/home", "# <<< uv")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    shell=st.sampled_from(sorted(RC)),
-    crlf=st.booleans(),
-    inserts=st.lists(st.tuples(st.integers(0, 40), _LINE), max_size=6),
-)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shell=st.sampled_from(sorted(RC)), crlf=st.booleans(), edits=st.lists(_EDIT, max_size=8))
 def test_property_undo_restores_the_setting_and_keeps_edits(
-    tmp_path_factory: pytest.TempPathFactory, shell: str, crlf: bool, inserts: list[tuple[int, str]]
+    tmp_path_factory: pytest.TempPathFactory, shell: str, crlf: bool, edits: list[tuple[str, int, str]]
 ) -> None:
-    """Lines added anywhere outside our own lines: undo gives back the user's setting line
-    and every added line, in order."""
+    """Random later edits anywhere outside the fix's own lines (lines added, the person's lines
+    deleted or rewritten, also inside our block): undo gives back the person's setting line,
+    takes out every line of ours, and keeps every one of those edits."""
     syntax, text = RC[shell]
-    before = _crlf(text) if crlf else text
     nl = "\r\n" if crlf else "\n"
+    before = _crlf(text) if crlf else text
     after = _fixed(before, syntax)  # type: ignore[arg-type]
     lines = after.split(nl)[:-1]
-    ours = {
-        i
-        for i, x in enumerate(lines)
-        if x.startswith(
-            (
-                "# >>> uv",
-                "# Managed",
-                "export UV_CACHE_DIR='/home",
-                "set -gx UV_CACHE_DIR '/home",
-                "# <<< uv",
-                textedit.DISABLED,
-            )
-        )
-    }
-    edited = list(lines)
-    added: list[str] = []
-    for position, line in sorted(inserts, reverse=True):
-        position = min(position, len(edited))
-        edited.insert(position, f"{line} #k{len(added)}")
-        added.append(f"{line} #k{len(added)}")
-    tmp = tmp_path_factory.mktemp("prop")
-    path, journal = _apply(tmp, f"rc.{shell}", before.encode(), after.encode())
-    path.write_bytes((nl.join(edited) + nl).encode())
-    assert ours
-    engine.undo(journal)
-    result = path.read_bytes().decode()
-    kept = result.split(nl)
+    ours = [x.startswith((*OURS, textedit.DISABLED)) for x in lines]
+    for number, (kind, position, line) in enumerate(edits):
+        theirs = [i for i, mine in enumerate(ours) if not mine and lines[i]]
+        if kind == "insert":
+            at = min(position, len(lines))
+            lines.insert(at, f"{line} #e{number}")
+            ours.insert(at, False)
+        elif theirs:
+            at = theirs[position % len(theirs)]
+            if kind == "delete":
+                del lines[at], ours[at]
+            else:
+                lines[at] = f"{line} #e{number}"
     setting = next(x for x in before.split(nl) if "UV_CACHE_DIR" in x)
-    assert setting in kept and not any(textedit.BEGIN in x or textedit.DISABLED in x for x in kept)
-    assert [x for x in kept if "#k" in x] == sorted(added, key=lambda x: [y for y in edited if "#k" in y].index(x))
-    users = [x for x in before.split(nl) if x]
-    assert [x for x in kept if x in users] == users
+    expected = [
+        setting if x.startswith(textedit.DISABLED) else x
+        for x, mine in zip(lines, ours, strict=True)
+        if x and (not mine or x.startswith(textedit.DISABLED))
+    ]
+    path, journal = _apply(tmp_path_factory.mktemp("prop"), f"rc.{shell}", before.encode(), after.encode())
+    path.write_bytes((nl.join(lines) + nl).encode())
+    engine.undo(journal)
+    kept = [x for x in path.read_bytes().decode().split(nl) if x]
+    assert kept == expected
 
 
 class FlakyStore:
@@ -323,3 +318,12 @@ def test_a_failed_verification_says_applied_not_verified(tmp_path: Path, monkeyp
     warning = next(line for line in outcome.lines if line.startswith("warning: applied, not verified: "))
     assert "No space left on device" in warning and f"uv-drive-guard undo {entry.id}" in warning
     assert atomic.read_bytes(rc) == b"y\n"
+
+
+def test_removing_our_blank_separator_is_not_a_change_of_ours(tmp_path: Path) -> None:
+    _syntax, before = RC["bash"]
+    after = _fixed(before, "posix")
+    path, journal = _apply(tmp_path, ".bashrc", before.encode(), after.encode())
+    path.write_text(after.replace("\n\n" + textedit.BEGIN, "\n" + textedit.BEGIN) + "export LATER=1\n")
+    engine.undo(journal)
+    assert path.read_text() == before + "export LATER=1\n"

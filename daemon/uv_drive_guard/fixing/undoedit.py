@@ -55,11 +55,17 @@ GAP = 200  # lines the person may have added among ours (inside our block) and s
 
 def _fit(lines: list[str], start: int, ours: list[str]) -> tuple[list[int], int]:
     """Our lines found in order from `start` (the first exactly there, the rest allowing the
-    person's lines in between): their positions, and how many were found."""
+    person's lines in between; a blank line of ours the person removed is let go): their
+    positions, and how many of ours were accounted for."""
     positions: list[int] = []
     i = start
     for k, our in enumerate(ours):
-        limit = min(len(lines), i + (1 if k == 0 else GAP + 1))
+        if not _key(our).strip():
+            if i < len(lines) and not _key(lines[i]).strip():
+                positions.append(i)
+                i += 1
+            continue
+        limit = min(len(lines), i + (1 if not positions else GAP + 1))
         j = next((j for j in range(i, limit) if _key(lines[j]) == _key(our)), None)
         if j is None:
             return positions, k
@@ -74,9 +80,9 @@ def _place(lines: list[str], hunk: _Hunk, lo: int, expected: int) -> list[int]:
     if not hunk.ours:
         return [_anchor(lines, hunk, lo, expected)]
     fits = [(_fit(lines, i, hunk.ours), i) for i in range(lo, len(lines))]
-    whole = [pos for (pos, count), _ in fits if count == len(hunk.ours)]
+    whole = [pos for (pos, count), _ in fits if count == len(hunk.ours) and pos]
     if whole:
-        return min(whole, key=lambda pos: (pos[-1] - pos[0], abs(pos[0] - expected)))
+        return min(whole, key=lambda pos: (-len(pos), pos[-1] - pos[0], abs(pos[0] - expected)))
     raise _closest(lines, hunk, fits, expected)
 
 
@@ -100,7 +106,7 @@ def _closest(lines: list[str], hunk: _Hunk, fits: list[tuple[tuple[list[int], in
     """The exact line that differs: after the longest run of ours still in place, or the most
     similar line to ours near where it was."""
     (positions, count), _ = max(fits, key=lambda f: (f[0][1], -abs(f[1] - expected)), default=(([], 0), 0))
-    if count:
+    if count and positions:
         line = positions[-1] + 1
         return Changed(line + 1, _key(lines[line]) if line < len(lines) else None, _key(hunk.ours[count]))
     wanted = _key(hunk.ours[0])
