@@ -300,10 +300,10 @@ def _kind_of(label: str) -> str:
 
 
 @contextlib.contextmanager
-def workspace(prefix: str) -> Iterator[tuple[Path, Path, Path]]:
-    """(a fresh dir below /mnt, a throwaway HOME, a work dir for images), all removed after."""
+def workspace(prefix: str, parent: str = "/mnt") -> Iterator[tuple[Path, Path, Path]]:
+    """(a fresh dir below `parent`, a throwaway HOME, a work dir for images), all removed after."""
     tag = f"{prefix}-{uuid.uuid4().hex[:6]}-"
-    mnt = Path(tempfile.mkdtemp(prefix=tag, dir="/mnt"))
+    mnt = Path(tempfile.mkdtemp(prefix=tag, dir=parent))
     base = Path(tempfile.mkdtemp(prefix=tag))
     home, work = base / "home", base / "work"
     home.mkdir()
@@ -343,6 +343,7 @@ class CycleFigures:
     log_copy: Path | None = None
     eject_failures: list[str] = field(default_factory=list)  # plain `umount` (no -l) right after the scan
     held: list[str] = field(default_factory=list)  # fds or cwd of the daemon on the drive after a scan
+    busy_in_a_later_scan: list[str] = field(default_factory=list)  # see _eject_after_scan
 
 
 def held_on(pid: int, mountpoint: Path) -> list[str]:
@@ -387,6 +388,30 @@ def eject(mountpoint: Path, daemon_pid: int) -> str | None:
     return f"{done.stderr.strip() or done.returncode}; held by: {who or 'nobody by the time we looked'}"
 
 
+def _eject_after_scan(daemon: Daemon, mountpoint: Path, cycle: int, figures: CycleFigures) -> None:
+    """Eject right after the scan of the mount. Others' mounts wake the daemon too, so the scan
+    waited for may have been one of theirs and the daemon may be walking this drive right now:
+    a hold or a busy eject is tried again once that scan is over, and counted as a failure only
+    if it is still there (kept apart as "busy in a later scan" otherwise)."""
+    held, failed = held_on(daemon.pid, mountpoint), None
+    if not held:
+        failed = eject(mountpoint, daemon.pid)
+    if not held and failed is None:
+        return
+    count = len(daemon.log.mount_scans())
+    with contextlib.suppress(TimeoutError):
+        daemon.log.wait_scan_after(count, timeout=3)
+    still = held_on(daemon.pid, mountpoint)
+    again = eject(mountpoint, daemon.pid) if not still else "still held"
+    first = "; ".join(held) if held else failed
+    if still:
+        figures.held += [f"cycle {cycle}: {h}" for h in still]
+    if again is not None:
+        figures.eject_failures.append(f"cycle {cycle}: {first}; again: {again}")
+    else:
+        figures.busy_in_a_later_scan.append(f"cycle {cycle}: {first}")
+
+
 def plug_cycles(
     cycles: int,
     every: int,
@@ -395,12 +420,14 @@ def plug_cycles(
     keep_log: Path | None = None,
     kind: str = "exfat",
     fill: Callable[[Path], object] | None = None,
+    parent: str = "/mnt",
 ) -> CycleFigures:
     """Plug and unplug one image (exFAT by default; same UUID, same mount point) `cycles` times,
     with uv's cache configured on it and `fill` run on it once; after each step wait for the
-    daemon's scan of it. Samples the daemon at `first_sample` and every `every` cycles and at the end."""
+    daemon's scan of it. Samples the daemon at `first_sample` and every `every` cycles and at the end.
+    `parent` other than /mnt keeps the drive out of sight of other scanners on this machine."""
     figures = CycleFigures(cycles)
-    with workspace("uvdg-load") as (mnt, home, work):
+    with workspace("uvdg-load", parent) as (mnt, home, work):
         with drives.make_drive(kind, work, size_mb=16, label="STICK") as made:
             if fill is not None:
                 fill(made.mountpoint)
@@ -416,11 +443,8 @@ def plug_cycles(
                     with drives.make_drive(kind, mnt, label="STICK", name="STICK", image=image) as drive:
                         daemon.log.wait_scan_after(before)
                         figures.probe_dirs_seen += probe_dirs(drive.mountpoint)
-                        figures.held += [f"cycle {cycle}: {h}" for h in held_on(daemon.pid, drive.mountpoint)]
+                        _eject_after_scan(daemon, drive.mountpoint, cycle, figures)
                         before = len(daemon.log.mount_scans())
-                        failed = eject(drive.mountpoint, daemon.pid)
-                        if failed is not None:
-                            figures.eject_failures.append(f"cycle {cycle}: {failed}")
                     daemon.log.wait_scan_after(before)
                 except (TimeoutError, drives.DriveError) as exc:
                     figures.broke_off = f"cycle {cycle}: {exc}"

@@ -99,8 +99,12 @@ class Service:
         self.loop.run_until_complete(self._startup())
         self._ready.set()
         self.loop.run_forever()
-        if self._burst is not None:
-            self._burst.cancel()  # a scan still running at quit (a drive that hangs): nothing waits for it
+        # Scans still running or queued at quit (a drive that hangs) are cancelled, not destroyed half-way:
+        # their tasks stop at once even when an executor thread is stuck on the drive.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.run_until_complete(self.notifier.close())
         self.loop.close()
 
