@@ -443,8 +443,8 @@ def plug_cycles(
                     with drives.make_drive(kind, mnt, label="STICK", name="STICK", image=image) as drive:
                         daemon.log.wait_scan_after(before)
                         figures.probe_dirs_seen += probe_dirs(drive.mountpoint)
+                        before = len(daemon.log.mount_scans())  # before the eject: its scan may come at once
                         _eject_after_scan(daemon, drive.mountpoint, cycle, figures)
-                        before = len(daemon.log.mount_scans())
                     daemon.log.wait_scan_after(before)
                 except (TimeoutError, drives.DriveError) as exc:
                     figures.broke_off = f"cycle {cycle}: {exc}"

@@ -100,7 +100,7 @@ def _read(name: str, limit: int) -> bytes:
             raise NotRegular(kind_of(after.st_mode))
         if not _same(before, after):
             raise NotRegular("replaced while being opened")
-        if hasattr(os, "set_blocking"):
+        if getattr(os, "O_NONBLOCK", 0):
             os.set_blocking(fd, True)  # a regular file: O_NONBLOCK has done its part
         chunks: list[bytes] = []
         left = limit + 1
