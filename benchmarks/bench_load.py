@@ -62,9 +62,10 @@ def cycles(count: int, every: int, keep: Path, *, hostile: bool = False) -> None
 
     kind, fill = ("ext4", never_held.fill_hostile) if hostile else ("exfat", None)
     name = "hostile.log" if hostile else "cycles.log"
-    # The hostile drive is mounted where no other scanner of this machine looks (/mnt is shared):
-    # a scanner without a safe reader blocks on its pipes and holds it busy.
-    parent = tempfile.gettempdir() if hostile else "/mnt"
+    # Mounted where no other scanner of this machine looks (/mnt is shared): another process
+    # walking or probing the drive would make an eject fail that is not the daemon's doing, and a
+    # scanner without a safe reader would block on the hostile drive's pipes and hold it busy.
+    parent = tempfile.gettempdir()
     f = load.plug_cycles(
         count, every, first_sample=every, progress=progress, keep_log=keep / name, kind=kind, fill=fill, parent=parent
     )

@@ -22,26 +22,31 @@ class _Job(Generic[T]):
     thread: threading.Thread
     result: list[T] = field(default_factory=list)
     error: list[BaseException] = field(default_factory=list)
-    stale: bool = False  # its drive went away meanwhile: its answer is for a drive gone
+
+
+ORPHANS_PER_KEY = 2  # threads stuck on drives gone from one place before we stop starting more
 
 
 class Workers(Generic[T]):
-    """The outstanding threads of one kind of work (walks, probes), by key (a mount point)."""
+    """The outstanding threads of one kind of work (walks, probes), by key (a mount point,
+    maybe with its device after a NUL)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._jobs: dict[str, _Job[T]] = {}
+        self._orphans: list[tuple[str, _Job[T]]] = []  # still stuck on a drive that went away
         self._lock = threading.Lock()
 
     def run(self, key: str, work: Callable[[], T], timeout: float) -> tuple[bool, T | None]:
         """(True, result) when the work finished within `timeout` (its exception is raised),
         else (False, None): the thread is kept, and the next call for `key` waits on it."""
         with self._lock:
-            for old, done in list(self._jobs.items()):  # answers for drives gone, come late
-                if done.stale and not done.thread.is_alive():
-                    del self._jobs[old]
+            self._orphans = [(k, job) for k, job in self._orphans if job.thread.is_alive()]
             job = self._jobs.get(key)
             if job is None:
+                if sum(k == key for k, _ in self._orphans) >= ORPHANS_PER_KEY:
+                    log.warning("%s of %s: earlier ones are still stuck in its driver; not started", self.kind, key)
+                    return False, None
                 job = self._start(key, work)
         job.thread.join(timeout)
         if job.thread.is_alive():
@@ -49,8 +54,6 @@ class Workers(Generic[T]):
         with self._lock:
             if self._jobs.get(key) is job:
                 del self._jobs[key]
-        if job.stale:
-            return False, None  # the old drive's answer, come late: ask again next time
         if job.error:
             raise job.error[0]
         return True, job.result[0] if job.result else None
@@ -68,20 +71,22 @@ class Workers(Generic[T]):
         return job
 
     def reap(self, gone: Iterable[str] | None = None) -> None:
-        """Forget finished work, and the answers for drives that went away (`gone`: mount points)."""
+        """The drives at `gone` (mount points; None: all) went away: their work is dropped. A
+        thread still stuck in a dead driver is kept apart, so that a drive plugged in at the same
+        place next gets its own walk or probe, not the old drive's late answer."""
         roots = None if gone is None else tuple(m.rstrip("/\\") for m in gone)
         with self._lock:
             for key, job in list(self._jobs.items()):
-                dropped = roots is None or any(key == r or key.startswith(r + "/") for r in roots)
-                if not dropped:
+                place = key.split("\0", 1)[0]
+                if roots is not None and not any(place == r or place.startswith(r + "/") for r in roots):
                     continue
+                del self._jobs[key]
                 if job.thread.is_alive():
-                    job.stale = True
+                    self._orphans.append((key, job))
                     log.info("%s of %s is still stuck in the drive's driver", self.kind, key)
-                else:
-                    del self._jobs[key]
 
     def stuck(self) -> tuple[str, ...]:
-        """Keys whose thread is still running (tests and benchmarks read this)."""
+        """Keys whose thread is still running, orphans included (tests and benchmarks read this)."""
         with self._lock:
-            return tuple(k for k, job in self._jobs.items() if job.thread.is_alive())
+            alive = [k for k, job in self._jobs.items() if job.thread.is_alive()]
+            return tuple(alive + [k for k, job in self._orphans if job.thread.is_alive()])

@@ -118,7 +118,9 @@ def probe(
     # A syscall stuck in a dead FUSE driver cannot be interrupted: at most one thread per drive.
     try:
         finished, caps = WORKERS.run(
-            volume.mountpoint, lambda: _probe_somewhere(candidates, runner or _native_runner()), timeout
+            f"{volume.mountpoint}\0{volume.device}",  # another drive at the same place gets its own
+            lambda: _probe_somewhere(candidates, runner or _native_runner()),
+            timeout,
         )
     except Exception:  # a bug in one probe must not stop the scan of the others
         log.exception("probe of %s failed", volume.mountpoint)
