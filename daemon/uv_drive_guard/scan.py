@@ -258,6 +258,8 @@ def _probe_all(
             known[v.mountpoint] = Capabilities(note=f"the drive does not answer: {exc.strerror or exc}")
         if known[v.mountpoint].probed:  # a drive that did not answer is asked again next time
             memo.probes[(v.mountpoint, v.device)] = known[v.mountpoint]
+        else:
+            log.info("%s not probed: %s", v.mountpoint, known[v.mountpoint].note)
     return [replace(v, capabilities=known[v.mountpoint]) if v.mountpoint in known else v for v in volumes]
 
 

@@ -107,8 +107,9 @@ def test_read_only_volume_is_not_probed(tmp_path: Path) -> None:
         os.system(f"mount -o remount,rw {mounted.mountpoint}")
 
 
-def test_probe_gives_up_on_a_drive_that_does_not_answer(tmp_path: Path) -> None:
+def test_probe_gives_up_on_a_drive_that_does_not_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     volume = Volume(mountpoint=str(tmp_path), device="/dev/null", fstype="exfat")
+    monkeypatch.setattr(probing, "_mounted", lambda mountpoint: os.stat(mountpoint).st_dev)  # as if mounted
 
     def hangs(scratch: Path) -> dict[str, tuple[bool | None, int | None, str | None]]:
         time.sleep(2)
@@ -118,3 +119,12 @@ def test_probe_gives_up_on_a_drive_that_does_not_answer(tmp_path: Path) -> None:
     caps = probing.probe(volume, timeout=0.2, runner=hangs)
     assert time.monotonic() - start < 1.0
     assert caps == Capabilities(note="the drive did not answer within 0.2 s")
+
+
+def test_a_drive_ejected_after_the_listing_is_not_probed_beneath(tmp_path: Path) -> None:
+    """Listed as mounted, gone by the probe: the empty mount point is the system disk, which
+    must be neither measured as the drive nor written into."""
+    volume = Volume(mountpoint=str(tmp_path), device="/dev/sdz1", fstype="exfat")
+    caps = probing.probe(volume, timeout=5)
+    assert caps == Capabilities(note="the drive went away during the probe")
+    assert list(tmp_path.iterdir()) == []

@@ -140,14 +140,32 @@ def _remove(scratch: Path) -> None:
     _posix.remove_scratch(scratch)
 
 
+GONE = Capabilities(note="the drive went away during the probe")
+
+
 def _probe_somewhere(candidates: tuple[str, ...], runner: Runner) -> Capabilities:
     try:
+        device = _mounted(candidates[0])
+        if device is None:  # unmounted since it was listed: the directory is the disk beneath
+            return GONE
         parent = _writable_parent(candidates)
         if parent is None:
             return Capabilities(note="no writable directory on this volume: not probed")
-        return _probe_in(parent, runner)
+        if os.stat(parent).st_dev != device:
+            return GONE
+        caps = _probe_in(parent, runner)
+        return caps if _mounted(candidates[0]) == device else GONE  # what we probed was the drive
     except OSError as exc:  # the drive went away under us
         return Capabilities(note=f"the drive does not answer: {exc.strerror or exc}")
+
+
+def _mounted(mountpoint: str) -> int | None:
+    """The device number of the filesystem mounted at `mountpoint`, or None when nothing is
+    mounted there any more (a drive ejected between the listing and the probe: probing then
+    would measure, and write into, the system disk under the empty mount point)."""
+    if sys.platform == "win32":
+        return os.stat(mountpoint).st_dev if os.path.exists(mountpoint) else None
+    return os.stat(mountpoint).st_dev if os.path.ismount(mountpoint) else None
 
 
 def _probe_in(parent: Path, runner: Runner) -> Capabilities:
