@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -32,6 +33,7 @@ from .watch import Watcher
 log = logging.getLogger(__name__)
 SETTLE = 0.25  # seconds without a mount change before a burst's follow-up scan...
 SETTLE_AT_MOST = 1.0  # ...but no longer than this when changes keep coming (other programs' mounts)
+EXECUTOR_THREADS = 3  # scans (one at a time), a fix or undo, the journal and drives.json
 
 
 class NotifierLike(Protocol):
@@ -96,6 +98,7 @@ class Service:
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
+        self.loop.set_default_executor(_started_pool(EXECUTOR_THREADS))
         self.loop.run_until_complete(self._startup())
         self._ready.set()
         self.loop.run_forever()
@@ -434,6 +437,16 @@ def _drive_back(snapshot: Snapshot, path: str) -> bool:
 def _follow_up(lines: tuple[str, ...]) -> str:
     keep = [line for line in lines[1:] if line and not line.startswith(("---", "+++", "@@", " ", "-", "+"))]
     return "\n".join(keep[-4:])
+
+
+def _started_pool(size: int) -> ThreadPoolExecutor:
+    """The worker's executor, all its threads started now: the daemon's thread count is then
+    flat from the first scan on, and any growth would be a walk or probe left behind."""
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="uv-drive-guard io")
+    started = threading.Barrier(size)
+    for _ in range(size):
+        pool.submit(started.wait, 10)
+    return pool
 
 
 def _mountpoints() -> frozenset[str]:
