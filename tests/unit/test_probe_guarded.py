@@ -107,6 +107,12 @@ def exfat_operations() -> dict[str, probe.Operation]:
     return ops
 
 
+@pytest.fixture(autouse=True)
+def _tmp_dir_is_the_stick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe checks that the drive is still mounted; here a temporary directory plays it."""
+    monkeypatch.setattr(probing, "_mounted", lambda mountpoint: os.stat(mountpoint).st_dev)
+
+
 def probe_stick(tmp_path: Path) -> Capabilities:
     stick = Volume(mountpoint=str(tmp_path), device="E:\\", fstype="exfat", removable=True)
     return probing.probe(stick, runner=lambda scratch: probe.run(scratch, exfat_operations()), timeout=10)

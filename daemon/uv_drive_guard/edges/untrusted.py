@@ -7,6 +7,7 @@ leak), a path under an autofs or NFS mount makes Linux reach a server; neither i
 
 from __future__ import annotations
 
+import functools
 import logging
 import ntpath
 import os
@@ -14,6 +15,7 @@ import posixpath
 import stat as stat_module
 import sys
 from collections.abc import Callable, Iterable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,22 @@ def _windows_remote_drive(path: str) -> bool:
     """A mapped network drive letter (GetDriveTypeW says DRIVE_REMOTE) or one we cannot ask."""
     if sys.platform != "win32":
         return False
-    import ctypes
-
     rest = path[4:] if path.startswith(("\\\\?\\", "\\\\.\\")) else path
     root = ntpath.splitdrive(rest)[0] + "\\"
-    drive_type = int(ctypes.windll.kernel32.GetDriveTypeW(root))  # type: ignore[attr-defined,unused-ignore]
+    drive_type = int(_kernel32().GetDriveTypeW(root))
     return drive_type in (0, 1, 4)  # unknown, no root dir, DRIVE_REMOTE
+
+
+@functools.cache
+def _kernel32() -> Any:
+    """This module's own kernel32 with its one prototype (never ctypes.windll's shared one)."""
+    import ctypes
+    from ctypes import wintypes
+
+    dll = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    dll.GetDriveTypeW.argtypes = (wintypes.LPCWSTR,)
+    dll.GetDriveTypeW.restype = wintypes.UINT
+    return dll
 
 
 def mount_table() -> list[tuple[str, str]]:

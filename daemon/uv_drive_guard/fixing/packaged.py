@@ -14,6 +14,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from ..edges import proc
+
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
 # How each manager is asked who owns a file, and how its owner is upgraded.
@@ -25,7 +27,7 @@ _OWNER = (
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL)
+    return proc.run(argv, timeout=10, text=True)
 
 
 def _names(path: str) -> list[str]:
