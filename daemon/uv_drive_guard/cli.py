@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -69,6 +69,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
     history = commands.add_parser("history", help="list applied fixes, newest first")
     history.add_argument("--json", action="store_true", help="print the journal entries as JSON")
+    envs = commands.add_parser(
+        "envs",
+        help="environments kept on this computer for projects on drives",
+        description="Lists them (drive, project, size, last seen); --remove deletes one, after asking.",
+    )
+    envs.add_argument("--json", action="store_true", help="print them as JSON")
+    envs.add_argument("--remove", metavar="ID", help="delete an environment (or all of a drive's) by its id")
+    envs.add_argument("-y", "--yes", action="store_true", help="with --remove: do not ask")
+    env = commands.add_parser(
+        "env",
+        help="print the environment this computer keeps for a project on a drive (for editors)",
+    )
+    env.add_argument("path", nargs="?", default=".", metavar="PATH", help="a directory in the project")
+    env.add_argument("--python", action="store_true", help="print its interpreter instead")
     autostart = commands.add_parser(
         "autostart",
         help="start the daemon at login, or stop doing so",
@@ -101,6 +115,9 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"uv-drive-guard: no such path: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     snapshot, findings = scan.run(dict(os.environ), options)
+    from .fixing import portable
+
+    portable.refresh(snapshot)  # a known drive at a new place: the shell integration follows it
     if args.json:
         json.dump(render.to_json(snapshot, findings), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -159,6 +176,30 @@ def _autostart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _portable(args: argparse.Namespace) -> int:
+    from .fixing import commands, portable_cmds
+
+    if args.command == "env":
+        status, text = portable_cmds.environment(args.path, python=args.python)
+        print(text, file=sys.stdout if status == EXIT_OK else sys.stderr)
+        return status
+    if args.remove:
+        confirm = (lambda _question: True) if args.yes else _ask(commands.ask_terminal)
+        status, lines = portable_cmds.remove(args.remove, confirm)
+        print("\n".join(lines), file=sys.stdout if status == EXIT_OK else sys.stderr)
+        return status
+    print("\n".join(portable_cmds.lines(portable_cmds.kept(), as_json=args.json)))
+    return EXIT_OK
+
+
+def _ask(ask: Callable[[str], bool]) -> Callable[[str], bool]:
+    def confirm(question: str) -> bool:
+        print(question, end="")
+        return ask("Delete them?")
+
+    return confirm
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -186,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scan(args)
         if args.command == "autostart":
             return _autostart(args)
+        if args.command in ("envs", "env"):
+            return _portable(args)
         return _fixing(args)
     except Exception as exc:  # the last line of defence: say it, exit 2, never a traceback
         from .config import ConfigError

@@ -33,6 +33,7 @@ from .core.model import (
 from .edges import bounded, settings, uvcli, walk
 from .edges import probe as probing
 from .edges.volumes import list_volumes
+from .fixing import portable
 
 log = logging.getLogger(__name__)
 DEFAULT_BUDGET = walk.Budget()
@@ -156,7 +157,7 @@ def gather(
         if uv_future is not None:
             memo.uv = uv_future.result()
         uv = memo.uv or UvInfo(None, None)
-    return Snapshot(
+    snapshot = Snapshot(
         os=inputs.os,
         uv=uv,
         volumes=tuple(volumes),
@@ -171,6 +172,7 @@ def gather(
         user_config=str(settings.user_config_path(inputs.os, inputs.home, env)),
         notes=tuple((volume, note) for root, volume in roots for note in memo.notes.get(root, ())),
     )
+    return portable.attach(snapshot)  # environments kept on this computer for drives' projects
 
 
 def _defaults(inputs: resolve.Inputs) -> tuple[tuple[Role, str], ...]:

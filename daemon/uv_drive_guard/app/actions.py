@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass
 from enum import Enum
 
+from ..core import portable
 from ..core.messages import drive
 from ..core.model import Finding, Severity, Snapshot, Volume
 
@@ -47,6 +48,7 @@ class DriveReport:
     mountpoint: str
     name: str  # "STICK (exFAT)"
     findings: tuple[Finding, ...]
+    volume: Volume | None = None
 
     @property
     def state(self) -> State:
@@ -94,7 +96,7 @@ def reports(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[DriveRep
     for vol in snapshot.volumes:
         if vol.mountpoint in snapshot.scope or vol.mountpoint in by_volume:
             items = tuple(by_volume.get(vol.mountpoint, ()))
-            out.append(DriveReport(volume_key(vol), vol.mountpoint, drive(vol), items))
+            out.append(DriveReport(volume_key(vol), vol.mountpoint, drive(vol), items, vol))
     missing = tuple(by_volume.get(None, ()))
     if missing:
         out.append(DriveReport(ABSENT, "", "a drive that is not plugged in", missing))
@@ -117,6 +119,9 @@ def notice(report: DriveReport) -> Notice | None:
     if not report.findings:
         return None
     first = report.findings[0]
+    kept = _portable_notice(report)
+    if kept is not None:
+        return kept
     uv_line = next((line for line in first.uv_message.splitlines() if line.strip()), "")
     body = [first.title + ".", f"uv would print: {uv_line.strip()}"]
     fix = next((f for f in first.fixes if f.recommended), first.fixes[0] if first.fixes else None)
@@ -128,6 +133,23 @@ def notice(report: DriveReport) -> Notice | None:
     title = f"uv on {report.name}: {first.severity.value}"
     urgent = first.severity is Severity.ERROR
     return Notice(title, "\n".join(body), report.actions(first), urgent, State.ERROR if urgent else State.WARNING)
+
+
+def _portable_notice(report: DriveReport) -> Notice | None:
+    """In a person's words: "STICK holds 2 uv projects; ... Keep them on this computer?"."""
+    pairs = ((f, x) for f in report.findings for x in f.fixes if x.recommended and portable.is_portable(x))
+    first, fix = next(pairs, (None, None))
+    if first is None or fix is None or report.volume is None:
+        return None
+    same = [f for f in report.findings if any(x.id == fix.id for x in f.fixes)]
+    body = [portable.question(report.volume, len(same), first.code), fix.detail]
+    rest = len(report.findings) - len(same)
+    if rest:
+        body.append(f"{rest} more in the tray menu.")
+    title = f"uv on {report.name}: projects need their environments elsewhere"
+    urgent = first.severity is Severity.ERROR
+    state = State.ERROR if urgent else State.WARNING
+    return Notice(title, "\n".join(body), report.actions(first), urgent, state)
 
 
 def overall(reports_: tuple[DriveReport, ...], *, paused: bool = False, working: bool = False) -> State:

@@ -24,7 +24,7 @@ from ..core import resolve
 from ..core.diagnose import diagnose
 from ..core.model import Finding, Snapshot
 from ..fixing.journal import APPLIED, PENDING, Entry, Journal
-from . import actions
+from . import actions, portable
 from .actions import Action, DriveReport, Kind, Notice
 from .control import TrayView
 from .memory import Memory
@@ -201,6 +201,7 @@ class Service:
         snapshot = await self.loop.run_in_executor(None, lambda: scan.gather(self.env, options, memo=self.memo))
         findings = diagnose(snapshot)
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
+        await self.loop.run_in_executor(None, portable.follow, snapshot)  # a known drive moved: follow it
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
         log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
         await self._read_journal()

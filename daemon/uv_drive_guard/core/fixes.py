@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 
+from . import portable
 from .messages import nfs_lock_bug
 from .model import (
     Artefact,
@@ -21,6 +23,7 @@ from .model import (
     Os,
     Role,
     Snapshot,
+    Source,
     SourceKind,
 )
 from .resolve import pathmod, volume_of
@@ -328,16 +331,31 @@ def dot_clean(code: str, loc: Location) -> Fix:
     )
 
 
+def _portable(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    """Per-computer environments; a cache setting on the same drive moves as part of it."""
+    cache = next(
+        (c for c in snapshot.locations if c.role is Role.CACHE and c.project is None and c.volume == loc.volume),
+        None,
+    )
+    moved = move_off_drive(code, snapshot, cache) if cache is not None else None
+    return portable.portable_fixes(code, snapshot, loc, moved.changes if moved else ())
+
+
+def _moved_environment(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    """An environment made on another computer: keep one per computer instead, or rebuild it."""
+    own = loc.project is not None and loc.path == str(pathmod(snapshot.os).join(loc.project, ".venv"))
+    kept = _portable(code, snapshot, replace(loc, source=Source(SourceKind.DEFAULT))) if own else ()
+    return (*kept, recreate(code, loc, loc.project is not None))
+
+
 def _present(*fixes: Fix | None) -> tuple[Fix, ...]:
     return tuple(f for f in fixes if f is not None)
 
 
 def _environment_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
     if loc.role is Role.PROJECT_ENVIRONMENT and loc.source.kind is SourceKind.DEFAULT:
-        return (
-            local_project_environment(code, snapshot, loc),
-            reformat(code, loc, "symbolic links"),
-        )
+        kept = _portable(code, snapshot, loc) or (local_project_environment(code, snapshot, loc),)
+        return (*kept, reformat(code, loc, "symbolic links"))
     return _present(move_off_drive(code, snapshot, loc), reformat(code, loc, "symbolic links"))
 
 
@@ -360,7 +378,7 @@ PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
     "UVD007": lambda c, s, loc: _present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
     "UVD008": lambda c, s, loc: (dot_clean(c, loc),),
     "UVD009": lambda c, s, loc: _present(*_nfs_upgrade(c, s, loc), move_off_drive(c, s, loc)),
-    "UVD010": lambda c, s, loc: (recreate(c, loc, loc.project is not None),),
+    "UVD010": _moved_environment,
     "UVD011": lambda c, s, loc: _present(temporary_fallback(c, s, loc)),
     "UVD012": lambda c, s, loc: (copy_mode(c, s, loc),),
     "UVD013": lambda c, s, loc: (reformat(c, loc, "no 4 GiB file limit"),),

@@ -101,6 +101,7 @@ class SourceKind(str, Enum):
     UV_CONFIG_FILE = "uv.toml-UV_CONFIG_FILE"
     DEFAULT = "default"
     FOUND = "found-on-drive"
+    PORTABLE = "portable"  # uv-drive-guard's shell integration sets it inside the project
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,20 @@ class UvInfo:
 
 
 @dataclass(frozen=True)
+class PortableDrive:
+    """A drive whose projects keep their environments on this computer (the registry's record)."""
+
+    drive_id: str  # Volume.uuid, normalised: never a mount point or drive letter
+    label: str | None = None
+    whole: bool = False  # every project on the drive, also ones added later
+    projects: tuple[str, ...] = ()  # set up one by one: paths inside the drive, "/"-separated
+    seen: tuple[str, ...] = ()  # projects last found on the drive (covered when `whole`)
+    mount: str | None = None  # where it is mounted now; None while it is away
+    last_mount: str = ""
+    last_seen: float = 0.0
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything diagnosis needs, gathered by the edges at one moment."""
 
@@ -201,6 +216,8 @@ class Snapshot:
     defaults: tuple[tuple[Role, str], ...] = ()  # where each directory goes when nothing is set
     user_config: str = ""  # the user-level uv.toml uv reads (or would create)
     notes: tuple[tuple[str, str], ...] = ()  # (mount point, what the walk skipped or could not read)
+    portable: tuple[PortableDrive, ...] = ()  # drives set up for per-computer environments
+    data_dir: str = ""  # uv-drive-guard's user data directory on this computer
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)
@@ -217,6 +234,8 @@ class ChangeKind(str, Enum):
     RUN = "run"
     MOVE_DIR = "move-dir"
     MANUAL = "manual"
+    PORTABLE_ENVS = "portable-envs"  # record a drive or project in the portable registry
+    SHELL_HOOK = "shell-hook"  # the startup-file line that reads the generated portable file
 
 
 @dataclass(frozen=True)

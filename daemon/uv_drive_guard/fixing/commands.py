@@ -7,11 +7,12 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import scan
 from ..core.diagnose import diagnose
-from . import engine, plan, verify
+from ..core.model import Finding, Snapshot, SourceKind
+from . import engine, plan, portable, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, Journal
 
@@ -28,7 +29,10 @@ class Outcome:
 
 
 def _stores(store: EnvStore | None) -> dict[str, EnvStore]:
-    return {store.name: store} if store is not None else {}
+    stores: dict[str, EnvStore] = {portable.STORE: portable.Store()}
+    if store is not None:
+        stores[store.name] = store
+    return stores
 
 
 def prepare(fix_id: str, env: Mapping[str, str], options: scan.Options, store: EnvStore | None) -> plan.Plan:
@@ -99,8 +103,24 @@ def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options
         "Scanned again as a new terminal would: "
         + ("the problem is gone." if not remaining else f"{the_plan.finding.code} still applies.")
     ]
-    lines += verify.check_with_uv(the_plan.finding, snapshot, fresh_env)
+    lines += verify.check_with_uv(_where_now(the_plan.finding, snapshot), snapshot, fresh_env)
     return verify.Verdict(not remaining, tuple(lines))
+
+
+def _where_now(finding: Finding, snapshot: Snapshot) -> Finding:
+    """A project environment the fix moved to this computer is checked where it lives now."""
+    loc = finding.location
+    if loc is None or loc.project is None:
+        return finding
+    moved = next(
+        (
+            x
+            for x in snapshot.locations
+            if x.role is loc.role and x.project == loc.project and x.source.kind is SourceKind.PORTABLE
+        ),
+        None,
+    )
+    return finding if moved is None else replace(finding, location=moved)
 
 
 def run_undo(

@@ -166,6 +166,10 @@ def _one(
         _unset(change, ctx, texts, stores, manual)
     elif kind is ChangeKind.SET_ENV:
         _set(change, ctx, texts, stores)
+    elif kind in (ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK):
+        from . import portable_plan  # it imports this module
+
+        portable_plan.add(change, ctx, texts, stores)
     else:
         manual.append(change.summary)
 

@@ -1,0 +1,244 @@
+"""The portable registry on this computer, the files generated from it, and its journaled store.
+
+The registry (`portable.json` in the user data directory, written atomically) says which
+drives (by identity) and projects (by path inside the drive) keep their environments here.
+The generated files (`portable.sh`, `portable.fish`, `portable.ps1`) are a function of it and
+of where each drive is mounted now: rewritten whenever that changes, removed with the last
+record. Environments themselves are uv's to make and never removed here without a person
+asking (`uv-drive-guard envs --remove`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core import portable as core
+from ..core.model import Os, PortableDrive, Snapshot
+from . import atomic
+from .envstore import Saved
+
+if TYPE_CHECKING:
+    from .portable_shell import Skipped
+
+log = logging.getLogger(__name__)
+STORE = "portable projects registry"
+REGISTRY = "portable.json"
+GENERATED = {"posix": "portable.sh", "fish": "portable.fish", "powershell": "portable.ps1"}
+SEEN_EVERY = 3600.0  # last-seen is rewritten at most hourly: a scan does not rewrite the file
+
+
+def data_dir() -> Path:
+    """Local, not roaming (Windows): an environment belongs to one computer."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("uv-drive-guard", appauthor=False, roaming=False))
+
+
+def this_os() -> Os:
+    if sys.platform == "win32":
+        return Os.WINDOWS
+    return Os.MACOS if sys.platform == "darwin" else Os.LINUX
+
+
+# --- the registry file ----------------------------------------------------------------------
+
+
+def to_json(drive: PortableDrive) -> dict[str, Any]:
+    data = asdict(drive)
+    data["projects"], data["seen"] = list(drive.projects), list(drive.seen)
+    return data
+
+
+def from_json(data: dict[str, Any]) -> PortableDrive | None:
+    """One record; None for anything malformed (the file may have been edited by hand)."""
+    try:
+        drive = PortableDrive(
+            drive_id=str(data["drive_id"]),
+            label=None if data.get("label") is None else str(data["label"]),
+            whole=bool(data.get("whole", False)),
+            projects=tuple(str(p) for p in data.get("projects", ())),
+            seen=tuple(str(p) for p in data.get("seen", ())),
+            mount=None if data.get("mount") is None else str(data["mount"]),
+            last_mount=str(data.get("last_mount", "")),
+            last_seen=float(data.get("last_seen", 0.0)),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return drive if core._ID.fullmatch(drive.drive_id) else None
+
+
+def load(root: Path) -> tuple[PortableDrive, ...]:
+    try:
+        data = json.loads((root / REGISTRY).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ()
+    except (OSError, ValueError) as exc:
+        log.warning("%s cannot be read (%s): portable projects are off until it is fixed", root / REGISTRY, exc)
+        return ()
+    items = data.get("drives", []) if isinstance(data, dict) else []
+    return tuple(d for d in (from_json(x) for x in items if isinstance(x, dict)) if d is not None)
+
+
+def save(root: Path, drives: Iterable[PortableDrive]) -> None:
+    """Atomically; with the last record gone, the file goes too (undo leaves nothing behind)."""
+    items = sorted(drives, key=lambda d: d.drive_id)
+    path = root / REGISTRY
+    if not items:
+        atomic.remove(path)
+        return
+    text = json.dumps({"version": 1, "drives": [to_json(d) for d in items]}, indent=2, ensure_ascii=False)
+    atomic.write_atomic(path, (text + "\n").encode("utf-8"))
+
+
+# --- the generated files ----------------------------------------------------------------------
+
+
+def generated(root: Path, os_: Os) -> dict[str, Path]:
+    names = ("powershell",) if os_ is Os.WINDOWS else ("posix", "fish")
+    return {shell: root / GENERATED[shell] for shell in names}
+
+
+def regenerate(root: Path, os_: Os, drives: tuple[PortableDrive, ...]) -> tuple[Skipped, ...]:
+    """Write what each shell reads, only where it changed; remove it all with no drive left.
+    The renderer (and textedit's tomlkit) loads only here: a scan with no drive set up never does."""
+    from . import portable_shell
+
+    found, skipped = portable_shell.entries(os_, str(root), drives)
+    render = {
+        "posix": portable_shell.render_posix,
+        "fish": portable_shell.render_fish,
+        "powershell": portable_shell.render_powershell,
+    }
+    for shell, path in generated(root, os_).items():
+        if not drives:
+            atomic.remove(path)
+            continue
+        text = render[shell](str(path), found).encode("utf-8")
+        if atomic.read_bytes(path) != text:
+            atomic.write_atomic(path, text)
+    for item in skipped:
+        log.warning("not covered by the shell integration: %r: %s", item.root, item.reason)
+    return skipped
+
+
+# --- keeping it current -----------------------------------------------------------------------
+
+
+def _still_there(project: str) -> bool:
+    """A project is where it was if its pyproject.toml is still a regular file (never opened)."""
+    try:
+        return Path(project, "pyproject.toml").is_file()
+    except OSError:
+        return False
+
+
+def current(
+    drives: tuple[PortableDrive, ...],
+    snapshot: Snapshot,
+    now: float,
+    still_there: Callable[[str], bool] = _still_there,
+) -> tuple[PortableDrive, ...]:
+    """Each record with where its drive is now and which projects are on it."""
+    out = []
+    for drive in drives:
+        vol = next((v for v in snapshot.volumes if core.drive_id(v) == drive.drive_id), None)
+        if vol is None:
+            out.append(replace(drive, mount=None))
+            continue
+        found = [core.relpath(snapshot.os, a.path, vol.mountpoint) for a in core.projects_on(snapshot, vol.mountpoint)]
+        kept = [r for r in drive.seen if still_there(core.at_mount(snapshot.os, vol.mountpoint, r))]
+        seen = tuple(sorted({r for r in (*found, *kept) if r is not None}))
+        stamp = drive.last_seen if now - drive.last_seen < SEEN_EVERY and drive.mount == vol.mountpoint else now
+        moved = replace(drive, mount=vol.mountpoint, last_mount=vol.mountpoint, seen=seen, last_seen=stamp)
+        out.append(replace(moved, label=vol.label or drive.label))
+    return tuple(out)
+
+
+def attach(snapshot: Snapshot, root: Path | None = None) -> Snapshot:
+    """Read-only: the scan sees which project environments live on this computer."""
+    root = root or data_dir()
+    drives = load(root)
+    placed = replace(snapshot, data_dir=str(root))
+    if not drives:
+        return placed
+    return core.place(replace(placed, portable=current(drives, snapshot, time.time())))
+
+
+def refresh(snapshot: Snapshot, root: Path | None = None) -> bool:
+    """After a scan: the drives' new places into the registry and the generated files, silently.
+    True when something was rewritten."""
+    root = root or data_dir()
+    drives = load(root)
+    if not drives:
+        return False
+    fresh = current(drives, snapshot, time.time())
+    changed = fresh != drives
+    if changed:
+        save(root, fresh)
+    before = {p: atomic.read_bytes(p) for p in generated(root, snapshot.os).values()}
+    regenerate(root, snapshot.os, fresh)
+    return changed or before != {p: atomic.read_bytes(p) for p in generated(root, snapshot.os).values()}
+
+
+# --- the journaled store ----------------------------------------------------------------------
+
+
+class Store:
+    """The registry as the fix engine's store: saved before a fix, restored by undo."""
+
+    name = STORE
+
+    def __init__(self, root: Path | None = None, os_: Os | None = None) -> None:
+        self.root = root or data_dir()
+        self.os = os_ or this_os()
+
+    def _drives(self) -> dict[str, PortableDrive]:
+        return {d.drive_id: d for d in load(self.root)}
+
+    def _write(self, drives: dict[str, PortableDrive]) -> None:
+        items = tuple(drives.values())
+        save(self.root, items)
+        regenerate(self.root, self.os, items)
+
+    def save(self, names: Iterable[str]) -> list[Saved]:
+        drives = self._drives()
+        return [
+            Saved(name, json.dumps(to_json(drives[name])) if name in drives else None, kind="portable")
+            for name in names
+        ]
+
+    def set(self, name: str, value: str) -> None:
+        drive = from_json(json.loads(value))
+        if drive is None or drive.drive_id != name:
+            raise ValueError(f"not a portable record for {name}")
+        drives = self._drives()
+        drives[name] = drive
+        self._write(drives)
+
+    def unset(self, name: str) -> None:
+        drives = self._drives()
+        drives.pop(name, None)
+        self._write(drives)
+
+    def restore(self, saved: Iterable[Saved]) -> None:
+        drives = self._drives()
+        for item in saved:
+            old = from_json(json.loads(item.value)) if item.value is not None else None
+            if old is None:
+                drives.pop(item.name, None)
+            else:
+                drives[item.name] = old
+        self._write(drives)
+
+    def describe_set(self, name: str, value: str) -> str:
+        return f"record drive {name} in {self.root / REGISTRY}"
+
+    def describe_unset(self, name: str) -> str:
+        return f"remove drive {name} from {self.root / REGISTRY}"

@@ -1,0 +1,137 @@
+"""Plan the portable-projects fix: the registry record (a store edit) and one line per startup file.
+
+The line goes into the same fenced block every other fix writes (one block per file, see
+textedit), so undo takes it out byte for byte with the rest of the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..core import portable as core
+from ..core.model import Change, ChangeKind, Os, PortableDrive, Volume
+from . import portable, portable_shell, textedit
+from .plan import CannotPlan, Context, StoreEdit
+
+FISH_RC = Path(".config", "fish", "config.fish")
+
+
+def add(change: Change, ctx: Context, texts: Any, stores: list[StoreEdit]) -> None:
+    """plan.build's step for our two change kinds."""
+    if change.kind is ChangeKind.PORTABLE_ENVS:
+        edit = registry_edit(change, ctx)
+        if edit is not None:
+            stores.append(edit)
+    else:
+        generated_dir = Path(change.value or ctx.snapshot.data_dir)
+        for path, shell in startup_files(ctx):
+            name = portable.GENERATED[shell if shell in ("fish", "powershell") else "posix"]
+            line = portable_shell.rc_line(shell, str(generated_dir / name))
+            texts.put(path, set_hook(texts.get(path), line), f"read {name} at start (portable projects)")
+
+
+def _volume(ctx: Context, did: str) -> Volume:
+    vol = next((v for v in ctx.snapshot.volumes if core.drive_id(v) == did), None)
+    if vol is None:
+        raise CannotPlan(f"the drive {did} is not mounted now; plug it in and scan again")
+    return vol
+
+
+def registry_edit(change: Change, ctx: Context) -> StoreEdit | None:
+    """The drive's new record, merged with what is there; None when it already says so."""
+    snapshot, did = ctx.snapshot, change.target
+    vol = _volume(ctx, did)
+    rel = change.name
+    if rel is not None:
+        root = core.at_mount(snapshot.os, vol.mountpoint, rel)
+        try:
+            textedit.check_value(root)
+        except textedit.UnsafeValue as exc:
+            shown = root.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise CannotPlan(
+                f"{shown!r} cannot be written into a shell file safely ({exc}); rename the folder and scan again"
+            ) from exc
+    root_dir = Path(snapshot.data_dir)
+    old = next((d for d in portable.load(root_dir) if d.drive_id == did), None)
+    projects = set(old.projects if old else ())
+    projects |= {rel} if rel is not None else set()
+    whole = (old.whole if old else False) or rel is None
+    if old is not None and old.whole == whole and set(old.projects) == projects:
+        return None
+    mount = vol.mountpoint
+    draft = PortableDrive(did, vol.label, whole, tuple(sorted(projects)), (), mount, mount, time.time())
+    (new,) = portable.current((draft,), snapshot, time.time())
+    value = json.dumps(portable.to_json(new))
+    return StoreEdit(portable.STORE, did, value, f"{change.summary}; {next_step(snapshot.os, vol, new, rel)}")
+
+
+def next_step(os_: Os, vol: Volume, drive: PortableDrive, rel: str | None) -> str:
+    """Said once: uv-drive-guard never runs uv sync (it would build from the drive)."""
+    found, skipped = portable_shell.entries(os_, "", (drive,))
+    target = core.at_mount(os_, vol.mountpoint, rel) if rel is not None else (found[-1].root if found else "")
+    hint = f"then, in a new terminal: cd {target} and run `{core.NEXT_STEP}`" if target else ""
+    if skipped:
+        hint += f" (not covered, their paths cannot be quoted safely: {len(skipped)} project(s); see the log)"
+    return hint
+
+
+def startup_files(ctx: Context) -> list[tuple[str, str]]:
+    """(file, shell): the startup file of each shell the person has or logs in with."""
+    home = Path(ctx.home)
+    if ctx.snapshot.os is Os.WINDOWS:
+        return [(str(p), "powershell") for p in powershell_profiles(ctx)]
+    zdot = Path(ctx.env.get("ZDOTDIR") or home)
+    config = Path(ctx.env.get("XDG_CONFIG_HOME") or home / ".config")
+    candidates = [("bash", home / ".bashrc"), ("zsh", zdot / ".zshrc"), ("fish", config / "fish" / "config.fish")]
+    login = Path(ctx.env.get("SHELL", "")).name
+    chosen = [(str(path), shell) for shell, path in candidates if path.exists() or shell == login]
+    if not chosen:
+        default = ("zsh", zdot / ".zshrc") if ctx.snapshot.os is Os.MACOS else ("bash", home / ".bashrc")
+        chosen = [(str(default[1]), default[0])]
+    return chosen
+
+
+def powershell_profiles(ctx: Context) -> list[Path]:
+    """$PROFILE of Windows PowerShell 5.1, and of PowerShell 7 where it is installed
+    (Documents may be redirected, e.g. to OneDrive: platformdirs asks Windows)."""
+    documents = Path(ctx.env.get("UVDG_DOCUMENTS") or _documents(ctx.home))
+    found = [documents / "WindowsPowerShell" / "Microsoft.PowerShell_profile.ps1"]
+    seven = documents / "PowerShell"
+    if seven.is_dir():
+        found.append(seven / "Microsoft.PowerShell_profile.ps1")
+    return found
+
+
+def _documents(home: str) -> str:
+    from platformdirs import user_documents_dir
+
+    return user_documents_dir() if os.name == "nt" else str(Path(home) / "Documents")
+
+
+def set_hook(text: str, line: str | None) -> str:
+    """Put our one line into the file's uv-drive-guard block (made if needed), or take it out
+    (and the block with it when nothing else is left in it), keeping every other byte."""
+    lines, nl = textedit._split(text), textedit._newline(text)
+    found = textedit._find_block(lines)
+    if found is None:
+        if line is None:
+            return text
+        return textedit._append(text, nl.join([textedit.BEGIN, textedit.NOTE, line, textedit.END]) + nl, nl)
+    begin, end = found
+    body: list[str] = []
+    placed = line is None
+    for old in lines[begin + 1 : end]:
+        if not textedit._bare(old).endswith(portable_shell.MARK):
+            body.append(old)
+        elif not placed:
+            body.append(line + nl if line is not None else old)
+            placed = True
+    if not placed:
+        body.append(f"{line}{nl}")
+    if not any(textedit._is_code(old) for old in body):
+        return textedit._cut(lines, begin, end + 1, nl)
+    return "".join([*lines[: begin + 1], *body, *lines[end:]])
