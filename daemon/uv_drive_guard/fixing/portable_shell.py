@@ -247,4 +247,3 @@ def rc_line(shell: str, generated: str) -> str:
         return f"if (Test-Path -LiteralPath {quoted}) {{ . {quoted} }}  {MARK}"
     quoted = quote_posix(generated)
     return f"if [ -r {quoted} ]; then . {quoted}; fi  {MARK}"
-
