@@ -48,7 +48,7 @@ def relpath(os_: Os, path: str, mountpoint: str) -> str | None:
     """`path` inside the drive, '/'-separated on every OS ('.' for the drive's top)."""
     mod = pathmod(os_)
     norm, root = str(mod.normpath(path)), str(mod.normpath(mountpoint)).rstrip("/\\")
-    if str(mod.normcase(norm)) == str(mod.normcase(root)) or norm == root + mod.sep:
+    if str(mod.normcase(norm)).rstrip("/\\") == str(mod.normcase(root)):
         return "."
     if not str(mod.normcase(norm)).startswith(str(mod.normcase(root)) + mod.sep):
         return None

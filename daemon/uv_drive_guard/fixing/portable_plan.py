@@ -98,7 +98,7 @@ def startup_files(ctx: Context) -> list[tuple[str, str]]:
 def powershell_profiles(ctx: Context) -> list[Path]:
     """$PROFILE of Windows PowerShell 5.1, and of PowerShell 7 where it is installed
     (Documents may be redirected, e.g. to OneDrive: platformdirs asks Windows)."""
-    documents = Path(ctx.env.get("UVDG_DOCUMENTS") or _documents(ctx.home))
+    documents = Path(_documents(ctx.home))
     found = [documents / "WindowsPowerShell" / "Microsoft.PowerShell_profile.ps1"]
     seven = documents / "PowerShell"
     if seven.is_dir():

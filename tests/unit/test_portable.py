@@ -1,0 +1,237 @@
+"""Portable projects: identity, placement, the planned fix, apply and undo byte for byte, the notice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from uv_drive_guard.app import actions
+from uv_drive_guard.core import portable
+from uv_drive_guard.core.diagnose import diagnose
+from uv_drive_guard.core.model import (
+    Artefact,
+    ArtefactKind,
+    Capabilities,
+    ChangeKind,
+    Definition,
+    Location,
+    Os,
+    PortableDrive,
+    Role,
+    Snapshot,
+    Source,
+    SourceKind,
+    UvInfo,
+    Volume,
+)
+from uv_drive_guard.fixing import engine, plan, portable_plan
+from uv_drive_guard.fixing import portable as registry
+from uv_drive_guard.fixing.journal import Journal
+
+NO_LINKS = Capabilities(
+    results=(("symlink_file", False), ("symlink_dir", False), ("flock_exclusive", True), ("exec_bit", True)),
+    errnos=(("symlink_file", 38),),
+    probed=True,
+)
+MOUNT = "/media/ana/STICK"
+
+
+def _volume(uuid: str | None = "1A2B-3C4D", fstype: str = "exfat") -> Volume:
+    return Volume(MOUNT, "/dev/sdb1", fstype, "fuseblk", "STICK", uuid, removable=True, capabilities=NO_LINKS)
+
+
+def _snapshot(
+    tmp: Path, *, uuid: str | None = "1A2B-3C4D", projects: tuple[str, ...] = ("demo", "work/other")
+) -> Snapshot:
+    home = tmp / "home"
+    root = Volume("/", "/dev/nvme0n1p2", "ext4", system=True, capabilities=Capabilities(probed=True))
+    artefacts = tuple(
+        Artefact(ArtefactKind.PROJECT, f"{MOUNT}/{p}", MOUNT, environment=f"{MOUNT}/{p}/.venv") for p in projects
+    )
+    locations = tuple(
+        Location(
+            Role.PROJECT_ENVIRONMENT,
+            f"{MOUNT}/{p}/.venv",
+            Source(SourceKind.DEFAULT, file=f"{MOUNT}/{p}", name="UV_PROJECT_ENVIRONMENT"),
+            volume=MOUNT,
+            project=f"{MOUNT}/{p}",
+        )
+        for p in projects
+    )
+    return Snapshot(
+        os=Os.LINUX,
+        uv=UvInfo("0.13.9", "/usr/bin/uv"),
+        volumes=(root, _volume(uuid)),
+        locations=locations,
+        artefacts=artefacts,
+        home=str(home),
+        scope=(MOUNT,),
+        defaults=((Role.CACHE, f"{home}/.cache/uv"),),
+        data_dir=str(tmp / "data"),
+    )
+
+
+def test_drive_identity_is_normalised_and_refused_when_odd() -> None:
+    assert portable.drive_id(_volume("1A2B-3C4D")) == "1a2b-3c4d"
+    assert portable.drive_id(_volume("../../etc")) is None
+    assert portable.drive_id(_volume(None)) is None
+
+
+def test_paths_inside_the_drive_are_the_same_on_every_os() -> None:
+    assert portable.relpath(Os.LINUX, "/media/a/STICK/work/x", "/media/a/STICK") == "work/x"
+    assert portable.relpath(Os.WINDOWS, "E:\\work\\x", "E:\\") == "work/x"
+    assert portable.relpath(Os.WINDOWS, "e:\\", "E:\\") == "."
+    assert portable.relpath(Os.LINUX, "/elsewhere", "/media/a/STICK") is None
+    assert portable.at_mount(Os.WINDOWS, "F:\\", "work/x") == "F:\\work\\x"
+    assert portable.env_name("a/demo") != portable.env_name("b/demo")
+    assert portable.env_name("a/demo").startswith("demo-")
+    assert portable.env_name("it's $(x)").startswith("it-s-x-")
+
+
+def test_the_fix_is_offered_for_the_drive_and_for_one_project(tmp_path: Path) -> None:
+    found = [f for f in diagnose(_snapshot(tmp_path)) if f.code == "UVD005"]
+    assert len(found) == 2
+    drive_fix, one, *rest = found[0].fixes
+    assert drive_fix.title == "Keep the environments of STICK's projects on this computer"
+    assert drive_fix.recommended and drive_fix.id == found[1].fixes[0].id  # one id for the drive
+    assert [c.kind for c in drive_fix.changes] == [ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK]
+    assert drive_fix.changes[0].name is None and one.changes[0].name == "demo"
+    assert one.title.startswith("Keep this project's environment on this computer")
+    assert "uv sync" in drive_fix.detail
+    assert [f.id.split("-")[1] for f in rest] == ["reformat"]
+
+
+def test_without_an_identity_the_manual_step_stays(tmp_path: Path) -> None:
+    found = [f for f in diagnose(_snapshot(tmp_path, uuid=None)) if f.code == "UVD005"]
+    assert "environment-off-drive" in found[0].fixes[0].id
+
+
+def test_a_cache_setting_on_the_drive_moves_with_the_setup(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path)
+    bashrc = f"{snap.home}/.bashrc"
+    source = Source(SourceKind.SHELL_FILE, file=bashrc, line=1, name="UV_CACHE_DIR")
+    cache = Location(Role.CACHE, f"{MOUNT}/uv-cache", source, volume=MOUNT)
+    definition = Definition("UV_CACHE_DIR", f"{MOUNT}/uv-cache", source, raw=f"export UV_CACHE_DIR={MOUNT}/uv-cache")
+    snap = replace(snap, locations=(*snap.locations, cache), definitions=(definition,))
+    fix = next(f for f in diagnose(snap) if f.code == "UVD005").fixes[0]
+    assert [c.kind for c in fix.changes] == [ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK, ChangeKind.UNSET_ENV]
+
+
+def test_covered_projects_get_their_environment_here(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path)
+    record = PortableDrive("1a2b-3c4d", "STICK", False, ("demo",), (), MOUNT, MOUNT)
+    placed = portable.place(replace(snap, portable=(record,)))
+    envs = {loc.project: loc for loc in placed.locations}
+    demo = envs[f"{MOUNT}/demo"]
+    assert demo.path == f"{tmp_path}/data/envs/1a2b-3c4d/{portable.env_name('demo')}"
+    assert demo.source.kind is SourceKind.PORTABLE and demo.volume == "/"
+    assert envs[f"{MOUNT}/work/other"].path.endswith("/.venv")  # not set up: still on the drive
+    assert [f.location.project for f in diagnose(placed) if f.code == "UVD005" and f.location] == [
+        f"{MOUNT}/work/other"
+    ]
+    whole = portable.place(replace(snap, portable=(replace(record, whole=True),)))
+    assert not [f for f in diagnose(whole) if f.code == "UVD005"]
+
+
+def test_the_notice_speaks_plainly(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path)
+    (report,) = [r for r in actions.reports(snap, diagnose(snap)) if r.mountpoint == MOUNT]
+    notice = actions.notice(report)
+    assert notice is not None
+    first = notice.body.splitlines()[0]
+    assert first == "STICK holds 2 uv projects; uv cannot make their environments on exFAT. Keep them on this computer?"
+    assert notice.actions[0].label == "Keep the environments of STICK's projects on this computer"
+    vol = _volume()
+    assert portable.question(vol, 1, "UVD010") == (
+        "STICK holds 1 uv project; its environments only work on the computer that made it. Keep it on this computer?"
+    )
+
+
+def _apply(tmp_path: Path, snap: Snapshot, fix_index: int = 0) -> tuple[plan.Plan, Journal, dict[str, registry.Store]]:
+    finding = next(f for f in diagnose(snap) if f.code == "UVD005")
+    ctx = plan.Context(snap, {"SHELL": "/bin/bash"}, None)
+    built = plan.build(finding, finding.fixes[fix_index], ctx)
+    stores = {registry.STORE: registry.Store(Path(snap.data_dir), Os.LINUX)}
+    return built, Journal(tmp_path / "journal"), stores
+
+
+def test_apply_then_undo_gives_the_home_back_byte_for_byte(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path)
+    home = Path(snap.home)
+    (home / ".config" / "fish").mkdir(parents=True)
+    bashrc = home / ".bashrc"
+    bashrc.write_bytes(
+        b"# mine\r\n# >>> uv-drive-guard >>>\r\nexport UV_LINK_MODE='copy'\r\n# <<< uv-drive-guard <<<\r\n"
+    )
+    fish = home / ".config" / "fish" / "config.fish"
+    fish.write_bytes(b"set -g x 1")
+    before = {p: p.read_bytes() for p in (bashrc, fish)}
+    built, journal, stores = _apply(tmp_path, snap)
+    assert "cd /media/ana/STICK/" in engine.preview(built) and "uv sync" in engine.preview(built)
+    engine.apply(built, journal, stores)
+    text = bashrc.read_text()
+    assert "export UV_LINK_MODE='copy'" in text and "portable.sh" in text and text.count("# >>> uv-drive-guard") == 1
+    ours = [line for line in bashrc.read_bytes().split(b"\n") if b"portable projects" in line]
+    assert ours[0].endswith(b"\r")  # the file's own line ends
+    assert "source" in fish.read_text() and not (home / ".zshrc").exists()
+    data = Path(snap.data_dir)
+    drives = json.loads((data / "portable.json").read_text())["drives"]
+    assert drives[0]["whole"] and drives[0]["seen"] == ["demo", "work/other"]
+    assert "/media/ana/STICK/demo/" in (data / "portable.sh").read_text()
+    again, _, _ = _apply(tmp_path, snap)
+    with pytest.raises(engine.AlreadyApplied):
+        engine.apply(again, journal, stores)
+    engine.undo(journal, stores=stores)
+    assert {p: p.read_bytes() for p in (bashrc, fish)} == before
+    assert sorted(p.name for p in data.iterdir()) == []
+
+
+def test_one_project_then_the_drive_merge_and_undo_in_turn(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path)
+    Path(snap.home).mkdir(parents=True)
+    built, journal, stores = _apply(tmp_path, snap, fix_index=1)
+    engine.apply(built, journal, stores)
+    data = Path(snap.data_dir)
+    assert registry.load(data)[0].projects == ("demo",) and not registry.load(data)[0].whole
+    built, _, _ = _apply(tmp_path, snap, fix_index=0)
+    assert not any(f.changes for f in built.files)  # the line is there already
+    engine.apply(built, journal, stores)
+    assert registry.load(data)[0].whole
+    engine.undo(journal, stores=stores)
+    assert registry.load(data)[0].projects == ("demo",) and not registry.load(data)[0].whole
+
+
+def test_an_unquotable_project_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path, projects=("bad\nname",))
+    Path(snap.home).mkdir(parents=True)
+    finding = next(f for f in diagnose(snap) if f.code == "UVD005")
+    with pytest.raises(plan.CannotPlan, match=r"cannot be written into a shell file safely.*rename the folder"):
+        plan.build(finding, finding.fixes[1], plan.Context(snap, {}, None))
+
+
+def test_set_hook_round_trips(tmp_path: Path) -> None:
+    line = "if [ -r '/x' ]; then . '/x'; fi  # uv-drive-guard: portable projects"
+    for text in ("", "a\n", "no newline", "a\r\nb\r\n"):
+        added = portable_plan.set_hook(text, line)
+        assert portable_plan.set_hook(added, line) == added
+        assert portable_plan.set_hook(added, None) == text
+
+
+def test_windows_writes_the_powershell_profiles(tmp_path: Path) -> None:
+    snap = replace(_snapshot(tmp_path), os=Os.WINDOWS, home=str(tmp_path / "home"))
+    (tmp_path / "home" / "Documents" / "PowerShell").mkdir(parents=True)
+    files = portable_plan.startup_files(plan.Context(snap, {}, None))
+    assert [Path(f).parent.name for f, _ in files] == ["WindowsPowerShell", "PowerShell"]
+    assert {shell for _, shell in files} == {"powershell"}
+
+
+def test_the_registry_follows_the_drive_and_forgets_gone_projects(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path)
+    old = PortableDrive("1a2b-3c4d", "STICK", True, (), ("demo", "moved-away"), "/media/ana/OLD", "/media/ana/OLD")
+    (fresh,) = registry.current((old,), snap, 100.0, still_there=lambda p: False)
+    assert fresh.mount == MOUNT and fresh.seen == ("demo", "work/other") and fresh.last_seen == 100.0
+    (away,) = registry.current((old,), replace(snap, volumes=snap.volumes[:1]), 100.0)
+    assert away.mount is None and away.last_mount == "/media/ana/OLD"
