@@ -394,16 +394,17 @@ def test_project_on_fat32_cannot_get_its_venv(tmp_path: Path, home: Path, with_l
         missing: list[str] = []
         assert item["location"]["role"] == "project-environment"
         assert item["location"]["project"] == str(project)
-        assert "environment-off-drive" in fix_slugs(item)
+        assert "portable-drive" in fix_slugs(item) and "portable" in fix_slugs(item)
         assert not any("copy" in slug for slug in fix_slugs(item))
 
         proc = uv(["venv", "--python", base_python()], env, cwd=project)
         missing += assert_predicted(item, proc, fails=True)
 
-        # The planned fix: the environment lives on the internal disk, the project stays.
-        fix = next(f for f in item["fixes"] if "environment-off-drive" in f["id"])
-        (change,) = fix["changes"]
-        assert change["name"] == "UV_PROJECT_ENVIRONMENT"
+        # The planned fix: the environment lives on the internal disk, the project stays
+        # (test_portable.py applies it and works in the project from real shells).
+        fix = next(f for f in item["fixes"] if re.fullmatch(r"uvd005-portable-[0-9a-f]{6}", f["id"]))
+        change = fix["changes"][0]
+        assert change["kind"] == "portable-envs" and change["name"] == "demo"
         assert not Path(change["value"]).is_relative_to(drive.mountpoint)
         fixed = env_for(home, UV_PROJECT_ENVIRONMENT=change["value"])
         proc = uv(["sync", "--python", base_python()], fixed, cwd=project)
