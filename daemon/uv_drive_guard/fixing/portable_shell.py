@@ -39,6 +39,7 @@ def quote_powershell(value: str) -> str:
 class Entry:
     root: str  # the project's directory where the drive is mounted now
     environment: str
+    mount: str = ""  # the drive's mount point: fish tests it first, once per drive
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def entries(os_: Os, data_dir: str, drives: Iterable[PortableDrive]) -> tuple[tu
             except Unquotable as exc:
                 skipped.append(Skipped(root, str(exc)))
                 continue
-            found.append(Entry(root, env_dir(os_, data_dir, drive.drive_id, rel)))
+            found.append(Entry(root, env_dir(os_, data_dir, drive.drive_id, rel), drive.mount))
     found.sort(key=lambda e: (-len(e.root), e.root))
     return tuple(found), tuple(skipped)
 
@@ -168,16 +169,29 @@ __uvdg_portable_hook
 """
 
 
+def pcre_literal(text: str) -> str:
+    """A PCRE2 pattern matching `text` literally: a backslash before any ASCII punctuation is
+    always a literal in PCRE2, and letters, digits and non-ASCII stand for themselves."""
+    return "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in text)
+
+
+def _fish_prefix(root: str) -> str:
+    return f'string match -q -r -- {quote_fish("^" + pcre_literal(_with_sep(root, "/")))} "$PWD/"'
+
+
 def render_fish(path: str, found: Iterable[Entry]) -> str:
-    """fish: a prefix test with the `string` builtin (its `case` would read `*` and `?` in a path)."""
+    """fish: `string match -r` (a builtin, no command substitution) on a literal pattern; its
+    `case` would read `*` and `?` in a path as wildcards."""
     tests = ""
+    by_drive: dict[str, list[Entry]] = {}
     for e in found:
-        root = _with_sep(e.root, "/")
-        tests += (
-            f'    set -l p (string sub -l {len(root)} -- "$PWD/")\n'
-            f'    if test "$p" = {quote_fish(root)}\n'
-            f"        set -g __uvdg_want {quote_fish(e.environment)}\n        return 0\n    end\n"
-        )
+        by_drive.setdefault(e.mount, []).append(e)
+    for mount in sorted(by_drive, key=len, reverse=True):  # outside every drive: one test each
+        tests += f"    if {_fish_prefix(mount)}\n"
+        for e in by_drive[mount]:
+            tests += f"        if {_fish_prefix(e.root)}\n"
+            tests += f"            set -g __uvdg_want {quote_fish(e.environment)}\n            return 0\n        end\n"
+        tests += "    end\n"
     body = (
         NOTE
         + f"set -g __uvdg_portable_file {quote_fish(path)}\n"
