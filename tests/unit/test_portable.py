@@ -27,7 +27,7 @@ from uv_drive_guard.core.model import (
     UvInfo,
     Volume,
 )
-from uv_drive_guard.fixing import engine, plan, portable_plan
+from uv_drive_guard.fixing import engine, plan, portable_plan, portable_shell
 from uv_drive_guard.fixing import portable as registry
 from uv_drive_guard.fixing.journal import Journal
 
@@ -235,3 +235,80 @@ def test_the_registry_follows_the_drive_and_forgets_gone_projects(tmp_path: Path
     assert fresh.mount == MOUNT and fresh.seen == ("demo", "work/other") and fresh.last_seen == 100.0
     (away,) = registry.current((old,), replace(snap, volumes=snap.volumes[:1]), 100.0)
     assert away.mount is None and away.last_mount == "/media/ana/OLD"
+
+
+def _recorded_windows_stick() -> Volume:
+    from tests.unit.test_edges_windows import Recorded
+
+    return replace(Recorded().list()["E:\\"], capabilities=NO_LINKS)
+
+
+def _recorded_macos_stick() -> Volume:
+    from tests.unit.test_edges_macos import plist
+
+    from uv_drive_guard.edges.volumes import _macos
+
+    found = _macos.volume_from_diskutil(
+        "/Volumes/STICK", "/dev/disk4s1", "exfat", "rw,nosuid,local", plist("diskutil_exfat_usb.plist")
+    )
+    assert found is not None
+    return replace(found, capabilities=NO_LINKS)
+
+
+def test_recorded_windows_serial_and_macos_volume_uuid_are_identities() -> None:
+    assert portable.drive_id(_recorded_windows_stick()) == "5e7a-1c3b"
+    assert portable.drive_id(_recorded_macos_stick()) == "0e239bc6-f960-3107-89cf-1c97f78bb46b"
+
+
+def test_windows_moved_environment_gets_the_fix_and_a_powershell_profile(tmp_path: Path) -> None:
+    """On Windows an environment on the stick can be made, but breaks on the next computer (UVD010)."""
+    vol = _recorded_windows_stick()
+    data = "C:\\Users\\ana\\AppData\\Local\\uv-drive-guard"
+    project = Artefact(ArtefactKind.PROJECT, "E:\\work\\demo", "E:\\", environment="E:\\work\\demo\\.venv")
+    venv = Artefact(ArtefactKind.VENV, "E:\\work\\demo\\.venv", "E:\\", home="C:\\Python312", home_exists=False)
+    snap = Snapshot(
+        os=Os.WINDOWS,
+        uv=UvInfo("0.13.9", "C:\\uv\\uv.exe"),
+        volumes=(vol,),
+        locations=(),
+        artefacts=(project, venv),
+        home=str(tmp_path / "home"),
+        scope=("E:\\",),
+        data_dir=data,
+    )
+    (finding,) = [f for f in diagnose(snap) if f.code == "UVD010"]
+    drive_fix = finding.fixes[0]
+    assert drive_fix.title == "Keep the environments of STICK's projects on this computer"
+    assert "cmd.exe" in drive_fix.detail and "PowerShell" in drive_fix.detail
+    assert finding.fixes[-1].title == "Recreate the environment"
+    record = PortableDrive("5e7a-1c3b", "STICK", True, (), ("work/demo",), "E:\\", "E:\\")
+    found, _ = portable_shell.entries(Os.WINDOWS, data, (record,))
+    (entry,) = found
+    assert entry.root == "E:\\work\\demo"
+    assert entry.environment == f"{data}\\envs\\5e7a-1c3b\\{portable.env_name('work/demo')}"
+    text = portable_shell.render_powershell(f"{data}\\portable.ps1", found)
+    assert "$here.StartsWith('E:\\work\\demo\\', [System.StringComparison]::OrdinalIgnoreCase)" in text
+    assert portable.interpreter(Os.WINDOWS, entry.environment).endswith("\\Scripts\\python.exe")
+    line = portable_shell.rc_line("powershell", f"{data}\\portable.ps1")
+    assert line.startswith(f"if (Test-Path -LiteralPath '{data}\\portable.ps1') {{ . '{data}\\portable.ps1' }}")
+
+
+def test_macos_exfat_stick_gets_zsh(tmp_path: Path) -> None:
+    vol = _recorded_macos_stick()
+    base = _snapshot(tmp_path)
+    mount = vol.mountpoint
+    project = Artefact(ArtefactKind.PROJECT, f"{mount}/demo", mount, environment=f"{mount}/demo/.venv")
+    loc = Location(
+        Role.PROJECT_ENVIRONMENT,
+        f"{mount}/demo/.venv",
+        Source(SourceKind.DEFAULT, file=f"{mount}/demo", name="UV_PROJECT_ENVIRONMENT"),
+        volume=mount,
+        project=f"{mount}/demo",
+    )
+    snap = replace(
+        base, os=Os.MACOS, volumes=(base.volumes[0], vol), locations=(loc,), artefacts=(project,), scope=(mount,)
+    )
+    (finding,) = [f for f in diagnose(snap) if f.code == "UVD005"]
+    assert finding.fixes[0].id.startswith("uvd005-portable-drive-")
+    files = portable_plan.startup_files(plan.Context(snap, {}, None))
+    assert files == [(f"{snap.home}/.zshrc", "zsh")]  # macOS's login shell when none is found
