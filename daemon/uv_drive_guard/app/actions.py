@@ -142,11 +142,11 @@ def _portable_notice(report: DriveReport) -> Notice | None:
     if first is None or fix is None or report.volume is None:
         return None
     same = [f for f in report.findings if any(x.id == fix.id for x in f.fixes)]
-    body = [portable.question(report.volume, len(same), first.code), fix.detail]
+    body = [portable.question(report.volume, len(same), first.code), portable.NOTICE_MORE]
     rest = len(report.findings) - len(same)
     if rest:
         body.append(f"{rest} more in the tray menu.")
-    title = f"uv on {report.name}: projects need their environments elsewhere"
+    title = f"uv on {report.name}: environments for its projects"
     urgent = first.severity is Severity.ERROR
     state = State.ERROR if urgent else State.WARNING
     return Notice(title, "\n".join(body), report.actions(first), urgent, state)

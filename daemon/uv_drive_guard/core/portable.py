@@ -33,6 +33,10 @@ _ID = re.compile(r"[0-9a-z][0-9a-z-]{0,63}")
 _READABLE = re.compile(r"[^A-Za-z0-9._-]+")
 FS_NAMES = {"exfat": "exFAT", "vfat": "FAT32", "msdos": "FAT", "ntfs": "NTFS", "apfs": "APFS"}
 NEXT_STEP = "uv sync"
+NOTICE_MORE = (
+    "Nothing on the drive changes. New terminals set UV_PROJECT_ENVIRONMENT inside these projects; "
+    f"then run `{NEXT_STEP}` there."
+)
 
 
 def drive_id(volume: Volume | None) -> str | None:
@@ -163,7 +167,6 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
     name = vol.label or vol.mountpoint
     root = envs_root(snapshot.os, snapshot.data_dir, did)
     one = env_dir(snapshot.os, snapshot.data_dir, did, rel)
-    count = len(projects_on(snapshot, vol.mountpoint))
     drive_change = Change(
         ChangeKind.PORTABLE_ENVS,
         target=did,
@@ -189,7 +192,7 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
         Fix(
             id=_short(code, did, "portable-drive"),
             title=f"Keep the environments of {name}'s projects on this computer",
-            detail=detail + (f" ({count} project(s) on the drive now.)" if count > 1 else ""),
+            detail=detail,
             changes=(drive_change, hook, *extra),
             recommended=True,
         ),
