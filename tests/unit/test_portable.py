@@ -312,3 +312,29 @@ def test_macos_exfat_stick_gets_zsh(tmp_path: Path) -> None:
     assert finding.fixes[0].id.startswith("uvd005-portable-drive-")
     files = portable_plan.startup_files(plan.Context(snap, {}, None))
     assert files == [(f"{snap.home}/.zshrc", "zsh")]  # macOS's login shell when none is found
+
+
+def test_envs_lists_and_removes_only_after_asking(tmp_path: Path) -> None:
+    from uv_drive_guard.fixing import portable_cmds
+
+    data = tmp_path / "data"
+    record = PortableDrive("1a2b-3c4d", "STICK", True, (), ("demo", "later"), None, MOUNT, 1.0)
+    registry.save(data, (record,))
+    made = data / "envs" / "1a2b-3c4d" / portable.env_name("demo")
+    (made / "bin").mkdir(parents=True)
+    (made / "bin" / "python").write_bytes(b"x" * 2048)
+    orphan = data / "envs" / "9999-0000" / "old-12345678"
+    orphan.mkdir(parents=True)
+    items = {i.id: i for i in portable_cmds.kept(data, now=1.0 + 200 * 86400)}
+    assert items[f"1a2b-3c4d/{made.name}"].size == 2048
+    assert items[f"1a2b-3c4d/{made.name}"].status == "drive not seen for 200 days"
+    assert items[f"1a2b-3c4d/{portable.env_name('later')}"].status.startswith("not made yet")
+    assert items["9999-0000/old-12345678"].status.startswith("not set up")
+    text = "\n".join(portable_cmds.lines(list(items.values())))
+    assert "STICK: demo  2.0 KiB" in text
+    asked: list[str] = []
+    status, _ = portable_cmds.remove("1a2b-3c4d", lambda q: asked.append(q) or False, data)
+    assert status == 1 and made.exists() and str(made) in asked[0]
+    status, _ = portable_cmds.remove("9999-0000/old-12345678", lambda q: True, data)
+    assert status == 0 and not orphan.exists() and made.exists()
+    assert portable_cmds.remove("nothing", lambda q: True, data)[0] == 2

@@ -55,6 +55,7 @@ def _projects(drive: PortableDrive | None) -> dict[str, str]:
 
 
 def kept(root: Path | None = None, now: float | None = None) -> list[KeptEnv]:
+    """Every environment directory under envs/, and every set-up project whose one uv has not made yet."""
     root = root or portable.data_dir()
     now = now or time.time()
     drives = {d.drive_id: d for d in portable.load(root)}
@@ -66,6 +67,12 @@ def kept(root: Path | None = None, now: float | None = None) -> list[KeptEnv]:
         for env in sorted(drive_dir.iterdir()) if drive_dir.is_dir() and not drive_dir.is_symlink() else ():
             rel = names.get(env.name)
             found.append(KeptEnv(f"{drive_dir.name}/{env.name}", env, drive, rel, _size(env), _status(drive, rel, now)))
+    made = {item.id for item in found}
+    for drive in drives.values():
+        for name, rel in _projects(drive).items():
+            if f"{drive.drive_id}/{name}" not in made and (drive.whole or rel in drive.projects):
+                path = envs / drive.drive_id / name
+                found.append(KeptEnv(f"{drive.drive_id}/{name}", path, drive, rel, 0, "not made yet: `uv sync` there"))
     return found
 
 
@@ -128,7 +135,7 @@ def _as_dict(item: KeptEnv) -> dict[str, object]:
 def remove(ident: str, confirm: Callable[[str], bool], root: Path | None = None) -> tuple[int, list[str]]:
     """Delete one kept environment (or all of a drive's), after saying what and asking."""
     root = root or portable.data_dir()
-    chosen = [i for i in kept(root) if i.id == ident or i.id.split("/")[0] == ident]
+    chosen = [i for i in kept(root) if (i.id == ident or i.id.split("/")[0] == ident) and i.path.exists()]
     if not chosen:
         return 2, [f"uv-drive-guard: no environment {ident!r}; `uv-drive-guard envs` lists them"]
     envs = (root / "envs").resolve()
