@@ -59,6 +59,7 @@ def _fake_resolver(label: str | None, uuid: str | None, fstype: str | None) -> _
         sector=lambda device: fstype,
         removable=lambda device: None,
         fuse_source=lambda mountpoint: None,
+        uuid_link=lambda device: None,
     )
 
 

@@ -338,3 +338,19 @@ def test_envs_lists_and_removes_only_after_asking(tmp_path: Path) -> None:
     status, _ = portable_cmds.remove("9999-0000/old-12345678", lambda q: True, data)
     assert status == 0 and not orphan.exists() and made.exists()
     assert portable_cmds.remove("nothing", lambda q: True, data)[0] == 2
+
+
+def test_linux_reads_the_identity_from_by_uuid_links(tmp_path: Path) -> None:
+    from uv_drive_guard.edges.volumes import _linux
+
+    device = tmp_path / "sdb1"
+    device.write_bytes(b"")
+    links = tmp_path / "by-uuid"
+    links.mkdir()
+    (links / "6FEF-3701").symlink_to(device)
+    (links / "other").symlink_to(tmp_path / "sdc1")
+    assert _linux.by_uuid(str(device), links) == "6FEF-3701"
+    assert _linux.by_uuid(str(tmp_path / "sdz"), links) is None
+    assert _linux.by_uuid(str(device), tmp_path / "missing") is None
+    resolver = _linux.Resolver(udev=lambda d: {"ID_FS_TYPE": "ext4"}, uuid_link=lambda d: "6FEF-3701")
+    assert resolver.describe("/dev/sdb1", "ext4", look_closer=False)["uuid"] == "6FEF-3701"

@@ -96,6 +96,19 @@ def sysfs_removable(device: str, sys_root: Path = Path("/sys/dev/block")) -> boo
     return None
 
 
+def by_uuid(device: str, root: Path = Path("/dev/disk/by-uuid")) -> str | None:
+    """udev's /dev/disk/by-uuid links, read without a process: a drive's identity even where
+    its database entry is unreadable and no closer look (blkid) is taken."""
+    try:
+        target = os.path.realpath(device)
+        for link in root.iterdir():
+            if os.path.realpath(link) == target:
+                return link.name
+    except OSError:
+        return None
+    return None
+
+
 class Resolver:
     """Names each device's filesystem: udev's database, then blkid, then the boot sector."""
 
@@ -106,9 +119,10 @@ class Resolver:
         sector: Callable[[str], str | None] = boot_sector_type,
         removable: Callable[[str], bool | None] = sysfs_removable,
         fuse_source: Callable[[str], str | None] = fuse_device,
+        uuid_link: Callable[[str], str | None] = by_uuid,
     ) -> None:
         self._udev, self._blkid, self._sector = udev, blkid, sector
-        self._removable, self._fuse_source = removable, fuse_source
+        self._removable, self._fuse_source, self._by_uuid = removable, fuse_source, uuid_link
 
     def device(self, device: str, mountpoint: str, mount_fstype: str) -> str:
         if mount_fstype.startswith("fuse") and not device.startswith("/dev/"):
@@ -135,7 +149,7 @@ class Resolver:
         return {
             "fstype": normalise_fstype(fstype if fuse and fstype else mount_fstype),
             "label": props.get("ID_FS_LABEL") or props.get("LABEL"),
-            "uuid": props.get("ID_FS_UUID") or props.get("UUID"),
+            "uuid": props.get("ID_FS_UUID") or props.get("UUID") or self._by_uuid(device),
             "removable": removable,
         }
 
