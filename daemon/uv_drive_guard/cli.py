@@ -115,9 +115,9 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"uv-drive-guard: no such path: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     snapshot, findings = scan.run(dict(os.environ), options)
-    from .fixing import portable
+    from .app.portable import follow
 
-    portable.refresh(snapshot)  # a known drive at a new place: the shell integration follows it
+    follow(snapshot)  # a known drive at a new place: the shell integration follows it
     if args.json:
         json.dump(render.to_json(snapshot, findings), sys.stdout, indent=2)
         sys.stdout.write("\n")

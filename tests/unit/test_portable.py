@@ -228,11 +228,13 @@ def test_windows_writes_the_powershell_profiles(tmp_path: Path) -> None:
     assert {shell for _, shell in files} == {"powershell"}
 
 
-def test_the_registry_follows_the_drive_and_forgets_gone_projects(tmp_path: Path) -> None:
+def test_the_registry_follows_the_drive_and_what_its_walk_found(tmp_path: Path) -> None:
     snap = _snapshot(tmp_path)
     old = PortableDrive("1a2b-3c4d", "STICK", True, (), ("demo", "moved-away"), "/media/ana/OLD", "/media/ana/OLD")
-    (fresh,) = registry.current((old,), snap, 100.0, still_there=lambda p: False)
+    (fresh,) = registry.current((old,), snap, 100.0)
     assert fresh.mount == MOUNT and fresh.seen == ("demo", "work/other") and fresh.last_seen == 100.0
+    (kept,) = registry.current((old,), replace(snap, artefacts=()), 100.0)  # a walk that gave up
+    assert kept.seen == ("demo", "moved-away")
     (away,) = registry.current((old,), replace(snap, volumes=snap.volumes[:1]), 100.0)
     assert away.mount is None and away.last_mount == "/media/ana/OLD"
 
@@ -354,3 +356,12 @@ def test_linux_reads_the_identity_from_by_uuid_links(tmp_path: Path) -> None:
     assert _linux.by_uuid(str(device), tmp_path / "missing") is None
     resolver = _linux.Resolver(udev=lambda d: {"ID_FS_TYPE": "ext4"}, uuid_link=lambda d: "6FEF-3701")
     assert resolver.describe("/dev/sdb1", "ext4", look_closer=False)["uuid"] == "6FEF-3701"
+
+
+def test_a_project_set_up_alone_that_moved_is_offered_again(tmp_path: Path) -> None:
+    snap = _snapshot(tmp_path, projects=("renamed",))
+    record = PortableDrive("1a2b-3c4d", "STICK", False, ("demo",), ("demo",), MOUNT, MOUNT)
+    placed = portable.place(replace(snap, portable=(record,)))
+    (finding,) = [f for f in diagnose(placed) if f.code == "UVD005"]
+    assert finding.location is not None and finding.location.project == f"{MOUNT}/renamed"
+    assert finding.fixes[1].changes[0].name == "renamed"

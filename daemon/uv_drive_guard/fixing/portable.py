@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,21 +131,10 @@ def regenerate(root: Path, os_: Os, drives: tuple[PortableDrive, ...]) -> tuple[
 # --- keeping it current -----------------------------------------------------------------------
 
 
-def _still_there(project: str) -> bool:
-    """A project is where it was if its pyproject.toml is still a regular file (never opened)."""
-    try:
-        return Path(project, "pyproject.toml").is_file()
-    except OSError:
-        return False
-
-
-def current(
-    drives: tuple[PortableDrive, ...],
-    snapshot: Snapshot,
-    now: float,
-    still_there: Callable[[str], bool] = _still_there,
-) -> tuple[PortableDrive, ...]:
-    """Each record with where its drive is now and which projects are on it."""
+def current(drives: tuple[PortableDrive, ...], snapshot: Snapshot, now: float) -> tuple[PortableDrive, ...]:
+    """Each record with where its drive is now and which projects the scan's walk found on it.
+    Nothing here touches the drive (a frozen driver would hang a stat): a walk that found no
+    project there (given up, or none yet) keeps what was seen before."""
     out = []
     for drive in drives:
         vol = next((v for v in snapshot.volumes if core.drive_id(v) == drive.drive_id), None)
@@ -153,8 +142,7 @@ def current(
             out.append(replace(drive, mount=None))
             continue
         found = [core.relpath(snapshot.os, a.path, vol.mountpoint) for a in core.projects_on(snapshot, vol.mountpoint)]
-        kept = [r for r in drive.seen if still_there(core.at_mount(snapshot.os, vol.mountpoint, r))]
-        seen = tuple(sorted({r for r in (*found, *kept) if r is not None}))
+        seen = tuple(sorted({r for r in found if r is not None})) or drive.seen
         stamp = drive.last_seen if now - drive.last_seen < SEEN_EVERY and drive.mount == vol.mountpoint else now
         moved = replace(drive, mount=vol.mountpoint, last_mount=vol.mountpoint, seen=seen, last_seen=stamp)
         out.append(replace(moved, label=vol.label or drive.label))
