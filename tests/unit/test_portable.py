@@ -365,3 +365,20 @@ def test_a_project_set_up_alone_that_moved_is_offered_again(tmp_path: Path) -> N
     (finding,) = [f for f in diagnose(placed) if f.code == "UVD005"]
     assert finding.location is not None and finding.location.project == f"{MOUNT}/renamed"
     assert finding.fixes[1].changes[0].name == "renamed"
+
+
+def test_cli_envs_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from uv_drive_guard import cli
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert cli.main(["envs"]) == 0
+    assert "No environments are kept" in capsys.readouterr().out
+    assert cli.main(["envs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert cli.main(["env", str(tmp_path)]) == 2
+    assert "no pyproject.toml" in capsys.readouterr().err
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    assert cli.main(["env", str(tmp_path / "p" / "sub")]) == 1  # not on a set-up drive
+    assert "is not set up" in capsys.readouterr().err
+    assert cli.main(["envs", "--remove", "nothing", "--yes"]) == 2

@@ -230,3 +230,13 @@ def test_powershell_quoting_doubles_every_single_quote_form() -> None:
     assert portable_shell.quote_powershell("a'b\u2019c") == "'a''b\u2019\u2019c'"
     with pytest.raises(portable_shell.Unquotable):
         portable_shell.quote_powershell("a\nb")
+
+
+@pytest.mark.parametrize("dialect", ("sh", "bash"))
+def test_shellcheck_finds_nothing(dialect: str, world: tuple[Path, Path, PortableDrive]) -> None:
+    data, _mount, _drive = world
+    rc = data / "rc.sh"
+    rc.write_text(portable_shell.rc_line("posix", str(data / "portable.sh")) + "\n")
+    argv = [_need("shellcheck"), "-s", dialect, "-S", "info", str(data / "portable.sh"), str(rc)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout

@@ -131,6 +131,7 @@ def render_posix(path: str, found: Iterable[Entry]) -> str:
     )
     body = (
         NOTE
+        + "# shellcheck disable=SC1090,SC2016  # it reads itself again; quoted paths stay literal\n"
         + f"__uvdg_portable_file={quote_posix(path)}\n"
         + "__uvdg_portable_loaded=@LOADED@\n"
         + '__uvdg_portable_match() {\n  case "$PWD/" in\n'
