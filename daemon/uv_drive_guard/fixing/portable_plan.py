@@ -86,7 +86,10 @@ def startup_files(ctx: Context) -> list[tuple[str, str]]:
         return [(str(p), "powershell") for p in powershell_profiles(ctx)]
     zdot = Path(ctx.env.get("ZDOTDIR") or home)
     config = Path(ctx.env.get("XDG_CONFIG_HOME") or home / ".config")
-    candidates = [("bash", home / ".bashrc"), ("zsh", zdot / ".zshrc"), ("fish", config / "fish" / "config.fish")]
+    bashrc = home / ".bashrc"
+    if ctx.snapshot.os is Os.MACOS and (home / ".bash_profile").exists():
+        bashrc = home / ".bash_profile"  # Terminal on macOS starts login shells, which skip .bashrc
+    candidates = [("bash", bashrc), ("zsh", zdot / ".zshrc"), ("fish", config / "fish" / "config.fish")]
     login = Path(ctx.env.get("SHELL", "")).name
     chosen = [(str(path), shell) for shell, path in candidates if path.exists() or shell == login]
     if not chosen:
