@@ -39,6 +39,10 @@ NOTICE_MORE = (
 )
 
 
+def valid_id(text: str) -> bool:
+    return _ID.fullmatch(text) is not None
+
+
 def drive_id(volume: Volume | None) -> str | None:
     """The drive's identity as a directory name; None when the drive has none we can trust
     (a UUID comes from the drive itself, so anything but letters, digits and '-' is refused)."""

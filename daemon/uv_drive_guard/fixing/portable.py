@@ -71,7 +71,7 @@ def from_json(data: dict[str, Any]) -> PortableDrive | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-    return drive if core._ID.fullmatch(drive.drive_id) else None
+    return drive if core.valid_id(drive.drive_id) else None
 
 
 def load(root: Path) -> tuple[PortableDrive, ...]:

@@ -10,17 +10,23 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from ..core import portable as core
 from ..core.model import Change, ChangeKind, Os, PortableDrive, Volume
 from . import portable, portable_shell, textedit
 from .plan import CannotPlan, Context, StoreEdit
 
-FISH_RC = Path(".config", "fish", "config.fish")
+
+class Texts(Protocol):
+    """plan.build's view of each file's text as the edits so far leave it."""
+
+    def get(self, path: str) -> str: ...
+
+    def put(self, path: str, text: str, note: str) -> None: ...
 
 
-def add(change: Change, ctx: Context, texts: Any, stores: list[StoreEdit]) -> None:
+def add(change: Change, ctx: Context, texts: Texts, stores: list[StoreEdit]) -> None:
     """plan.build's step for our two change kinds."""
     if change.kind is ChangeKind.PORTABLE_ENVS:
         edit = registry_edit(change, ctx)
