@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core import portable as core
 from ..core.model import PortableDrive
+from ..core.resolve import volume_of
 from ..edges.volumes import list_volumes
 from . import portable
 
@@ -158,8 +159,6 @@ def environment(path: str, *, python: bool = False, root: Path | None = None) ->
     if project is None:
         return 2, f"uv-drive-guard: no pyproject.toml at or above {path}"
     mounts = {v.mountpoint: v for v in list_volumes()}
-    from ..core.resolve import volume_of
-
     mount = volume_of(os_, str(project), tuple(mounts))
     vol = mounts.get(mount or "")
     did = core.drive_id(vol)
