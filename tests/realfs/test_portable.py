@@ -175,7 +175,7 @@ def _computer(home: Path, env: dict[str, str], mount: Path) -> tuple[dict[str, b
     return before, fix
 
 
-def _wait(predicate: object, timeout: float = 30) -> None:
+def _wait(predicate: object, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():  # type: ignore[operator]
@@ -219,7 +219,11 @@ def test_two_computers_three_mount_points(world: tuple[Path, Path, Path]) -> Non
             assert not list(Path("/").glob("PWNED")) and not list(home1.rglob("PWNED"))
     finally:
         daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=15)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
 
     for home, env, before in ((home1, env1, before1), (home2, env2, before2)):
         undone = cli(["undo"], env)
