@@ -160,6 +160,8 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
     extra: dict[str, Any] = {}
     if "mount_roots" in case:
         extra["mount_roots"] = tuple(case["mount_roots"])
+    if "data_dir" in case:  # uv-drive-guard's data directory: portable projects are offered
+        extra["data_dir"] = case["data_dir"]
     link = case.get("link_mode")
     return Snapshot(
         os=os,
