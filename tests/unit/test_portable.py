@@ -214,7 +214,7 @@ def test_an_unquotable_project_is_refused_with_a_clear_message(tmp_path: Path) -
 
 def test_set_hook_round_trips(tmp_path: Path) -> None:
     line = "if [ -r '/x' ]; then . '/x'; fi  # uv-drive-guard: portable projects"
-    for text in ("", "a\n", "no newline", "a\r\nb\r\n"):
+    for text in ("", "a\n", "no newline", "a\r\nb\r\n", "\ufeff# my profile\r\n", "\ufeff"):
         added = portable_plan.set_hook(text, line)
         assert portable_plan.set_hook(added, line) == added
         assert portable_plan.set_hook(added, None) == text
@@ -382,3 +382,20 @@ def test_cli_envs_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert cli.main(["env", str(tmp_path / "p" / "sub")]) == 1  # not on a set-up drive
     assert "is not set up" in capsys.readouterr().err
     assert cli.main(["envs", "--remove", "nothing", "--yes"]) == 2
+
+
+def test_powershell_files_carry_a_byte_order_mark(tmp_path: Path) -> None:
+    """Windows PowerShell 5.1 reads a .ps1 without one in the ANSI code page: C:\\Users\\José breaks."""
+    data = tmp_path / "José"
+    record = PortableDrive("5e7a-1c3b", "STICK", True, (), ("demo",), "E:\\", "E:\\")
+    registry.regenerate(data, Os.WINDOWS, (record,))
+    raw = (data / "portable.ps1").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf# uv-drive-guard portable ") and "José".encode() in raw
+    snap = replace(_snapshot(tmp_path), os=Os.WINDOWS, home=str(tmp_path / "home"), data_dir=str(data))
+    texts = plan._Texts()
+    change = portable.hook_change(snap)
+    portable_plan.add(change, plan.Context(snap, {}, None), texts, [])
+    (edit,) = [e for e in texts.edits() if e.path.endswith("Microsoft.PowerShell_profile.ps1")]
+    assert edit.before is None and edit.after.startswith(b"\xef\xbb\xbf# >>> uv-drive-guard >>>")
+    again = portable_plan.set_hook(edit.after.decode("utf-8"), portable_shell.rc_line("powershell", "x"))
+    assert again.count("# >>> uv-drive-guard >>>") == 1

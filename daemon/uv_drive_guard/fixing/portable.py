@@ -120,9 +120,11 @@ def regenerate(root: Path, os_: Os, drives: tuple[PortableDrive, ...]) -> tuple[
         if not drives:
             atomic.remove(path)
             continue
-        text = render[shell](str(path), found).encode("utf-8")
-        if atomic.read_bytes(path) != text:
-            atomic.write_atomic(path, text)
+        # UTF-8 with a byte-order mark for PowerShell: 5.1 reads a file without one as ANSI.
+        text = ("\ufeff" if shell == "powershell" else "") + render[shell](str(path), found)
+        data = text.encode("utf-8")
+        if atomic.read_bytes(path) != data:
+            atomic.write_atomic(path, data)
     for item in skipped:
         log.warning("not covered by the shell integration: %r: %s", item.root, item.reason)
     return skipped

@@ -37,7 +37,10 @@ def add(change: Change, ctx: Context, texts: Texts, stores: list[StoreEdit]) -> 
         for path, shell in startup_files(ctx):
             name = portable.GENERATED[shell if shell in ("fish", "powershell") else "posix"]
             line = portable_shell.rc_line(shell, str(generated_dir / name))
-            texts.put(path, set_hook(texts.get(path), line), f"read {name} at start (portable projects)")
+            text = texts.get(path)
+            if shell == "powershell" and not text:
+                text = BOM  # a new profile: Windows PowerShell 5.1 reads a file without one as ANSI
+            texts.put(path, set_hook(text, line), f"read {name} at start (portable projects)")
 
 
 def _volume(ctx: Context, did: str) -> Volume:
@@ -121,9 +124,15 @@ def _documents(home: str) -> str:
     return user_documents_dir() if os.name == "nt" else str(Path(home) / "Documents")
 
 
+BOM = "\ufeff"
+
+
 def set_hook(text: str, line: str | None) -> str:
     """Put our one line into the file's uv-drive-guard block (made if needed), or take it out
-    (and the block with it when nothing else is left in it), keeping every other byte."""
+    (and the block with it when nothing else is left in it), keeping every other byte (and a
+    byte-order mark, which PowerShell profiles often start with)."""
+    if text.startswith(BOM):
+        return BOM + set_hook(text[1:], line)
     lines, nl = textedit._split(text), textedit._newline(text)
     found = textedit._find_block(lines)
     if found is None:
