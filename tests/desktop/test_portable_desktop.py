@@ -3,6 +3,7 @@ button sets the drive up (the startup file gains its one line), undo takes it ba
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -31,6 +32,10 @@ def test_the_notification_offers_to_keep_the_environments_here(tmp_path: Path) -
     home.mkdir()
     bashrc = home / ".bashrc"
     bashrc.write_text("# my shell\n")
+    # Only this test's own drive: others' drives under /mnt would be told about too.
+    settings = home / ".config" / "uv-drive-guard" / "config.toml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(f"[scope]\nmount_roots = [{json.dumps(str(root))}]\n")
     original = bashrc.read_bytes()
     with drives.make_drive("exfat", root, label="STICK", name="STICK") as first:
         for name in ("demo", "other"):

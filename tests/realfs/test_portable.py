@@ -46,7 +46,6 @@ NOT_OURS = (
     ".config/fish/completions",
     ".config/fish/conf.d",
     ".config/fish/functions",
-    ".config/uv-drive-guard",
     ".local/state",
 )
 
@@ -188,6 +187,10 @@ def test_two_computers_three_mount_points(world: tuple[Path, Path, Path]) -> Non
     tmp, root, wheels = world
     home1, env1 = make_home(tmp / "pc1", wheels)
     home2, env2 = make_home(tmp / "pc2", wheels)
+    for home in (home1, home2):  # only this test's drives: others' under /mnt slow every scan
+        settings = home / ".config" / "uv-drive-guard" / "config.toml"
+        settings.parent.mkdir(parents=True)
+        settings.write_text(f"[scope]\nmount_roots = [{json.dumps(str(root))}]\n")
     image = _setup_drive(root, env1)
 
     with make_drive("exfat", root / "pc1", name="STICK", image=image) as drive:

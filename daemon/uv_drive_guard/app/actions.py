@@ -146,7 +146,7 @@ def _portable_notice(report: DriveReport) -> Notice | None:
     rest = len(report.findings) - len(same)
     if rest:
         body.append(f"{rest} more in the tray menu.")
-    title = f"uv on {report.name}: environments for its projects"
+    title = f"uv on {report.name}: {first.severity.value}"  # as every notice: the log is read by it
     urgent = first.severity is Severity.ERROR
     state = State.ERROR if urgent else State.WARNING
     return Notice(title, "\n".join(body), report.actions(first), urgent, state)
