@@ -15,9 +15,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent import futures
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .. import scan
 from ..core import resolve
@@ -28,12 +28,15 @@ from . import actions, portable
 from .actions import Action, DriveReport, Kind, Notice
 from .control import TrayView
 from .memory import Memory
+from .pool import DaemonPool, finish
 from .watch import Watcher
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SETTLE = 0.25  # seconds without a mount change before a burst's follow-up scan...
 SETTLE_AT_MOST = 1.0  # ...but no longer than this when changes keep coming (other programs' mounts)
 EXECUTOR_THREADS = 3  # scans (one at a time), a fix or undo, the journal and drives.json
+WRITE_GRACE = 8.0  # seconds a quitting daemon waits for a fix, an undo or drives.json being written
 
 
 class NotifierLike(Protocol):
@@ -89,6 +92,8 @@ class Service:
         self.failure: str | None = None  # the last event that failed, shown in the tray until a scan works
         self._entries: tuple[Entry, ...] = ()  # the journal as last read (off the loop)
         self._saved_memory: bytes | None = None  # what drives.json holds, as far as we wrote it
+        self._writes: set[futures.Future[Any]] = set()  # writes under way: a quit waits for them
+        self._pool: DaemonPool | None = None  # the loop's executor, made when the loop starts
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -98,10 +103,12 @@ class Service:
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.set_default_executor(_started_pool(EXECUTOR_THREADS))
+        pool = self._pool = DaemonPool(EXECUTOR_THREADS, "uv-drive-guard io")
         self.loop.run_until_complete(self._startup())
         self._ready.set()
         self.loop.run_forever()
+        if unfinished := finish(self._writes, WRITE_GRACE):
+            log.warning("quitting with %d write(s) still under way", unfinished)
         # Scans still running or queued at quit (a drive that hangs) are cancelled, not destroyed half-way:
         # their tasks stop at once even when an executor thread is stuck on the drive.
         pending = asyncio.all_tasks(self.loop)
@@ -110,6 +117,7 @@ class Service:
         self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.run_until_complete(self.notifier.close())
         self.loop.close()
+        pool.shutdown(wait=False)
 
     async def _startup(self) -> None:
         """The watcher first: a first scan that fails must not leave the daemon deaf."""
@@ -169,7 +177,7 @@ class Service:
             if not first:
                 await self._quiet()
             first = False
-            table = await self.loop.run_in_executor(None, _mount_table)
+            table = await self._off_loop(_mount_table)
             if table == self._table:
                 continue
             self._table = table
@@ -198,10 +206,10 @@ class Service:
 
     async def _scan_now(self, reason: str) -> None:
         options = self._options()
-        snapshot = await self.loop.run_in_executor(None, lambda: scan.gather(self.env, options, memo=self.memo))
+        snapshot = await self._off_loop(lambda: scan.gather(self.env, options, memo=self.memo))
         findings = diagnose(snapshot)
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
-        await self.loop.run_in_executor(None, portable.follow, snapshot)  # a known drive moved: follow it
+        await self._write(portable.follow, snapshot)  # a known drive moved: follow it
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
         log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
         await self._read_journal()
@@ -213,15 +221,30 @@ class Service:
         self._publish()
         self.scans += 1
 
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """Blocking work (a scan, a read) in the pool: a quit does not wait for it."""
+        assert self._pool is not None, "the pool is made when the loop starts"
+        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """A write in the pool: a quit waits for it, up to WRITE_GRACE."""
+        assert self._pool is not None, "the pool is made when the loop starts"
+        future = self._pool.submit(fn, *args)
+        self._writes.add(future)
+        try:
+            return await asyncio.wrap_future(future)
+        finally:
+            self._writes.discard(future)
+
     async def _read_journal(self) -> None:
         """The journal is read in the executor; the loop only keeps what it read."""
-        self._entries = tuple(await self.loop.run_in_executor(None, self.journal.entries))
+        self._entries = tuple(await self._off_loop(self.journal.entries))
 
     async def _save_memory(self) -> None:
         """drives.json: the bytes are taken here, on the loop, and written in the executor."""
         data = self.memory.dump()
         if data != self._saved_memory:
-            await self.loop.run_in_executor(None, self.memory.write, data)
+            await self._write(self.memory.write, data)
             self._saved_memory = data
 
     async def _revert_fallbacks(self, snapshot: Snapshot) -> None:
@@ -235,7 +258,7 @@ class Service:
             from ..fixing import commands
 
             undo = functools.partial(commands.run_undo, entry.id, force=False)
-            outcome = await self.loop.run_in_executor(None, undo)
+            outcome = await self._write(undo)
             if outcome.status == 0:
                 await self.notifier.say("Your drive is back", f"{entry.subject} is used again, as you set it.")
             else:
@@ -327,9 +350,8 @@ class Service:
         from ..fixing import commands  # loaded on the first fix: tomlkit and the planner are ~3 MB
 
         options = self._options()
-        outcome = await self.loop.run_in_executor(
-            None,
-            lambda: commands.run_fix(fix_id, self.env, options, dry_run=False, confirm=lambda _q: True),
+        outcome = await self._write(
+            lambda: commands.run_fix(fix_id, self.env, options, dry_run=False, confirm=lambda _q: True)
         )
         title = "Fixed" if outcome.status == 0 else "Could not fix"
         warning = next((line for line in outcome.lines if line.startswith(commands.APPLIED_NOT_VERIFIED)), None)
@@ -363,7 +385,7 @@ class Service:
     async def _undo(self) -> None:
         from ..fixing import commands
 
-        outcome = await self.loop.run_in_executor(None, lambda: commands.run_undo(None, force=False))
+        outcome = await self._write(lambda: commands.run_undo(None, force=False))
         await self.notifier.say("Undo" if outcome.status == 0 else "Could not undo", _follow_up(outcome.lines))
         self.memo.forget()
         await self._scan("after an undo")
@@ -438,16 +460,6 @@ def _drive_back(snapshot: Snapshot, path: str) -> bool:
 def _follow_up(lines: tuple[str, ...]) -> str:
     keep = [line for line in lines[1:] if line and not line.startswith(("---", "+++", "@@", " ", "-", "+"))]
     return "\n".join(keep[-4:])
-
-
-def _started_pool(size: int) -> ThreadPoolExecutor:
-    """The worker's executor, all its threads started now: the daemon's thread count is then
-    flat from the first scan on, and any growth would be a walk or probe left behind."""
-    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="uv-drive-guard io")
-    started = threading.Barrier(size)
-    for _ in range(size):
-        pool.submit(started.wait, 10)
-    return pool
 
 
 def _mountpoints() -> frozenset[str]:
