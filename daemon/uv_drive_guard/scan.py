@@ -27,6 +27,7 @@ from .core.model import (
     Snapshot,
     Source,
     SourceKind,
+    Unseen,
     UvInfo,
     Volume,
 )
@@ -118,12 +119,14 @@ class Memo:
     walks: dict[str, list[Artefact]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)  # by walk root: what was skipped
     uv: UvInfo | None = None
+    unseen: dict[str, list[Unseen]] = field(default_factory=dict)  # per walk root
 
     def forget(self, mountpoints: Iterable[str] | None = None) -> None:
         if mountpoints is None:
             self.probes.clear()
             self.walks.clear()
             self.notes.clear()
+            self.unseen.clear()
             self.uv = None
             return
         gone = set(mountpoints)
@@ -132,6 +135,7 @@ class Memo:
         self.notes = {k: v for k, v in self.notes.items() if k not in gone}
         WALKS.reap(gone)
         probing.WORKERS.reap(gone)
+        self.unseen = {k: v for k, v in self.unseen.items() if k not in gone}
 
 
 def gather(
@@ -171,6 +175,8 @@ def gather(
         defaults=_defaults(inputs),
         user_config=str(settings.user_config_path(inputs.os, inputs.home, env)),
         notes=tuple((volume, note) for root, volume in roots for note in memo.notes.get(root, ())),
+        unseen=tuple(item for root, _ in roots for item in memo.unseen.get(root, ())),
+        switches=resolve.switches(inputs),
     )
     return portable.attach(snapshot)  # environments kept on this computer for drives' projects
 
@@ -191,6 +197,7 @@ def _find_artefacts(roots: list[tuple[str, str]], options: Options, memo: Memo) 
                 memo.notes[root] = [f"{root} did not answer within {waited:g} s: its contents are not known"]
                 continue  # asked again at the next scan
             memo.walks[root], memo.notes[root] = done.artefacts, done.notes
+            memo.unseen[root] = done.unseen
         found += memo.walks[root]
     return found
 
@@ -220,7 +227,8 @@ def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tup
     locations: list[Location] = []
     for artefact in artefacts:
         if artefact.kind is ArtefactKind.PROJECT:
-            locations += resolve.project_locations(inputs, artefact)
+            if artefact.workspace in (None, artefact.path):  # members share their root's
+                locations += resolve.project_locations(inputs, artefact)
         elif artefact.kind is ArtefactKind.VENV and not any(
             a.kind is ArtefactKind.PROJECT and a.environment == artefact.path for a in artefacts
         ):

@@ -154,6 +154,8 @@ def _symlink_message(loc: Location, error: str, uv: Version | None) -> str:
         return f"error: Failed to install executable\n{_cause(uv)}failed to symlink file {pair}: {error}"
     venv = {Role.TOOL_DIR: f"{loc.path}/<tool>", Role.PYTHON_INSTALL_DIR: f"{loc.path}/<python>"}
     pair = _link_pair(f"{venv.get(loc.role, loc.path)}/bin/python", "/usr/bin/python3", uv)
+    if loc.role is Role.PROJECT_ENVIRONMENT:  # `uv sync` / `uv run` print the cause alone (0.9.17-0.13.9)
+        return f"error: failed to symlink file {pair}: {error}"
     return f"error: Failed to create virtual environment\n{_cause(uv)}failed to symlink file {pair}: {error}"
 
 

@@ -39,6 +39,8 @@ OPS = (
     "case_sensitive",
     "junction",
     "appledouble",
+    "symlink_follow",
+    "exec_file",
 )
 
 
@@ -79,6 +81,14 @@ class Volume:
     system: bool = False
     size: int | None = None
     capabilities: Capabilities = UNKNOWN
+    options: tuple[str, ...] = ()  # mount options (mountinfo's per-mount and superblock fields)
+    free: int | None = None  # bytes free for an unprivileged user, when asked
+    root: str = "/"  # the folder of the filesystem shown here: "/" unless a bind mount
+    dev: str | None = None  # "major:minor" of the filesystem, shared by its bind mounts
+    bind_of: str | None = None  # the mount point showing the whole filesystem, for a bind mount
+
+    def option(self, name: str) -> bool:
+        return name in self.options
 
     @property
     def name(self) -> str:
@@ -175,6 +185,7 @@ class Artefact:
     settings: tuple[Definition, ...] = ()
     environment: str | None = None  # for projects: where its .venv is or would be
     config_file: str | None = None  # for projects: uv.toml if present, else pyproject.toml
+    workspace: str | None = None  # for projects: the workspace root whose environment it shares
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,15 @@ class PortableDrive:
 
 
 @dataclass(frozen=True)
+class Unseen:
+    """A place the scan did not (fully) look at: a report must not say "ok" about it."""
+
+    path: str
+    reason: str  # "stopped after 2 s", "pyproject.toml is not valid TOML (line 3)"
+    volume: str | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything diagnosis needs, gathered by the edges at one moment."""
 
@@ -218,6 +238,8 @@ class Snapshot:
     notes: tuple[tuple[str, str], ...] = ()  # (mount point, what the walk skipped or could not read)
     portable: tuple[PortableDrive, ...] = ()  # drives set up for per-computer environments
     data_dir: str = ""  # uv-drive-guard's user data directory on this computer
+    unseen: tuple[Unseen, ...] = ()  # what the scan could not look at, and why
+    switches: tuple[Definition, ...] = ()  # the UV_NO_* variables a uv command sees
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)

@@ -28,7 +28,14 @@ UV_VARIABLES = (
     "UV_PROJECT_ENVIRONMENT",
     "UV_CONFIG_FILE",
     "UV_NO_CONFIG",
+    "UV_NO_SYSTEM_CONFIG",
 )
+# The boolean UV_NO_* switches that decide where uv keeps things and which settings it reads;
+# an unreadable value stops every uv command before it starts (checked with uv 0.13.9).
+SWITCHES = ("UV_NO_CACHE", "UV_NO_CONFIG", "UV_NO_SYSTEM_CONFIG")
+# uv-static `parse_boolish_environment_variable`, after clap's BoolishValueParser.
+TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
+FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
 # Variables uv's defaults are built from.
 BASE_VARIABLES = (
     "XDG_CACHE_HOME",
@@ -39,6 +46,8 @@ BASE_VARIABLES = (
     "APPDATA",
     "USERPROFILE",
 )
+# Where a temporary cache goes (read from this process only, never from files).
+TEMP_VARIABLES = ("TMPDIR", "TMP", "TEMP")
 WATCHED = UV_VARIABLES + BASE_VARIABLES
 
 
@@ -70,6 +79,26 @@ def effective_variable(inputs: Inputs, name: str) -> Definition | None:
             return same[-1]
         return Definition(name, value, Source(SourceKind.ENVIRONMENT, name=name))
     return persisted[-1] if persisted else None
+
+
+def boolish(value: str | None) -> bool | None:
+    """uv's reading of a boolean variable: True, False, or None for unset or unreadable
+    (`0`, `false`, `off` are off; the empty string is an error, as in uv)."""
+    if value is None:
+        return None
+    word = value.lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+
+
+def switch(inputs: Inputs, name: str) -> bool:
+    """Whether a UV_NO_* switch is on for a new terminal; an unreadable value is not on."""
+    found = effective_variable(inputs, name)
+    return boolish(found.value if found else None) is True
+
+
+def switches(inputs: Inputs) -> tuple[Definition, ...]:
+    """The effective value of each switch, for the rule about values uv cannot read."""
+    return tuple(d for d in (effective_variable(inputs, name) for name in SWITCHES) if d is not None)
 
 
 def _config(definitions: tuple[Definition, ...], key: str) -> Definition | None:
@@ -154,8 +183,35 @@ def _from_env_or_default(inputs: Inputs, role: Role, name: str, default: str) ->
     return Location(role, default, _default(name))
 
 
+def temp_dir(inputs: Inputs) -> str:
+    """Rust's std::env::temp_dir(): TMPDIR or /tmp on Unix; TMP, TEMP, USERPROFILE on Windows."""
+    mod = pathmod(inputs.os)
+    names = ("TMP", "TEMP", "USERPROFILE") if inputs.os is Os.WINDOWS else ("TMPDIR",)
+    for name in names:
+        value = inputs.env.get(name)
+        if value:
+            return str(mod.normpath(value if mod.isabs(value) else mod.join(inputs.cwd, value)))
+    return "C:\\Windows" if inputs.os is Os.WINDOWS else "/tmp"
+
+
+def _no_cache(inputs: Inputs, project_config: tuple[Definition, ...]) -> Definition | None:
+    """UV_NO_CACHE or `no-cache = true` (project, user, system config): uv-cache `Cache::temp`."""
+    found = effective_variable(inputs, "UV_NO_CACHE")
+    if found is not None and boolish(found.value) is True:
+        return found
+    for definitions in (project_config, inputs.config):
+        setting = _config(definitions, "no-cache")
+        if setting is not None:
+            return setting if boolish(setting.value) is True else None
+    return None
+
+
 def cache_location(inputs: Inputs, project_config: tuple[Definition, ...] = (), project: str | None = None) -> Location:
-    """UV_CACHE_DIR > cache-dir in project, user, system config > default."""
+    """no-cache (a temporary cache in the temp dir) > UV_CACHE_DIR > cache-dir in project,
+    user, system config > default."""
+    off = _no_cache(inputs, project_config)
+    if off is not None:
+        return Location(Role.CACHE, temp_dir(inputs), off.source, project=project)
     found = effective_variable(inputs, "UV_CACHE_DIR")
     if found is not None and found.value:
         return Location(Role.CACHE, _absolute(inputs, found.value), found.source, project=project)
@@ -206,12 +262,15 @@ def project_locations(inputs: Inputs, project: Artefact) -> tuple[Location, ...]
     mod = pathmod(inputs.os)
     cache = cache_location(inputs, project.settings, project=project.path)
     found = effective_variable(inputs, "UV_PROJECT_ENVIRONMENT")
+    root = project.workspace or project.path
     if found is not None and found.value:
-        # Relative values are taken from the workspace root (uv-settings: project_environment).
-        path = _absolute(inputs, found.value, project.path)
+        # uv-workspace `environment_selection`: absolute as given, else joined to the workspace
+        # root (no `~` expansion: the shell does that, or nobody).
+        value = found.value
+        path = str(mod.normpath(value if mod.isabs(value) else mod.join(root, value)))
         environment = Location(Role.PROJECT_ENVIRONMENT, path, found.source, project=project.path)
     else:
-        path = project.environment or str(mod.join(project.path, ".venv"))
+        path = project.environment or str(mod.join(root, ".venv"))
         source = Source(SourceKind.DEFAULT, file=project.path, name="UV_PROJECT_ENVIRONMENT")
         environment = Location(Role.PROJECT_ENVIRONMENT, path, source, project=project.path)
     return cache, environment

@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.model import Artefact, ArtefactKind, Definition
+from ..core.model import Artefact, ArtefactKind, Definition, Unseen
 from ..core.model import SourceKind as Kind
-from . import safeio, settings, untrusted
+from . import projects, safeio, settings, untrusted
 
 PRUNE = frozenset(
     {
@@ -50,20 +50,37 @@ class Budget:
     seconds: float = 2.0
 
 
+GRACE_S = 0.5  # after the walk's own budget: workspace roots above it and member globs
+
+
 @dataclass
 class WalkResult:
     artefacts: list[Artefact] = field(default_factory=list)
     entries: int = 0
     truncated: str | None = None  # why the walk stopped early
     notes: list[str] = field(default_factory=list)  # files skipped: named pipes, sockets, devices
+    manifests: dict[str, set[str]] = field(default_factory=dict)  # pyproject.toml dirs: names there
+    finder: projects.Finder = field(default_factory=lambda: projects.Finder(deadline=0.0))
+    root: str = ""
+
+    @property
+    def unseen(self) -> list[Unseen]:
+        """What the report must not call ok: a walk cut short, files uv could not read."""
+        if not self.truncated:
+            return list(self.finder.unseen)
+        reason = f"the walk {self.truncated}: folders it did not reach were not looked at"
+        return [Unseen(self.root, reason, self.finder.volume or None), *self.finder.unseen]
 
 
 def walk(root: str, volume: str, budget: Budget = Budget()) -> WalkResult:
-    result = WalkResult()
     deadline = time.monotonic() + budget.seconds
+    result = WalkResult(finder=projects.Finder(deadline=deadline + GRACE_S, volume=volume), root=root)
     queue: deque[tuple[str, int]] = deque([(root, 0)])
     with safeio.collect() as notes:
         _walk(queue, volume, budget, deadline, result)
+        result.artefacts += projects.resolve(
+            result.finder, result.manifests, lambda path, ws: build_project(path, ws, volume, result.finder)
+        )
     result.notes = notes
     return result
 
@@ -115,10 +132,9 @@ def _classify(path: str, names: set[str], subdirs: list[str], volume: str, resul
     if "CACHEDIR.TAG" in names and names & CACHE_MARKERS:
         result.artefacts.append(Artefact(ArtefactKind.CACHE, path, volume))
         return False
-    if "pyproject.toml" in names or "uv.toml" in names:
-        project = project_artefact(path, names, volume)
-        if project is not None:
-            result.artefacts.append(project)
+    if "pyproject.toml" in names:
+        result.finder.manifest(path)  # read now, on the walk's clock
+        result.manifests[path] = names
     return True
 
 
@@ -178,32 +194,49 @@ def _script_interpreter(venv: str) -> str | None:
 
 def project_artefact(path: str, names: set[str], volume: str) -> Artefact | None:
     """A directory uv would treat as a project, with the settings uv would read for it."""
-    pyproject = Path(path, "pyproject.toml")
-    uv_toml = Path(path, "uv.toml")
-    is_project = "uv.lock" in names or (
-        "pyproject.toml" in names and (settings.has_tool_uv(pyproject) or ".venv" in names)
-    )
-    if not is_project:
+    finder = projects.Finder(deadline=time.monotonic() + GRACE_S, volume=volume)
+    manifest = finder.manifest(path)
+    if manifest is None or not projects.is_project(manifest, names):
         return None
-    config_file, definitions = project_settings(Path(path), Path(volume))
+    return build_project(path, finder.workspace_root(manifest), volume, finder)
+
+
+def build_project(path: str, workspace: str, volume: str, finder: projects.Finder) -> Artefact:
+    """One project; members share the workspace root's environment and settings."""
+    config_file, definitions = project_settings(Path(workspace), finder)
     return Artefact(
         ArtefactKind.PROJECT,
         path,
         volume,
         settings=tuple(definitions),
-        environment=os.path.join(path, ".venv"),
-        config_file=str(config_file or (uv_toml if "uv.toml" in names else pyproject)),
+        environment=_environment(workspace),
+        config_file=str(config_file or Path(workspace, "pyproject.toml")),
+        workspace=workspace,
     )
 
 
-def project_settings(project: Path, stop: Path) -> tuple[Path | None, list[Definition]]:
-    """uv takes the first ancestor with uv.toml, or pyproject.toml with [tool.uv], up to the drive."""
+def _environment(root: str) -> str:
+    """`<root>/.venv`; a `.venv` that is a symbolic link is where uv really writes (text only)."""
+    venv = os.path.join(root, ".venv")
+    try:
+        target = os.readlink(venv)
+    except OSError:
+        return venv
+    return os.path.normpath(os.path.join(root, target))
+
+
+def project_settings(project: Path, finder: projects.Finder | None = None) -> tuple[Path | None, list[Definition]]:
+    """uv's `FilesystemOptions::find` from the workspace root: the first ancestor, up to `/`,
+    with a uv.toml, or a pyproject.toml with [tool.uv]; an unreadable pyproject.toml is passed by."""
     for directory in (project, *project.parents):
         uv_toml, pyproject = directory / "uv.toml", directory / "pyproject.toml"
         if safeio.is_regular(uv_toml):
             return uv_toml, settings.config_definitions(uv_toml, Kind.UV_TOML_PROJECT)
-        if safeio.is_regular(pyproject) and settings.has_tool_uv(pyproject):
+        if finder is not None:
+            manifest = finder.manifest(str(directory))
+            tool_uv = manifest is not None and manifest.tool_uv
+        else:
+            tool_uv = safeio.is_regular(pyproject) and settings.has_tool_uv(pyproject)
+        if tool_uv:
             return pyproject, settings.config_definitions(pyproject, Kind.PYPROJECT, pyproject=True)
-        if directory == stop:
-            break
     return None, []

@@ -191,13 +191,13 @@ def system_config_path(os_: Os, env: Mapping[str, str]) -> Path | None:
 
 def user_and_system_config(os_: Os, home: str, env: Mapping[str, str]) -> list[Definition]:
     """The files uv reads outside projects, most important first (crates/uv-settings)."""
-    if env.get("UV_NO_CONFIG"):
+    if resolve.boolish(env.get("UV_NO_CONFIG")) is True:  # `0`, `false` are off (uv-cli: clap)
         return []
     if env.get("UV_CONFIG_FILE"):
         return config_definitions(Path(env["UV_CONFIG_FILE"]), SourceKind.UV_CONFIG_FILE, follow=True)
     found = config_definitions(user_config_path(os_, home, env), SourceKind.UV_TOML_USER, follow=True)
     system = system_config_path(os_, env)
-    if system is not None and not env.get("UV_NO_SYSTEM_CONFIG"):
+    if system is not None and resolve.boolish(env.get("UV_NO_SYSTEM_CONFIG")) is not True:
         found += config_definitions(system, SourceKind.UV_TOML_SYSTEM, follow=True)
     return found
 
@@ -213,7 +213,7 @@ def read_inputs(env: Mapping[str, str], *, os_: Os | None = None, cwd: str | Non
         os=os_,
         home=home,
         cwd=cwd or os.getcwd(),
-        env={k: v for k, v in env.items() if k in resolve.WATCHED},
+        env={k: v for k, v in env.items() if k in resolve.WATCHED or k in resolve.TEMP_VARIABLES},
         persisted=tuple(persisted_definitions(os_, home, env)),
         config=tuple(user_and_system_config(os_, home, env)),
         existing=frozenset(p for p in legacy if os.path.isdir(p)),

@@ -1,0 +1,259 @@
+"""Projects on a drive, found as uv finds them: manifests, workspaces, members, environments.
+
+Mirrors `Workspace::discover` and `find_workspace` in uv's `crates/uv-workspace/src/workspace.rs`:
+the project is the directory of a `pyproject.toml`; its workspace root is the project itself when
+it declares `[tool.uv.workspace]`, else the first ancestor holding a `pyproject.toml` if that one
+declares a workspace whose `members` globs include the project and whose `exclude` globs do not,
+else the project itself. `uv sync` puts the environment at `<workspace root>/.venv`.
+
+Every read is bounded and never follows what a drive names: manifests are read as text through
+`settings.read_text`, member globs are expanded without following symbolic links, within a count
+and a clock. What could not be read becomes an `Unseen` line, never a crash.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.model import Artefact, Unseen
+from . import settings
+
+MAX_MANIFEST = 1 << 20  # a real pyproject.toml is a few kB; uv itself has no limit
+MAX_MEMBERS = 2_000  # member directories expanded per workspace
+MAX_ANCESTORS = 64
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What uv reads from one `pyproject.toml` to decide what the directory is."""
+
+    directory: str
+    project: bool = False  # a [project] table
+    tool_uv: bool = False  # a [tool.uv] table
+    managed: bool = True  # tool.uv.managed = false makes uv leave it alone
+    members: tuple[str, ...] | None = None  # [tool.uv.workspace] members; None: no workspace
+    exclude: tuple[str, ...] = ()
+    problem: str | None = None  # why uv could not read it
+
+    @property
+    def workspace(self) -> bool:
+        return self.members is not None
+
+
+def _parse(text: str) -> dict[str, Any] | str:
+    """The TOML table, or the parser's complaint (a drive's file is untrusted input)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+            return str(exc)
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        return dict(tomlkit.parse(text).unwrap())
+    except (TOMLKitError, ValueError, RecursionError) as exc:
+        return str(exc)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str))[:200] if isinstance(value, list) else ()
+
+
+def read_manifest(directory: str) -> Manifest | None:
+    """The directory's pyproject.toml as uv reads it; None when there is none."""
+    path = os.path.join(directory, "pyproject.toml")
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return Manifest(directory, problem="pyproject.toml is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        return Manifest(directory, problem="pyproject.toml is not a regular file: not read")
+    if info.st_size > MAX_MANIFEST:
+        return Manifest(directory, problem=f"pyproject.toml is {info.st_size >> 20} MiB: too large to read")
+    text = settings.read_text(Path(path))
+    if text is None:
+        return Manifest(directory, problem="pyproject.toml could not be read")
+    if "\ufffd" in text:
+        return Manifest(directory, problem="pyproject.toml is not UTF-8 text: uv cannot read it")
+    table = _parse(text)
+    if isinstance(table, str):
+        return Manifest(directory, problem=f"pyproject.toml is not valid TOML ({table.splitlines()[0]})")
+    return _manifest(directory, table)
+
+
+def _manifest(directory: str, table: dict[str, Any]) -> Manifest:
+    tool = table.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    uv = uv if isinstance(uv, dict) else None
+    workspace = uv.get("workspace") if uv is not None else None
+    members = exclude = None
+    if isinstance(workspace, dict):
+        members, exclude = _strings(workspace.get("members")), _strings(workspace.get("exclude"))
+    return Manifest(
+        directory,
+        project=isinstance(table.get("project"), dict),
+        tool_uv=uv is not None,
+        managed=uv is None or uv.get("managed") is not False,
+        members=members,
+        exclude=exclude or (),
+    )
+
+
+def _pattern(root: str, glob: str) -> str:
+    """uv joins the escaped root and the normalised glob (`./a/*` -> `a/*`)."""
+    escaped = "".join(f"[{c}]" if c in "*?[" else c for c in root)
+    return posixpath.join(escaped, posixpath.normpath(glob))
+
+
+def _matches(path: str, root: str, globs: Iterable[str]) -> bool:
+    """glob's `Pattern::matches_path` with default options: `*` also matches `/`."""
+    return any(fnmatch.fnmatchcase(path, _pattern(root, glob)) for glob in globs)
+
+
+def included(project: str, root: Manifest) -> bool:
+    """`is_included_in_workspace` and not `is_excluded_from_workspace`."""
+    if project == root.directory:
+        return True
+    return _matches(project, root.directory, root.members or ()) and not _matches(project, root.directory, root.exclude)
+
+
+@dataclass
+class Finder:
+    """Reads manifests once each, walks up to workspace roots, expands members: bounded."""
+
+    deadline: float
+    known: dict[str, Manifest | None] = field(default_factory=dict)
+    unseen: list[Unseen] = field(default_factory=list)
+    volume: str = ""
+    read: Callable[[str], Manifest | None] = read_manifest
+
+    def manifest(self, directory: str) -> Manifest | None:
+        if directory not in self.known:
+            self.known[directory] = self.read(directory)
+        return self.known[directory]
+
+    def workspace_root(self, project: Manifest) -> str:
+        """Where uv puts this project's environment: its workspace root (uv's find_workspace)."""
+        if project.workspace or not project.project:
+            return project.directory
+        parent = os.path.dirname(project.directory)
+        for _ in range(MAX_ANCESTORS):
+            if parent == os.path.dirname(parent):
+                break
+            above = self.manifest(parent)
+            if above is not None:  # uv stops at the first pyproject.toml above
+                ok = above.problem is None and above.workspace and included(project.directory, above)
+                return above.directory if ok else project.directory
+            parent = os.path.dirname(parent)
+        return project.directory
+
+    def members(self, root: Manifest) -> list[str]:
+        """The directories the root's member globs name, expanded without following links."""
+        found: list[str] = []
+        for glob in root.members or ():
+            parts = [p for p in posixpath.normpath(glob).split("/") if p not in ("", ".")]
+            if ".." in parts:
+                continue  # members outside the workspace: not on this walk's drive
+            self._expand(root.directory, parts, found, glob)
+            if len(found) >= MAX_MEMBERS or time.monotonic() > self.deadline:
+                self._note(root.directory, f"workspace members `{glob}`: stopped after {len(found)} folders")
+                break
+        return [m for m in dict.fromkeys(found) if not _matches(m, root.directory, root.exclude)]
+
+    def _expand(self, base: str, parts: list[str], out: list[str], glob: str) -> None:
+        if not parts:
+            out.append(base)
+            return
+        head, rest = parts[0], parts[1:]
+        if not any(c in head for c in "*?["):
+            self._descend(os.path.join(base, head), rest, out, glob)
+            return
+        try:
+            with os.scandir(base) as entries:
+                names = sorted(e.name for e, _ in zip(entries, range(MAX_MEMBERS * 5), strict=False))
+        except OSError:
+            return
+        for name in names:
+            if len(out) >= MAX_MEMBERS or time.monotonic() > self.deadline:
+                return
+            if fnmatch.fnmatchcase(name, head):
+                self._descend(os.path.join(base, name), rest, out, glob)
+
+    def _descend(self, path: str, rest: list[str], out: list[str], glob: str) -> None:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return
+        if stat.S_ISLNK(info.st_mode):
+            self._note(path, f"workspace member `{glob}` is a symbolic link: not followed (uv follows it)")
+        elif stat.S_ISDIR(info.st_mode):
+            self._expand(path, rest, out, glob)
+
+    def _note(self, path: str, reason: str) -> None:
+        item = Unseen(path, reason, self.volume or None)
+        if item not in self.unseen:
+            self.unseen.append(item)
+
+
+def is_project(manifest: Manifest, names: Iterable[str] = ()) -> bool:
+    """What a person would run uv in: [project], [tool.uv], or a uv.lock or .venv beside it.
+
+    uv 0.13.9 also syncs a bare pyproject.toml (no [project], no [tool.uv]) in its non-project
+    mode; such files usually configure other tools, so they stay quiet here.
+    """
+    if manifest.problem is not None or not manifest.managed:
+        return False
+    names = set(names)
+    return manifest.project or manifest.tool_uv or "uv.lock" in names or ".venv" in names
+
+
+def resolve(
+    finder: Finder,
+    found: dict[str, set[str]],
+    build: Callable[[str, str], Artefact],
+) -> list[Artefact]:
+    """Project artefacts for the manifests a walk found (`found`: directory -> names in it);
+    `build(project, workspace_root)` makes one."""
+    chosen: dict[str, str] = {}  # project directory -> workspace root
+    for directory in sorted(found):
+        manifest = finder.manifest(directory)
+        if manifest is None:
+            continue
+        if manifest.problem is not None:
+            finder._note(os.path.join(directory, "pyproject.toml"), manifest.problem)
+        elif is_project(manifest, found[directory]):
+            chosen[directory] = finder.workspace_root(manifest)
+    for root in sorted(set(chosen.values())):
+        manifest = finder.manifest(root)
+        if manifest is not None and manifest.workspace:
+            for member in finder.members(manifest):
+                _add_member(finder, member, root, chosen)
+    roots = sorted(set(chosen.values()) - set(chosen))  # a workspace root above the walk
+    return [build(path, root) for path, root in sorted(chosen.items())] + [build(r, r) for r in roots]
+
+
+def _add_member(finder: Finder, member: str, root: str, chosen: dict[str, str]) -> None:
+    if member in chosen:
+        return
+    manifest = finder.manifest(member)
+    if manifest is None:
+        if not os.path.basename(member).startswith("."):  # uv skips hidden folders quietly
+            finder._note(member, "workspace member without a pyproject.toml: uv stops with an error there")
+    elif manifest.problem is not None:
+        finder._note(os.path.join(member, "pyproject.toml"), manifest.problem)
+    elif manifest.project:
+        chosen[member] = root
