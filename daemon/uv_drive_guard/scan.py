@@ -238,7 +238,14 @@ def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tup
 
 
 def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) -> tuple[Location, ...]:
-    return tuple(replace(loc, volume=resolve.volume_of(os_, loc.path, mounts)) for loc in locations)
+    return tuple(
+        replace(
+            loc,
+            volume=resolve.volume_of(os_, loc.path, mounts),
+            exists=walk.has_tools(loc.path) if loc.role is Role.TOOL_DIR and loc.project is None else loc.exists,
+        )
+        for loc in locations
+    )
 
 
 def _probe_all(

@@ -232,8 +232,8 @@ def test_every_catalogue_code_is_expected_somewhere() -> None:
 
 
 def test_clean_setups_exist() -> None:
-    clean = [p for p in CASE_FILES if not load(p).get("expect")]
-    assert len(clean) >= 4, "clean setups guard against false alarms"
+    clean = [p for p in CASE_FILES if all(e["severity"] == "info" for e in load(p).get("expect", []))]
+    assert len(clean) >= 4, "clean setups (information at most) guard against false alarms"
 
 
 def test_copy_mode_only_where_it_cures() -> None:

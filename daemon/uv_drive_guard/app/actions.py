@@ -11,7 +11,7 @@ from enum import Enum
 
 from ..core import portable
 from ..core.messages import drive
-from ..core.model import Finding, Severity, Snapshot, Volume
+from ..core.model import Finding, Severity, Snapshot, Unseen, Volume
 
 
 class State(str, Enum):
@@ -49,6 +49,7 @@ class DriveReport:
     name: str  # "STICK (exFAT)"
     findings: tuple[Finding, ...]
     volume: Volume | None = None
+    unseen: tuple[Unseen, ...] = ()  # what the scan could not look at on this drive
 
     @property
     def state(self) -> State:
@@ -96,7 +97,8 @@ def reports(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[DriveRep
     for vol in snapshot.volumes:
         if vol.mountpoint in snapshot.scope or vol.mountpoint in by_volume:
             items = tuple(by_volume.get(vol.mountpoint, ()))
-            out.append(DriveReport(volume_key(vol), vol.mountpoint, drive(vol), items, vol))
+            unseen = tuple(u for u in snapshot.unseen if u.volume == vol.mountpoint)
+            out.append(DriveReport(volume_key(vol), vol.mountpoint, drive(vol), items, vol, unseen))
     missing = tuple(by_volume.get(None, ()))
     if missing:
         out.append(DriveReport(ABSENT, "", "a drive that is not plugged in", missing))
@@ -164,9 +166,18 @@ def overall(reports_: tuple[DriveReport, ...], *, paused: bool = False, working:
     return State.OK
 
 
+def unseen_lines(report: DriveReport) -> tuple[str, ...]:
+    """What the tray says about parts of a drive the scan could not look at."""
+    return tuple(f"Not looked at: {u.path} ({u.reason})" for u in report.unseen[:5])
+
+
 def summary(reports_: tuple[DriveReport, ...]) -> str:
     """The tray's tooltip: one line."""
     troubled = [r for r in reports_ if r.findings]
+    partial = [r for r in reports_ if r.unseen]
+    if not troubled and partial:
+        names = ", ".join(r.name for r in partial[:3])
+        return f"uv-drive-guard: no problems found, but {names} could not be looked at fully"
     if not troubled:
         return "uv-drive-guard: no problems for uv on your drives"
     names = ", ".join(r.name for r in troubled[:3])

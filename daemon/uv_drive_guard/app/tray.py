@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import __version__
 from . import trayhost
-from .actions import Action, DriveReport, Kind, State
+from .actions import Action, DriveReport, Kind, State, unseen_lines
 from .control import Controller, TrayView
 from .icons import tray_image
 
@@ -237,7 +237,7 @@ class Tray:
         return pystray.MenuItem(_label(text), self._do(what, call), **options)
 
     def _menu(self, view: TrayView) -> Any:
-        drives = [r for r in view.reports if r.findings and r.key not in view.ignored]
+        drives = [r for r in view.reports if (r.findings or r.unseen) and r.key not in view.ignored]
         head = [self._drive_menu(r) for r in drives] or [
             pystray.MenuItem("No problems for uv on your drives", None, enabled=False)
         ]
@@ -245,6 +245,7 @@ class Tray:
 
     def _drive_menu(self, report: DriveReport) -> Any:
         findings = [pystray.MenuItem(_label(f.title), self._finding_menu(report.actions(f))) for f in report.findings]
+        findings += [pystray.MenuItem(_label(line), None, enabled=False) for line in unseen_lines(report)]
         c = self._controller
         ignore = self._item("Ignore this drive", "ignore_drive", lambda: c.ignore_drive(report.key))
         return pystray.MenuItem(_label(report.name), pystray.Menu(*findings, pystray.Menu.SEPARATOR, ignore))

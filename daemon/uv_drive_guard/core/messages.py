@@ -325,15 +325,29 @@ def no_chmod(loc: Location, vol: Volume) -> Text:
     )
 
 
-def cache_away(loc: Location, vol: Volume, tools: Location) -> Text:
+def cache_away(loc: Location, vol: Volume, causes: list[Location]) -> Text:
+    names = ", ".join(f"{ROLE_NAMES[c.role].replace('the ', '', 1)} {c.path}" for c in causes[:3])
+    more = f" and {len(causes) - 3} more" if len(causes) > 3 else ""
     return Text(
-        title=f"uv's cache is on {drive(vol)}: installs anywhere else are copies, with a warning",
+        title=f"uv's cache is on {drive(vol)}: installs elsewhere are copies, with a warning",
         detail=(
             f"uv's cache is at {loc.path} ({where(loc)}). uv links files from its cache into "
-            f"environments, and links do not cross drives: every environment outside {vol.name}, "
-            f"such as your tools in {tools.path} or a venv on your internal disk, gets full "
-            "copies and uv prints a warning each time. Choose copy mode to say that this is "
-            "intended, or keep the cache on your internal disk."
+            f"environments, and links do not cross drives: environments outside {vol.name} "
+            f"({names}{more}) get full copies and uv prints a warning each time. Choose copy "
+            "mode to say that this is intended, or keep the cache on your internal disk."
         ),
         uv_message=HARDLINK_WARNING,
+    )
+
+
+def cache_away_quiet(loc: Location, vol: Volume) -> Text:
+    return Text(
+        title=f"uv's cache is on {drive(vol)}: environments on other drives would get copies",
+        detail=(
+            f"uv's cache is at {loc.path} ({where(loc)}). It works there, and no environment on "
+            "another drive uses it now (no installed tools, no venv or project found elsewhere). "
+            f"An environment made outside {vol.name} later gets full copies, with uv's "
+            "hardlink warning."
+        ),
+        uv_message="(nothing yet: uv warns when it installs into an environment on another drive)",
     )

@@ -131,11 +131,19 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
         "volumes": [volume_json(v, snapshot.scope) for v in snapshot.volumes],
         "locations": [location_json(loc) for loc in snapshot.locations],
         "artefacts": [
-            {"kind": a.kind.value, "path": a.path, "volume": a.volume, "uv_version": a.uv_version}
+            {
+                "kind": a.kind.value,
+                "path": a.path,
+                "volume": a.volume,
+                "uv_version": a.uv_version,
+                "environment": a.environment,
+                "workspace": a.workspace,
+            }
             for a in snapshot.artefacts
         ],
         "findings": [finding_json(f) for f in findings],
         "notes": [{"volume": volume, "note": note} for volume, note in snapshot.notes],
+        "unseen": [{"path": u.path, "reason": u.reason, "volume": u.volume} for u in snapshot.unseen],
     }
 
 
@@ -204,7 +212,14 @@ def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
         notes = [note for volume, note in snapshot.notes if volume == vol.mountpoint]
         lines += [line for note in notes for line in _wrap(f"note: {note}", "  ")]
         items = by_volume.pop(vol.mountpoint, [])
-        lines += [line for item in items for line in _finding_lines(item)] or ["  ok: no problems for uv here"]
+        unseen = [u for u in snapshot.unseen if u.volume == vol.mountpoint]
+        lines += [line for item in items for line in _finding_lines(item)]
+        lines += [line for u in unseen for line in _wrap(f"not looked at: {u.path}: {u.reason}", "  ")]
+        if not items:
+            partial = unseen or notes
+            lines.append(
+                "  ok: no problems for uv in what was looked at" if partial else "  ok: no problems for uv here"
+            )
         lines.append("")
     for items in by_volume.values():  # drives that are configured but not plugged in
         lines.append("Not mounted:")

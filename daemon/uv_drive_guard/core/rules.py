@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import capability as cap
 from . import fixes, messages
@@ -98,16 +98,35 @@ def cache_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
 
 def cache_away_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
     """A working cache on a drive makes uv copy, with a warning, into every environment on
-    another volume: the tool dir, and any venv on the internal disk (seen with real uv)."""
+    another volume (seen with real uv). Warn only for such environments that exist: installed
+    tools, or venvs and projects found elsewhere that no finding of their own speaks for;
+    otherwise say it once, as information (real uv warns about nothing yet)."""
     if loc.role is not Role.CACHE or loc.project is not None or _cache_broken(ctx, vol):
         return
+    if ctx.os.unix and cap.can(vol, "flock_exclusive") is False:
+        return  # no lock, no cache: UVD009 says so
     mode = ctx.snapshot.link_mode.value if ctx.snapshot.link_mode and ctx.snapshot.link_mode.value else None
     if (mode or default_link_mode(ctx.os, ctx.uv)) not in ("clone", "hardlink"):
         return
-    tools = next((x for x in ctx.snapshot.locations if x.role is Role.TOOL_DIR and x.project is None), None)
-    if tools is None or tools.volume == vol.mountpoint:
-        return
-    yield finding(ctx, "UVD003", Severity.WARNING, loc, messages.cache_away(loc, vol, tools))
+    elsewhere = [
+        x
+        for x in ctx.snapshot.locations
+        if x.role in (Role.TOOL_DIR, Role.VENV, Role.PROJECT_ENVIRONMENT)
+        and x.volume not in (None, vol.mountpoint)
+        and _cache_path(ctx, x) == loc.path
+    ]
+    unjudged = [x for x in elsewhere if x.volume not in ctx.snapshot.scope]
+    causes = [x for x in unjudged if x.role is not Role.TOOL_DIR or x.exists]
+    if causes:
+        yield finding(ctx, "UVD003", Severity.WARNING, loc, messages.cache_away(loc, vol, causes))
+    elif len(unjudged) == len(elsewhere):  # no environment elsewhere has a finding of its own
+        quiet = finding(ctx, "UVD003", Severity.INFO, loc, messages.cache_away_quiet(loc, vol))
+        yield replace(quiet, fixes=())  # nothing to fix yet
+
+
+def _cache_path(ctx: Context, loc: Location) -> str | None:
+    cache = ctx.cache_for(loc)
+    return cache.path if cache is not None else None
 
 
 def lock_problem(ctx: Context, loc: Location, vol: Volume) -> str | None:

@@ -138,6 +138,16 @@ def _classify(path: str, names: set[str], subdirs: list[str], volume: str, resul
     return True
 
 
+def has_tools(tool_dir: str, limit: int = 200) -> bool:
+    """Whether `uv tool install` put anything in this tool directory (a receipt per tool)."""
+    try:
+        with os.scandir(tool_dir) as entries:
+            dirs = [e.path for e, _ in zip(entries, range(limit), strict=False) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return False
+    return any(os.path.isfile(os.path.join(d, "uv-receipt.toml")) for d in dirs)
+
+
 def _add_once(result: WalkResult, artefact: Artefact) -> None:
     if artefact not in result.artefacts:
         result.artefacts.append(artefact)
