@@ -110,6 +110,10 @@ def volume(os: Os, raw: dict[str, Any]) -> Volume:
         removable=raw.get("removable"),
         system=raw.get("system", False),
         capabilities=capabilities(os, raw.get("caps"), raw),
+        options=tuple(raw.get("options", ())),
+        free=raw.get("free"),
+        root=raw.get("root", "/"),
+        bind_of=raw.get("bind_of"),
     )
 
 
@@ -154,6 +158,8 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
             settings=tuple(definition(d) for d in raw.get("settings", ())),
             environment=raw.get("environment"),
             config_file=raw.get("config_file"),
+            workspace=raw.get("workspace"),
+            script=raw.get("script"),
         )
         for raw in case.get("artefacts", ())
     )
@@ -175,6 +181,7 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
         scope=tuple(case.get("scope", ())),
         defaults=tuple((Role(role), path) for role, path in case.get("defaults", {}).items()),
         user_config=case.get("user_config", ""),
+        switches=tuple(definition(d) for d in case.get("switches", ())),
         **extra,
     )
 

@@ -7,7 +7,11 @@ from .model import Os, Volume
 # Filesystems that hold no symlinks, hard links or junctions as uv needs them, on any driver.
 FAT_FAMILY = frozenset({"exfat", "vfat", "fat", "fat16", "fat32", "msdos"})
 # Network filesystems whose locking and links depend on the server.
-NETWORK = frozenset({"smbfs", "cifs", "smb3", "nfs", "nfs4", "afpfs", "9p", "fuse.sshfs"})
+NETWORK = frozenset({"smbfs", "cifs", "smb3", "nfs", "nfs4", "afpfs", "9p", "fuse.sshfs", "sshfs", "drvfs"})
+# Shared folders of virtual machines and WSL: like the network, judged by name only when unprobed.
+VIRTUAL = frozenset({"vboxsf", "virtiofs", "9p", "drvfs", "prl_fs", "vmhgfs", "fuse.vmhgfs-fuse"})
+FULL = 1 << 20  # bytes: uv cannot unpack even a small wheel (seen: 55 kB free, os error 28)
+NEARLY_FULL = 64 << 20  # bytes: an average environment or a few cached wheels
 NO_SYMLINKS = FAT_FAMILY
 NO_HARDLINKS = FAT_FAMILY
 REFLINK = frozenset({"btrfs", "xfs", "apfs", "bcachefs", "refs", "zfs"})
@@ -20,17 +24,21 @@ def guessed(volume: Volume) -> bool:
     return not volume.capabilities.probed
 
 
-def can(volume: Volume, op: str) -> bool | None:
-    """Probed result, or what the filesystem type implies, or None."""
+def can(volume: Volume, op: str, os: Os | None = None) -> bool | None:
+    """Probed result, or what the filesystem type implies on this OS, or None."""
     result = volume.capabilities.get(op)
     if result is not None:
         return result
     if volume.capabilities.probed:
         return None
-    return _by_name(volume.fstype, op)
+    return _by_name(volume.fstype, op, os)
 
 
-def _by_name(fstype: str, op: str) -> bool | None:
+def _by_name(fstype: str, op: str, os: Os | None = None) -> bool | None:
+    if os is Os.MACOS and fstype in FAT_FAMILY and op in ("symlink_file", "symlink_dir"):
+        return True  # macOS's own exFAT/FAT drivers store symlinks as files: venvs work (#18790)
+    if fstype in NETWORK | VIRTUAL:
+        return None  # the server or the host decides: only a probe can tell
     if fstype in FAT_FAMILY:
         if op in ("hardlink", "symlink_file", "symlink_dir", "junction", "reflink"):
             return False
@@ -53,9 +61,30 @@ def _by_name(fstype: str, op: str) -> bool | None:
     return None
 
 
-def symlinks(volume: Volume) -> bool | None:
+def read_only(volume: Volume) -> bool:
+    return volume.read_only or volume.option("ro")
+
+
+def no_exec(volume: Volume) -> str | None:
+    """Why files on this volume cannot be started: the mount option, or the probe's word."""
+    if volume.option("noexec"):
+        return "noexec"
+    if volume.option("nosymfollow"):
+        return "nosymfollow"
+    if volume.capabilities.get("exec_file") is False:
+        return "noexec"
+    if volume.capabilities.get("symlink_follow") is False:
+        return "nosymfollow"
+    return None
+
+
+def free(volume: Volume) -> int | None:
+    return volume.free if volume.free is not None else volume.capabilities.free
+
+
+def symlinks(volume: Volume, os: Os | None = None) -> bool | None:
     """uv needs both: venv interpreters are file links, cache entries directory links."""
-    file_ok, dir_ok = can(volume, "symlink_file"), can(volume, "symlink_dir")
+    file_ok, dir_ok = can(volume, "symlink_file", os), can(volume, "symlink_dir", os)
     if file_ok is False or dir_ok is False:
         return False
     if file_ok is None or dir_ok is None:

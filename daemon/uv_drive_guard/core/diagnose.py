@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from . import messages
+from . import capability as cap
+from . import messages, states
 from .model import (
     Artefact,
     ArtefactKind,
@@ -32,6 +33,7 @@ def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
         found.extend(_location_findings(ctx, loc))
     for artefact in snapshot.artefacts:
         found.extend(_artefact_findings(ctx, artefact))
+    found.extend(states.switch_findings(ctx))
     return _unique(sorted(found, key=lambda f: (_ORDER[f.severity], f.volume or "", f.code)))
 
 
@@ -44,7 +46,10 @@ def _location_findings(ctx: Context, loc: Location) -> Iterator[Finding]:
     vol = ctx.volume(loc)
     if vol is None or vol.mountpoint not in ctx.snapshot.scope:
         return
-    for rule in LOCATION_RULES:
+    if cap.read_only(vol):
+        yield from states.read_only_rules(ctx, loc, vol)
+        return  # nothing else is written there: no link, lock or copy question arises
+    for rule in (*LOCATION_RULES, *states.STATE_RULES):
         yield from rule(ctx, loc, vol)
 
 
@@ -71,6 +76,10 @@ def _artefact_findings(ctx: Context, artefact: Artefact) -> Iterator[Finding]:
     if gone is None:
         return
     project = _owning_project(ctx.snapshot, artefact)
+    moved = states.moved_finding(ctx, artefact, project)
+    if moved is not None:
+        yield moved  # says what moved and from where: the general UVD010 would repeat it
+        return
     loc = Location(
         Role.VENV if project is None else Role.PROJECT_ENVIRONMENT,
         artefact.path,
@@ -92,10 +101,10 @@ def _missing_interpreter(artefact: Artefact) -> str | None:
 
 
 def _owning_project(snapshot: Snapshot, venv: Artefact) -> str | None:
-    return next(
-        (a.path for a in snapshot.artefacts if a.kind is ArtefactKind.PROJECT and a.environment == venv.path),
-        None,
-    )
+    """The project whose environment this is: the workspace root when members share it."""
+    owners = [a for a in snapshot.artefacts if a.kind is ArtefactKind.PROJECT and a.environment == venv.path]
+    root = next((a for a in owners if a.workspace in (None, a.path)), owners[0] if owners else None)
+    return root.workspace or root.path if root is not None else None
 
 
 def _unique(findings: list[Finding]) -> tuple[Finding, ...]:

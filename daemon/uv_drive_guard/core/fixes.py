@@ -26,6 +26,7 @@ from .model import (
     Source,
     SourceKind,
 )
+from .capability import no_exec
 from .resolve import pathmod, volume_of
 from .versions import parse
 
@@ -322,6 +323,68 @@ def recreate(code: str, loc: Location, project: bool) -> Fix:
     )
 
 
+def reinstall(code: str, loc: Location, project: bool) -> Fix:
+    """Scripts name the interpreter by absolute path; a reinstall writes them anew (seen, 0.13.9)."""
+    command = "uv sync --reinstall" if project else f"uv venv --clear {loc.path}"
+    return Fix(
+        id=fix_id(code, "reinstall", loc),
+        title="Rewrite the environment for where the drive is now",
+        detail=f"Run `{command}` yourself in a new terminal: it writes the scripts for this mount point.",
+        changes=(Change(ChangeKind.MANUAL, target=loc.path, summary=f"run `{command}`"),),
+        recommended=True,
+    )
+
+
+def remount(code: str, loc: Location, option: str, summary: str) -> Fix:
+    """Drive states are the mount's: changing them needs the person (and often root)."""
+    mount = loc.volume or loc.path
+    return Fix(
+        id=fix_id(code, "remount", loc),
+        title=summary,
+        detail=f"Remount {mount} with `{option}` (or unplug it, fix the cause, plug it in again).",
+        changes=(Change(ChangeKind.MANUAL, target=mount, summary=f"sudo mount -o remount,{option} {mount}"),),
+        recommended=True,
+    )
+
+
+def free_space(code: str, loc: Location) -> Fix:
+    return Fix(
+        id=fix_id(code, "free-space", loc),
+        title="Free some space on the drive",
+        detail="Delete or move files you do not need from the drive; uv needs room while it installs.",
+        changes=(Change(ChangeKind.MANUAL, target=loc.volume or loc.path, summary="free space on the drive"),),
+        recommended=True,
+    )
+
+
+def fix_switch(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    """Turn off the unreadable UV_NO_* value where it is set (as uv will not start with it)."""
+    definition = next((d for d in snapshot.switches if d.source == loc.source), None)
+    if definition is None or definition.source.kind is SourceKind.DEFAULT:
+        return ()
+    change = _unset(definition, "", snapshot.home)
+    return (
+        Fix(
+            id=fix_id(code, "unset", loc),
+            title=f"Remove {definition.name}={definition.value!r}",
+            detail=f"uv starts again; set it to 1 or 0 if you meant to turn it on or off. {NEW_TERMINALS}",
+            changes=(change,),
+            recommended=True,
+        ),
+    )
+
+
+def _off_drive(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    if loc.role is Role.PROJECT_ENVIRONMENT and loc.source.kind is SourceKind.DEFAULT:
+        return (local_project_environment(code, snapshot, loc),)
+    return _present(move_off_drive(code, snapshot, loc))
+
+
+def _exec_option(snapshot: Snapshot, loc: Location) -> str:
+    vol = snapshot.volume(loc.volume)
+    return "symfollow" if vol is not None and no_exec(vol) == "nosymfollow" else "exec"
+
+
 def dot_clean(code: str, loc: Location) -> Fix:
     return Fix(
         id=fix_id(code, "dot-clean", loc),
@@ -383,6 +446,15 @@ PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
     "UVD012": lambda c, s, loc: (copy_mode(c, s, loc),),
     "UVD013": lambda c, s, loc: (reformat(c, loc, "no 4 GiB file limit"),),
     "UVD014": lambda c, s, loc: (reformat(c, loc, "file permissions"),),
+    "UVD015": lambda c, s, loc: (remount(c, loc, "rw", "Make the drive writable"), *_off_drive(c, s, loc)),
+    "UVD016": lambda c, s, loc: (
+        remount(c, loc, _exec_option(s, loc), "Remount the drive so programs on it can start"),
+        *_off_drive(c, s, loc),
+    ),
+    "UVD017": lambda c, s, loc: (free_space(c, loc), *_off_drive(c, s, loc)),
+    "UVD018": lambda c, s, loc: (reinstall(c, loc, loc.project is not None),),
+    "UVD019": lambda c, s, loc: (),
+    "UVD020": fix_switch,
 }
 
 

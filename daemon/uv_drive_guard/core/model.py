@@ -52,6 +52,7 @@ class Capabilities:
     errors: tuple[tuple[str, str], ...] = ()  # op -> "Operation not permitted (os error 1)"
     errnos: tuple[tuple[str, int], ...] = ()
     max_file_size: int | None = None
+    free: int | None = None  # bytes an unprivileged user may still write, measured by the probe
     probed: bool = False
     note: str | None = None  # why the probe did not run, or what cut it short
 
@@ -181,6 +182,7 @@ class Artefact:
     home_exists: bool | None = None
     script_interpreter: str | None = None  # first script's shebang target, never run
     script_interpreter_exists: bool | None = None
+    script: str | None = None  # the name of the script whose shebang was read
     # project settings read from uv.toml / [tool.uv]; values are the file's, unexpanded
     settings: tuple[Definition, ...] = ()
     environment: str | None = None  # for projects: where its .venv is or would be

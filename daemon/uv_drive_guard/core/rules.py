@@ -33,6 +33,12 @@ CATALOGUE = (
     Rule("UVD012", "R12", "symlink link mode without symlink permission on Windows"),
     Rule("UVD013", "R13", "FAT32 cannot hold files of 4 GiB or more"),
     Rule("UVD014", "seen: fusefat chmod gives ENOSYS", "file modes refused: even copy mode fails"),
+    Rule("UVD015", "seen: os error 30", "read-only drive: a cache or environment there cannot be written"),
+    Rule("UVD016", "seen: os error 13 (noexec), 40 (nosymfollow)", "environment's commands cannot be started"),
+    Rule("UVD017", "seen: os error 28", "drive full or nearly full for what uv writes there"),
+    Rule("UVD018", "R10, seen: os error 2 after a remount", "drive plugged in at another mount point"),
+    Rule("UVD019", "mountinfo root and major:minor", "a bind mount shows a drive's folder elsewhere"),
+    Rule("UVD020", "uv-static parse_boolish, clap BoolishValueParser", "a UV_NO_* value uv cannot read"),
 )
 RULES = {rule.code: rule for rule in CATALOGUE}
 
@@ -135,7 +141,7 @@ def lock_problem(ctx: Context, loc: Location, vol: Volume) -> str | None:
         return None
     errno = _persist_errno(ctx, vol)
     unsupported = cap.persist_unsupported(ctx.os, errno)
-    no_links = loc.role is Role.CACHE and cap.symlinks(vol) is False
+    no_links = loc.role is Role.CACHE and cap.symlinks(vol, ctx.os) is False
     if errno is not None and unsupported and not at_least(ctx.uv, (0, 9, 18)) and not no_links:
         return "UVD007"
     if (errno is not None and not unsupported) or no_links:
@@ -169,7 +175,7 @@ def symlink_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]
         return
     if lock_problem(ctx, loc, vol) is not None:
         return  # uv stops at the lock file first; moving the directory cures both
-    if cap.symlinks(vol) is False:
+    if cap.symlinks(vol, ctx.os) is False:
         text = messages.no_symlinks(loc, vol, ctx.os, ctx.uv)
         yield finding(ctx, "UVD005", Severity.ERROR, loc, text)
 
@@ -199,7 +205,7 @@ def mode_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
     """uv sets file modes after copying; a driver that refuses chmod fails every install."""
     if not ctx.os.unix or loc.role not in (Role.VENV, Role.PROJECT_ENVIRONMENT, Role.TOOL_DIR):
         return
-    if ctx.os.unix and cap.symlinks(vol) is False and loc.role is not Role.VENV:
+    if ctx.os.unix and cap.symlinks(vol, ctx.os) is False and loc.role is not Role.VENV:
         return  # the environment cannot even be created: UVD005 says so
     if _chmod_refused(vol):
         yield finding(ctx, "UVD014", Severity.ERROR, loc, messages.no_chmod(loc, vol))
@@ -239,7 +245,7 @@ def install_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]
     """How files get from the cache into an environment: the only step link mode changes."""
     if loc.role not in (Role.PROJECT_ENVIRONMENT, Role.VENV, Role.TOOL_DIR):
         return
-    if ctx.os.unix and cap.symlinks(vol) is False and loc.role is not Role.VENV:
+    if ctx.os.unix and cap.symlinks(vol, ctx.os) is False and loc.role is not Role.VENV:
         return  # the environment cannot even be created: UVD005 says so
     if ctx.os.unix and _chmod_refused(vol):
         return  # every copy fails too (seen: fusefat), UVD014 says so; copy mode would not help
@@ -266,9 +272,9 @@ def _cache_broken(ctx: Context, vol: Volume) -> bool:
         return before(ctx.uv, (0, 6, 0)) and cap.can(vol, "junction") is False
     errno = _persist_errno(ctx, vol)
     if errno is None:
-        return cap.symlinks(vol) is False
+        return cap.symlinks(vol, ctx.os) is False
     plain_create = cap.persist_unsupported(ctx.os, errno) and at_least(ctx.uv, (0, 9, 18))
-    return cap.symlinks(vol) is False or not plain_create
+    return cap.symlinks(vol, ctx.os) is False or not plain_create
 
 
 LOCATION_RULES: tuple[Callable[[Context, Location, Volume], Iterator[Finding]], ...] = (

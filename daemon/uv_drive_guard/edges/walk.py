@@ -171,7 +171,7 @@ def parse_pyvenv_cfg(text: str) -> dict[str, str]:
 def venv_artefact(path: str, volume: str) -> Artefact:
     cfg = parse_pyvenv_cfg(read_head(os.path.join(path, "pyvenv.cfg")) or "")
     home = cfg.get("home")
-    interpreter = _script_interpreter(path)
+    script, interpreter = _script_interpreter(path)
     return Artefact(
         ArtefactKind.VENV,
         path,
@@ -181,25 +181,32 @@ def venv_artefact(path: str, volume: str) -> Artefact:
         home_exists=untrusted.exists(home, directory=True),  # never a UNC or automount path
         script_interpreter=interpreter,
         script_interpreter_exists=untrusted.exists(interpreter),
+        script=script,
     )
 
 
-def _script_interpreter(venv: str) -> str | None:
-    """The shebang of the first script in bin/: where the venv was when it was made. Read only."""
+def _script_interpreter(venv: str) -> tuple[str | None, str | None]:
+    """The first console script in bin/ and its shebang's interpreter: where the venv was when
+    it was made. Read as text, never run."""
     bin_dir = os.path.join(venv, "bin")
     try:
         with os.scandir(bin_dir) as entries:
             candidates = [e.path for e, _ in zip(entries, range(50), strict=False) if e.is_file(follow_symlinks=False)]
     except OSError:
-        return None
-    for candidate in sorted(candidates)[:10]:
+        return None, None
+    for candidate in sorted(candidates, key=_activation_last)[:10]:
         head = read_head(candidate, 512) or ""
         if head.startswith("#!") and "python" in head.split("\n", 1)[0]:
             line = head[2:].split("\n", 1)[0].strip()
             if line.startswith("/bin/sh"):
                 continue  # uv's relocatable / long-path trampoline: no absolute interpreter
-            return line.split()[0] if line else None
-    return None
+            return os.path.basename(candidate), (line.split()[0] if line else None)
+    return None, None
+
+
+def _activation_last(path: str) -> tuple[bool, str]:
+    """Console scripts first: `activate_this.py` and friends name no script a person runs."""
+    return os.path.basename(path).startswith(("activate", "pydoc")), path
 
 
 def project_artefact(path: str, names: set[str], volume: str) -> Artefact | None:

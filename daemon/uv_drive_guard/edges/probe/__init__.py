@@ -83,8 +83,21 @@ def _owner_alive(path: str) -> bool:
     return True
 
 
-def _to_capabilities(results: Mapping[str, Result]) -> Capabilities:
+def free_bytes(path: Path) -> int | None:
+    """What an unprivileged user may still write there (statvfs f_bavail)."""
+    try:
+        info = os.statvfs(path)
+    except (OSError, AttributeError):  # Windows has no statvfs
+        try:
+            return shutil.disk_usage(path).free
+        except OSError:
+            return None
+    return info.f_bavail * info.f_frsize
+
+
+def _to_capabilities(results: Mapping[str, Result], free: int | None = None) -> Capabilities:
     return Capabilities(
+        free=free,
         results=tuple((op, results[op][0]) for op in OPS if op in results),
         errors=tuple((op, r[2]) for op, r in results.items() if r[2] and r[0] is not True),
         errnos=tuple((op, r[1]) for op, r in results.items() if r[1] is not None and r[0] is not True),
@@ -178,7 +191,7 @@ def _probe_in(parent: Path, runner: Runner) -> Capabilities:
         _ACTIVE.discard(str(scratch))
         return Capabilities(note=f"could not create a scratch directory: {exc.strerror}")
     try:
-        return _to_capabilities(runner(scratch))
+        return _to_capabilities(runner(scratch), free_bytes(parent))
     except OSError as exc:
         log.warning("probe in %s failed: %s", parent, exc)
         return Capabilities(note=f"probe failed: {exc.strerror or exc}")

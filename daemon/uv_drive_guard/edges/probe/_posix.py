@@ -56,6 +56,30 @@ def _case_sensitive(scratch: Path) -> Result:
     return False, None, None
 
 
+def _symlink_follow(scratch: Path) -> Result:
+    """A link pointing off the drive, then followed and read back: nosymfollow mounts and some
+    FUSE drivers create links they will not follow (`Too many levels of symbolic links`, #15528)."""
+    link = scratch / "f"
+    try:
+        os.symlink("/", link, target_is_directory=True)
+    except OSError as exc:
+        return None, exc.errno, rust_message(exc.errno or 0)
+    try:
+        os.readlink(link)
+        os.stat(link)
+    except OSError as exc:
+        return refused(exc)
+    return True, None, None
+
+
+def _exec_file(path: Path) -> Result:
+    """Whether the kernel would run a file here (a `noexec` mount says no), asked with
+    access(2) on the file `_exec_bit` made executable: nothing is executed."""
+    if os.access(path, os.X_OK):
+        return True, None, None
+    return False, errnos.EACCES, rust_message(errnos.EACCES)
+
+
 def link_then_unlink(src: Path, dst: Path) -> None:
     """tempfile's fallback for persist_noclobber when renameat2 says ENOSYS or EINVAL."""
     os.link(src, dst)
@@ -91,6 +115,8 @@ def run_ops(
     results["symlink_file"] = _try(lambda: os.symlink("a", scratch / "s"))
     results["symlink_dir"] = _try(lambda: os.symlink(".", scratch / "d", target_is_directory=True))
     results["case_sensitive"] = _case_sensitive(scratch)
+    results["symlink_follow"] = _symlink_follow(scratch) if results["symlink_file"][0] else (None, None, None)
+    results["exec_file"] = _exec_file(first)
     if rename_noreplace is not None:
         # uv persists a temp file as `<dir>/.lock`; the hard link (or `a`) plays the temp file.
         temp = scratch / "h" if results["hardlink"][0] else first
@@ -111,7 +137,7 @@ def _clone_into(target: Path, src_fd: int, clone: Callable[[int, int], None]) ->
         os.close(dst_fd)
 
 
-def remove_scratch(scratch: Path, names: tuple[str, ...] = ("a", "h", "s", "d", "c", "lock")) -> None:
+def remove_scratch(scratch: Path, names: tuple[str, ...] = ("a", "h", "s", "d", "c", "f", "lock")) -> None:
     """Remove what run_ops made by name (no directory listing), then the directory."""
     for name in names:
         try:

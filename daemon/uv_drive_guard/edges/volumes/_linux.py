@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,67 @@ class Resolver:
         }
 
 
+@dataclass(frozen=True)
+class MountInfo:
+    """The parts of one /proc/self/mountinfo line the volume model keeps."""
+
+    dev: str  # "major:minor" of the filesystem
+    root: str  # the folder of that filesystem shown at the mount point
+    options: tuple[str, ...]  # per-mount options, then the superblock's
+
+
+def _unescape(field: str) -> str:
+    """mountinfo writes space, tab, newline and backslash as octal escapes."""
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def parse_mountinfo(text: str) -> dict[str, MountInfo]:
+    """mount point -> what it shows; a later mount on the same point hides the earlier."""
+    table: dict[str, MountInfo] = {}
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 6 or len(tail) < 3:
+            continue
+        options = tuple(fields[5].split(",")) + tuple(o for o in tail[2].split(",") if o)
+        table[_unescape(fields[4])] = MountInfo(fields[2], _unescape(fields[3]), tuple(dict.fromkeys(options)))
+    return table
+
+
+def read_mountinfo(path: str = "/proc/self/mountinfo") -> dict[str, MountInfo]:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            return parse_mountinfo(handle.read(4 << 20))
+    except OSError:
+        return {}
+
+
+def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[Volume]:
+    """Options, the shown folder and the filesystem's identity; a bind mount names the mount
+    that shows the whole filesystem (same major:minor, root "/")."""
+    whole = {info.dev: mp for mp, info in table.items() if info.root == "/"}
+    out = []
+    for vol in volumes:
+        info = table.get(vol.mountpoint)
+        if info is None:
+            out.append(vol)
+            continue
+        bind_of = whole.get(info.dev) if info.root != "/" else None
+        out.append(
+            replace(
+                vol,
+                options=info.options,
+                root=info.root,
+                dev=info.dev,
+                bind_of=bind_of if bind_of != vol.mountpoint else None,
+                read_only=vol.read_only or "ro" in info.options,
+            )
+        )
+    return out
+
+
 def _still_mounted(mountpoint: str) -> bool:
     try:
         return os.path.ismount(mountpoint)
@@ -166,6 +228,7 @@ def list_volumes(
     partitions: Callable[[bool], list[Partition]] = psutil.disk_partitions,
     resolver: Resolver | None = None,
     mounted: Callable[[str], bool] = _still_mounted,
+    mount_table: Callable[[], dict[str, MountInfo]] = read_mountinfo,
 ) -> list[Volume]:
     resolver = resolver or Resolver()
     volumes: dict[str, Volume] = {}  # a later mount on the same point hides the earlier
@@ -188,4 +251,4 @@ def list_volumes(
             removable=info["removable"],
             system=is_system_mount(part.mountpoint),
         )
-    return list(volumes.values())
+    return _with_mountinfo(list(volumes.values()), mount_table())
