@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from . import portable
+from .capability import no_exec
 from .messages import nfs_lock_bug
 from .model import (
     Artefact,
@@ -26,7 +27,6 @@ from .model import (
     Source,
     SourceKind,
 )
-from .capability import no_exec
 from .resolve import pathmod, volume_of
 from .versions import parse
 
