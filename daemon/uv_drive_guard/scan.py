@@ -156,6 +156,8 @@ def gather(
             )
         roots = _walk_roots(scope, options, mounts, inputs.os)
         artefacts = _find_artefacts(roots, options, memo)
+        if not resolve.reads_project_config(inputs):
+            artefacts = [replace(a, settings=()) for a in artefacts]
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:

@@ -59,7 +59,15 @@ SCENARIOS: dict[str, str] = {
     "tool-dir": "UV_TOOL_DIR on the drive; `uv tool install --no-index --find-links`",
     "tool-bin-dir": "UV_TOOL_BIN_DIR on the drive; `uv tool install --no-index --find-links`",
     "cross-volume": "cache local, an existing venv on the drive; `uv pip install` into it",
+    "init-app": "`uv init --app` on the drive, never synced; `uv sync` (dependency: tinypkg)",
+    "init-lib": "`uv init --lib` on the drive, never synced; `uv sync`",
+    "init-workspace": "`uv init` root + `uv init --lib packages/lib` member, never synced; `uv sync` in the member",
+    "synced-app": "`uv init --app` on the drive and synced once; `uv sync --reinstall` installs into it again",
 }
+#: The never-synced and synced projects: made by the venv's own `uv init` (the cells' older uv
+#: releases cannot build a `uv_build` 0.13 project offline, so every `uv sync` here is
+#: `--no-install-project`: the environment and its dependencies are what the drive decides).
+INIT_SCENARIOS = ("init-app", "init-lib", "init-workspace", "synced-app")
 
 WARN_MARKERS = ("Failed to hardlink files", "Failed to clone files", "falling back to full copy")
 SKIP_NO_VENV = "uv cannot create a venv here (UVD005)"
@@ -255,6 +263,45 @@ def pip_install(venv: Path, wheels: Path) -> list[str | Path]:
     return ["pip", "install", "--no-index", "--find-links", wheels, "--python", venv, "tinypkg"]
 
 
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy what `uv init` wrote, contents only: fusefat refuses chmod (copystat)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for child in src.iterdir():
+        if child.is_dir():
+            copy_tree(child, dst / child.name)
+        else:
+            shutil.copyfile(child, dst / child.name)
+
+
+def init_project(scenario: str, where: Path, scratch: Path) -> tuple[Path, Path]:
+    """Real `uv init` (the venv's uv), locally, then copied onto the drive: (run uv in, env)."""
+    env = uv_env(scratch / "init-home")
+    local = scratch / "init"
+    local.mkdir()
+    uv = str(VENV_BIN / "uv")
+    flags = ["--vcs", "none", "--python", base_python()]
+    if scenario == "init-workspace":
+        made = drives.run_uv(["init", "--lib", *flags, "ws"], env, cwd=local, uv=uv)
+        assert made.returncode == 0, made.stderr
+        made = drives.run_uv(["init", "--lib", *flags, "packages/lib"], env, cwd=local / "ws", uv=uv)
+        assert made.returncode == 0, made.stderr
+        assert "packages/lib" in (local / "ws" / "pyproject.toml").read_text(), "uv init did not add the member"
+        name, run_in, venv_of = "ws", Path("ws/packages/lib"), Path("ws")
+    else:
+        kind = "--lib" if scenario == "init-lib" else "--app"
+        made = drives.run_uv(["init", kind, *flags, "--no-workspace", "demo"], env, cwd=local, uv=uv)
+        assert made.returncode == 0, made.stderr
+        name, run_in, venv_of = "demo", Path("demo"), Path("demo")
+    manifest = local / run_in / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace("dependencies = []", 'dependencies = ["tinypkg"]'))
+    copy_tree(local / name, where / name)
+    return where / run_in, where / venv_of / ".venv"
+
+
+def sync(wheels: Path, *extra: str) -> list[str | Path]:
+    return ["sync", "--no-install-project", "--no-index", "--find-links", wheels, "--python", base_python(), *extra]
+
+
 def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
     """Predict with scan, then run real uv. Asserts only on a broken setup; the caller compares."""
     bin_dir = uv_bin_dir(version)
@@ -299,6 +346,15 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
             cell.note = SKIP_NO_VENV
             cell.stderr = made.stderr
         paths.add(str(venv))
+    elif scenario in INIT_SCENARIOS:
+        cwd, venv = init_project(scenario, mp, setup.work)
+        paths |= {str(cwd), str(venv)}
+        if scenario == "synced-app":
+            made = run_uv(bin_dir, sync(setup.wheels), base_env, cwd=cwd)
+            if made.returncode != 0:
+                cell.actual = "skip"
+                cell.note = SKIP_NO_VENV
+                cell.stderr = made.stderr
     else:
         raise ValueError(scenario)
 
@@ -329,6 +385,10 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
             procs.append(run_uv(bin_dir, pip_install(cwd / ".venv", setup.wheels), env, cwd=cwd))
     elif scenario in ("tool-dir", "tool-bin-dir"):
         procs.append(run_uv(bin_dir, tool_install(setup.wheels), env))
+    elif scenario == "synced-app":
+        procs.append(run_uv(bin_dir, sync(setup.wheels, "--reinstall"), env, cwd=cwd))
+    elif scenario in INIT_SCENARIOS:
+        procs.append(run_uv(bin_dir, sync(setup.wheels), env, cwd=cwd))
     else:
         procs.append(run_uv(bin_dir, pip_install(mp / "venv", setup.wheels), env))
     scan_error = cell.stderr

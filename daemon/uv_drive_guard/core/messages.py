@@ -428,7 +428,6 @@ def _size(count: int) -> str:
 def full(loc: Location, vol: Volume, free: int, nearly: bool) -> Text:
     state = "nearly full" if nearly else "full"
     what = "unpacking wheels" if loc.role is Role.CACHE else "installing packages"
-    first = "error: ..." if loc.role is Role.CACHE else "error: Failed to install: ..."
     return Text(
         title=f"{drive(vol)} is {state} ({_size(free)} free): {ROLE_NAMES[loc.role]} there has no room",
         detail=(
@@ -437,11 +436,16 @@ def full(loc: Location, vol: Volume, free: int, nearly: bool) -> Text:
             f"{', so the next install will likely fail' if nearly else ', so uv fails as soon as it writes there'}. "
             "Free some space on the drive, or keep this directory on your internal disk."
         ),
-        uv_message=f"{first}\n  cause: No space left on device (os error 28)",
+        # The first line depends on the step that runs out (`Failed to install: <wheel>`,
+        # `Failed to initialize cache`, `failed to create directory`); the cause is always this.
+        uv_message="error: ...\n  cause: ...No space left on device (os error 28)",
     )
 
 
 def moved(path: str, old: str, new: str, script: str | None, project: bool) -> Text:
+    # `uv run` rewrites the project's own scripts when it reinstalls it; its dependencies'
+    # scripts keep the old path (seen, 0.13.9): which one fails first is not known here.
+    script = None if project else script
     again = "`uv sync --reinstall`" if project else f"`uv venv --clear {path}` and install again"
     return Text(
         title=f"The drive was at {old} when {path} was made: its commands point there",

@@ -257,6 +257,13 @@ def global_locations(inputs: Inputs) -> tuple[Location, ...]:
     )
 
 
+def reads_project_config(inputs: Inputs) -> bool:
+    """uv reads no uv.toml or [tool.uv] when UV_CONFIG_FILE names the one file, or UV_NO_CONFIG
+    is on (crates/uv/src/lib.rs: config_file, then config_discovery)."""
+    config_file = effective_variable(inputs, "UV_CONFIG_FILE")
+    return not (config_file is not None and config_file.value) and not switch(inputs, "UV_NO_CONFIG")
+
+
 def project_locations(inputs: Inputs, project: Artefact) -> tuple[Location, ...]:
     """The cache and environment uv uses for one project found on a drive."""
     mod = pathmod(inputs.os)

@@ -204,9 +204,8 @@ class Finder:
             self._expand(path, rest, out, glob)
 
     def _note(self, path: str, reason: str) -> None:
-        item = Unseen(path, reason, self.volume or None)
-        if item not in self.unseen:
-            self.unseen.append(item)
+        if all(u.path != path for u in self.unseen):  # one line per place
+            self.unseen.append(Unseen(path, reason, self.volume or None))
 
 
 def is_project(manifest: Manifest, names: Iterable[str] = ()) -> bool:

@@ -92,6 +92,8 @@ def free_bytes(path: Path) -> int | None:
             return shutil.disk_usage(path).free
         except OSError:
             return None
+    if info.f_blocks == 0:
+        return None  # fusefat reports no blocks at all: the size is not known, not zero
     return info.f_bavail * info.f_frsize
 
 
@@ -189,7 +191,7 @@ def _probe_in(parent: Path, runner: Runner) -> Capabilities:
         scratch.mkdir()
     except OSError as exc:
         _ACTIVE.discard(str(scratch))
-        return Capabilities(note=f"could not create a scratch directory: {exc.strerror}")
+        return Capabilities(note=f"could not create a scratch directory: {exc.strerror}", free=free_bytes(parent))
     try:
         return _to_capabilities(runner(scratch), free_bytes(parent))
     except OSError as exc:

@@ -1,0 +1,389 @@
+"""Projects made by real `uv init`, drives in unusual states: `scan --json` predicts, uv 0.13.9
+confirms (it fails with the predicted lines, warns, or works), on really mounted filesystems.
+
+Projects are made locally by the venv's `uv init` and copied onto the drive (fusefat refuses
+the chmod a copy would do); `uv sync` then runs offline against a local find-links directory.
+Needs root, loop devices and FUSE; skips without them, or fails when ``UVDG_REQUIRE_REAL=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import drives
+from .drives import base_python, make_drive
+from .test_matrix import copy_tree
+from .test_scan_vs_uv import _normal, _require, env_for, home, loud, mnt_dir, scan, show, under, uv, wheels
+
+__all__ = ["home", "mnt_dir", "wheels"]  # fixtures shared with test_scan_vs_uv
+
+PHRASES = (
+    "failed to symlink file",
+    "Failed to hardlink files",
+    "Read-only file system (os error 30)",
+    "Permission denied (os error 13)",
+    "Too many levels of symbolic links (os error 40)",
+    "No space left on device (os error 28)",
+    "No such file or directory (os error 2)",
+)
+EXFAT_CAPS = "exfat"
+
+
+def said(item: dict[str, Any], proc: subprocess.CompletedProcess[str], *, fails: bool) -> None:
+    """uv failed (or worked) as the finding says and printed each predicted line."""
+    assert (proc.returncode != 0) is fails, (
+        f"{item['code']} predicted {'failure' if fails else 'success'}:\n{show(proc)}"
+    )
+    predicted = item["uv_message"]
+    phrase = next((p for p in PHRASES if p in predicted), None)
+    assert phrase and phrase in proc.stderr, f"predicted {predicted!r}, uv printed:\n{show(proc)}"
+    real = "\n".join(_normal(line) for line in proc.stderr.splitlines())
+    for line in predicted.splitlines():
+        want = _normal(line)
+        pattern = re.escape(want).replace("XXXXXX", r"[^`\s/\"]+").replace(r"\.\.\.", ".*?")
+        assert not want or re.search(pattern, real), f"{item['code']}: {line.strip()!r} not in:\n{show(proc)}"
+
+
+def init(kind: str, where: Path, scratch: Path, name: str = "demo") -> Path:
+    """A project by real `uv init` (app, lib) depending on tinypkg, copied to `where/name`."""
+    local = scratch / f"init-{name}"
+    local.mkdir(parents=True)
+    made = uv(
+        ["init", f"--{kind}", "--vcs", "none", "--no-workspace", "--python", base_python(), name],
+        env_for(scratch / "ih"),
+        cwd=local,
+    )
+    assert made.returncode == 0, show(made)
+    manifest = local / name / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace("dependencies = []", 'dependencies = ["tinypkg"]'))
+    copy_tree(local / name, where / name)
+    return where / name
+
+
+def workspace(where: Path, scratch: Path) -> tuple[Path, Path]:
+    local = scratch / "init-ws"
+    local.mkdir()
+    env = env_for(scratch / "ih")
+    for args, cwd in ((["ws"], local), (["packages/lib"], local / "ws")):
+        made = uv(["init", "--lib", "--vcs", "none", "--python", base_python(), *args], env, cwd=cwd)
+        assert made.returncode == 0, show(made)
+    copy_tree(local / "ws", where / "ws")
+    return where / "ws", where / "ws" / "packages" / "lib"
+
+
+def sync(wheels: Path, *extra: str) -> list[str | Path]:
+    return ["sync", "--no-index", "--find-links", wheels, "--python", base_python(), *extra]
+
+
+def only(findings: list[dict[str, Any]], code: str) -> dict[str, Any]:
+    (item,) = [f for f in findings if f["code"] == code]
+    return item
+
+
+def mount(*args: str) -> None:
+    proc = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+@contextmanager
+def bound(source: Path, target: Path) -> Iterator[Path]:
+    target.mkdir(parents=True)
+    mount("--bind", str(source), str(target))
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+
+
+# --- never synced, on each filesystem -------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["exfat", "vfat", "ntfs", "btrfs"])
+@pytest.mark.parametrize("flavour", ["app", "lib"])
+def test_never_synced_project(kind: str, flavour: str, tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require(kind)
+    with make_drive(kind, tmp_path / "d", label="STICK") as drive:
+        project = init(flavour, drive.mountpoint, tmp_path)
+        env = env_for(home)
+        rc, report = scan(env, drive.mountpoint)
+        mine = under(report, drive.mountpoint)
+        venv = project / ".venv"
+        fails = kind in ("exfat", "vfat")
+        code = "UVD005" if fails else "UVD003"
+        assert loud(mine) == [(code, "error" if fails else "warning", str(venv))], json.dumps(mine, indent=1)
+        item = mine[0]
+        assert (item["location"]["role"], item["location"]["project"]) == ("project-environment", str(project))
+        assert rc == (1 if fails else 0)
+        said(item, uv(sync(wheels), env, cwd=project), fails=fails)
+
+
+def test_workspace_member_shares_the_roots_environment(tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("exfat")
+    with make_drive("exfat", tmp_path / "d", label="STICK") as drive:
+        root, member = workspace(drive.mountpoint, tmp_path)
+        env = env_for(home)
+        _, report = scan(env, drive.mountpoint)
+        mine = under(report, drive.mountpoint)
+        assert loud(mine) == [("UVD005", "error", str(root / ".venv"))], json.dumps(mine, indent=1)
+        assert mine[0]["location"]["project"] == str(root)
+        arts = {a["path"]: a for a in report["artefacts"] if a["kind"] == "project"}
+        assert arts[str(member)]["environment"] == str(root / ".venv") == arts[str(root)]["environment"]
+        said(mine[0], uv(sync(wheels), env, cwd=member), fails=True)
+
+
+def test_relative_project_environment_is_taken_from_the_workspace_root(
+    tmp_path: Path, home: Path, wheels: Path
+) -> None:
+    _require("btrfs")
+    with make_drive("btrfs", tmp_path / "d", label="WORK") as drive:
+        root, member = workspace(drive.mountpoint, tmp_path)
+        env = env_for(home, UV_PROJECT_ENVIRONMENT="envs/shared")
+        _, report = scan(env, drive.mountpoint)
+        envs = {loc["path"] for loc in report["locations"] if loc["role"] == "project-environment"}
+        assert envs == {str(root / "envs" / "shared")}, report["locations"]
+        proc = uv(sync(wheels), env, cwd=member)
+        assert proc.returncode == 0, show(proc)
+        assert (root / "envs" / "shared" / "pyvenv.cfg").is_file()
+        assert not (member / "envs").exists()
+
+
+def test_project_environment_off_an_exfat_drive_is_clean(tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("exfat")
+    with make_drive("exfat", tmp_path / "d", label="STICK") as drive:
+        project = init("app", drive.mountpoint, tmp_path)
+        env = env_for(home, UV_PROJECT_ENVIRONMENT=str(home / "envs" / "demo"))
+        _, report = scan(env, drive.mountpoint)
+        assert loud(under(report, drive.mountpoint)) == []
+        proc = uv(sync(wheels), env, cwd=project)
+        assert proc.returncode == 0 and "Failed to hardlink" not in proc.stderr, show(proc)
+
+
+# --- drive states ---------------------------------------------------------------------------
+
+
+def test_read_only_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("ext4")
+    with make_drive("ext4", tmp_path / "d", label="LOCKED") as drive:
+        project = init("app", drive.mountpoint, tmp_path)
+        mount("-o", "remount,ro", str(drive.mountpoint))
+        env = env_for(home)
+        _, report = scan(env, drive.mountpoint)
+        mine = under(report, drive.mountpoint)
+        assert loud(mine) == [("UVD015", "error", str(project / ".venv"))], json.dumps(mine, indent=1)
+        said(mine[0], uv(sync(wheels), env, cwd=project), fails=True)
+        # A cache there: never a copy warning, an error with uv's words.
+        cache = drive.mountpoint / "uv-cache"
+        env = env_for(home, UV_CACHE_DIR=str(cache))
+        _, report = scan(env, drive.mountpoint)
+        item = only(under(report, drive.mountpoint), "UVD015")
+        assert item["location"]["path"] == str(cache) and item["severity"] == "error"
+        assert not [f for f in under(report, drive.mountpoint) if f["code"] == "UVD003"]
+        said(item, uv(["venv", "--python", base_python(), home / "v"], env), fails=True)
+
+
+@pytest.mark.parametrize("option", ["noexec", "nosymfollow"])
+def test_scripts_cannot_start(option: str, tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("ext4")
+    with make_drive("ext4", tmp_path / "d", label="NOEXEC") as drive:
+        project = init("app", drive.mountpoint, tmp_path)
+        env = env_for(home)
+        made = uv(sync(wheels), env, cwd=project)
+        assert made.returncode == 0, show(made)
+        mount("-o", f"remount,{option}", str(drive.mountpoint))
+        _, report = scan(env, drive.mountpoint)
+        item = only(under(report, drive.mountpoint), "UVD016")
+        assert (item["severity"], item["location"]["path"]) == ("error", str(project / ".venv"))
+        assert option in item["title"]
+        assert any("remount" in fix["id"] for fix in item["fixes"])
+        script = re.search(r"Failed to spawn: (\S+)", item["uv_message"])
+        assert script, item["uv_message"]
+        said(item, uv(["run", "--no-sync", script.group(1)], env, cwd=project), fails=True)
+
+
+def test_full_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("ext4")
+    with make_drive("ext4", tmp_path / "d", size_mb=24, label="FULL") as drive:
+        subprocess.run(["tune2fs", "-m", "0", drive.device], capture_output=True, check=True)
+        project = init("app", drive.mountpoint, tmp_path)
+        env = env_for(home)
+        locked = uv(["lock", "--no-index", "--find-links", wheels, "--python", base_python()], env, cwd=project)
+        assert locked.returncode == 0, show(locked)
+        subprocess.run(
+            ["dd", "if=/dev/zero", f"of={drive.mountpoint / 'filler'}", "bs=64k"], capture_output=True, check=False
+        )
+        _, report = scan(env, drive.mountpoint)
+        item = only(under(report, drive.mountpoint), "UVD017")
+        assert (item["severity"], item["location"]["path"]) == ("error", str(project / ".venv"))
+        said(item, uv(sync(wheels), env, cwd=project), fails=True)
+
+
+def test_drive_plugged_in_at_another_mount_point(mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("ext4")
+    env = env_for(home)
+    with make_drive("ext4", mnt_dir, label="STICK", name="STICK1") as first:
+        init("app", first.mountpoint, tmp_path)
+        made = uv(sync(wheels), env, cwd=first.mountpoint / "demo")
+        assert made.returncode == 0, show(made)
+        image = first.image
+    assert image is not None
+    with make_drive("ext4", mnt_dir, label="STICK", name="WORK", image=image) as again:
+        project = again.mountpoint / "demo"
+        _, report = scan(env, again.mountpoint)
+        item = only(under(report, again.mountpoint), "UVD018")
+        assert item["location"]["path"] == str(project / ".venv")
+        assert str(mnt_dir / "STICK1") in item["title"] and str(again.mountpoint) in item["detail"]
+        said(item, uv(["run", "tinypkg"], env, cwd=project), fails=True)
+        # The planned fix, run by a person: the scripts are rewritten and uv works.
+        assert [fix["id"].split("-")[1] for fix in item["fixes"]] == ["reinstall"]
+        fixed = uv(sync(wheels, "--reinstall"), env, cwd=project)
+        assert fixed.returncode == 0, show(fixed)
+        assert uv(["run", "tinypkg"], env, cwd=project).returncode == 0
+        _, after = scan(env, again.mountpoint)
+        assert not [f for f in under(after, again.mountpoint) if f["code"] in ("UVD018", "UVD010")]
+
+
+def test_bind_mount_is_judged_by_the_drive_underneath(mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path) -> None:
+    _require("exfat")
+    with make_drive("exfat", tmp_path / "d", label="STICK") as drive:
+        (drive.mountpoint / "work").mkdir()
+        init("app", drive.mountpoint / "work", tmp_path)
+        with bound(drive.mountpoint / "work", mnt_dir / "bound") as shown:
+            env = env_for(home)
+            _, report = scan(env, shown)
+            vol = next(v for v in report["volumes"] if v["mountpoint"] == str(shown))
+            assert vol["fstype"] == "exfat"
+            mine = under(report, shown)
+            venv = shown / "demo" / ".venv"
+            assert loud(mine) == [("UVD005", "error", str(venv))], json.dumps(mine, indent=1)
+            info = only(mine, "UVD019")
+            assert str(drive.mountpoint) in info["title"] and "/work" in info["title"]
+            said(mine[0], uv(sync(wheels), env, cwd=shown / "demo"), fails=True)
+
+
+# --- settings discovery, each rule checked against `uv cache dir` ------------------------------
+
+APP = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.8"\ndependencies = []\n'
+
+
+def _tree(base: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        target = base / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.replace("BASE", str(base)))
+
+
+DISCOVERY: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
+    # name: (files, the project dir, environment)
+    "uv.toml-above": ({"uv.toml": 'cache-dir = "BASE/c-above"\n', "a/demo/pyproject.toml": APP}, "a/demo", {}),
+    "uv.toml-beats-tool-uv": (
+        {
+            "demo/uv.toml": 'cache-dir = "BASE/c-uvtoml"\n',
+            "demo/pyproject.toml": APP + '[tool.uv]\ncache-dir = "BASE/c-tool"\n',
+        },
+        "demo",
+        {},
+    ),
+    "tool-uv": ({"demo/pyproject.toml": APP + '[tool.uv]\ncache-dir = "BASE/c-tool"\n'}, "demo", {}),
+    "nearest-wins": (
+        {
+            "uv.toml": 'cache-dir = "BASE/c-far"\n',
+            "demo/pyproject.toml": APP + '[tool.uv]\ncache-dir = "BASE/c-near"\n',
+        },
+        "demo",
+        {},
+    ),
+    "config-file-replaces": (
+        {
+            "demo/uv.toml": 'cache-dir = "BASE/c-project"\n',
+            "other.toml": 'cache-dir = "BASE/c-file"\n',
+            "demo/pyproject.toml": APP,
+        },
+        "demo",
+        {"UV_CONFIG_FILE": "BASE/other.toml"},
+    ),
+    "no-config-1": (
+        {"demo/uv.toml": 'cache-dir = "BASE/c-project"\n', "demo/pyproject.toml": APP},
+        "demo",
+        {"UV_NO_CONFIG": "1"},
+    ),
+    "no-config-0": (
+        {"demo/uv.toml": 'cache-dir = "BASE/c-project"\n', "demo/pyproject.toml": APP},
+        "demo",
+        {"UV_NO_CONFIG": "0"},
+    ),
+    "no-config-false": (
+        {"demo/uv.toml": 'cache-dir = "BASE/c-project"\n', "demo/pyproject.toml": APP},
+        "demo",
+        {"UV_NO_CONFIG": "false"},
+    ),
+    "member-reads-root": (
+        {
+            "ws/pyproject.toml": APP + '[tool.uv]\ncache-dir = "BASE/c-root"\n[tool.uv.workspace]\nmembers = ["m"]\n',
+            "ws/m/pyproject.toml": APP.replace("demo", "m") + '[tool.uv]\ncache-dir = "BASE/c-member"\n',
+        },
+        "ws/m",
+        {},
+    ),
+    "bad-toml-above-passed": (
+        {"uv.toml": 'cache-dir = "BASE/c-above"\n', "a/pyproject.toml": "not [ toml", "a/b/demo/pyproject.toml": APP},
+        "a/b/demo",
+        {},
+    ),
+    "project-beats-user": (
+        {
+            "home/.config/uv/uv.toml": 'cache-dir = "BASE/c-user"\n',
+            "demo/pyproject.toml": APP + '[tool.uv]\ncache-dir = "BASE/c-tool"\n',
+        },
+        "demo",
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DISCOVERY))
+def test_settings_discovery_matches_uv(name: str, tmp_path: Path) -> None:
+    _require()
+    files, project_dir, extra = DISCOVERY[name]
+    base = tmp_path / "t"
+    _tree(base, files)
+    home = base / "home"
+    env = env_for(home, **{k: v.replace("BASE", str(base)) for k, v in extra.items()})
+    project = base / project_dir
+    _, report = scan(env, project)
+    ours = [loc["path"] for loc in report["locations"] if loc["role"] == "cache" and loc["project"] == str(project)]
+    proc = uv(["cache", "dir"], env, cwd=project)
+    assert proc.returncode == 0, show(proc)
+    assert ours == [proc.stdout.strip()], (name, ours, proc.stdout, report["locations"])
+
+
+def test_no_cache_is_a_temporary_directory_in_tmpdir(tmp_path: Path, home: Path) -> None:
+    _require()
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "pyproject.toml").write_text(APP)
+    env = env_for(home, UV_NO_CACHE="1", TMPDIR=str(tmpdir))
+    _, report = scan(env, tmp_path / "demo")
+    ours = {loc["path"] for loc in report["locations"] if loc["role"] == "cache"}
+    proc = uv(["cache", "dir"], env, cwd=tmp_path / "demo")
+    assert ours == {str(Path(proc.stdout.strip()).parent)} == {str(tmpdir)}, (ours, proc.stdout)
+
+
+@pytest.mark.parametrize("name", ["UV_NO_CONFIG", "UV_NO_CACHE", "UV_NO_SYSTEM_CONFIG"])
+def test_a_switch_uv_cannot_read_stops_uv(name: str, tmp_path: Path, home: Path) -> None:
+    _require()
+    env = env_for(home, **{name: "maybe"})
+    _, report = scan(env, tmp_path)
+    item = only(report["findings"], "UVD020")
+    proc = uv(["cache", "dir"], env, cwd=tmp_path)
+    assert proc.returncode != 0, show(proc)
+    assert item["uv_message"].removeprefix("error: ") in proc.stderr, (item["uv_message"], show(proc))
+    assert drives  # the harness module, for need_real

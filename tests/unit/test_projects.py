@@ -1,0 +1,248 @@
+"""Projects found as uv finds them, and bad input on a drive giving a clear line, never a crash."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from uv_drive_guard.core import render, resolve
+from uv_drive_guard.core.model import ArtefactKind, Os, Snapshot, UvInfo, Volume
+from uv_drive_guard.edges import projects, settings, walk
+
+APP = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n'
+LIB = APP + '\n[build-system]\nrequires = ["uv_build>=0.13.9,<0.14.0"]\nbuild-backend = "uv_build"\n'
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def found(root: Path, budget: walk.Budget | None = None) -> walk.WalkResult:
+    return walk.walk(str(root), str(root), budget or walk.Budget())
+
+
+def by_path(result: walk.WalkResult) -> dict[str, object]:
+    return {a.path: a for a in result.artefacts if a.kind is ArtefactKind.PROJECT}
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        (APP, True),  # uv init --app
+        (LIB, True),  # uv init --lib: [build-system] too
+        ("[tool.uv]\ndev-dependencies = []\n", True),
+        ("[tool.black]\nline-length = 90\n", False),  # configures another tool: quiet
+        ("", False),
+        (APP + "\n[tool.uv]\nmanaged = false\n", False),  # uv leaves it alone
+    ],
+    ids=["app", "lib", "tool-uv", "other-tool", "empty", "unmanaged"],
+)
+def test_what_counts_as_a_project(tmp_path: Path, text: str, counts: bool) -> None:
+    write(tmp_path / "p" / "pyproject.toml", text)
+    projects_ = by_path(found(tmp_path))
+    assert (str(tmp_path / "p") in projects_) is counts
+    if counts:
+        project = projects_[str(tmp_path / "p")]
+        assert project.environment == str(tmp_path / "p" / ".venv")  # type: ignore[attr-defined]
+        assert project.workspace == str(tmp_path / "p")  # type: ignore[attr-defined]
+
+
+def test_a_lock_file_makes_a_bare_pyproject_a_project(tmp_path: Path) -> None:
+    write(tmp_path / "p" / "pyproject.toml", "[tool.black]\n")
+    write(tmp_path / "p" / "uv.lock", "version = 1\n")
+    assert str(tmp_path / "p") in by_path(found(tmp_path))
+
+
+def test_workspace_members_share_the_roots_environment(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root / "pyproject.toml", APP + '\n[tool.uv.workspace]\nmembers = ["packages/*"]\nexclude = ["packages/old"]\n'
+    )
+    for name in ("a", "b", "old"):
+        write(root / "packages" / name / "pyproject.toml", APP.replace("demo", name))
+    write(root / "examples" / "ex" / "pyproject.toml", APP.replace("demo", "ex"))  # not a member
+    got = by_path(found(tmp_path))
+    env = str(root / ".venv")
+    for name in ("a", "b"):
+        member = got[str(root / "packages" / name)]
+        assert (member.environment, member.workspace) == (env, str(root))  # type: ignore[attr-defined]
+    old = got[str(root / "packages" / "old")]
+    assert old.environment == str(root / "packages" / "old" / ".venv")  # type: ignore[attr-defined]
+    example = got[str(root / "examples" / "ex")]
+    assert example.workspace == str(root / "examples" / "ex")  # type: ignore[attr-defined]
+
+
+def test_members_deeper_than_the_walk_are_found_by_their_glob(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root / "pyproject.toml", APP + '\n[tool.uv.workspace]\nmembers = ["a/b/c/d/e/*"]\n')
+    write(root / "a" / "b" / "c" / "d" / "e" / "m" / "pyproject.toml", APP)
+    result = walk.walk(str(tmp_path), str(tmp_path), walk.Budget(max_depth=2))
+    assert by_path(result)[str(root / "a" / "b" / "c" / "d" / "e" / "m")].workspace == str(root)  # type: ignore[attr-defined]
+
+
+def test_a_member_scanned_alone_still_finds_its_root_above(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root / "pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*"]\n')  # a virtual root
+    write(root / "packages" / "a" / "pyproject.toml", APP)
+    got = by_path(found(root / "packages" / "a"))
+    assert got[str(root / "packages" / "a")].environment == str(root / ".venv")  # type: ignore[attr-defined]
+    assert str(root) in got  # the root, which owns the environment, is a project too
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("[project\nname=", "not valid TOML"),
+        (b'[project]\nname = "\xff\xfe"\n', "not UTF-8"),
+        ("x" * (projects.MAX_MANIFEST + 10), "too large"),
+        (None, "is a directory"),
+    ],
+    ids=["not-toml", "not-utf8", "huge", "directory"],
+)
+def test_bad_pyproject_gives_a_clear_line(tmp_path: Path, content: str | bytes | None, says: str) -> None:
+    target = tmp_path / "p" / "pyproject.toml"
+    if content is None:
+        (target / "sub").mkdir(parents=True)
+    else:
+        write(target, content)
+    result = found(tmp_path)
+    assert not by_path(result)
+    lines = [u for u in result.unseen if u.path == str(target)]
+    assert len(lines) == 1 and says in lines[0].reason, result.unseen
+
+
+def test_ten_thousand_members_stay_within_budget(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root / "pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    for i in range(10_000):
+        (root / "packages" / f"m{i:05d}").mkdir(parents=True)
+    budget = walk.Budget(seconds=1.0)
+    start = time.monotonic()
+    result = walk.walk(str(tmp_path), str(tmp_path), budget)
+    took = time.monotonic() - start
+    assert took < budget.seconds + walk.GRACE_S + 1.0, took
+    reasons = " ".join(u.reason for u in result.unseen)
+    assert "stopped after" in reasons, result.unseen
+
+
+def test_a_symlink_loop_in_members_is_named_and_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root / "pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*", "packages/*/*/*"]\n')
+    (root / "packages").mkdir()
+    os.symlink("..", root / "packages" / "loop")
+    write(root / "packages" / "real" / "pyproject.toml", APP)
+    result = found(tmp_path)
+    assert str(root / "packages" / "real") in by_path(result)
+    loops = [u for u in result.unseen if u.path == str(root / "packages" / "loop")]
+    assert len(loops) == 1 and "symbolic link" in loops[0].reason
+
+
+def test_settings_come_from_the_workspace_root_upwards(tmp_path: Path) -> None:
+    """uv's FilesystemOptions::find from the workspace root: a uv.toml above the drive counts."""
+    write(tmp_path / "uv.toml", 'cache-dir = "/elsewhere/cache"\n')
+    drive = tmp_path / "drive"
+    root = drive / "ws"
+    write(root / "pyproject.toml", APP + '\n[tool.uv.workspace]\nmembers = ["m"]\n')
+    write(root / "m" / "pyproject.toml", APP + '\n[tool.uv]\ncache-dir = "/member/cache"\n')
+    write(drive / "solo" / "pyproject.toml", APP)
+    got = by_path(found(drive))
+    member = got[str(root / "m")]
+    # The root's [tool.uv] (it holds the workspace table) is the nearest: the member's is not read.
+    assert member.config_file == str(root / "pyproject.toml")  # type: ignore[attr-defined]
+    assert member.settings == ()  # type: ignore[attr-defined]
+    solo = got[str(drive / "solo")]
+    assert solo.config_file == str(tmp_path / "uv.toml")  # type: ignore[attr-defined]
+    assert [d.value for d in solo.settings] == ["/elsewhere/cache"]  # type: ignore[attr-defined]
+
+
+def test_an_unreadable_pyproject_above_is_passed_by_as_uv_does(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "not [ toml")
+    write(tmp_path / "uv.toml", 'cache-dir = "/above"\n')
+    write(tmp_path / "p" / "pyproject.toml", APP)
+    project = by_path(found(tmp_path / "p"))[str(tmp_path / "p")]
+    assert project.config_file == str(tmp_path / "uv.toml")  # type: ignore[attr-defined]
+
+
+def test_a_venv_symlink_is_where_the_environment_is(tmp_path: Path) -> None:
+    write(tmp_path / "p" / "pyproject.toml", APP)
+    os.symlink("/somewhere/else/env", tmp_path / "p" / ".venv")
+    assert by_path(found(tmp_path))[str(tmp_path / "p")].environment == "/somewhere/else/env"  # type: ignore[attr-defined]
+
+
+def _inputs(env: dict[str, str]) -> resolve.Inputs:
+    return resolve.Inputs(os=Os.LINUX, home="/home/ana", cwd="/home/ana", env=env)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("/abs/env", "/abs/env"), ("envs/x", "/media/S/ws/envs/x"), ("~/x", "/media/S/ws/~/x"), ("", "/media/S/ws/.venv")],
+)
+def test_project_environment_is_resolved_against_the_workspace_root(value: str, expected: str) -> None:
+    member = projects_artefact("/media/S/ws/packages/a", "/media/S/ws")
+    _, env = resolve.project_locations(_inputs({"UV_PROJECT_ENVIRONMENT": value}), member)
+    assert env.path == expected and env.project == "/media/S/ws/packages/a"
+
+
+def projects_artefact(path: str, root: str) -> object:
+    from uv_drive_guard.core.model import Artefact
+
+    return Artefact(ArtefactKind.PROJECT, path, "/media/S", environment=f"{root}/.venv", workspace=root)
+
+
+@pytest.mark.parametrize("word", ["1", "y", "YES", "t", "True", "on"])
+def test_boolish_true(word: str) -> None:
+    assert resolve.boolish(word) is True
+
+
+@pytest.mark.parametrize("word", ["0", "n", "No", "f", "FALSE", "off"])
+def test_boolish_false(word: str) -> None:
+    assert resolve.boolish(word) is False
+
+
+@pytest.mark.parametrize("word", ["", "maybe", "2", " 1"])
+def test_boolish_unreadable(word: str) -> None:
+    assert resolve.boolish(word) is None
+
+
+@pytest.mark.parametrize(("value", "reads"), [("0", True), ("false", True), ("1", False), ("yes", False)])
+def test_uv_no_config_is_a_boolean(tmp_path: Path, value: str, reads: bool) -> None:
+    write(tmp_path / ".config" / "uv" / "uv.toml", 'cache-dir = "/x"\n')
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / ".config"), "UV_NO_CONFIG": value}
+    assert bool(settings.user_and_system_config(Os.LINUX, str(tmp_path), env)) is reads
+
+
+def test_no_cache_is_a_temporary_cache_in_tmpdir() -> None:
+    inputs = _inputs({"UV_NO_CACHE": "1", "TMPDIR": "/media/S/tmp", "UV_CACHE_DIR": "/ignored"})
+    assert resolve.cache_location(inputs).path == "/media/S/tmp"
+    assert resolve.cache_location(_inputs({"UV_NO_CACHE": "0"})).path == "/home/ana/.cache/uv"
+
+
+def test_a_walk_cut_short_is_said_in_text_json_and_tray(tmp_path: Path) -> None:
+    from uv_drive_guard.app import actions
+
+    for i in range(50):
+        (tmp_path / f"d{i}").mkdir()
+    result = walk.walk(str(tmp_path), str(tmp_path), walk.Budget(max_entries=10))
+    assert result.unseen and "not looked at" in result.unseen[0].reason
+    vol = Volume(str(tmp_path), "/dev/sdb1", "exfat", label="STICK")
+    snapshot = Snapshot(
+        os=Os.LINUX,
+        uv=UvInfo(None, None),
+        volumes=(vol,),
+        locations=(),
+        scope=(vol.mountpoint,),
+        unseen=tuple(result.unseen),
+    )
+    text = render.to_text(snapshot, ())
+    assert "not looked at" in text and "ok: no problems for uv here" not in text
+    assert render.to_json(snapshot, ())["unseen"][0]["path"] == str(tmp_path)
+    (report,) = actions.reports(snapshot, ())
+    assert actions.unseen_lines(report) and "could not be looked at fully" in actions.summary((report,))
