@@ -417,7 +417,13 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None) -> Text:
             f"{vol.mountpoint}`; desktop automounters add it for some drives), or keep the "
             "environment on your internal disk."
         ),
-        uv_message=f"error: Failed to spawn: {script or '...'}\n  cause: {_NO_EXEC_ERROR[why]}",
+        # nosymfollow: uv fails at `Failed to query Python interpreter at .../bin/python` or at
+        # `Failed to spawn`, as its interpreter cache decides (both seen, 0.13.9): the cause is this.
+        uv_message=(
+            f"error: Failed to spawn: {script or '...'}\n  cause: {_NO_EXEC_ERROR[why]}"
+            if why == "noexec"
+            else f"error: ...\n  cause: {_NO_EXEC_ERROR[why]}"
+        ),
     )
 
 
