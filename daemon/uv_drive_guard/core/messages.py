@@ -358,25 +358,26 @@ def cache_away_quiet(loc: Location, vol: Volume) -> Text:
 _EROFS = "Read-only file system (os error 30)"
 
 
-def _read_only_message(loc: Location, exists: bool) -> str:
+def _read_only_message(loc: Location, exists: bool, uv: Version | None) -> str:
     """What uv 0.13.9 prints when it must write to a read-only drive (seen)."""
     if loc.role is Role.CACHE and not exists:
-        return f"error: Failed to initialize cache at `...`\n  cause: failed to create directory `{loc.path}`: {_EROFS}"
+        return (
+            f"error: Failed to initialize cache at `...`\n{_cause(uv)}failed to create directory `{loc.path}`: {_EROFS}"
+        )
     if loc.role is Role.CACHE:
         return (
-            "error: Could not acquire lock\n  cause: Could not create temporary file\n"
-            f'  cause: {_EROFS} at path "{loc.path}/.tmpXXXXXX"'
+            f"error: Could not acquire lock\n{_cause(uv)}Could not create temporary file\n"
+            f'{_cause(uv)}{_EROFS} at path "{loc.path}/.tmpXXXXXX"'
         )
     if loc.role is Role.PROJECT_ENVIRONMENT and not exists:
         return f"error: failed to create directory `{loc.path}`: {_EROFS}"
     if loc.role is Role.VENV and not exists:
-        return (
-            f"error: Failed to create virtual environment\n  cause: failed to create directory `{loc.path}`: {_EROFS}"
-        )
-    return f"error: ...\n  cause: ...{_EROFS}..."
+        venv = "error: Failed to create virtual environment\n"
+        return f"{venv}{_cause(uv)}failed to create directory `{loc.path}`: {_EROFS}"
+    return f"error: ...\n{_cause(uv)}...{_EROFS}..."
 
 
-def read_only(loc: Location, vol: Volume, exists: bool) -> Text:
+def read_only(loc: Location, vol: Volume, exists: bool, uv: Version | None = None) -> Text:
     works = exists and loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
     consequence = (
         "`uv run` works while nothing needs to change, but every install, upgrade or `uv sync` that changes it fails"
@@ -390,7 +391,7 @@ def read_only(loc: Location, vol: Volume, exists: bool) -> Text:
             f"read-only (a locked SD card, or a remount after errors), so {consequence}. Unlock or "
             "remount the drive read-write, or keep this directory on your internal disk."
         ),
-        uv_message=_read_only_message(loc, exists),
+        uv_message=_read_only_message(loc, exists, uv),
     )
 
 
@@ -400,7 +401,7 @@ _NO_EXEC_ERROR = {
 }
 
 
-def no_exec(loc: Location, vol: Volume, why: str, script: str | None) -> Text:
+def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Version | None = None) -> Text:
     mounted = "mounted with `noexec`" if why == "noexec" else "mounted with `nosymfollow`"
     because = (
         "the system refuses to start programs stored on it"
@@ -420,9 +421,9 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None) -> Text:
         # nosymfollow: uv fails at `Failed to query Python interpreter at .../bin/python` or at
         # `Failed to spawn`, as its interpreter cache decides (both seen, 0.13.9): the cause is this.
         uv_message=(
-            f"error: Failed to spawn: {script or '...'}\n  cause: {_NO_EXEC_ERROR[why]}"
+            f"error: Failed to spawn: {script or '...'}\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
             if why == "noexec"
-            else f"error: ...\n  cause: {_NO_EXEC_ERROR[why]}"
+            else f"error: ...\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
         ),
     )
 
@@ -431,7 +432,7 @@ def _size(count: int) -> str:
     return f"{count / (1 << 20):.1f} MiB" if count < 1 << 30 else f"{count / (1 << 30):.1f} GiB"
 
 
-def full(loc: Location, vol: Volume, free: int, nearly: bool) -> Text:
+def full(loc: Location, vol: Volume, free: int, nearly: bool, uv: Version | None = None) -> Text:
     state = "nearly full" if nearly else "full"
     what = "unpacking wheels" if loc.role is Role.CACHE else "installing packages"
     return Text(
@@ -444,11 +445,11 @@ def full(loc: Location, vol: Volume, free: int, nearly: bool) -> Text:
         ),
         # The first line depends on the step that runs out (`Failed to install: <wheel>`,
         # `Failed to initialize cache`, `failed to create directory`); the cause is always this.
-        uv_message="error: ...\n  cause: ...No space left on device (os error 28)",
+        uv_message=f"error: ...\n{_cause(uv)}...No space left on device (os error 28)",
     )
 
 
-def moved(path: str, old: str, new: str, script: str | None, project: bool) -> Text:
+def moved(path: str, old: str, new: str, script: str | None, project: bool, uv: Version | None = None) -> Text:
     # `uv run` rewrites the project's own scripts when it reinstalls it; its dependencies'
     # scripts keep the old path (seen, 0.13.9): which one fails first is not known here.
     script = None if project else script
@@ -460,7 +461,7 @@ def moved(path: str, old: str, new: str, script: str | None, project: bool) -> T
             f"under {old}, which is gone. `uv run` first reinstalls the project, then its commands "
             f"still fail. {again} rewrites them for {new} (the scripts were read as text, not run)."
         ),
-        uv_message=f"error: Failed to spawn: {script or '...'}\n  cause: No such file or directory (os error 2)",
+        uv_message=f"error: Failed to spawn: {script or '...'}\n{_cause(uv)}No such file or directory (os error 2)",
     )
 
 

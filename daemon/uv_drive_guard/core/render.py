@@ -37,6 +37,7 @@ def capabilities_json(vol: Volume) -> dict[str, Any]:
         "probed": caps.probed,
         **{op: caps.get(op) for op in OPS},
         "max_file_size": max_file_size(vol),
+        "free": caps.free,
         "errors": dict(caps.errors),
         "note": caps.note,
     }
@@ -54,6 +55,10 @@ def volume_json(vol: Volume, scope: tuple[str, ...]) -> dict[str, Any]:
         "read_only": vol.read_only,
         "system": vol.system,
         "in_scope": vol.mountpoint in scope,
+        "options": list(vol.options),
+        "free": vol.free if vol.free is not None else vol.capabilities.free,
+        "root": vol.root,
+        "bind_of": vol.bind_of,
         "capabilities": capabilities_json(vol),
     }
 

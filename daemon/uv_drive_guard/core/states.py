@@ -40,7 +40,7 @@ def read_only_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Findin
     exists = loc.exists is True or _found(ctx, loc.path, ArtefactKind.CACHE, ArtefactKind.VENV) is not None
     works = exists and loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
     severity = Severity.WARNING if works else Severity.ERROR
-    yield finding(ctx, "UVD015", severity, loc, messages.read_only(loc, vol, exists))
+    yield finding(ctx, "UVD015", severity, loc, messages.read_only(loc, vol, exists, ctx.uv))
 
 
 def exec_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
@@ -51,7 +51,7 @@ def exec_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
         return
     venv = _found(ctx, loc.path, ArtefactKind.VENV)
     script = venv.script if venv is not None else None
-    yield finding(ctx, "UVD016", Severity.ERROR, loc, messages.no_exec(loc, vol, why, script))
+    yield finding(ctx, "UVD016", Severity.ERROR, loc, messages.no_exec(loc, vol, why, script, ctx.uv))
 
 
 def space_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
@@ -60,7 +60,7 @@ def space_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
         return
     nearly = free >= cap.FULL
     severity = Severity.WARNING if nearly else Severity.ERROR
-    yield finding(ctx, "UVD017", severity, loc, messages.full(loc, vol, free, nearly))
+    yield finding(ctx, "UVD017", severity, loc, messages.full(loc, vol, free, nearly, ctx.uv))
 
 
 def bind_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
@@ -101,7 +101,7 @@ def moved_finding(ctx: Context, artefact: Artefact, project: str | None) -> Find
         project=project,
         exists=True,
     )
-    text = messages.moved(artefact.path, old, vol.mountpoint, artefact.script, project is not None)
+    text = messages.moved(artefact.path, old, vol.mountpoint, artefact.script, project is not None, ctx.uv)
     return finding(ctx, "UVD018", Severity.ERROR, loc, text)
 
 
