@@ -203,6 +203,12 @@ def test_scripts_cannot_start(option: str, tmp_path: Path, home: Path, wheels: P
         assert (item["severity"], item["location"]["path"]) == ("error", str(project / ".venv"))
         assert option in item["title"]
         assert any("remount" in fix["id"] for fix in item["fixes"])
+        vol = next(v for v in report["volumes"] if v["mountpoint"] == str(drive.mountpoint))
+        assert option in vol["options"]
+        # The probe asks too (it would tell without the option): nothing there is executed.
+        op = "exec_file" if option == "noexec" else "symlink_follow"
+        assert vol["capabilities"][op] is False, vol["capabilities"]
+        assert not [p for p in drive.mountpoint.iterdir() if p.name.startswith(".uv-drive-guard-probe")]
         script = re.search(r"Failed to spawn: (\S+)", item["uv_message"])
         said(item, uv(["run", "--no-sync", script.group(1) if script else "tinypkg"], env, cwd=project), fails=True)
 

@@ -246,3 +246,55 @@ def test_a_walk_cut_short_is_said_in_text_json_and_tray(tmp_path: Path) -> None:
     assert render.to_json(snapshot, ())["unseen"][0]["path"] == str(tmp_path)
     (report,) = actions.reports(snapshot, ())
     assert actions.unseen_lines(report) and "could not be looked at fully" in actions.summary((report,))
+
+
+@pytest.mark.parametrize(
+    ("fstype", "options", "os_", "symlinks"),
+    [
+        ("exfat", (), Os.LINUX, False),  # FUSE or kernel exFAT on Linux: no symlinks
+        ("exfat", (), Os.MACOS, True),  # macOS's exFAT driver: venvs are made (#18790, PR #18835)
+        ("cifs", (), Os.LINUX, False),
+        ("cifs", ("rw", "mfsymlinks"), Os.LINUX, True),
+        ("smbfs", (), Os.MACOS, True),
+        ("vboxsf", (), Os.LINUX, False),
+        ("nfs4", (), Os.LINUX, True),
+        ("fuse.sshfs", (), Os.LINUX, None),  # links made, maybe not readable (#15528): probe it
+        ("9p", (), Os.LINUX, None),
+        ("virtiofs", (), Os.LINUX, None),
+    ],
+)
+def test_unprobed_filesystems_by_name(fstype: str, options: tuple[str, ...], os_: Os, symlinks: bool | None) -> None:
+    from uv_drive_guard.core import capability
+
+    vol = Volume("/mnt/share", "server:/x", fstype, options=options)
+    assert capability.symlinks(vol, os_) is symlinks
+
+
+MOUNTINFO = """\
+22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw
+40 22 7:0 / /media/ana/STICK rw,nosuid,nodev,noexec,relatime shared:2 - fuseblk /dev/loop0 rw,user_id=0,group_id=0,allow_other
+41 22 7:0 /work /srv/my\\040work rw,relatime shared:2 - fuseblk /dev/loop0 rw,user_id=0
+42 22 7:1 / /media/ana/CARD ro,relatime - ext4 /dev/loop1 ro,errors=remount-ro
+"""
+
+
+def test_mountinfo_gives_options_roots_and_bind_mounts() -> None:
+    from uv_drive_guard.edges.volumes import _linux
+
+    table = _linux.parse_mountinfo(MOUNTINFO)
+    assert table["/srv/my work"].root == "/work" and table["/srv/my work"].dev == "7:0"
+    assert "noexec" in table["/media/ana/STICK"].options and "allow_other" in table["/media/ana/STICK"].options
+    vols = [Volume(mp, "/dev/loop0", "exfat") for mp in ("/media/ana/STICK", "/srv/my work")]
+    vols.append(Volume("/media/ana/CARD", "/dev/loop1", "ext4"))
+    stick, bound, card = _linux._with_mountinfo(vols, table)
+    assert (stick.bind_of, bound.bind_of, bound.root) == (None, "/media/ana/STICK", "/work")
+    assert stick.option("noexec") and card.read_only
+
+
+def test_probe_asks_follow_exec_and_free_and_leaves_nothing(tmp_path: Path) -> None:
+    from uv_drive_guard.edges import probe
+
+    caps = probe.probe(Volume(str(tmp_path), "/dev/x", "ext4"), timeout=10)
+    assert caps.probed and caps.get("symlink_follow") is True and caps.get("exec_file") is True
+    assert caps.free is not None and caps.free > 0
+    assert list(tmp_path.iterdir()) == []

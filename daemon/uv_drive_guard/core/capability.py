@@ -31,14 +31,39 @@ def can(volume: Volume, op: str, os: Os | None = None) -> bool | None:
         return result
     if volume.capabilities.probed:
         return None
+    shared = _shared_by_name(volume, op, os)
+    if shared is not None or volume.fstype in NETWORK | VIRTUAL:
+        return shared
     return _by_name(volume.fstype, op, os)
 
 
+_LINKS = ("symlink_file", "symlink_dir")
+
+
+def _shared_by_name(volume: Volume, op: str, os: Os | None) -> bool | None:
+    """Network and virtual-machine shares, unprobed: what their drivers do by default.
+
+    Linux cifs has symlinks only with `mfsymlinks` (or the server's Unix extensions, which a
+    name cannot tell): uv's venv symlink fails there (uv #17986); macOS smbfs writes Minshall-
+    French links, so venvs are made (the trouble is AppleDouble, #18790). vboxsf refuses
+    symlinks unless the host allows them, and hard links always; the rest depends on the
+    server or host (nfs, sshfs #15528, 9p/drvfs, virtiofs): only a probe can tell.
+    """
+    fstype = volume.fstype
+    if fstype in ("cifs", "smb3") and op in _LINKS:
+        return True if volume.option("mfsymlinks") else None if volume.option("unix") else False
+    if fstype == "smbfs" and os is Os.MACOS and op in _LINKS:
+        return True
+    if fstype == "vboxsf" and op in (*_LINKS, "hardlink"):
+        return False
+    if fstype in ("nfs", "nfs4") and op in _LINKS:
+        return True
+    return None
+
+
 def _by_name(fstype: str, op: str, os: Os | None = None) -> bool | None:
-    if os is Os.MACOS and fstype in FAT_FAMILY and op in ("symlink_file", "symlink_dir"):
+    if os is Os.MACOS and fstype in FAT_FAMILY and op in _LINKS:
         return True  # macOS's own exFAT/FAT drivers store symlinks as files: venvs work (#18790)
-    if fstype in NETWORK | VIRTUAL:
-        return None  # the server or the host decides: only a probe can tell
     if fstype in FAT_FAMILY:
         if op in ("hardlink", "symlink_file", "symlink_dir", "junction", "reflink"):
             return False
