@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         pool = matrix.DrivePool(root, stack)
         n = 0
         for kind in ready:
-            for scenario in scenarios:
+            for scenario in (s for s in scenarios if matrix.applies(kind, s)):
                 for version in usable:
                     n += 1
                     setup = matrix.Setup(pool.get(kind), root, wheels, work / f"cell-{n}")

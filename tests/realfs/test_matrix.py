@@ -68,6 +68,31 @@ SCENARIOS: dict[str, str] = {
 #: releases cannot build a `uv_build` 0.13 project offline, so every `uv sync` here is
 #: `--no-install-project`: the environment and its dependencies are what the drive decides).
 INIT_SCENARIOS = ("init-app", "init-lib", "init-workspace", "synced-app")
+#: Drive states, on the filesystems whose kernel drivers take `mount -o remount,OPTION`
+#: (the drive is put back to rw,exec,symfollow before every cell).
+STATES: dict[str, str] = {
+    "ro-project": "ro",
+    "noexec-synced": "noexec",
+    "nosymfollow-synced": "nosymfollow",
+}
+SCENARIOS.update(
+    {
+        "ro-project": "`uv init --app` on the drive, then `mount -o remount,ro`; `uv sync`",
+        "noexec-synced": "a synced `uv init --app` project, then `remount,noexec`; `uv run --no-sync tinypkg`",
+        "nosymfollow-synced": "a synced project, then `remount,nosymfollow`; `uv run --no-sync tinypkg`",
+    }
+)
+STATE_KINDS = frozenset({"ext4", "btrfs"})
+
+
+def applies(kind: str, scenario: str) -> bool:
+    return scenario not in STATES or kind in STATE_KINDS
+
+
+def remount(mountpoint: Path, options: str) -> None:
+    proc = subprocess.run(["mount", "-o", f"remount,{options}", str(mountpoint)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
 
 WARN_MARKERS = ("Failed to hardlink files", "Failed to clone files", "falling back to full copy")
 SKIP_NO_VENV = "uv cannot create a venv here (UVD005)"
@@ -307,6 +332,8 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
     bin_dir = uv_bin_dir(version)
     assert bin_dir is not None, install_hint(version)
     mp = setup.drive.mountpoint
+    if setup.drive.kind in STATE_KINDS:
+        remount(mp, "rw,exec,symfollow")  # whatever the last cell left
     wipe(mp)
     home = setup.work / "home"
     home.mkdir(parents=True)
@@ -346,15 +373,17 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
             cell.note = SKIP_NO_VENV
             cell.stderr = made.stderr
         paths.add(str(venv))
-    elif scenario in INIT_SCENARIOS:
-        cwd, venv = init_project(scenario, mp, setup.work)
+    elif scenario in INIT_SCENARIOS or scenario in STATES:
+        cwd, venv = init_project("init-app" if scenario in STATES else scenario, mp, setup.work)
         paths |= {str(cwd), str(venv)}
-        if scenario == "synced-app":
+        if scenario in ("synced-app", "noexec-synced", "nosymfollow-synced"):
             made = run_uv(bin_dir, sync(setup.wheels), base_env, cwd=cwd)
             if made.returncode != 0:
                 cell.actual = "skip"
                 cell.note = SKIP_NO_VENV
                 cell.stderr = made.stderr
+        if scenario in STATES:
+            remount(mp, STATES[scenario])
     else:
         raise ValueError(scenario)
 
@@ -387,7 +416,9 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
         procs.append(run_uv(bin_dir, tool_install(setup.wheels), env))
     elif scenario == "synced-app":
         procs.append(run_uv(bin_dir, sync(setup.wheels, "--reinstall"), env, cwd=cwd))
-    elif scenario in INIT_SCENARIOS:
+    elif scenario in ("noexec-synced", "nosymfollow-synced"):
+        procs.append(run_uv(bin_dir, ["run", "--no-sync", "tinypkg"], env, cwd=cwd))
+    elif scenario in INIT_SCENARIOS or scenario == "ro-project":
         procs.append(run_uv(bin_dir, sync(setup.wheels), env, cwd=cwd))
     else:
         procs.append(run_uv(bin_dir, pip_install(mp / "venv", setup.wheels), env))
@@ -524,9 +555,16 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_wheels(tmp_path_factory.mktemp("matrix-wheels"))
 
 
-@pytest.mark.parametrize("version", [VENV_UV, *OTHER_VERSIONS])
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
-@pytest.mark.parametrize("kind", KINDS)
+CELLS = [
+    pytest.param(kind, scenario, version, id=f"{kind}-{scenario}-{version}")
+    for kind in KINDS
+    for scenario in SCENARIOS
+    for version in (VENV_UV, *OTHER_VERSIONS)
+    if applies(kind, scenario)
+]
+
+
+@pytest.mark.parametrize(("kind", "scenario", "version"), CELLS)
 def test_prediction_matches_uv(
     kind: str, scenario: str, version: str, pool: DrivePool, wheels: Path, tmp_path: Path
 ) -> None:

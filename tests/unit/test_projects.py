@@ -272,7 +272,7 @@ def test_unprobed_filesystems_by_name(fstype: str, options: tuple[str, ...], os_
 
 MOUNTINFO = """\
 22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw
-40 22 7:0 / /media/ana/STICK rw,nosuid,nodev,noexec,relatime shared:2 - fuseblk /dev/loop0 rw,user_id=0,group_id=0,allow_other
+40 22 7:0 / /media/ana/STICK rw,nosuid,nodev,noexec,relatime shared:2 - fuseblk /dev/loop0 rw,allow_other
 41 22 7:0 /work /srv/my\\040work rw,relatime shared:2 - fuseblk /dev/loop0 rw,user_id=0
 42 22 7:1 / /media/ana/CARD ro,relatime - ext4 /dev/loop1 ro,errors=remount-ro
 """

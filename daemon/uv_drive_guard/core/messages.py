@@ -421,10 +421,19 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Versio
         # nosymfollow: uv fails at `Failed to query Python interpreter at .../bin/python` or at
         # `Failed to spawn`, as its interpreter cache decides (both seen, 0.13.9): the cause is this.
         uv_message=(
-            f"error: Failed to spawn: {script or '...'}\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
+            f"error: {_spawn(script, uv)}\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
             if why == "noexec"
             else f"error: ...\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
         ),
+    )
+
+
+def _spawn(script: str | None, uv: Version | None) -> str:
+    """`Failed to spawn: `x`` up to 0.10.5 (seen), `Failed to spawn: x` in 0.13.9 (seen); the
+    switch is taken to be the error-chain rework of 0.12.14, like the `cause:` prefix (not bisected)."""
+    name = script or "..."
+    return (
+        f"Failed to spawn: `{name}`" if uv is not None and uv < (0, 12, 14) and script else f"Failed to spawn: {name}"
     )
 
 
@@ -461,7 +470,7 @@ def moved(path: str, old: str, new: str, script: str | None, project: bool, uv: 
             f"under {old}, which is gone. `uv run` first reinstalls the project, then its commands "
             f"still fail. {again} rewrites them for {new} (the scripts were read as text, not run)."
         ),
-        uv_message=f"error: Failed to spawn: {script or '...'}\n{_cause(uv)}No such file or directory (os error 2)",
+        uv_message=f"error: {_spawn(script, uv)}\n{_cause(uv)}No such file or directory (os error 2)",
     )
 
 

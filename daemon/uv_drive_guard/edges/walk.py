@@ -180,7 +180,8 @@ def venv_artefact(path: str, volume: str) -> Artefact:
         home=home,
         home_exists=untrusted.exists(home, directory=True),  # never a UNC or automount path
         script_interpreter=interpreter,
-        script_interpreter_exists=untrusted.exists(interpreter),
+        # lstat: on a nosymfollow mount bin/python is there but cannot be followed (UVD016)
+        script_interpreter_exists=untrusted.exists(interpreter, stat=os.lstat),
         script=script,
     )
 
