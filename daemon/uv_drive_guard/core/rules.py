@@ -245,6 +245,8 @@ def install_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]
     """How files get from the cache into an environment: the only step link mode changes."""
     if loc.role not in (Role.PROJECT_ENVIRONMENT, Role.VENV, Role.TOOL_DIR):
         return
+    if loc.role is Role.TOOL_DIR and loc.source.kind is SourceKind.DEFAULT and loc.exists is False:
+        return  # uv's own tool directory with no tool installed: no copy happens (no cause)
     if ctx.os.unix and cap.symlinks(vol, ctx.os) is False and loc.role is not Role.VENV:
         return  # the environment cannot even be created: UVD005 says so
     if ctx.os.unix and _chmod_refused(vol):
