@@ -394,3 +394,25 @@ def test_a_switch_uv_cannot_read_stops_uv(name: str, tmp_path: Path, home: Path)
     assert proc.returncode != 0, show(proc)
     assert item["uv_message"].removeprefix("error: ") in proc.stderr, (item["uv_message"], show(proc))
     assert drives  # the harness module, for need_real
+
+
+def test_uv_tool_ignores_project_settings(tmp_path: Path, home: Path, wheels: Path) -> None:
+    """`uv tool` reads only user and system config (crates/uv/src/lib.rs): a project's
+    cache-dir is not the cache of tools installed from inside it."""
+    _require()
+    project = tmp_path / "demo"
+    _tree(project, {"pyproject.toml": APP, "uv.toml": f'cache-dir = "{tmp_path}/c-project"\n'})
+    env = env_for(home)
+    _, report = scan(env, project)
+    caches = {loc["project"]: loc["path"] for loc in report["locations"] if loc["role"] == "cache"}
+    assert caches[str(project)] == str(tmp_path / "c-project")
+    assert caches[None] == str(home / ".cache" / "uv")  # the context of uv's tool directory
+    proc = uv(
+        ["tool", "install", "--no-index", "--find-links", wheels, "--python", base_python(), "tinypkg"],
+        env,
+        cwd=project,
+    )
+    assert proc.returncode == 0, show(proc)
+    assert not (tmp_path / "c-project").exists()
+    assert (home / ".cache" / "uv" / "CACHEDIR.TAG").is_file()
+    assert uv(["cache", "dir"], env, cwd=project).stdout.strip() == str(tmp_path / "c-project")

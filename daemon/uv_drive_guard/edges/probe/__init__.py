@@ -84,17 +84,20 @@ def _owner_alive(path: str) -> bool:
 
 
 def free_bytes(path: Path) -> int | None:
-    """What an unprivileged user may still write there (statvfs f_bavail)."""
-    try:
-        info = os.statvfs(path)
-    except (OSError, AttributeError):  # Windows has no statvfs
+    """What an unprivileged user may still write there (statvfs f_bavail; Windows: the free
+    space for this user)."""
+    if sys.platform == "win32":
         try:
             return shutil.disk_usage(path).free
         except OSError:
             return None
+    try:
+        info = os.statvfs(path)
+    except OSError:
+        return None
     if info.f_blocks == 0:
         return None  # fusefat reports no blocks at all: the size is not known, not zero
-    return info.f_bavail * info.f_frsize
+    return int(info.f_bavail * info.f_frsize)
 
 
 def _to_capabilities(results: Mapping[str, Result], free: int | None = None) -> Capabilities:
