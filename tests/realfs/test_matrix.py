@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -167,8 +168,12 @@ def wipe(mountpoint: Path) -> None:
         if child.name == "lost+found":
             continue
         if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-            if child.exists():  # FUSE drivers sometimes need a second pass
+            for _ in range(10):  # FUSE drivers sometimes need more passes (fusefat: EPERM)
+                shutil.rmtree(child, ignore_errors=True)
+                if not child.exists():
+                    break
+                time.sleep(0.2)
+            if child.exists():
                 shutil.rmtree(child)
         else:
             child.unlink()
