@@ -117,8 +117,9 @@ class Notice:
 
 
 def notice(report: DriveReport) -> Notice | None:
-    """One notification per drive, about its most severe finding, mentioning the rest."""
-    if not report.findings:
+    """One notification per drive, about its most severe finding, mentioning the rest.
+    Information alone (a heads-up, nothing uv does wrong now) is for the tray, not a notice."""
+    if not any(f.severity is not Severity.INFO for f in report.findings):
         return None
     first = report.findings[0]
     kept = _portable_notice(report)
@@ -173,7 +174,7 @@ def unseen_lines(report: DriveReport) -> tuple[str, ...]:
 
 def summary(reports_: tuple[DriveReport, ...]) -> str:
     """The tray's tooltip: one line."""
-    troubled = [r for r in reports_ if r.findings]
+    troubled = [r for r in reports_ if r.state is not State.OK]  # information alone is no problem
     partial = [r for r in reports_ if r.unseen]
     if not troubled and partial:
         names = ", ".join(r.name for r in partial[:3])
@@ -181,5 +182,5 @@ def summary(reports_: tuple[DriveReport, ...]) -> str:
     if not troubled:
         return "uv-drive-guard: no problems for uv on your drives"
     names = ", ".join(r.name for r in troubled[:3])
-    count = sum(len(r.findings) for r in troubled)
+    count = sum(f.severity is not Severity.INFO for r in troubled for f in r.findings)
     return f"uv-drive-guard: {count} problem(s) for uv on {names}"

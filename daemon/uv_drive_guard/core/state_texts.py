@@ -100,7 +100,7 @@ def full(loc: Location, vol: Volume, free: int, nearly: bool, uv: Version | None
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv needs room for "
             f"{what}, often tens or hundreds of MiB, and the drive has {_size(free)} left"
-            f"{', so the next install will likely fail' if nearly else ', so uv fails as soon as it writes there'}. "
+            f"{': a large package may not fit' if nearly else ', so uv fails as soon as it writes there'}. "
             "Free some space on the drive, or keep this directory on your internal disk."
         ),
         # The first line depends on the step that runs out (`Failed to install: <wheel>`,

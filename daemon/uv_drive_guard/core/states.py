@@ -58,8 +58,11 @@ def space_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
     free = cap.free(vol)
     if loc.role not in FILLED or free is None or free >= cap.NEARLY_FULL:
         return
+    if ctx.os.unix and loc.role is not Role.CACHE and cap.symlinks(vol, ctx.os) is False:
+        return  # the environment cannot be created at all: UVD005 says so
     nearly = free >= cap.FULL
-    severity = Severity.WARNING if nearly else Severity.ERROR
+    # Nearly full is a heads-up (small projects still fit: uv works); full fails (seen at 55 kB).
+    severity = Severity.INFO if nearly else Severity.ERROR
     yield finding(ctx, "UVD017", severity, loc, messages.full(loc, vol, free, nearly, ctx.uv))
 
 
