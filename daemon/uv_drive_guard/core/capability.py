@@ -11,7 +11,6 @@ NETWORK = frozenset({"smbfs", "cifs", "smb3", "nfs", "nfs4", "afpfs", "9p", "fus
 # Shared folders of virtual machines and WSL: like the network, judged by name only when unprobed.
 VIRTUAL = frozenset({"vboxsf", "virtiofs", "9p", "drvfs", "prl_fs", "vmhgfs", "fuse.vmhgfs-fuse"})
 FULL = 1 << 20  # bytes: uv cannot unpack even a small wheel (seen: 55 kB free, os error 28)
-NEARLY_FULL = 64 << 20  # bytes: an average environment or a few cached wheels
 NO_SYMLINKS = FAT_FAMILY
 NO_HARDLINKS = FAT_FAMILY
 REFLINK = frozenset({"btrfs", "xfs", "apfs", "bcachefs", "refs", "zfs"})

@@ -35,7 +35,7 @@ CATALOGUE = (
     Rule("UVD014", "seen: fusefat chmod gives ENOSYS", "file modes refused: even copy mode fails"),
     Rule("UVD015", "seen: os error 30", "read-only drive: a cache or environment there cannot be written"),
     Rule("UVD016", "seen: os error 13 (noexec), 40 (nosymfollow)", "environment's commands cannot be started"),
-    Rule("UVD017", "seen: os error 28", "drive full or nearly full for what uv writes there"),
+    Rule("UVD017", "seen: os error 28", "drive too full for even a small wheel where uv writes"),
     Rule("UVD018", "R10, seen: os error 2 after a remount", "drive plugged in at another mount point"),
     Rule("UVD019", "mountinfo root and major:minor", "a bind mount shows a drive's folder elsewhere"),
     Rule("UVD020", "uv-static parse_boolish, clap BoolishValueParser", "a UV_NO_* value uv cannot read"),

@@ -92,15 +92,15 @@ def _size(count: int) -> str:
     return f"{count / (1 << 20):.1f} MiB" if count < 1 << 30 else f"{count / (1 << 30):.1f} GiB"
 
 
-def full(loc: Location, vol: Volume, free: int, nearly: bool, uv: Version | None = None) -> Text:
-    state = "nearly full" if nearly else "full"
+def full(loc: Location, vol: Volume, free: int, uv: Version | None = None) -> Text:
+    state = "full"
     what = "unpacking wheels" if loc.role is Role.CACHE else "installing packages"
     return Text(
         title=f"{drive(vol)} is {state} ({_size(free)} free): {ROLE_NAMES[loc.role]} there has no room",
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv needs room for "
             f"{what}, often tens or hundreds of MiB, and the drive has {_size(free)} left"
-            f"{': a large package may not fit' if nearly else ', so uv fails as soon as it writes there'}. "
+            ", so uv fails as soon as it writes there. "
             "Free some space on the drive, or keep this directory on your internal disk."
         ),
         # The first line depends on the step that runs out (`Failed to install: <wheel>`,

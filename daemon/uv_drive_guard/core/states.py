@@ -55,15 +55,14 @@ def exec_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
 
 
 def space_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
+    """Only a drive too full for even a small wheel: uv fails there (seen at 55 kB free). How
+    much a future install needs is not known, so a drive with room left is not an alarm."""
     free = cap.free(vol)
-    if loc.role not in FILLED or free is None or free >= cap.NEARLY_FULL:
+    if loc.role not in FILLED or free is None or free >= cap.FULL:
         return
     if ctx.os.unix and loc.role is not Role.CACHE and cap.symlinks(vol, ctx.os) is False:
         return  # the environment cannot be created at all: UVD005 says so
-    nearly = free >= cap.FULL
-    # Nearly full is a heads-up (small projects still fit: uv works); full fails (seen at 55 kB).
-    severity = Severity.INFO if nearly else Severity.ERROR
-    yield finding(ctx, "UVD017", severity, loc, messages.full(loc, vol, free, nearly, ctx.uv))
+    yield finding(ctx, "UVD017", Severity.ERROR, loc, messages.full(loc, vol, free, ctx.uv))
 
 
 def bind_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Finding]:
