@@ -159,6 +159,7 @@ def gather(
         if not resolve.reads_project_config(inputs):
             artefacts = [replace(a, settings=()) for a in artefacts]
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
+        artefacts = _with_environments(artefacts, locations)
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
             memo.uv = uv_future.result()
@@ -237,6 +238,16 @@ def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tup
             source = Source(SourceKind.FOUND, file=artefact.path)
             locations.append(Location(Role.VENV, artefact.path, source))
     return tuple(locations)
+
+
+def _with_environments(artefacts: list[Artefact], locations: tuple[Location, ...]) -> list[Artefact]:
+    """Each project names the environment uv will use (UV_PROJECT_ENVIRONMENT included), the
+    one its workspace root's location says: the walk alone only knows `<root>/.venv`."""
+    where = {loc.project: loc.path for loc in locations if loc.role is Role.PROJECT_ENVIRONMENT}
+    return [
+        replace(a, environment=where.get(a.workspace or a.path, a.environment)) if a.kind is ArtefactKind.PROJECT else a
+        for a in artefacts
+    ]
 
 
 def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) -> tuple[Location, ...]:

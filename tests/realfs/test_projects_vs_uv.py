@@ -149,6 +149,8 @@ def test_relative_project_environment_is_taken_from_the_workspace_root(
         _, report = scan(env, drive.mountpoint)
         envs = {loc["path"] for loc in report["locations"] if loc["role"] == "project-environment"}
         assert envs == {str(root / "envs" / "shared")}, report["locations"]
+        arts = {a["path"]: a["environment"] for a in report["artefacts"] if a["kind"] == "project"}
+        assert arts == {str(root): str(root / "envs" / "shared"), str(member): str(root / "envs" / "shared")}
         proc = uv(sync(wheels), env, cwd=member)
         assert proc.returncode == 0, show(proc)
         assert (root / "envs" / "shared" / "pyvenv.cfg").is_file()
