@@ -170,7 +170,7 @@ class Finder:
                 continue  # members outside the workspace: not on this walk's drive
             self._expand(root.directory, parts, found, glob)
             if len(found) >= MAX_MEMBERS or time.monotonic() > self.deadline:
-                self._note(root.directory, f"workspace members `{glob}`: stopped after {len(found)} folders")
+                self.note(root.directory, f"workspace members `{glob}`: stopped after {len(found)} folders")
                 break
         return [m for m in dict.fromkeys(found) if not _matches(m, root.directory, root.exclude)]
 
@@ -199,11 +199,11 @@ class Finder:
         except OSError:
             return
         if stat.S_ISLNK(info.st_mode):
-            self._note(path, f"workspace member `{glob}` is a symbolic link: not followed (uv follows it)")
+            self.note(path, f"workspace member `{glob}` is a symbolic link: not followed (uv follows it)")
         elif stat.S_ISDIR(info.st_mode):
             self._expand(path, rest, out, glob)
 
-    def _note(self, path: str, reason: str) -> None:
+    def note(self, path: str, reason: str) -> None:
         if all(u.path != path for u in self.unseen):  # one line per place
             self.unseen.append(Unseen(path, reason, self.volume or None))
 
@@ -233,7 +233,7 @@ def resolve(
         if manifest is None:
             continue
         if manifest.problem is not None:
-            finder._note(os.path.join(directory, "pyproject.toml"), manifest.problem)
+            finder.note(os.path.join(directory, "pyproject.toml"), manifest.problem)
         elif is_project(manifest, found[directory]):
             chosen[directory] = finder.workspace_root(manifest)
     for root in sorted(set(chosen.values())):
@@ -251,8 +251,8 @@ def _add_member(finder: Finder, member: str, root: str, chosen: dict[str, str]) 
     manifest = finder.manifest(member)
     if manifest is None:
         if not os.path.basename(member).startswith("."):  # uv skips hidden folders quietly
-            finder._note(member, "workspace member without a pyproject.toml: uv stops with an error there")
+            finder.note(member, "workspace member without a pyproject.toml: uv stops with an error there")
     elif manifest.problem is not None:
-        finder._note(os.path.join(member, "pyproject.toml"), manifest.problem)
+        finder.note(os.path.join(member, "pyproject.toml"), manifest.problem)
     elif manifest.project:
         chosen[member] = root
