@@ -131,6 +131,7 @@ def test_ten_thousand_members_stay_within_budget(tmp_path: Path) -> None:
     assert took < budget.seconds + walk.GRACE_S + 1.0, took
     reasons = " ".join(u.reason for u in result.unseen)
     assert "stopped after" in reasons, result.unseen
+    assert len(result.unseen) <= projects.MAX_NOTES + 2  # a few lines for a person, then a count
 
 
 def test_a_symlink_loop_in_members_is_named_and_not_followed(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from . import settings
 MAX_MANIFEST = 1 << 20  # a real pyproject.toml is a few kB; uv itself has no limit
 MAX_MEMBERS = 2_000  # member directories expanded per workspace
 MAX_ANCESTORS = 64
+MAX_NOTES = 20  # "not looked at" lines per walk: a person reads a few, not thousands
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class Finder:
     unseen: list[Unseen] = field(default_factory=list)
     volume: str = ""
     read: Callable[[str], Manifest | None] = read_manifest
+    noted: set[str] = field(default_factory=set)
+    more: int = 0
 
     def manifest(self, directory: str) -> Manifest | None:
         if directory not in self.known:
@@ -204,8 +207,19 @@ class Finder:
             self._expand(path, rest, out, glob)
 
     def note(self, path: str, reason: str) -> None:
-        if all(u.path != path for u in self.unseen):  # one line per place
+        """One line per place, at most MAX_NOTES; the rest are counted in the last line."""
+        if path in self.noted:
+            return
+        self.noted.add(path)
+        if len(self.unseen) < MAX_NOTES:
             self.unseen.append(Unseen(path, reason, self.volume or None))
+            return
+        self.more += 1
+        last = Unseen(self.volume or path, f"and {self.more} more places like the ones above", self.volume or None)
+        if len(self.unseen) > MAX_NOTES:
+            self.unseen[-1] = last
+        else:
+            self.unseen.append(last)
 
 
 def is_project(manifest: Manifest, names: Iterable[str] = ()) -> bool:
@@ -240,6 +254,9 @@ def resolve(
         manifest = finder.manifest(root)
         if manifest is not None and manifest.workspace:
             for member in finder.members(manifest):
+                if time.monotonic() > finder.deadline:
+                    finder.note(root, "workspace members: stopped at the time budget")
+                    break
                 _add_member(finder, member, root, chosen)
     roots = sorted(set(chosen.values()) - set(chosen))  # a workspace root above the walk
     return [build(path, root) for path, root in sorted(chosen.items())] + [build(r, r) for r in roots]
