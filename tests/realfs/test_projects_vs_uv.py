@@ -199,6 +199,9 @@ def test_scripts_cannot_start(option: str, tmp_path: Path, home: Path, wheels: P
         env = env_for(home)
         made = uv(sync(wheels), env, cwd=project)
         assert made.returncode == 0, show(made)
+        _, before = scan(env, drive.mountpoint)
+        caps = next(v for v in before["volumes"] if v["mountpoint"] == str(drive.mountpoint))["capabilities"]
+        assert (caps["exec_file"], caps["symlink_follow"]) == (True, True) and caps["free"] > 0, caps
         mount("-o", f"remount,{option}", str(drive.mountpoint))
         _, report = scan(env, drive.mountpoint)
         item = only(under(report, drive.mountpoint), "UVD016")

@@ -290,12 +290,3 @@ def test_mountinfo_gives_options_roots_and_bind_mounts() -> None:
     stick, bound, card = _linux._with_mountinfo(vols, table)
     assert (stick.bind_of, bound.bind_of, bound.root) == (None, "/media/ana/STICK", "/work")
     assert stick.option("noexec") and card.read_only
-
-
-def test_probe_asks_follow_exec_and_free_and_leaves_nothing(tmp_path: Path) -> None:
-    from uv_drive_guard.edges import probe
-
-    caps = probe.probe(Volume(str(tmp_path), "/dev/x", "ext4"), timeout=10)
-    assert caps.probed and caps.get("symlink_follow") is True and caps.get("exec_file") is True
-    assert caps.free is not None and caps.free > 0
-    assert list(tmp_path.iterdir()) == []

@@ -109,7 +109,7 @@ def cache_away_rules(ctx: Context, loc: Location, vol: Volume) -> Iterator[Findi
     otherwise say it once, as information (real uv warns about nothing yet)."""
     if loc.role is not Role.CACHE or loc.project is not None or _cache_broken(ctx, vol):
         return
-    if ctx.os.unix and cap.can(vol, "flock_exclusive") is False:
+    if any(lock_rules(ctx, loc, vol)):
         return  # no lock, no cache: UVD009 says so
     mode = ctx.snapshot.link_mode.value if ctx.snapshot.link_mode and ctx.snapshot.link_mode.value else None
     if (mode or default_link_mode(ctx.os, ctx.uv)) not in ("clone", "hardlink"):
