@@ -147,3 +147,26 @@ def test_settings_are_reread_when_the_file_changes(setup: tuple[Path, dict[str, 
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=15)
+
+
+def _blocked(status: str) -> int:
+    line = next(row for row in status.splitlines() if row.startswith("SigBlk:"))
+    return int(line.split()[1], 16)
+
+
+def test_only_the_main_thread_takes_the_quit_signals(setup: tuple[Path, dict[str, str], Path]) -> None:
+    """A SIGTERM handed to another thread is not acted on while the main thread sleeps (seen:
+    about one in 25 under load, for an hour): every thread but the main one blocks them."""
+    _root, env, home = setup
+    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(_log(home), "is running")
+        quit_bits = sum(1 << (int(sig) - 1) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+        tasks = Path(f"/proc/{daemon.pid}/task")
+        masks = {int(t.name): _blocked((t / "status").read_text()) for t in tasks.iterdir()}
+        assert len(masks) > 3, masks  # the worker, its pool, the watchers
+        assert masks.pop(daemon.pid) & quit_bits == 0
+        assert all(mask & quit_bits == quit_bits for mask in masks.values()), {k: hex(v) for k, v in masks.items()}
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0

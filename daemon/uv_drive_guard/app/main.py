@@ -75,8 +75,22 @@ def leave_cwd() -> None:
             continue
 
 
+# The signals that ask the daemon to stop (SIGHUP where the system has it).
+QUIT_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)})
+
+
+def hold_quit_signals(held: bool) -> None:
+    """The kernel may hand a process's signal to any of its threads, and CPython then runs the
+    handler only when the main thread next runs Python code: a main thread asleep in a wait
+    would ignore SIGTERM for an hour (seen under load). So every thread the daemon starts is
+    made with the quit signals blocked, and only the main thread takes them."""
+    if sys.platform != "win32":  # Windows runs Python's handlers on the main thread anyway
+        signal.pthread_sigmask(signal.SIG_BLOCK if held else signal.SIG_UNBLOCK, QUIT_SIGNALS)
+
+
 def run(*, headless: bool, verbose: int, settings_path: Path | None = None) -> int:
     keep_tls_out()
+    hold_quit_signals(True)  # until the daemon's threads are started: they inherit the mask
     setup_logging(verbose)
     settings_path = settings_path.absolute() if settings_path is not None else None
     leave_cwd()
@@ -121,7 +135,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
         policy=settings.notify,
     )
     tray = None if headless else _make_tray(service)
-    for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)):
+    for signum in QUIT_SIGNALS:
         signal.signal(signum, lambda *_: quit_all())
     if tray is not None and tray.backend_name == "darwin":
         from ._macos_app import integrate
@@ -133,6 +147,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
 
     session = SessionWatcher(quit_all)  # Windows log-off; signals cover the other systems
     session.start()
+    hold_quit_signals(False)  # the main thread alone takes them; one that came meanwhile is handled now
     log.info("uv-drive-guard is running (%s)", "headless" if tray is None else f"tray: {tray.backend_name}")
     try:
         if tray is not None:
