@@ -107,7 +107,9 @@ def test_walk_notes_and_skips_pipes_sockets_devices(hostile_image: tuple[Path, P
         notes = "\n".join(result.notes)
         assert f"{drive.mountpoint}/pipe-project/pyproject.toml is a named pipe" in notes
         assert f"{drive.mountpoint}/sock-project/uv.toml is a socket" in notes
-        assert f"{drive.mountpoint}/dev-project/uv.toml is a device node" in notes
+        # dev-project's pyproject.toml is a device: not a project uv could run in, so its uv.toml
+        # (a block device) is never even looked at
+        assert f"{drive.mountpoint}/dev-project/pyproject.toml is a device node" in notes
         assert f"{drive.mountpoint}/venv-pipe/pyvenv.cfg is a named pipe" in notes
         assert f"{drive.mountpoint}/venv-zero/pyvenv.cfg is a device node" in notes
         paths = {a.path for a in result.artefacts}

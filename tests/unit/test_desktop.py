@@ -1,4 +1,5 @@
-"""The daemon's desktop edges: one instance per user (filelock), and an editor for its files."""
+"""The daemon's desktop edges: one instance per user (filelock on Windows, flock elsewhere), and an
+editor for its files."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import filelock
 import pytest
 
 from uv_drive_guard.app import desktop
@@ -26,14 +26,18 @@ def other_process_gets(path: Path) -> bool:
     return done.stdout.strip() == "True"
 
 
-def test_two_processes_cannot_both_hold_it(tmp_path: Path) -> None:
-    """Real locks through the code path Windows takes too: filelock's FileLock, whose Windows
-    class locks byte 0 with LockFileEx (filelock/_native/_windows.py), so what the file holds
-    or where its position is cannot move the locked range as msvcrt.locking's did."""
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+def test_two_processes_cannot_both_hold_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str) -> None:
+    """Real locks. As "win32" the first lock goes through filelock's FileLock, whose Windows class
+    locks byte 0 with LockFileEx (filelock/_native/_windows.py), so what the file holds or where
+    its position is cannot move the locked range as msvcrt.locking's did; here its Unix class
+    takes the same flock that the other processes ask for."""
+    import filelock  # noqa: F401  (picks its lock class by the real platform, before the patch)
+
+    monkeypatch.setattr(desktop.sys, "platform", platform)
     path = tmp_path / "run" / "uv-drive-guard.lock"
     first = desktop.SingleInstance(path)
     assert first.acquire()
-    assert isinstance(first._lock, filelock.BaseFileLock)
     path.write_bytes(b"12345")  # the old lock wrote a pid: the file grew and the range moved
     assert not other_process_gets(path)
     assert not desktop.SingleInstance(path).acquire()  # a second daemon thread or start, same process
@@ -45,9 +49,19 @@ def test_two_processes_cannot_both_hold_it(tmp_path: Path) -> None:
 
 
 def test_filelock_chooses_the_native_lock() -> None:
+    import filelock
+
     expected = filelock.WindowsFileLock if sys.platform == "win32" else filelock.UnixFileLock
-    assert desktop.FileLock is filelock.FileLock
     assert issubclass(filelock.FileLock, expected)
+
+
+def test_the_daemon_loads_filelock_only_on_windows(tmp_path: Path) -> None:
+    """filelock's imports cost 2 MB resident, for the flock that POSIX systems do in one call."""
+    code = TRY_LOCK + "print('filelock' in sys.modules)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "x.lock")], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["True", "False"]
 
 
 @pytest.mark.parametrize(

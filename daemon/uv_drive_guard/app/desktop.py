@@ -7,10 +7,8 @@ import logging.handlers
 import ntpath
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-
-from filelock import BaseFileLock, FileLock, Timeout
 
 from ..edges import proc
 
@@ -75,29 +73,47 @@ def open_path(path: Path) -> None:
 
 class SingleInstance:
     """One daemon per user: an exclusive lock on a file in the user's runtime directory, held
-    while running, through filelock (LockFileEx on byte 0 on Windows, flock elsewhere): a lock on
-    a fixed byte, not msvcrt.locking's range from the file position, which moved with the file."""
+    while running. On Windows through filelock (LockFileEx on byte 0, not msvcrt.locking's range
+    from the file position, which moved with the file); elsewhere flock, which filelock would call
+    too, at the cost of 2 MB resident for its imports."""
 
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
             path = _lock_dir() / f"{APP}.lock"
         self.path = path
-        self._lock: BaseFileLock | None = None
+        self._release: Callable[[], None] | None = None
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path), thread_local=False)
+        self._release = _exclusive(self.path)
+        return self._release is not None
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
+
+
+def _exclusive(path: Path) -> Callable[[], None] | None:
+    """Take the lock without waiting; how to let it go, or None when another process holds it."""
+    if sys.platform == "win32":
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(path), thread_local=False)
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            return False
-        self._lock = lock
-        return True
+            return None
+        return lock.release
+    import fcntl
 
-    def release(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return lambda: os.close(fd)
 
 
 def _lock_dir() -> Path:

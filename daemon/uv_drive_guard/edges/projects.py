@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.model import Artefact, Unseen
-from . import settings
+from . import safeio, settings
 
 MAX_MANIFEST = 1 << 20  # a real pyproject.toml is a few kB; uv itself has no limit
 MAX_MEMBERS = 2_000  # member directories expanded per workspace
@@ -82,7 +82,8 @@ def read_manifest(directory: str) -> Manifest | None:
     if stat.S_ISDIR(info.st_mode):
         return Manifest(directory, problem="pyproject.toml is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
-        return Manifest(directory, problem="pyproject.toml is not a regular file: not read")
+        safeio.is_regular(path)  # a pipe, socket, device or link: noted once, as every skipped file is
+        return None
     if info.st_size > MAX_MANIFEST:
         return Manifest(directory, problem=f"pyproject.toml is {info.st_size >> 20} MiB: too large to read")
     text = settings.read_text(Path(path))
