@@ -59,9 +59,12 @@ class Settings:
 def keep_tls_out() -> None:
     """The daemon talks to D-Bus and runs uv as a subprocess; it never opens a TLS
     connection. asyncio imports ssl only to offer TLS, and OpenSSL costs about 4 MB resident
-    for the whole session, so the daemon declines it (asyncio handles a missing ssl)."""
-    if "ssl" not in sys.modules:
-        sys.modules["ssl"] = None  # type: ignore[assignment]
+    for the whole session, so the daemon declines it (asyncio handles a missing ssl). hashlib
+    would load OpenSSL too (dbus-fast imports it for the cookie handshake's SHA-1); without
+    `_hashlib` it uses CPython's own SHA and MD5 code, which is all the daemon needs."""
+    for name in ("ssl", "_hashlib"):
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]
 
 
 def leave_cwd() -> None:
