@@ -13,10 +13,8 @@ from .model import (
     Finding,
     Location,
     Os,
-    Role,
     Severity,
     Snapshot,
-    Source,
     SourceKind,
 )
 from .resolve import pathmod
@@ -80,14 +78,7 @@ def _artefact_findings(ctx: Context, artefact: Artefact) -> Iterator[Finding]:
     if moved is not None:
         yield moved  # says what moved and from where: the general UVD010 would repeat it
         return
-    loc = Location(
-        Role.VENV if project is None else Role.PROJECT_ENVIRONMENT,
-        artefact.path,
-        Source(SourceKind.FOUND, file=artefact.path),
-        volume=artefact.volume,
-        project=project,
-        exists=True,
-    )
+    loc = states.found_environment(artefact, project)
     text = messages.interpreter_gone(artefact.path, gone, project is not None)
     yield finding(ctx, "UVD010", Severity.ERROR, loc, text)
 

@@ -90,12 +90,9 @@ def moved_from(artefact: Artefact, mountpoint: str, roots: tuple[str, ...]) -> s
     return old if any(old.startswith(root.rstrip("/") + "/") for root in roots) else None
 
 
-def moved_finding(ctx: Context, artefact: Artefact, project: str | None) -> Finding | None:
-    vol = ctx.snapshot.volume(artefact.volume)
-    old = moved_from(artefact, vol.mountpoint, ctx.snapshot.mount_roots) if vol is not None else None
-    if vol is None or old is None:
-        return None
-    loc = Location(
+def found_environment(artefact: Artefact, project: str | None) -> Location:
+    """The Location of an environment the walk found: a project's, or a venv of its own."""
+    return Location(
         Role.VENV if project is None else Role.PROJECT_ENVIRONMENT,
         artefact.path,
         Source(SourceKind.FOUND, file=artefact.path),
@@ -103,6 +100,14 @@ def moved_finding(ctx: Context, artefact: Artefact, project: str | None) -> Find
         project=project,
         exists=True,
     )
+
+
+def moved_finding(ctx: Context, artefact: Artefact, project: str | None) -> Finding | None:
+    vol = ctx.snapshot.volume(artefact.volume)
+    old = moved_from(artefact, vol.mountpoint, ctx.snapshot.mount_roots) if vol is not None else None
+    if vol is None or old is None:
+        return None
+    loc = found_environment(artefact, project)
     text = messages.moved(artefact.path, old, vol.mountpoint, artefact.script, project is not None, ctx.uv)
     return finding(ctx, "UVD018", Severity.ERROR, loc, text)
 
