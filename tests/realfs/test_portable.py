@@ -119,7 +119,8 @@ def use_project(shell: str, home: Path, env: dict[str, str], project: Path) -> s
         shell,
         home,
         env,
-        [f"cd {shlex.quote(str(project))}", "uv sync", "uv run tinypkg", 'echo "UPE=$UV_PROJECT_ENVIRONMENT"', "cd /"],
+        # one line, as people type it: bash's hook runs at the prompt, so uv itself must look
+        [f"cd {shlex.quote(str(project))} && uv sync", "uv run tinypkg", 'echo "UPE=$UV_PROJECT_ENVIRONMENT"', "cd /"],
     )
     assert "tinypkg 0.1.0" in out, f"{shell}:\n{out}"
     return out

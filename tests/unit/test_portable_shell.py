@@ -240,3 +240,30 @@ def test_shellcheck_finds_nothing(dialect: str, world: tuple[Path, Path, Portabl
     argv = [_need("shellcheck"), "-s", dialect, "-S", "info", str(data / "portable.sh"), str(rc)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout
+
+
+def test_bash_uv_sees_the_environment_right_after_cd_on_one_line(
+    world: tuple[Path, Path, PortableDrive], tmp_path: Path
+) -> None:
+    """bash has no cd hook: `cd project && uv sync` must not reach uv with the previous value.
+    A stand-in `uv` on PATH prints what the real one would read."""
+    data, mount, drive = world
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "uv"
+    fake.write_text('#!/bin/sh\nprintf "uv:%s\\n" "${UV_PROJECT_ENVIRONMENT-unset}"\n')
+    fake.chmod(0o755)
+    ours = env_dir(Os.LINUX, str(data), drive.drive_id, "plain")
+    script = f"cd {_q(mount / 'plain')} && uv sync\ncd / && uv sync\n"
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    assert _posix("bash", data, script, mount.parent, PATH=path) == [f"uv:{ours}", "uv:unset"]
+    done = subprocess.run(  # a person's own uv function is left alone
+        [_need("bash"), "-c", f"uv() {{ echo mine; }}\n. '{data / 'portable.sh'}'\n{script}"],
+        cwd=mount.parent,
+        env={"PATH": path, "HOME": str(mount.parent)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.split() == ["mine", "mine"], done.stderr

@@ -113,6 +113,12 @@ elif [ -n "${BASH_VERSION-}" ]; then
     *';__uvdg_portable_hook;'*) ;;
     *) PROMPT_COMMAND="__uvdg_portable_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;;
   esac
+  # bash has no hook on cd: `cd project && uv sync` on one line would reach uv before the
+  # prompt's hook. uv itself looks first (unless the person has a uv function of their own).
+  # shellcheck disable=SC3044  # this branch runs in bash only
+  if ! declare -F uv >/dev/null; then
+    uv() { __uvdg_portable_hook; command uv "$@"; }
+  fi
 fi
 __uvdg_portable_hook
 """
