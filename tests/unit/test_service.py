@@ -84,15 +84,8 @@ class FakeWatcher:
     def stop(self) -> None: ...
 
 
-@pytest.fixture
-def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    state = {"plugged": True}
-    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(state["plugged"]))
-    tables = itertools.count()  # every read of the mount table finds it changed
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", f"rw,{next(tables)}")}))
-    notifier, watcher = FakeNotifier(), FakeWatcher()
-    views: list[object] = []
-    svc = service.Service(
+def _service(tmp_path: Path, notifier: FakeNotifier, watcher: FakeWatcher, views: list[object]) -> service.Service:
+    return service.Service(
         env={},
         options=scan.Options,
         notifier=notifier,
@@ -101,6 +94,17 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         memory=Memory(tmp_path / "drives.json"),
         journal=Journal(tmp_path / "journal"),
     )
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    state = {"plugged": True}
+    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(state["plugged"]))
+    tables = itertools.count()  # every read of the mount table finds it changed
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", f"rw,{next(tables)}")}))
+    notifier, watcher = FakeNotifier(), FakeWatcher()
+    views: list[object] = []
+    svc = _service(tmp_path, notifier, watcher, views)
     svc.start()
     yield svc, notifier, watcher, state, views
     svc.stop()
@@ -260,17 +264,9 @@ def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path, monkeypatch: pyt
         return _snapshot(True)
 
     monkeypatch.setattr(scan, "gather", gather)
-    monkeypatch.setattr(service, "_mountpoints", lambda: frozenset())
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
     notifier, watcher, views = FakeNotifier(), FakeWatcher(), []
-    svc = service.Service(
-        env={},
-        options=scan.Options,
-        notifier=notifier,
-        watcher=watcher,
-        publish=views.append,
-        memory=Memory(tmp_path / "drives.json"),
-        journal=Journal(tmp_path / "journal"),
-    )
+    svc = _service(tmp_path, notifier, watcher, views)
     svc.start()
     try:
         assert svc._thread.is_alive() and hasattr(watcher, "on_change"), "the watcher must start anyway"

@@ -84,5 +84,5 @@ def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytes
     monkeypatch.setattr(service.sys, "platform", "win32")
     monkeypatch.setattr(psutil, "disk_partitions", partitions)
     monkeypatch.setattr(_windows, "get_remote_roots", lambda: ["Z:\\"])
-    assert service._mountpoints() == frozenset({"C:\\", "G:\\", "Z:\\"})
+    assert {entry[1] for entry in service._mount_table()} == {"C:\\", "G:\\", "Z:\\"}
     assert asked == [False]

@@ -462,10 +462,6 @@ def _follow_up(lines: tuple[str, ...]) -> str:
     return "\n".join(keep[-4:])
 
 
-def _mountpoints() -> frozenset[str]:
-    return frozenset(entry[1] for entry in _mount_table())
-
-
 def _mount_table() -> frozenset[tuple[str, ...]]:
     """(device, mount point, filesystem, options) of every mount."""
     import psutil

@@ -314,22 +314,24 @@ def temporary_fallback(code: str, snapshot: Snapshot, loc: Location) -> Fix | No
 
 def recreate(code: str, loc: Location, project: bool) -> Fix:
     command = "uv sync" if project else f"uv venv --clear {loc.path}"
-    return Fix(
-        id=fix_id(code, "recreate", loc),
-        title="Recreate the environment",
-        detail=f"Run `{command}` yourself: it rebuilds the environment for this machine.",
-        changes=(Change(ChangeKind.MANUAL, target=loc.path, summary=f"run `{command}`"),),
-        recommended=True,
+    return _run_yourself(
+        code, "recreate", loc, "Recreate the environment", command, "rebuilds the environment for this machine"
     )
 
 
 def reinstall(code: str, loc: Location, project: bool) -> Fix:
     """Scripts name the interpreter by absolute path; a reinstall writes them anew (seen, 0.13.9)."""
     command = "uv sync --reinstall" if project else f"uv venv --clear {loc.path}"
+    title = "Rewrite the environment for where the drive is now"
+    return _run_yourself(code, "reinstall", loc, title, command, "writes the scripts for this mount point")
+
+
+def _run_yourself(code: str, slug: str, loc: Location, title: str, command: str, does: str) -> Fix:
+    """A uv command the person runs: the product never runs anything in a drive's project."""
     return Fix(
-        id=fix_id(code, "reinstall", loc),
-        title="Rewrite the environment for where the drive is now",
-        detail=f"Run `{command}` yourself in a new terminal: it writes the scripts for this mount point.",
+        id=fix_id(code, slug, loc),
+        title=title,
+        detail=f"Run `{command}` yourself in a new terminal: it {does}.",
         changes=(Change(ChangeKind.MANUAL, target=loc.path, summary=f"run `{command}`"),),
         recommended=True,
     )

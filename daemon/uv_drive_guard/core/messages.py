@@ -124,7 +124,7 @@ def cache_lock_old_uv(loc: Location, vol: Volume) -> Text:
             "does not support renaming a file without replacing, which uv uses for its lock "
             "files. uv 0.9.18 and newer then create the lock file directly (uv PR #17115)."
         ),
-        uv_message=f"error: {persist}",  # uv < 0.9.18 adds no context (uvfacts memo §9)
+        uv_message=f"error: {persist}",  # uv < 0.9.18: no context line (matrix, 0.9.17)
     )
 
 

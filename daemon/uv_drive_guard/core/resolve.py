@@ -110,7 +110,7 @@ def _base(inputs: Inputs, name: str) -> str | None:
     if not found or not found.value:
         return None
     if name.startswith("XDG_") and not pathmod(inputs.os).isabs(found.value):
-        return None  # etcetera ignores relative XDG variables (uvfacts memo §6)
+        return None  # uv-dirs (the etcetera crate) ignores relative XDG variables
     return found.value
 
 
