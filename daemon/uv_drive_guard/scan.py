@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 __all__ = ["Memo", "Options", "gather", "in_scope", "replace", "run"]
 from typing import Any
 
-from .core import resolve
+from .core import resolve, scope
 from .core.diagnose import diagnose
 from .core.model import (
     Artefact,
@@ -44,7 +44,7 @@ WALKS: bounded.Workers[walk.WalkResult] = bounded.Workers("walk")  # at most one
 @dataclass(frozen=True)
 class Options:
     paths: tuple[str, ...] = ()
-    mount_roots: tuple[str, ...] = ("/media", "/run/media", "/mnt", "/Volumes")
+    mount_roots: tuple[str, ...] = scope.DEFAULT_MOUNT_ROOTS
     include_fixed: bool = False
     probe: bool = True
     probe_timeout: float = 3.0
@@ -68,39 +68,16 @@ class Options:
         )
 
 
-def _under_root(mountpoint: str, roots: Iterable[str]) -> bool:
-    return any(mountpoint.startswith(root.rstrip("/") + "/") for root in roots)
-
-
-def _external(volume: Volume, options: Options) -> bool:
-    if volume.system:
-        return False
-    if volume.removable or _under_root(volume.mountpoint, options.mount_roots):
-        return True
-    return options.include_fixed and _local_disk(volume.device)
-
-
-def _local_disk(device: str) -> bool:
-    """A fixed disk of this machine: a block device, a drive letter or a volume GUID path;
-    not a network share, tmpfs or other pseudo filesystem."""
-    letter = len(device) >= 2 and device[0].isalpha() and device[1] == ":"
-    return device.startswith(("/dev/", "\\\\?\\Volume{", "\\\\.\\")) or letter
-
-
 def in_scope(volumes: Iterable[Volume], options: Options, locations: Iterable[Location], os_: Os) -> tuple[str, ...]:
     """External drives, plus any volume holding a path named or a uv directory the user set."""
-    volumes = list(volumes)
-    mounts = tuple(v.mountpoint for v in volumes)
-    chosen = {v.mountpoint for v in volumes if _external(v, options)}
-    for path in options.paths:
-        chosen.add(resolve.volume_of(os_, os.path.abspath(path), mounts) or "")
-    for loc in locations:
-        if loc.source.kind is not SourceKind.DEFAULT:
-            mount = resolve.volume_of(os_, loc.path, mounts)
-            vol = next((v for v in volumes if v.mountpoint == mount), None)
-            if vol is not None and (not vol.system or options.paths):
-                chosen.add(vol.mountpoint)
-    return tuple(m for m in mounts if m in chosen)
+    return scope.in_scope(
+        os_,
+        list(volumes),
+        locations,
+        paths=tuple(os.path.abspath(path) for path in options.paths),
+        mount_roots=options.mount_roots,
+        include_fixed=options.include_fixed,
+    )
 
 
 def _walk_roots(scope: tuple[str, ...], options: Options, mounts: tuple[str, ...], os_: Os) -> list[tuple[str, str]]:
@@ -142,7 +119,7 @@ def gather(
     env: Mapping[str, str], options: Options = Options(), *, cwd: str | None = None, memo: Memo | None = None
 ) -> Snapshot:
     inputs = settings.read_inputs(env, cwd=cwd)
-    volumes = list_volumes()
+    volumes = list_volumes(options.mount_roots)
     mounts = tuple(v.mountpoint for v in volumes)
     global_locs = resolve.global_locations(inputs)
     scope = in_scope(volumes, options, global_locs, inputs.os)

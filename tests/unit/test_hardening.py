@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.realfs.drives import need_real
 
-from uv_drive_guard import scan
+from uv_drive_guard.core import scope
 from uv_drive_guard.core.model import Change, ChangeKind, Finding, Fix, Os, Severity, Snapshot, UvInfo, Volume
 from uv_drive_guard.core.shellparse import parse_shell
 from uv_drive_guard.edges import bounded, safeio, settings, untrusted, walk
@@ -26,12 +26,14 @@ def _volume(device: str, mountpoint: str = "/srv/data") -> Volume:
 
 
 def test_include_fixed_takes_local_disks_only() -> None:
-    options = scan.Options(include_fixed=True)
-    assert scan._external(_volume("/dev/sdb1"), options)
-    assert scan._external(_volume("E:\\", "E:\\"), options)
-    assert not scan._external(_volume("tmpfs"), options)  # was True: `startswith(...) is not None`
-    assert not scan._external(_volume("//nas/share"), options)
-    assert not scan._external(_volume("/dev/sdb1"), scan.Options())
+    def external(volume: Volume, include_fixed: bool = True) -> bool:
+        return scope.external(Os.LINUX, volume, include_fixed=include_fixed)
+
+    assert external(_volume("/dev/sdb1"))
+    assert external(_volume("E:\\", "E:\\"))
+    assert not external(_volume("tmpfs"))  # was True: `startswith(...) is not None`
+    assert not external(_volume("//nas/share"))
+    assert not external(_volume("/dev/sdb1"), include_fixed=False)
 
 
 def _fish(home: Path, command: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from . import capability as cap
-from . import messages, states
+from . import messages, scope, states
 from .model import (
     Artefact,
     ArtefactKind,
@@ -17,6 +17,7 @@ from .model import (
     Snapshot,
     SourceKind,
 )
+from .paths import under
 from .resolve import pathmod
 from .rules import LOCATION_RULES, Context, finding
 from .versions import parse
@@ -59,8 +60,8 @@ def _drive_missing(snapshot: Snapshot, loc: Location) -> bool:
         return loc.volume is None
     mod = pathmod(snapshot.os)
     vol = snapshot.volume(loc.volume)
-    for root in snapshot.mount_roots:
-        if loc.path.startswith(root.rstrip("/") + "/"):
+    for root in scope.mount_roots(snapshot):
+        if under(loc.path, root, strict=True):
             # Mounted drives sit below the root; a path that falls through to "/" (or to the
             # root itself) has lost its drive. Mount points one level down (/media/USER/X).
             return vol is None or len(vol.mountpoint) <= len(str(mod.normpath(root)))

@@ -232,7 +232,7 @@ class Snapshot:
     definitions: tuple[Definition, ...] = ()
     artefacts: tuple[Artefact, ...] = ()
     link_mode: Definition | None = None  # the global effective link mode setting, if any
-    mount_roots: tuple[str, ...] = ("/media", "/run/media", "/mnt", "/Volumes")
+    mount_roots: tuple[str, ...] | None = None  # the user's scope.mount_roots; None: scope's defaults
     home: str = ""
     scope: tuple[str, ...] = ()  # mount points in scope for findings
     defaults: tuple[tuple[Role, str], ...] = ()  # where each directory goes when nothing is set

@@ -27,6 +27,7 @@ from .model import (
     SourceKind,
     Volume,
 )
+from .paths import under
 from .resolve import pathmod, volume_of
 
 _ID = re.compile(r"[0-9a-z][0-9a-z-]{0,63}")
@@ -58,7 +59,7 @@ def relpath(os_: Os, path: str, mountpoint: str) -> str | None:
     norm, root = str(mod.normpath(path)), str(mod.normpath(mountpoint)).rstrip("/\\")
     if str(mod.normcase(norm)).rstrip("/\\") == str(mod.normcase(root)):
         return "."
-    if not str(mod.normcase(norm)).startswith(str(mod.normcase(root)) + mod.sep):
+    if not under(norm, str(mod.normpath(mountpoint)), windows=os_ is Os.WINDOWS, strict=True):
         return None
     return norm[len(root) + 1 :].replace("\\", "/")
 

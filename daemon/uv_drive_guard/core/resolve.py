@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .model import Artefact, Definition, Location, Os, Role, Source, SourceKind
+from .paths import under
 
 # Variables whose value decides a uv directory or how uv links files.
 UV_VARIABLES = (
@@ -290,7 +291,7 @@ def volume_of(os: Os, path: str, mountpoints: tuple[str, ...]) -> str | None:
     best: str | None = None
     for mount in mountpoints:
         root = str(mod.normcase(mod.normpath(mount)))
-        inside = norm == root or norm.startswith(root.rstrip("/\\") + mod.sep)
+        inside = under(norm, root, windows=os is Os.WINDOWS)
         if inside and (best is None or len(root) > len(str(mod.normcase(best)))):
             best = mount
     return best

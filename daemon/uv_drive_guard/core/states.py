@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import capability as cap
-from . import messages
+from . import messages, scope
 from .model import Artefact, ArtefactKind, Finding, Location, Role, Severity, Source, SourceKind, Volume
+from .paths import under
 from .resolve import boolish, pathmod
 from .rules import Context, finding
 
@@ -82,12 +83,12 @@ def moved_from(artefact: Artefact, mountpoint: str, roots: tuple[str, ...]) -> s
         return None
     made_at = shebang.rsplit("/bin/", 1)[0]
     inside = artefact.path[len(mountpoint.rstrip("/")) :]
-    if not artefact.path.startswith(mountpoint.rstrip("/") + "/") or made_at == artefact.path:
+    if not under(artefact.path, mountpoint, strict=True) or made_at == artefact.path:
         return None
     if not made_at.endswith(inside) or len(made_at) <= len(inside):
         return None
     old = made_at[: -len(inside)]
-    return old if any(old.startswith(root.rstrip("/") + "/") for root in roots) else None
+    return old if any(under(old, root, strict=True) for root in roots) else None
 
 
 def found_environment(artefact: Artefact, project: str | None) -> Location:
@@ -104,7 +105,7 @@ def found_environment(artefact: Artefact, project: str | None) -> Location:
 
 def moved_finding(ctx: Context, artefact: Artefact, project: str | None) -> Finding | None:
     vol = ctx.snapshot.volume(artefact.volume)
-    old = moved_from(artefact, vol.mountpoint, ctx.snapshot.mount_roots) if vol is not None else None
+    old = moved_from(artefact, vol.mountpoint, scope.mount_roots(ctx.snapshot)) if vol is not None else None
     if vol is None or old is None:
         return None
     loc = found_environment(artefact, project)

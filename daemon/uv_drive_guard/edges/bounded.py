@@ -8,10 +8,13 @@ one stuck thread per plug-in); its late answer is used if it comes, dropped when
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from ..core.paths import under
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,11 +77,11 @@ class Workers(Generic[T]):
         """The drives at `gone` (mount points; None: all) went away: their work is dropped. A
         thread still stuck in a dead driver is kept apart, so that a drive plugged in at the same
         place next gets its own walk or probe, not the old drive's late answer."""
-        roots = None if gone is None else tuple(m.rstrip("/\\") for m in gone)
+        roots = None if gone is None else tuple(gone)
         with self._lock:
             for key, job in list(self._jobs.items()):
                 place = key.split("\0", 1)[0]
-                if roots is not None and not any(place == r or place.startswith(r + "/") for r in roots):
+                if roots is not None and not any(under(place, r, windows=os.name == "nt") for r in roots):
                     continue
                 del self._jobs[key]
                 if job.thread.is_alive():

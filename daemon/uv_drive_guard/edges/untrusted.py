@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..core.paths import under
+
 log = logging.getLogger(__name__)
 
 # Mount types whose paths reach another machine, or mount one on access (autofs, automount).
@@ -134,8 +136,7 @@ def mount_of(path: str, mounts: Mounts) -> tuple[str, str] | None:
     best: tuple[str, str] | None = None
     for mountpoint, fstype in mounts:
         root = mountpoint.rstrip("/") or "/"
-        inside = path == root or path.startswith(root + "/") or root == "/"
-        if inside and (best is None or len(root) >= len(best[0].rstrip("/") or "/")):
+        if under(path, root) and (best is None or len(root) >= len(best[0].rstrip("/") or "/")):
             best = (mountpoint, fstype)
     return best
 

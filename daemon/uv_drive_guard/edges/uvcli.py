@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 
 from ..core.model import UvInfo
+from ..core.paths import under
 from . import proc
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,8 @@ def find_uv(env: Mapping[str, str], forbidden: Iterable[str] = ()) -> str | None
     if found is None:
         return None
     real = os.path.realpath(found)
-    for mount in forbidden:
-        root = mount.rstrip("/\\")
-        if root and (real == root or real.startswith(root + os.sep)):
+    for mount in forbidden:  # "/" itself is no drive (in scope only for a path named on it)
+        if mount.rstrip("/\\") and under(real, mount, windows=os.name == "nt"):
             log.warning("not running %s: it is on a drive", real)
             return None
     return found

@@ -1,4 +1,5 @@
-"""What every OS's volume listing shares: which mounts are pseudo, which are the system's."""
+"""What every OS's volume listing shares: which mounts are pseudo (which are the system's and
+which are drives is the scope policy's: core/scope.py)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,6 @@ PSEUDO = frozenset(
         "fdesc",
     }
 )
-MOUNT_ROOTS = ("/media/", "/run/media/", "/mnt/", "/Volumes/")
-SYSTEM_MOUNTS = frozenset({"/", "/boot", "/boot/efi", "/efi", "/usr", "/var", "/home", "/opt", "/srv", "/tmp"})
 
 # Names the kernel or a FUSE driver uses -> the name the core knows.
 _ALIASES = {
@@ -58,10 +57,6 @@ def normalise_fstype(fstype: str | None, device: str = "") -> str:
     """Lowercase, FUSE wrappers resolved: the filesystem as uv meets it."""
     name = (fstype or "unknown").lower()
     return _ALIASES.get(name, name)
-
-
-def is_system_mount(mountpoint: str) -> bool:
-    return mountpoint in SYSTEM_MOUNTS or mountpoint.startswith(("/boot/", "/usr/", "/var/", "/snap/"))
 
 
 class Partition(Protocol):

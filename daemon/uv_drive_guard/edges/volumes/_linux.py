@@ -15,9 +15,10 @@ from typing import Any
 
 import psutil
 
-from ...core.model import Volume
+from ...core import scope
+from ...core.model import Os, Volume
 from ..proc import run as run_process
-from ._common import MOUNT_ROOTS, PSEUDO, is_system_mount, normalise_fstype
+from ._common import PSEUDO, normalise_fstype
 
 Partition = Any  # psutil's sdiskpart
 
@@ -224,19 +225,23 @@ def _still_mounted(mountpoint: str) -> bool:
 
 
 def list_volumes(
+    mount_roots: Iterable[str] = scope.DEFAULT_MOUNT_ROOTS,
     *,
     partitions: Callable[[bool], list[Partition]] = psutil.disk_partitions,
     resolver: Resolver | None = None,
     mounted: Callable[[str], bool] = _still_mounted,
     mount_table: Callable[[], dict[str, MountInfo]] = read_mountinfo,
 ) -> list[Volume]:
+    """Every mounted filesystem but pseudo ones; a device mounted under one of `mount_roots`
+    (the user's scope.mount_roots) is a drive worth a closer look (blkid) when udev is silent."""
     resolver = resolver or Resolver()
+    roots = tuple(mount_roots)
     volumes: dict[str, Volume] = {}  # a later mount on the same point hides the earlier
     for part in partitions(True):
         if part.fstype in PSEUDO or not part.mountpoint:
             continue
         device = resolver.device(part.device, part.mountpoint, part.fstype)
-        closer = part.mountpoint.startswith(MOUNT_ROOTS)
+        closer = scope.under_mount_root(Os.LINUX, part.mountpoint, roots)
         info = resolver.describe(device, part.fstype, look_closer=closer)
         if info["fstype"].startswith("fuse") and not mounted(part.mountpoint):
             continue  # unmounted while we looked: nothing could name it, and it is gone
@@ -249,6 +254,6 @@ def list_volumes(
             uuid=info["uuid"],
             read_only="ro" in part.opts.split(","),
             removable=info["removable"],
-            system=is_system_mount(part.mountpoint),
+            system=scope.linux_system(part.mountpoint),
         )
     return _with_mountinfo(list(volumes.values()), mount_table())

@@ -15,6 +15,7 @@ from xml.parsers.expat import ExpatError
 
 import psutil
 
+from uv_drive_guard.core import scope
 from uv_drive_guard.core.model import Volume
 from uv_drive_guard.edges import proc
 from uv_drive_guard.edges.volumes._common import PartitionLister
@@ -47,7 +48,7 @@ _NAME_PREFIXES: tuple[tuple[str, str], ...] = (
     ("ntfs", "ntfs"),
 )
 
-SYSTEM_ROOT = "/System/Volumes"
+SYSTEM_ROOT = scope.MACOS_SYSTEM_ROOT
 # System volumes worth a diskutil call (about 0.1 s each); Preboot, VM, xarts... are not.
 DESCRIBED_SYSTEM = frozenset({"/", SYSTEM_ROOT + "/Data"})
 
@@ -102,7 +103,7 @@ def is_removable(plist: Mapping[str, Any]) -> bool | None:
 
 def is_system(mountpoint: str) -> bool:
     """The sealed system snapshot and its sibling volumes (Data, Preboot, VM, ...)."""
-    return mountpoint == "/" or mountpoint.startswith(SYSTEM_ROOT + "/")
+    return scope.macos_system(mountpoint)
 
 
 def volume_from_diskutil(

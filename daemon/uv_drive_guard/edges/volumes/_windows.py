@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import psutil
 
+from uv_drive_guard.core import scope
 from uv_drive_guard.core.model import Volume
 from uv_drive_guard.edges.volumes._common import Partition, PartitionLister
 
@@ -226,7 +227,7 @@ def serial_text(serial: int) -> str:
 
 
 def same_drive(root: str, drive: str) -> bool:
-    return root.rstrip("\\/").upper() == drive.rstrip("\\/").upper()
+    return scope.windows_system(root, drive)
 
 
 def volume_from_info(
