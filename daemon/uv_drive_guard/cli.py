@@ -180,7 +180,10 @@ def _portable(args: argparse.Namespace) -> int:
     from .fixing import commands, portable_cmds
 
     if args.command == "env":
-        status, text = portable_cmds.environment(args.path, python=args.python)
+        from . import config
+
+        roots = config.load()["scope"]["mount_roots"]
+        status, text = portable_cmds.environment(args.path, python=args.python, mount_roots=roots)
         print(text, file=sys.stdout if status == EXIT_OK else sys.stderr)
         return status
     if args.remove:

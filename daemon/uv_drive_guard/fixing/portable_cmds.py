@@ -10,13 +10,14 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import portable as core
 from ..core.model import PortableDrive
 from ..core.resolve import volume_of
+from ..core.scope import DEFAULT_MOUNT_ROOTS
 from ..edges.volumes import list_volumes
 from . import portable
 
@@ -151,14 +152,17 @@ def remove(ident: str, confirm: Callable[[str], bool], root: Path | None = None)
     return 0, [f"Deleted {p}" for p in out] + ["`uv sync` in the project makes a new one."]
 
 
-def environment(path: str, *, python: bool = False, root: Path | None = None) -> tuple[int, str]:
-    """The environment this computer keeps for the project holding `path` (for editors)."""
+def environment(
+    path: str, *, python: bool = False, root: Path | None = None, mount_roots: Iterable[str] = DEFAULT_MOUNT_ROOTS
+) -> tuple[int, str]:
+    """The environment this computer keeps for the project holding `path` (for editors);
+    `mount_roots`, the user's, say where a drive's identity is worth a closer look."""
     root = root or portable.data_dir()
     os_ = portable.this_os()
     project = _project_root(Path(path).absolute())
     if project is None:
         return 2, f"uv-drive-guard: no pyproject.toml at or above {path}"
-    mounts = {v.mountpoint: v for v in list_volumes()}
+    mounts = {v.mountpoint: v for v in list_volumes(mount_roots)}
     mount = volume_of(os_, str(project), tuple(mounts))
     vol = mounts.get(mount or "")
     did = core.drive_id(vol)
