@@ -5,10 +5,12 @@ mount roots and with the user's `scope.mount_roots` (which replace them), and th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
+from uv_drive_guard import config, scan
 from uv_drive_guard.core import scope, states
 from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import (
@@ -263,3 +265,10 @@ def test_the_linux_listing_looks_closer_below_the_users_roots() -> None:
     assert found["/media/ana/DISK"].label is None  # the user's roots replace the defaults here too
     found, asked = _listed(None)
     assert asked == ["/dev/sdc1"] and found["/srv/usb/BACKUP"].uuid is None
+
+
+def test_the_settings_file_shows_the_policys_defaults(tmp_path: Path) -> None:
+    """config/default.toml documents the roots for people; the policy's are the ones in force."""
+    settings = config.load(tmp_path / "none.toml")
+    assert tuple(settings["scope"]["mount_roots"]) == scope.DEFAULT_MOUNT_ROOTS
+    assert scan.Options.from_config(settings).mount_roots == scan.Options().mount_roots == scope.DEFAULT_MOUNT_ROOTS
