@@ -27,6 +27,7 @@ from .model import (
     Source,
     SourceKind,
 )
+from .paths import under
 from .resolve import pathmod, volume_of
 from .versions import parse
 
@@ -58,7 +59,7 @@ NEW_TERMINALS = "Open terminals keep the old value: start a new terminal to use 
 
 def tilde(path: str, home: str) -> str:
     """Paths in the home folder as people write them: ~/.cache/uv. Only for titles."""
-    if home and (path == home or path.startswith(home.rstrip("/\\") + ("/" if "/" in home else "\\"))):
+    if under(path, home, windows="/" not in home):  # C:\\Users\\ana is a Windows home
         return "~" + path[len(home.rstrip("/\\")) :]
     return path
 
