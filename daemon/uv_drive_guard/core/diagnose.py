@@ -60,7 +60,7 @@ def _drive_missing(snapshot: Snapshot, loc: Location) -> bool:
         return loc.volume is None
     mod = pathmod(snapshot.os)
     vol = snapshot.volume(loc.volume)
-    for root in scope.mount_roots(snapshot):
+    for root in scope.roots_of(snapshot):
         if under(loc.path, root, strict=True):
             # Mounted drives sit below the root; a path that falls through to "/" (or to the
             # root itself) has lost its drive. Mount points one level down (/media/USER/X).

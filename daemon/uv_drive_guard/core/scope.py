@@ -89,6 +89,6 @@ def in_scope(
     return tuple(m for m in mounts if m in chosen)
 
 
-def mount_roots(snapshot: Snapshot) -> tuple[str, ...]:
+def roots_of(snapshot: Snapshot) -> tuple[str, ...]:
     """The roots this snapshot was scanned with: the user's, else the defaults."""
     return DEFAULT_MOUNT_ROOTS if snapshot.mount_roots is None else snapshot.mount_roots

@@ -105,7 +105,7 @@ def found_environment(artefact: Artefact, project: str | None) -> Location:
 
 def moved_finding(ctx: Context, artefact: Artefact, project: str | None) -> Finding | None:
     vol = ctx.snapshot.volume(artefact.volume)
-    old = moved_from(artefact, vol.mountpoint, scope.mount_roots(ctx.snapshot)) if vol is not None else None
+    old = moved_from(artefact, vol.mountpoint, scope.roots_of(ctx.snapshot)) if vol is not None else None
     if vol is None or old is None:
         return None
     loc = found_environment(artefact, project)
