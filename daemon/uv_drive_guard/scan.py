@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 __all__ = ["Memo", "Options", "gather", "in_scope", "replace", "run"]
 from typing import Any
 
-from .core import resolve, scope
+from .core import resolve
+from .core import scope as policy  # `scope` is the tuple of mount points judged, below
 from .core.diagnose import diagnose
 from .core.model import (
     Artefact,
@@ -44,7 +45,7 @@ WALKS: bounded.Workers[walk.WalkResult] = bounded.Workers("walk")  # at most one
 @dataclass(frozen=True)
 class Options:
     paths: tuple[str, ...] = ()
-    mount_roots: tuple[str, ...] = scope.DEFAULT_MOUNT_ROOTS
+    mount_roots: tuple[str, ...] = policy.DEFAULT_MOUNT_ROOTS
     include_fixed: bool = False
     probe: bool = True
     probe_timeout: float = 3.0
@@ -70,7 +71,7 @@ class Options:
 
 def in_scope(volumes: Iterable[Volume], options: Options, locations: Iterable[Location], os_: Os) -> tuple[str, ...]:
     """External drives, plus any volume holding a path named or a uv directory the user set."""
-    return scope.in_scope(
+    return policy.in_scope(
         os_,
         list(volumes),
         locations,
