@@ -19,7 +19,7 @@ from pathlib import Path
 from uv_drive_guard.app.actions import DriveReport, State
 from uv_drive_guard.app.control import TrayView
 from uv_drive_guard.app.tray import Tray
-from uv_drive_guard.core.model import Change, ChangeKind, Finding, Fix, Severity
+from uv_drive_guard.core.model import Change, ChangeKind, Finding, Fix, Severity, UserEnvironment
 
 KEY = "uuid:1234-ABCD"
 FIX_ID = "move-cache-home"
@@ -32,7 +32,7 @@ def first_view() -> TrayView:
         FIX_ID,
         FIX_TITLE,
         "Set UV_CACHE_DIR to a directory on your home drive.",
-        (Change(ChangeKind.SET_ENV, "user environment", "UV_CACHE_DIR", "~/.cache/uv", summary="set UV_CACHE_DIR"),),
+        (Change(ChangeKind.SET_ENV, UserEnvironment(), "UV_CACHE_DIR", "~/.cache/uv", summary="set UV_CACHE_DIR"),),
         recommended=True,
     )
     finding = Finding(

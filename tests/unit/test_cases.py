@@ -32,6 +32,7 @@ from uv_drive_guard.core.model import (
     UvInfo,
     Volume,
 )
+from uv_drive_guard.core.render import target_text
 from uv_drive_guard.core.resolve import volume_of
 from uv_drive_guard.core.rules import CATALOGUE
 
@@ -220,7 +221,7 @@ def test_case(path: Path) -> None:
         for fix_slug, kinds in item.get("changes", {}).items():
             assert [c.kind.value for c in fixes[fix_slug].changes] == kinds, fix_slug
         for fix_slug, target in item.get("targets", {}).items():
-            assert target in [c.target for c in fixes[fix_slug].changes], fix_slug
+            assert target in [target_text(c.target) for c in fixes[fix_slug].changes], fix_slug
         for fix_slug, value in item.get("values", {}).items():
             assert value in [c.value for c in fixes[fix_slug].changes], fix_slug
         for text in item.get("uv_message_contains", []):

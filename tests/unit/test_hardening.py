@@ -15,7 +15,7 @@ import pytest
 from tests.realfs.drives import need_real
 
 from uv_drive_guard.core import scope
-from uv_drive_guard.core.model import Change, ChangeKind, Finding, Fix, Os, Severity, Snapshot, UvInfo, Volume
+from uv_drive_guard.core.model import Change, ChangeKind, Finding, Fix, Os, Severity, Snapshot, UvInfo, UvUpgrade, Volume
 from uv_drive_guard.core.shellparse import parse_shell
 from uv_drive_guard.edges import bounded, safeio, settings, untrusted, walk
 from uv_drive_guard.fixing import packaged, plan
@@ -191,10 +191,10 @@ def test_a_walk_given_up_is_never_started_twice() -> None:
 
 def _upgrade_plan(uv: str) -> plan.Plan:
     snapshot = Snapshot(os=Os.LINUX, uv=UvInfo("uv 0.10.3", uv), volumes=(), locations=(), home="/home/u")
-    change = Change(ChangeKind.RUN, target="uv self update", summary="upgrade uv to >= 0.10.4")
+    change = Change(ChangeKind.RUN, target=UvUpgrade(), summary="upgrade uv to >= 0.10.4")
     fix = Fix("uvd009-upgrade-uv-x", "Upgrade uv", "d", (change,))
     finding = Finding("UVD009", Severity.ERROR, "t", "d", "m", None, None, (fix,))
-    return plan.build(finding, fix, plan.Context(snapshot, {}, None))
+    return plan.build(finding, fix, plan.Machine(snapshot, {}, None))
 
 
 def test_upgrade_of_a_dpkg_uv_tells_the_apt_command() -> None:

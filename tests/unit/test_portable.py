@@ -152,7 +152,7 @@ def test_the_notice_speaks_plainly(tmp_path: Path) -> None:
 
 def _apply(tmp_path: Path, snap: Snapshot, fix_index: int = 0) -> tuple[plan.Plan, Journal, dict[str, registry.Store]]:
     finding = next(f for f in diagnose(snap) if f.code == "UVD005")
-    ctx = plan.Context(snap, {"SHELL": "/bin/bash"}, None)
+    ctx = plan.Machine(snap, {"SHELL": "/bin/bash"}, None)
     built = plan.build(finding, finding.fixes[fix_index], ctx)
     stores = {registry.STORE: registry.Store(Path(snap.data_dir), Os.LINUX)}
     return built, Journal(tmp_path / "journal"), stores
@@ -209,7 +209,7 @@ def test_an_unquotable_project_is_refused_with_a_clear_message(tmp_path: Path) -
     Path(snap.home).mkdir(parents=True)
     finding = next(f for f in diagnose(snap) if f.code == "UVD005")
     with pytest.raises(plan.CannotPlan, match=r"cannot be written into a shell file safely.*rename the folder"):
-        plan.build(finding, finding.fixes[1], plan.Context(snap, {}, None))
+        plan.build(finding, finding.fixes[1], plan.Machine(snap, {}, None))
 
 
 def test_set_hook_round_trips(tmp_path: Path) -> None:
@@ -223,7 +223,7 @@ def test_set_hook_round_trips(tmp_path: Path) -> None:
 def test_windows_writes_the_powershell_profiles(tmp_path: Path) -> None:
     snap = replace(_snapshot(tmp_path), os=Os.WINDOWS, home=str(tmp_path / "home"))
     (tmp_path / "home" / "Documents" / "PowerShell").mkdir(parents=True)
-    files = portable_plan.startup_files(plan.Context(snap, {}, None))
+    files = portable_plan.startup_files(plan.Machine(snap, {}, None))
     assert [Path(f).parent.name for f, _ in files] == ["WindowsPowerShell", "PowerShell"]
     assert {shell for _, shell in files} == {"powershell"}
 
@@ -312,7 +312,7 @@ def test_macos_exfat_stick_gets_zsh(tmp_path: Path) -> None:
     )
     (finding,) = [f for f in diagnose(snap) if f.code == "UVD005"]
     assert finding.fixes[0].id.startswith("uvd005-portable-drive-")
-    files = portable_plan.startup_files(plan.Context(snap, {}, None))
+    files = portable_plan.startup_files(plan.Machine(snap, {}, None))
     assert files == [(f"{snap.home}/.zshrc", "zsh")]  # macOS's login shell when none is found
 
 
@@ -394,7 +394,7 @@ def test_powershell_files_carry_a_byte_order_mark(tmp_path: Path) -> None:
     snap = replace(_snapshot(tmp_path), os=Os.WINDOWS, home=str(tmp_path / "home"), data_dir=str(data))
     texts = plan._Texts()
     change = portable.hook_change(snap)
-    portable_plan.add(change, plan.Context(snap, {}, None), texts, [])
+    portable_plan.add(change, change.target, plan.Machine(snap, {}, None), texts, [])
     (edit,) = [e for e in texts.edits() if e.path.endswith("Microsoft.PowerShell_profile.ps1")]
     assert edit.before is None and edit.after.startswith(b"\xef\xbb\xbf# >>> uv-drive-guard >>>")
     again = portable_plan.set_hook(edit.after.decode("utf-8"), portable_shell.rc_line("powershell", "x"))

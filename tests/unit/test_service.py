@@ -162,9 +162,10 @@ def test_buttons_take_the_same_paths_as_the_menu(daemon, monkeypatch: pytest.Mon
     def run_fix(fix_id: str, env: object, options: object, **kwargs: object):
         calls.append(fix_id)
         applied.set()
-        from uv_drive_guard.fixing.commands import Outcome
+        from uv_drive_guard.core.model import Fix
+        from uv_drive_guard.fixing.outcome import Outcome, Result
 
-        return Outcome(0, ("Move uv's cache back", "Applied."))
+        return Outcome(Result.APPLIED, fix=Fix(fix_id, "Move uv's cache back", "", ()))
 
     monkeypatch.setattr("uv_drive_guard.fixing.commands.run_fix", run_fix)
     fix = notifier.shown[0].actions[0]
@@ -320,16 +321,28 @@ def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon, monkeypatch
 def test_a_fix_applied_but_not_verified_says_so(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     svc, notifier, _watcher, _state, _views = daemon
     _settle(svc, 1)
+    from uv_drive_guard.core.model import Finding, Fix, Severity
     from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing.journal import Entry
+    from uv_drive_guard.fixing.outcome import Outcome, Result
 
-    lines = (
-        "Move uv's cache back",
-        "",
+    fix = Fix("uvd006-move-off-drive-abc", "Move uv's cache back", "", ())
+    finding = Finding("UVD006", Severity.ERROR, "uv's cache is on a drive", "", "", None, None, (fix,))
+    entry = Entry("20261201T1-x", fix.id, "UVD006", fix.title, 0.0, "applied")
+    outcome = Outcome(
+        Result.NOT_VERIFIED,
+        fix=fix,
+        finding=finding,
+        entry=entry,
+        error="No space left on device",
+        follow_up=(commands.NEW_TERMINALS,),
+    )
+    assert outcome.status == 0 and outcome.lines[-3:] == (
         "Applied. To undo: uv-drive-guard undo 20261201T1-x",
         "warning: applied, not verified: No space left on device. To undo: uv-drive-guard undo 20261201T1-x",
         commands.NEW_TERMINALS,
     )
-    monkeypatch.setattr(commands, "run_fix", lambda *a, **k: commands.Outcome(0, lines))
+    monkeypatch.setattr(commands, "run_fix", lambda *a, **k: outcome)
     svc.apply_fix("uvd006-move-off-drive-abc", "uuid:AB-CD")
     _until(lambda: bool(notifier.said))
     title, body = notifier.said[0]

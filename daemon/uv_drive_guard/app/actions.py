@@ -11,7 +11,7 @@ from enum import Enum
 
 from ..core import portable
 from ..core.messages import drive
-from ..core.model import Finding, Severity, Snapshot, Unseen, Volume
+from ..core.model import Change, ChangeKind, Command, Finding, Severity, Snapshot, Unseen, Volume
 
 
 class State(str, Enum):
@@ -68,12 +68,18 @@ class DriveReport:
     def actions(self, finding: Finding) -> tuple[Action, ...]:
         """The recommended fix first, then Details and the two ways to be quiet."""
         fixes = sorted(finding.fixes, key=lambda fix: not fix.recommended)
-        applicable = [fix for fix in fixes if any(c.kind.value != "manual" for c in fix.changes)]
+        applicable = [fix for fix in fixes if any(_ours(c) for c in fix.changes)]
         out = [Action(Kind.FIX, fix.title, self.key, fix.id, finding.code) for fix in applicable[:2]]
         out.append(Action(Kind.DETAILS, "Details", self.key, code=finding.code))
         out.append(Action(Kind.MUTE, "Don't show this again", self.key, code=finding.code))
         out.append(Action(Kind.IGNORE, "Ignore this drive", self.key))
         return tuple(out)
+
+
+def _ours(change: Change) -> bool:
+    """uv-drive-guard can make this change itself: a button may offer it (a command such as
+    dot_clean rewrites the drive beyond undo, so it stays the person's, like a manual step)."""
+    return change.kind is not ChangeKind.MANUAL and not isinstance(change.target, Command)
 
 
 ABSENT = "absent"  # the report about configured drives that are not plugged in

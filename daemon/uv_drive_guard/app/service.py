@@ -259,10 +259,10 @@ class Service:
 
             undo = functools.partial(commands.run_undo, entry.id, force=False)
             outcome = await self._write(undo)
-            if outcome.status == 0:
+            if outcome.status == 0:  # undone
                 await self.notifier.say("Your drive is back", f"{entry.subject} is used again, as you set it.")
             else:
-                log.warning("could not revert the fallback %s: %s", entry.id, outcome.lines)
+                log.warning("could not revert the fallback %s: %s", entry.id, outcome.error)
 
     def _visible(self, report: DriveReport) -> DriveReport:
         muted = set(self.memory.drive(report.key).muted) if report.key in self.memory.drives else set()
@@ -348,17 +348,13 @@ class Service:
 
     async def _apply(self, fix_id: str) -> None:
         from ..fixing import commands  # loaded on the first fix: tomlkit and the planner are ~3 MB
+        from .results import fix_notice
 
         options = self._options()
         outcome = await self._write(
             lambda: commands.run_fix(fix_id, self.env, options, dry_run=False, confirm=lambda _q: True)
         )
-        title = "Fixed" if outcome.status == 0 else "Could not fix"
-        warning = next((line for line in outcome.lines if line.startswith(commands.APPLIED_NOT_VERIFIED)), None)
-        if warning is not None:  # written and journaled, but the check after it broke
-            title = "Applied, not verified"
-        body = _follow_up(outcome.lines) if warning is None else warning.removeprefix("warning: ")
-        await self.notifier.say(f"{title}: {outcome.lines[0]}", body)
+        await self.notifier.say(*fix_notice(outcome))
         self.memo.forget()
         await self._scan("after a fix")
 
@@ -384,9 +380,10 @@ class Service:
 
     async def _undo(self) -> None:
         from ..fixing import commands
+        from .results import undo_notice
 
         outcome = await self._write(lambda: commands.run_undo(None, force=False))
-        await self.notifier.say("Undo" if outcome.status == 0 else "Could not undo", _follow_up(outcome.lines))
+        await self.notifier.say(*undo_notice(outcome))
         self.memo.forget()
         await self._scan("after an undo")
 
@@ -455,11 +452,6 @@ def _drive_back(snapshot: Snapshot, path: str) -> bool:
     mount = resolve.volume_of(snapshot.os, path, tuple(v.mountpoint for v in snapshot.volumes))
     volume = snapshot.volume(mount)
     return volume is not None and not volume.system and volume.mountpoint != "/"
-
-
-def _follow_up(lines: tuple[str, ...]) -> str:
-    keep = [line for line in lines[1:] if line and not line.startswith(("---", "+++", "@@", " ", "-", "+"))]
-    return "\n".join(keep[-4:])
 
 
 def _mount_table() -> frozenset[tuple[str, ...]]:

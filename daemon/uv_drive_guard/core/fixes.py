@@ -18,14 +18,23 @@ from .model import (
     Artefact,
     Change,
     ChangeKind,
+    Command,
     Definition,
+    EnvTarget,
     Fix,
     Location,
+    Manual,
     Os,
     Role,
     Snapshot,
     Source,
     SourceKind,
+    StartupFile,
+    ThisTerminal,
+    UserEnvironment,
+    UvConfig,
+    UvUpgrade,
+    VariableStore,
 )
 from .paths import under
 from .resolve import pathmod, volume_of
@@ -77,7 +86,7 @@ def _unset(definition: Definition, destination: str, home: str = "") -> Change:
     if source.kind is SourceKind.REGISTRY_MACHINE:  # HKLM needs an administrator: override it
         return Change(
             ChangeKind.SET_ENV,
-            target=_store_name(SourceKind.REGISTRY_USER),
+            target=VariableStore(_store_name(SourceKind.REGISTRY_USER)),
             name=definition.name,
             value=destination,
             summary=f"set {definition.name}={tilde(destination, home)} for you, which overrides the machine-wide "
@@ -86,13 +95,23 @@ def _unset(definition: Definition, destination: str, home: str = "") -> Change:
     target = source.file or _store_name(source.kind)
     return Change(
         ChangeKind.UNSET_ENV,
-        target=target,
+        target=_where(source),
         name=definition.name,
         value=definition.value,
         line=source.line,
         summary=f"turn off {definition.name}={definition.value} in {tilde(target, home)}"
         + (f" (line {source.line})" if source.line else ""),
     )
+
+
+def _where(source: Source) -> EnvTarget:
+    """The place that set a variable, as the fix engine edits it: a file, the OS's store, the terminal."""
+    if source.file:
+        registry = source.kind in (SourceKind.REGISTRY_USER, SourceKind.REGISTRY_MACHINE)
+        return VariableStore(source.file) if registry else StartupFile(source.file)
+    if source.kind in (SourceKind.REGISTRY_USER, SourceKind.REGISTRY_MACHINE, SourceKind.LAUNCHCTL):
+        return VariableStore(_store_name(source.kind))
+    return ThisTerminal() if source.kind is SourceKind.ENVIRONMENT else UserEnvironment()
 
 
 def _store_name(kind: SourceKind) -> str:
@@ -145,7 +164,7 @@ def _turn_off(snapshot: Snapshot, loc: Location, variable: str, destination: str
         changes.append(
             Change(
                 ChangeKind.MANUAL,
-                target="this terminal's environment",
+                target=ThisTerminal(),
                 name=variable,
                 summary=f"{variable} is set in this terminal but in no file uv-drive-guard "
                 f"reads; run `unset {variable}` there and remove it where you set it",
@@ -160,11 +179,17 @@ def _remove_setting(loc: Location) -> Change:
     admin = " (needs administrator rights)" if loc.source.kind is SourceKind.UV_TOML_SYSTEM else ""
     return Change(
         ChangeKind.REMOVE_UV_SETTING,
-        target=target,
+        target=_config(target),
         name=key,
         line=loc.source.line,
         summary=f"remove `{key}` from {target}{admin}",
     )
+
+
+def _config(path: str) -> UvConfig:
+    """uv reads its keys from [tool.uv] in a pyproject.toml, from the top of a uv.toml."""
+    is_pyproject = path.replace("\\", "/").rsplit("/", 1)[-1] == "pyproject.toml"
+    return UvConfig(path, ("tool", "uv") if is_pyproject else ())
 
 
 def _project(snapshot: Snapshot, loc: Location) -> Artefact | None:
@@ -178,7 +203,7 @@ def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
     if link is not None and link.source.kind in ENV_KINDS:
         change = Change(
             ChangeKind.SET_ENV,
-            target=link.source.file or _store_name(link.source.kind),
+            target=_where(link.source),
             name="UV_LINK_MODE",
             value="copy",
             line=link.source.line,
@@ -188,7 +213,7 @@ def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
     elif project is not None and project.config_file:
         change = Change(
             ChangeKind.SET_UV_SETTING,
-            target=project.config_file,
+            target=_config(project.config_file),
             name="link-mode",
             value="copy",
             summary=f'set link-mode = "copy" in {project.config_file}',
@@ -197,7 +222,7 @@ def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
     else:
         change = Change(
             ChangeKind.SET_UV_SETTING,
-            target=snapshot.user_config,
+            target=_config(snapshot.user_config),
             name="link-mode",
             value="copy",
             summary=f'set link-mode = "copy" in {snapshot.user_config}',
@@ -236,7 +261,7 @@ def per_drive_cache(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
         changes=(
             Change(
                 ChangeKind.SET_UV_SETTING,
-                target=project.config_file,
+                target=_config(project.config_file),
                 name="cache-dir",
                 value=cache,
                 summary=f'set cache-dir = "{cache}" in {project.config_file}',
@@ -250,7 +275,7 @@ def upgrade(code: str, version: str, loc: Location) -> Fix:
         id=fix_id(code, "upgrade-uv", loc),
         title=f"Upgrade uv to {version} or newer",
         detail=f"uv {version} handles this drive. The upgrade uses the way uv was installed.",
-        changes=(Change(ChangeKind.RUN, target="uv self update", summary=f"upgrade uv to >= {version}"),),
+        changes=(Change(ChangeKind.RUN, target=UvUpgrade(), summary=f"upgrade uv to >= {version}"),),
         recommended=True,
     )
 
@@ -270,7 +295,7 @@ def local_project_environment(code: str, snapshot: Snapshot, loc: Location) -> F
         changes=(
             Change(
                 ChangeKind.MANUAL,
-                target="the terminal you work on this project in",
+                target=Manual("the terminal you work on this project in"),
                 name="UV_PROJECT_ENVIRONMENT",
                 value=env_dir,
                 summary=f"export UV_PROJECT_ENVIRONMENT='{env_dir}' before running uv there",
@@ -284,7 +309,7 @@ def reformat(code: str, loc: Location, what: str) -> Fix:
         id=fix_id(code, "reformat", loc),
         title=f"Reformat the drive with a filesystem that has {what}",
         detail="Erases the drive. For Linux and macOS: ext4 or APFS; to share with Windows: NTFS.",
-        changes=(Change(ChangeKind.MANUAL, target=loc.volume or loc.path, summary="back up, then reformat"),),
+        changes=(Change(ChangeKind.MANUAL, target=Manual(loc.volume or loc.path), summary="back up, then reformat"),),
     )
 
 
@@ -303,7 +328,7 @@ def temporary_fallback(code: str, snapshot: Snapshot, loc: Location) -> Fix | No
         changes=(
             Change(
                 ChangeKind.SET_ENV,
-                target="user environment",
+                target=UserEnvironment(),
                 name=variable,
                 value=destination,
                 summary=f"set {variable}={tilde(destination, snapshot.home)} until the drive returns",
@@ -333,7 +358,7 @@ def _run_yourself(code: str, slug: str, loc: Location, title: str, command: str,
         id=fix_id(code, slug, loc),
         title=title,
         detail=f"Run `{command}` yourself in a new terminal: it {does}.",
-        changes=(Change(ChangeKind.MANUAL, target=loc.path, summary=f"run `{command}`"),),
+        changes=(Change(ChangeKind.MANUAL, target=Manual(loc.path), summary=f"run `{command}`"),),
         recommended=True,
     )
 
@@ -345,7 +370,7 @@ def remount(code: str, loc: Location, option: str, summary: str) -> Fix:
         id=fix_id(code, "remount", loc),
         title=summary,
         detail=f"Remount {mount} with `{option}` (or unplug it, fix the cause, plug it in again).",
-        changes=(Change(ChangeKind.MANUAL, target=mount, summary=f"sudo mount -o remount,{option} {mount}"),),
+        changes=(Change(ChangeKind.MANUAL, target=Manual(mount), summary=f"sudo mount -o remount,{option} {mount}"),),
         recommended=True,
     )
 
@@ -355,7 +380,7 @@ def free_space(code: str, loc: Location) -> Fix:
         id=fix_id(code, "free-space", loc),
         title="Free some space on the drive",
         detail="Delete or move files you do not need from the drive; uv needs room while it installs.",
-        changes=(Change(ChangeKind.MANUAL, target=loc.volume or loc.path, summary="free space on the drive"),),
+        changes=(Change(ChangeKind.MANUAL, target=Manual(loc.volume or loc.path), summary="free space on the drive"),),
         recommended=True,
     )
 
@@ -393,7 +418,7 @@ def dot_clean(code: str, loc: Location) -> Fix:
         id=fix_id(code, "dot-clean", loc),
         title="Remove the AppleDouble ._ files",
         detail="macOS's dot_clean merges the ._ files back; they return as files change.",
-        changes=(Change(ChangeKind.RUN, target=f"dot_clean -m {loc.path}", summary="run dot_clean"),),
+        changes=(Change(ChangeKind.RUN, target=Command(("dot_clean", "-m", loc.path)), summary="run dot_clean"),),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NoReturn
 
 
 class Os(str, Enum):
@@ -251,15 +252,105 @@ class Snapshot:
 
 
 class ChangeKind(str, Enum):
+    """What a change does; its target says where. `move-dir` is gone: no fix moves a directory,
+    uv makes a new one where a setting points (nothing on a drive is moved or deleted)."""
+
     SET_ENV = "set-env"
     UNSET_ENV = "unset-env"
     SET_UV_SETTING = "set-uv-setting"
     REMOVE_UV_SETTING = "remove-uv-setting"
     RUN = "run"
-    MOVE_DIR = "move-dir"
     MANUAL = "manual"
     PORTABLE_ENVS = "portable-envs"  # record a drive or project in the portable registry
     SHELL_HOOK = "shell-hook"  # the startup-file line that reads the generated portable file
+
+
+# --- where a change goes: one small type per kind of place -----------------------------------
+
+
+@dataclass(frozen=True)
+class StartupFile:
+    """A file on this computer that sets variables for new sessions: an rc file, environment.d."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class UserEnvironment:
+    """Wherever new sessions of this user read variables: the OS's store, else the startup files."""
+
+
+@dataclass(frozen=True)
+class VariableStore:
+    """A store of variables the OS keeps, by name: HKCU\\Environment, launchctl, the HKLM key."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ThisTerminal:
+    """The environment of the terminal the scan ran in: only the person can change it."""
+
+
+@dataclass(frozen=True)
+class UvConfig:
+    """A uv.toml or pyproject.toml; `table` is where uv's keys live in it (("tool", "uv"))."""
+
+    path: str
+    table: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UvUpgrade:
+    """uv itself, upgraded the way it was installed (the fix engine finds out which)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A program for the person to run: it changes a drive in a way no journal can put back."""
+
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Manual:
+    """A step only the person can take, at a place named in words: a drive, a project, a terminal."""
+
+    where: str
+
+
+@dataclass(frozen=True)
+class PortableRegistry:
+    """The portable registry's record of one drive, by its identity (never a mount point)."""
+
+    drive_id: str
+
+
+@dataclass(frozen=True)
+class ShellHook:
+    """The startup files of the person's shells, made to read the generated file in `directory`."""
+
+    directory: str
+
+
+def assert_never(value: NoReturn) -> NoReturn:
+    """typing.assert_never (Python 3.11) for 3.10: mypy proves each `match` over a union complete."""
+    raise AssertionError(f"unhandled: {value!r}")
+
+
+EnvTarget = StartupFile | UserEnvironment | VariableStore | ThisTerminal
+Target = EnvTarget | UvConfig | UvUpgrade | Command | Manual | PortableRegistry | ShellHook
+
+TARGETS: dict[ChangeKind, tuple[type, ...]] = {
+    ChangeKind.SET_ENV: (StartupFile, UserEnvironment, VariableStore, ThisTerminal),
+    ChangeKind.UNSET_ENV: (StartupFile, UserEnvironment, VariableStore, ThisTerminal),
+    ChangeKind.SET_UV_SETTING: (UvConfig,),
+    ChangeKind.REMOVE_UV_SETTING: (UvConfig,),
+    ChangeKind.RUN: (UvUpgrade, Command),
+    ChangeKind.MANUAL: (Manual, ThisTerminal),
+    ChangeKind.PORTABLE_ENVS: (PortableRegistry,),
+    ChangeKind.SHELL_HOOK: (ShellHook,),
+}
 
 
 @dataclass(frozen=True)
@@ -267,11 +358,16 @@ class Change:
     """One concrete edit a fix would make; applying it belongs to the fix engine."""
 
     kind: ChangeKind
-    target: str  # a file, "user environment", a registry key, or a command
-    name: str | None = None  # variable or key
+    target: Target
+    name: str | None = None  # variable or key; for portable-envs the project inside the drive
     value: str | None = None
     line: int | None = None
     summary: str = ""
+
+    def __post_init__(self) -> None:
+        """A kind meets only its own places: a mismatch is a bug, never a silent manual step."""
+        if not isinstance(self.target, TARGETS[self.kind]):
+            raise TypeError(f"a {self.kind.value} change cannot go to {self.target!r}")
 
 
 @dataclass(frozen=True)

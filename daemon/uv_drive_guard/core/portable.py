@@ -21,7 +21,9 @@ from .model import (
     Location,
     Os,
     PortableDrive,
+    PortableRegistry,
     Role,
+    ShellHook,
     Snapshot,
     Source,
     SourceKind,
@@ -148,8 +150,7 @@ def hook_change(snapshot: Snapshot) -> Change:
     where = _tilde(str(pathmod(snapshot.os).join(snapshot.data_dir, generated)), snapshot.home)
     return Change(
         ChangeKind.SHELL_HOOK,
-        target="your shell's startup files",
-        value=snapshot.data_dir,
+        target=ShellHook(snapshot.data_dir),
         summary=f"add one line to the startup file of {shells} that reads {where}, which sets "
         "UV_PROJECT_ENVIRONMENT inside these projects only",
     )
@@ -174,14 +175,14 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
     one = env_dir(snapshot.os, snapshot.data_dir, did, rel)
     drive_change = Change(
         ChangeKind.PORTABLE_ENVS,
-        target=did,
+        target=PortableRegistry(did),
         value=root,
         summary=f"keep the environments of {name}'s projects in {_tilde(root, snapshot.home)}, "
         "also of projects added to the drive later",
     )
     project_change = Change(
         ChangeKind.PORTABLE_ENVS,
-        target=did,
+        target=PortableRegistry(did),
         name=rel,
         value=one,
         summary=f"keep the environment of {rel if rel != '.' else name} in {_tilde(one, snapshot.home)}",

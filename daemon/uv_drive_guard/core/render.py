@@ -6,7 +6,32 @@ import textwrap
 from typing import Any
 
 from .capability import max_file_size
-from .model import OPS, Capabilities, Finding, Fix, Location, Role, Severity, Snapshot, Source, SourceKind, Volume
+from .model import (
+    OPS,
+    Capabilities,
+    Change,
+    Command,
+    Finding,
+    Fix,
+    Location,
+    Manual,
+    PortableRegistry,
+    Role,
+    Severity,
+    ShellHook,
+    Snapshot,
+    Source,
+    SourceKind,
+    StartupFile,
+    Target,
+    ThisTerminal,
+    UserEnvironment,
+    UvConfig,
+    UvUpgrade,
+    VariableStore,
+    Volume,
+    assert_never,
+)
 
 SCHEMA_VERSION = 1
 _MARK = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
@@ -63,23 +88,54 @@ def volume_json(vol: Volume, scope: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def target_text(target: Target) -> str:
+    """A change's `target` in the JSON document: a file, a store, a command, or a place in words."""
+    match target:
+        case StartupFile(path) | UvConfig(path):
+            return path
+        case UserEnvironment():
+            return "user environment"
+        case VariableStore(name):
+            return name
+        case ThisTerminal():
+            return "this terminal's environment"
+        case UvUpgrade():
+            return "uv self update"
+        case Command(argv):
+            return " ".join(argv)
+        case Manual(where):
+            return where
+        case PortableRegistry(drive_id):
+            return drive_id
+        case ShellHook():
+            return "your shell's startup files"
+        case _:
+            assert_never(target)
+
+
+def _value(change: Change) -> str | None:
+    """The JSON's `value`: for the shell hook, the directory of the file its line reads."""
+    return change.target.directory if isinstance(change.target, ShellHook) else change.value
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    return {
+        "kind": change.kind.value,
+        "target": target_text(change.target),
+        "name": change.name,
+        "value": _value(change),
+        "line": change.line,
+        "summary": change.summary,
+    }
+
+
 def fix_json(fix: Fix) -> dict[str, Any]:
     return {
         "id": fix.id,
         "title": fix.title,
         "detail": fix.detail,
         "recommended": fix.recommended,
-        "changes": [
-            {
-                "kind": c.kind.value,
-                "target": c.target,
-                "name": c.name,
-                "value": c.value,
-                "line": c.line,
-                "summary": c.summary,
-            }
-            for c in fix.changes
-        ],
+        "changes": [change_json(c) for c in fix.changes],
     }
 
 

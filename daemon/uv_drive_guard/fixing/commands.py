@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .. import scan
 from ..core.diagnose import diagnose
@@ -15,17 +15,9 @@ from ..core.model import Finding, Snapshot, SourceKind
 from . import engine, plan, portable, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, Journal
+from .outcome import NEW_TERMINALS, Outcome, Result, Verification, file_changes
 
 log = logging.getLogger(__name__)
-
-APPLIED_NOT_VERIFIED = "warning: applied, not verified: "
-NEW_TERMINALS = "Open terminals keep the old value: start a new terminal (or log in again) to use it."
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    lines: tuple[str, ...]
 
 
 def _stores(store: EnvStore | None) -> dict[str, EnvStore]:
@@ -41,7 +33,7 @@ def prepare(fix_id: str, env: Mapping[str, str], options: scan.Options, store: E
     if found is None:
         raise engine.FixError(f"no fix {fix_id} in a scan of this machine now; `uv-drive-guard scan` lists them")
     finding, fix = found
-    return plan.build(finding, fix, plan.Context(snapshot, env, store))
+    return plan.build(finding, fix, plan.Machine(snapshot, env, store))
 
 
 def run_fix(
@@ -62,49 +54,48 @@ def run_fix(
     except (engine.FixError, plan.CannotPlan) as exc:
         done = next((e for e in journal.entries() if e.fix_id == fix_id), None)
         if done is not None and done.state == "applied":
-            return Outcome(0, (f"{done.title}: already applied ({done.id}); nothing to change.", NEW_TERMINALS))
-        return Outcome(2, (f"uv-drive-guard: {exc}",))
-    shown = engine.preview(the_plan)
-    head = [f"{the_plan.fix.title}", f"  for {the_plan.finding.code}: {the_plan.finding.title}", ""]
+            return Outcome(Result.ALREADY_APPLIED, entry=done, follow_up=(NEW_TERMINALS,))
+        return Outcome(Result.REFUSED, error=str(exc))
+    planned = Outcome(
+        Result.PREVIEWED,
+        fix=the_plan.fix,
+        finding=the_plan.finding,
+        files=file_changes(the_plan),
+        stores=the_plan.stores,
+        commands=the_plan.commands,
+        manual=the_plan.manual,
+    )
     if the_plan.empty:
-        return Outcome(0, (*head, "Already in place: nothing to change."))
-    lines = [*head, shown.rstrip("\n")]
+        return replace(planned, result=Result.IN_PLACE)
     if not the_plan.automatic:
-        return Outcome(1, (*lines, "", "These steps are yours to take; uv-drive-guard changed nothing."))
+        return replace(planned, result=Result.BY_HAND)
     if dry_run:
-        return Outcome(0, (*lines, "", "Dry run: nothing was changed."))
+        return planned
     if not confirm("Apply these changes?"):
         hint = "" if sys.stdin.isatty() else " (without a terminal to ask on, add --yes to apply)"
-        return Outcome(1, (*lines, "", f"Nothing was changed{hint}."))
+        return replace(planned, result=Result.DECLINED, hint=hint)
     try:
         entry = engine.apply(the_plan, journal, _stores(store))
     except engine.FixError as exc:
-        return Outcome(1, (*lines, "", f"uv-drive-guard: {exc}"))
-    lines += ["", f"Applied. To undo: uv-drive-guard undo {entry.id}"]
-    if check:
-        try:
-            verdict = after_fix(the_plan, env, options)
-        except Exception as exc:  # the files are written and journaled: say so, whatever broke
-            log.exception("verifying %s failed", entry.id)
-            lines.append(f"{APPLIED_NOT_VERIFIED}{exc or type(exc).__name__}. To undo: uv-drive-guard undo {entry.id}")
-            return Outcome(0, (*lines, NEW_TERMINALS))
-        lines += verdict.lines
-        if not verdict.resolved:
-            return Outcome(1, (*lines, NEW_TERMINALS))
-    return Outcome(0, (*lines, NEW_TERMINALS))
+        return replace(planned, result=Result.FAILED, error=str(exc))
+    applied = replace(planned, result=Result.APPLIED, entry=entry, follow_up=(NEW_TERMINALS,))
+    if not check:
+        return applied
+    try:
+        verdict = after_fix(the_plan, env, options)
+    except Exception as exc:  # the files are written and journaled: say so, whatever broke
+        log.exception("verifying %s failed", entry.id)
+        return replace(applied, result=Result.NOT_VERIFIED, error=str(exc) or type(exc).__name__)
+    return replace(applied, result=Result.APPLIED if verdict.resolved else Result.STILL_APPLIES, verification=verdict)
 
 
-def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options) -> verify.Verdict:
+def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options) -> Verification:
     fresh_env = verify.new_terminal_env(env, the_plan.definitions)
     snapshot = scan.gather(fresh_env, options)
     fresh_env = verify.with_startup_files(fresh_env, snapshot.definitions)
     remaining = [f for f in diagnose(snapshot) if verify.same_finding(f, the_plan.finding)]
-    lines = [
-        "Scanned again as a new terminal would: "
-        + ("the problem is gone." if not remaining else f"{the_plan.finding.code} still applies.")
-    ]
-    lines += verify.check_with_uv(_where_now(the_plan.finding, snapshot), snapshot, fresh_env)
-    return verify.Verdict(not remaining, tuple(lines))
+    said = verify.check_with_uv(_where_now(the_plan.finding, snapshot), snapshot, fresh_env)
+    return Verification(not remaining, the_plan.finding.code, tuple(said))
 
 
 def _where_now(finding: Finding, snapshot: Snapshot) -> Finding:
@@ -135,27 +126,19 @@ def run_undo(
     (and, on a terminal, asking about) what that throws away."""
     store = store if store is not None else native_store()
     journal = journal or Journal()
-    shown: list[str] = []
+    lost = ""
     if force:
         try:
             lost = engine.discarded(journal, entry_id)
         except engine.FixError as exc:
-            return Outcome(1, (f"uv-drive-guard: {exc}",))
-        if lost:
-            shown = [
-                "--force puts back the bytes from before the fix; this is what it discards:",
-                lost.rstrip("\n"),
-                "",
-            ]
-            if not confirm("Discard these changes?"):
-                return Outcome(1, (*shown, "Nothing was changed."))
+            return Outcome(Result.FAILED, undo=True, error=str(exc))
+        if lost and not confirm("Discard these changes?"):
+            return Outcome(Result.DECLINED, undo=True, discarded=lost)
     try:
         entry = engine.undo(journal, entry_id, stores=_stores(store), force=force)
     except engine.FixError as exc:
-        return Outcome(1, (*shown, f"uv-drive-guard: {exc}"))
-    lines = [*shown, f"Undone: {entry.title} ({entry.id}).", *([entry.note] if entry.note else [])]
-    lines += [f"  restored {record.path}" for record in entry.files]
-    return Outcome(0, (*lines, NEW_TERMINALS))
+        return Outcome(Result.FAILED, undo=True, discarded=lost, error=str(exc))
+    return Outcome(Result.UNDONE, undo=True, entry=entry, discarded=lost, follow_up=(NEW_TERMINALS,))
 
 
 def history_lines(journal: Journal | None = None, *, as_json: bool = False) -> tuple[str, ...]:

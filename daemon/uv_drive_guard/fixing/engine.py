@@ -18,7 +18,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from ..edges import proc
-from . import atomic, undoedit
+from . import atomic, outcome, undoedit
 from .envstore import EnvStore, Saved
 from .journal import APPLIED, FAILED, PENDING, UNDONE, AmbiguousId, Entry, FileRecord, Journal, digest
 from .plan import Plan
@@ -43,20 +43,7 @@ def _read(path: str) -> bytes | None:
 
 def preview(plan: Plan) -> str:
     """What `fix --dry-run` prints: a diff per file, a line per store write and command."""
-    out: list[str] = []
-    for edit in plan.files:
-        if not edit.changes:
-            continue
-        before = (edit.before or b"").decode("utf-8").splitlines(keepends=True)
-        after = edit.after.decode("utf-8").splitlines(keepends=True)
-        label = edit.path if edit.before is not None else f"{edit.path} (new file)"
-        out += difflib.unified_diff(before, after, fromfile=label, tofile=label)
-        if out and not out[-1].endswith("\n"):
-            out[-1] += "\n"
-    out += [f"{edit.summary}\n" for edit in plan.stores]
-    out += [f"run: {' '.join(argv)}\n" for argv in plan.commands]
-    out += [f"by hand: {line}\n" for line in plan.manual]
-    return "".join(out)
+    return outcome.preview(outcome.file_changes(plan), plan.stores, plan.commands, plan.manual)
 
 
 def apply(plan: Plan, journal: Journal, stores: Mapping[str, EnvStore] | None = None) -> Entry:

@@ -1,22 +1,46 @@
-"""Turn a fix's changes into exact edits: new bytes per file, store writes, commands.
+"""The fix engine's plan: one Fix's changes turned into exact edits on this machine.
 
-Computed from the files as they are now, so a dry run shows precisely what `fix` would do,
-and a second apply finds nothing left to change.
+The core says which fixes exist and what each changes, in typed targets (core/model.py:
+`Change`, `StartupFile`, `UvConfig`...). This module reads the files as they are now and makes
+a `Plan`: new bytes per file, store writes, commands, and steps left for the person; so a dry
+run shows precisely what `fix` would do, and a second apply finds nothing left to change.
+`Machine` is what the plan is made against: the scan, the environment, the OS's variable store.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.model import Change, ChangeKind, Definition, Finding, Fix, Os, Snapshot
+from ..core.model import (
+    Change,
+    ChangeKind,
+    Command,
+    Definition,
+    EnvTarget,
+    Finding,
+    Fix,
+    Manual,
+    Os,
+    PortableRegistry,
+    ShellHook,
+    Snapshot,
+    StartupFile,
+    ThisTerminal,
+    UserEnvironment,
+    UvConfig,
+    UvUpgrade,
+    VariableStore,
+    assert_never,
+)
+from ..core.render import target_text
 from . import atomic, packaged, textedit
 from .envstore import EnvStore
 
-USER_ENVIRONMENT = "user environment"
 ENVD_FILE = "60-uv-drive-guard.conf"
 RC_FILES = {"bash": ".bashrc", "zsh": ".zshrc", "fish": ".config/fish/config.fish"}
 
@@ -109,7 +133,9 @@ class _Texts:
 
 
 @dataclass(frozen=True)
-class Context:
+class Machine:
+    """This computer as a plan sees it: the scan, the environment, the OS's variable store."""
+
     snapshot: Snapshot
     env: Mapping[str, str]
     store: EnvStore | None
@@ -119,7 +145,7 @@ class Context:
         return self.snapshot.home
 
 
-def build(finding: Finding, fix: Fix, ctx: Context) -> Plan:
+def build(finding: Finding, fix: Fix, machine: Machine) -> Plan:
     texts = _Texts()
     stores: list[StoreEdit] = []
     commands: list[tuple[str, ...]] = []
@@ -127,63 +153,83 @@ def build(finding: Finding, fix: Fix, ctx: Context) -> Plan:
     # Turning lines off keeps line numbers; blocks go at the end: so unsets come first.
     ordered = sorted(fix.changes, key=lambda c: c.kind is not ChangeKind.UNSET_ENV)
     for change in ordered:
+        where = target_text(change.target)
         try:
-            _one(change, ctx, texts, stores, commands, manual)
+            _one(change, machine, texts, stores, commands, manual)
         except textedit.UnsafeValue as exc:
             raise CannotPlan(f"refusing to write {change.name}: {exc}") from exc
         except textedit.CannotDisable as exc:
-            raise CannotPlan(f"{change.target}: {exc}; change it by hand") from exc
+            raise CannotPlan(f"{where}: {exc}; change it by hand") from exc
         except UnicodeDecodeError as exc:
-            raise CannotPlan(f"{change.target} is not UTF-8 text; it was not changed") from exc
+            raise CannotPlan(f"{where} is not UTF-8 text; it was not changed") from exc
         except atomic.NotWritable as exc:
             raise CannotPlan(str(exc)) from exc
-    return Plan(finding, fix, texts.edits(), tuple(stores), tuple(commands), tuple(manual), ctx.snapshot.definitions)
+    definitions = machine.snapshot.definitions
+    return Plan(finding, fix, texts.edits(), tuple(stores), tuple(commands), tuple(manual), definitions)
 
 
 def _one(
     change: Change,
-    ctx: Context,
+    machine: Machine,
     texts: _Texts,
     stores: list[StoreEdit],
     commands: list[tuple[str, ...]],
     manual: list[str],
 ) -> None:
-    kind = change.kind
-    if kind is ChangeKind.MANUAL:
-        manual.append(change.summary)
-    elif kind is ChangeKind.RUN:
-        hint = distribution_hint(ctx.snapshot)
-        argv = None if hint else upgrade_command(ctx.snapshot)
-        if hint:
-            manual.append(hint)  # never pip into the distribution's Python, nor `uv self update`
-        elif argv is None:
-            manual.append("upgrade uv the way you installed it (for the standalone installer: `uv self update`)")
-        else:
-            commands.append(argv)
-    elif kind in (ChangeKind.SET_UV_SETTING, ChangeKind.REMOVE_UV_SETTING):
-        _toml(change, texts)
-    elif kind is ChangeKind.UNSET_ENV:
-        _unset(change, ctx, texts, stores, manual)
-    elif kind is ChangeKind.SET_ENV:
-        _set(change, ctx, texts, stores)
-    elif kind in (ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK):
-        from . import portable_plan  # it imports this module
+    """One change, by where it goes: every kind of target is handled here, none by default."""
+    target = change.target
+    match target:
+        case Manual():
+            manual.append(change.summary)
+        case UvUpgrade():
+            _upgrade(machine, commands, manual)
+        case Command(argv):  # dot_clean rewrites files on the drive: no journal could put them back
+            manual.append(f"run `{shlex.join(argv)}`")
+        case UvConfig():
+            _toml(change, target, texts)
+        case PortableRegistry() | ShellHook():
+            from . import portable_plan  # it imports this module
 
-        portable_plan.add(change, ctx, texts, stores)
+            portable_plan.add(change, target, machine, texts, stores)
+        case StartupFile() | UserEnvironment() | VariableStore() | ThisTerminal():
+            _environment(change, target, machine, texts, stores, manual)
+        case _:
+            assert_never(target)
+
+
+def _upgrade(machine: Machine, commands: list[tuple[str, ...]], manual: list[str]) -> None:
+    hint = distribution_hint(machine.snapshot)
+    argv = None if hint else upgrade_command(machine.snapshot)
+    if hint:
+        manual.append(hint)  # never pip into the distribution's Python, nor `uv self update`
+    elif argv is None:
+        manual.append("upgrade uv the way you installed it (for the standalone installer: `uv self update`)")
     else:
+        commands.append(argv)
+
+
+def _environment(
+    change: Change, target: EnvTarget, machine: Machine, texts: _Texts, stores: list[StoreEdit], manual: list[str]
+) -> None:
+    if change.kind is ChangeKind.SET_ENV:
+        _set(change, target, machine, texts, stores)
+    elif change.kind is ChangeKind.UNSET_ENV:
+        _unset(change, target, machine, texts, stores, manual)
+    elif change.kind is ChangeKind.MANUAL:  # a terminal's own environment: only the person can change it
         manual.append(change.summary)
+    else:  # Change refuses such a pair when it is made
+        raise CannotPlan(f"{change.kind.value} cannot change {target_text(target)}")
 
 
-def _toml(change: Change, texts: _Texts) -> None:
-    path = change.target
-    table = ("tool", "uv") if Path(path).name == "pyproject.toml" else ()
+def _toml(change: Change, config: UvConfig, texts: _Texts) -> None:
+    path = config.path
     text = texts.get(path)
     assert change.name is not None
     try:
         if change.kind is ChangeKind.SET_UV_SETTING:
-            new = textedit.set_toml_key(text, change.name, change.value or "", table=table)
+            new = textedit.set_toml_key(text, change.name, change.value or "", table=config.table)
         else:
-            new = textedit.remove_toml_key(text, change.name, table=table)
+            new = textedit.remove_toml_key(text, change.name, table=config.table)
     except ValueError as exc:
         raise CannotPlan(f"{path} is not valid TOML ({exc}); it was not changed") from exc
     texts.put(path, new, change.summary)
@@ -193,17 +239,33 @@ def _definition_at(snapshot: Snapshot, path: str, line: int | None) -> Definitio
     return next((d for d in snapshot.definitions if d.source.file == path and d.source.line == line), None)
 
 
-def _unset(change: Change, ctx: Context, texts: _Texts, stores: list[StoreEdit], manual: list[str]) -> None:
+def _file(target: EnvTarget) -> str | None:
+    """The startup file to edit; None for a store, the terminal, or a path that is not absolute."""
+    return target.path if isinstance(target, StartupFile) and os.path.isabs(target.path) else None
+
+
+def _is_store(target: EnvTarget, machine: Machine, *, or_user: bool) -> bool:
+    """The OS's store of this machine is where the change goes (or "your environment", for a set)."""
+    if machine.store is None:
+        return False
+    named = isinstance(target, VariableStore) and target.name == machine.store.name
+    return named or (or_user and isinstance(target, UserEnvironment))
+
+
+def _unset(
+    change: Change, target: EnvTarget, machine: Machine, texts: _Texts, stores: list[StoreEdit], manual: list[str]
+) -> None:
     assert change.name is not None
-    if ctx.store is not None and change.target == ctx.store.name:
-        stores.append(StoreEdit(ctx.store.name, change.name, None, ctx.store.describe_unset(change.name)))
+    if machine.store is not None and _is_store(target, machine, or_user=False):
+        stores.append(StoreEdit(machine.store.name, change.name, None, machine.store.describe_unset(change.name)))
         return
-    if not os.path.isabs(change.target):
+    path = _file(target)
+    if path is None:  # another computer's store, this terminal, "your environment": the person's step
         manual.append(change.summary)
         return
-    path, syntax = change.target, syntax_of(change.target)
+    syntax = syntax_of(path)
     text = texts.get(path)
-    seen = _definition_at(ctx.snapshot, path, change.line)
+    seen = _definition_at(machine.snapshot, path, change.line)
     try:
         new = textedit.disable_line(text, change.line or 0, seen.raw if seen else None, syntax=syntax)
     except textedit.StaleLine as exc:
@@ -213,15 +275,16 @@ def _unset(change: Change, ctx: Context, texts: _Texts, stores: list[StoreEdit],
     texts.put(path, new, change.summary)
 
 
-def _set(change: Change, ctx: Context, texts: _Texts, stores: list[StoreEdit]) -> None:
+def _set(change: Change, target: EnvTarget, machine: Machine, texts: _Texts, stores: list[StoreEdit]) -> None:
     assert change.name is not None and change.value is not None
     textedit.check_value(change.value)
-    if ctx.store is not None and change.target in (ctx.store.name, USER_ENVIRONMENT):
-        line = ctx.store.describe_set(change.name, change.value)
-        stores.append(StoreEdit(ctx.store.name, change.name, change.value, line))
-        if ctx.snapshot.os is Os.WINDOWS:
+    if machine.store is not None and _is_store(target, machine, or_user=True):
+        line = machine.store.describe_set(change.name, change.value)
+        stores.append(StoreEdit(machine.store.name, change.name, change.value, line))
+        if machine.snapshot.os is Os.WINDOWS:
             return
-    files = [change.target] if os.path.isabs(change.target) else user_files(ctx)
+    path = _file(target)
+    files = [path] if path is not None else user_files(machine)
     for path in files:
         syntax = syntax_of(path)
         text = texts.get(path)
@@ -231,19 +294,19 @@ def _set(change: Change, ctx: Context, texts: _Texts, stores: list[StoreEdit]) -
         texts.put(path, new, f"set {change.name}={change.value} in a marked block")
 
 
-def user_files(ctx: Context) -> list[str]:
+def user_files(machine: Machine) -> list[str]:
     """Where a new session of this user reads variables: environment.d for the graphical
     session (Linux), and the rc file of every shell the user has (or logs in with)."""
-    home = Path(ctx.home)
+    home = Path(machine.home)
     files = []
-    if ctx.snapshot.os is Os.LINUX:
-        config = ctx.env.get("XDG_CONFIG_HOME") or str(home / ".config")
+    if machine.snapshot.os is Os.LINUX:
+        config = machine.env.get("XDG_CONFIG_HOME") or str(home / ".config")
         files.append(str(Path(config, "environment.d", ENVD_FILE)))
-    login = Path(ctx.env.get("SHELL", "")).name
+    login = Path(machine.env.get("SHELL", "")).name
     for shell, rc in RC_FILES.items():
         if (home / rc).exists() or shell == login:
             files.append(str(home / rc))
-    if len(files) == (1 if ctx.snapshot.os is Os.LINUX else 0):
+    if len(files) == (1 if machine.snapshot.os is Os.LINUX else 0):
         files.append(str(home / ".profile"))
     return files
 

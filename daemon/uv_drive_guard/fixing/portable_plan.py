@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from ..core import portable as core
-from ..core.model import Change, ChangeKind, Os, PortableDrive, Volume
+from ..core.model import Change, Os, PortableDrive, PortableRegistry, ShellHook, Volume, assert_never
 from . import portable, portable_shell, textedit
-from .plan import CannotPlan, Context, StoreEdit
+from .plan import CannotPlan, Machine, StoreEdit
 
 
 class Texts(Protocol):
@@ -26,34 +26,43 @@ class Texts(Protocol):
     def put(self, path: str, text: str, note: str) -> None: ...
 
 
-def add(change: Change, ctx: Context, texts: Texts, stores: list[StoreEdit]) -> None:
-    """plan.build's step for our two change kinds."""
-    if change.kind is ChangeKind.PORTABLE_ENVS:
-        edit = registry_edit(change, ctx)
-        if edit is not None:
-            stores.append(edit)
-    else:
-        generated_dir = Path(change.value or ctx.snapshot.data_dir)
-        for path, shell in startup_files(ctx):
-            name = portable.GENERATED[shell if shell in ("fish", "powershell") else "posix"]
-            line = portable_shell.rc_line(shell, str(generated_dir / name))
-            text = texts.get(path)
-            if shell == "powershell" and not text:
-                text = BOM  # a new profile: Windows PowerShell 5.1 reads a file without one as ANSI
-            texts.put(path, set_hook(text, line), f"read {name} at start (portable projects)")
+def add(
+    change: Change, target: PortableRegistry | ShellHook, machine: Machine, texts: Texts, stores: list[StoreEdit]
+) -> None:
+    """plan.build's step for our two kinds of target."""
+    match target:
+        case PortableRegistry(drive_id):
+            edit = registry_edit(change, drive_id, machine)
+            if edit is not None:
+                stores.append(edit)
+        case ShellHook(directory):
+            _hook(Path(directory or machine.snapshot.data_dir), machine, texts)
+        case _:
+            assert_never(target)
 
 
-def _volume(ctx: Context, did: str) -> Volume:
-    vol = next((v for v in ctx.snapshot.volumes if core.drive_id(v) == did), None)
+def _hook(generated_dir: Path, machine: Machine, texts: Texts) -> None:
+    """One line in each startup file that reads the generated file for that shell."""
+    for path, shell in startup_files(machine):
+        name = portable.GENERATED[shell if shell in ("fish", "powershell") else "posix"]
+        line = portable_shell.rc_line(shell, str(generated_dir / name))
+        text = texts.get(path)
+        if shell == "powershell" and not text:
+            text = BOM  # a new profile: Windows PowerShell 5.1 reads a file without one as ANSI
+        texts.put(path, set_hook(text, line), f"read {name} at start (portable projects)")
+
+
+def _volume(machine: Machine, did: str) -> Volume:
+    vol = next((v for v in machine.snapshot.volumes if core.drive_id(v) == did), None)
     if vol is None:
         raise CannotPlan(f"the drive {did} is not mounted now; plug it in and scan again")
     return vol
 
 
-def registry_edit(change: Change, ctx: Context) -> StoreEdit | None:
+def registry_edit(change: Change, did: str, machine: Machine) -> StoreEdit | None:
     """The drive's new record, merged with what is there; None when it already says so."""
-    snapshot, did = ctx.snapshot, change.target
-    vol = _volume(ctx, did)
+    snapshot = machine.snapshot
+    vol = _volume(machine, did)
     rel = change.name
     if rel is not None:
         root = core.at_mount(snapshot.os, vol.mountpoint, rel)
@@ -88,29 +97,29 @@ def next_step(os_: Os, vol: Volume, drive: PortableDrive, rel: str | None) -> st
     return hint
 
 
-def startup_files(ctx: Context) -> list[tuple[str, str]]:
+def startup_files(machine: Machine) -> list[tuple[str, str]]:
     """(file, shell): the startup file of each shell the person has or logs in with."""
-    home = Path(ctx.home)
-    if ctx.snapshot.os is Os.WINDOWS:
-        return [(str(p), "powershell") for p in powershell_profiles(ctx)]
-    zdot = Path(ctx.env.get("ZDOTDIR") or home)
-    config = Path(ctx.env.get("XDG_CONFIG_HOME") or home / ".config")
+    home = Path(machine.home)
+    if machine.snapshot.os is Os.WINDOWS:
+        return [(str(p), "powershell") for p in powershell_profiles(machine)]
+    zdot = Path(machine.env.get("ZDOTDIR") or home)
+    config = Path(machine.env.get("XDG_CONFIG_HOME") or home / ".config")
     bashrc = home / ".bashrc"
-    if ctx.snapshot.os is Os.MACOS and (home / ".bash_profile").exists():
+    if machine.snapshot.os is Os.MACOS and (home / ".bash_profile").exists():
         bashrc = home / ".bash_profile"  # Terminal on macOS starts login shells, which skip .bashrc
     candidates = [("bash", bashrc), ("zsh", zdot / ".zshrc"), ("fish", config / "fish" / "config.fish")]
-    login = Path(ctx.env.get("SHELL", "")).name
+    login = Path(machine.env.get("SHELL", "")).name
     chosen = [(str(path), shell) for shell, path in candidates if path.exists() or shell == login]
     if not chosen:
-        default = ("zsh", zdot / ".zshrc") if ctx.snapshot.os is Os.MACOS else ("bash", home / ".bashrc")
+        default = ("zsh", zdot / ".zshrc") if machine.snapshot.os is Os.MACOS else ("bash", home / ".bashrc")
         chosen = [(str(default[1]), default[0])]
     return chosen
 
 
-def powershell_profiles(ctx: Context) -> list[Path]:
+def powershell_profiles(machine: Machine) -> list[Path]:
     """$PROFILE of Windows PowerShell 5.1, and of PowerShell 7 where it is installed
     (Documents may be redirected, e.g. to OneDrive: platformdirs asks Windows)."""
-    documents = Path(_documents(ctx.home))
+    documents = Path(_documents(machine.home))
     found = [documents / "WindowsPowerShell" / "Microsoft.PowerShell_profile.ps1"]
     seven = documents / "PowerShell"
     if seven.is_dir():

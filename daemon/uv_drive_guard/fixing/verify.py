@@ -15,7 +15,6 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.model import Definition, Finding, Role, Snapshot
@@ -23,12 +22,6 @@ from ..edges import proc, untrusted
 
 WHEEL_NAME = "uv_drive_guard_check"
 HARDLINK_WARNING = "Failed to hardlink files"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    resolved: bool
-    lines: tuple[str, ...]
 
 
 def new_terminal_env(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:

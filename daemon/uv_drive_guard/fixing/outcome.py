@@ -1,0 +1,195 @@
+"""What `fix` and `undo` did, as data: the command line and the daemon each render it.
+
+pipx's `result.py` habit: the work returns what changed, its status and the messages for the
+person; `lines` is the command line's text, the daemon builds its notification from fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from ..core.fixes import NEW_TERMINALS
+from ..core.model import Finding, Fix, assert_never
+from .journal import Entry
+from .plan import FileEdit, Plan, StoreEdit
+
+
+class Result(str, Enum):
+    APPLIED = "applied"  # written, journaled, and (unless asked not to) the problem is gone
+    STILL_APPLIES = "still applies"  # written and journaled, but a new scan finds the problem again
+    NOT_VERIFIED = "applied, not verified"  # written and journaled; the check after it broke
+    ALREADY_APPLIED = "already applied"  # the journal holds this fix and a scan no longer offers it
+    IN_PLACE = "in place"  # the plan finds nothing left to change
+    PREVIEWED = "previewed"  # --dry-run
+    BY_HAND = "by hand"  # every step is the person's: nothing for uv-drive-guard to write
+    DECLINED = "declined"  # not confirmed
+    REFUSED = "refused"  # no such fix, or it cannot be planned safely
+    FAILED = "failed"  # applying or undoing failed; everything was put back
+    UNDONE = "undone"
+
+    @property
+    def exit_code(self) -> int:
+        """The command line's exit status: 0 done (or nothing to do), 1 not done, 2 refused."""
+        if self is Result.REFUSED:
+            return 2
+        ok = (Result.APPLIED, Result.NOT_VERIFIED, Result.ALREADY_APPLIED, Result.IN_PLACE, Result.PREVIEWED)
+        return 0 if self in ok or self is Result.UNDONE else 1
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file a fix changes: its unified diff, as `--dry-run` shows it."""
+
+    path: str
+    diff: str
+    new: bool  # the fix creates the file
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The scan after a fix, as a new terminal would see it, and what uv itself said."""
+
+    resolved: bool
+    code: str
+    uv: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        gone = "the problem is gone." if self.resolved else f"{self.code} still applies."
+        return (f"Scanned again as a new terminal would: {gone}", *self.uv)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one `fix` or `undo`; `lines` renders it for the command line."""
+
+    result: Result
+    undo: bool = False  # the outcome of `undo` rather than `fix`
+    fix: Fix | None = None
+    finding: Finding | None = None
+    entry: Entry | None = None  # the journal entry written, found, or undone
+    files: tuple[FileChange, ...] = ()
+    stores: tuple[StoreEdit, ...] = ()
+    commands: tuple[tuple[str, ...], ...] = ()  # what uv-drive-guard runs (an upgrade)
+    manual: tuple[str, ...] = ()  # steps left for the person
+    verification: Verification | None = None
+    error: str = ""  # why it was refused, failed, or not verified
+    hint: str = ""  # said after "Nothing was changed" (no terminal to ask on)
+    discarded: str = ""  # undo --force: a diff of what it throws away
+    follow_up: tuple[str, ...] = ()  # what the person should know next: open terminals, commands not undone
+
+    @property
+    def status(self) -> int:
+        """The command line's exit status (`result` says what happened)."""
+        return self.result.exit_code
+
+    @property
+    def title(self) -> str:
+        """The fix this is about, in a person's words (empty when no fix was found)."""
+        return self.fix.title if self.fix else self.entry.title if self.entry else ""
+
+    @property
+    def undo_command(self) -> str:
+        return f"uv-drive-guard undo {self.entry.id}" if self.entry else ""
+
+    @property
+    def not_verified(self) -> str:
+        """The warning when the check after a fix broke: the files stay fixed and journaled."""
+        return f"applied, not verified: {self.error}. To undo: {self.undo_command}"
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return undo_lines(self) if self.undo else fix_lines(self)
+
+
+def file_changes(plan: Plan) -> tuple[FileChange, ...]:
+    return tuple(FileChange(e.path, _diff(e), e.before is None) for e in plan.files if e.changes)
+
+
+def _diff(edit: FileEdit) -> str:
+    before = (edit.before or b"").decode("utf-8").splitlines(keepends=True)
+    after = edit.after.decode("utf-8").splitlines(keepends=True)
+    label = edit.path if edit.before is not None else f"{edit.path} (new file)"
+    out = list(difflib.unified_diff(before, after, fromfile=label, tofile=label))
+    if out and not out[-1].endswith("\n"):
+        out[-1] += "\n"
+    return "".join(out)
+
+
+def preview(
+    files: Iterable[FileChange],
+    stores: Iterable[StoreEdit],
+    commands: Iterable[tuple[str, ...]],
+    manual: Iterable[str],
+) -> str:
+    """What `fix --dry-run` prints: a diff per file, a line per store write, command and step."""
+    out = [f.diff for f in files]
+    out += [f"{edit.summary}\n" for edit in stores]
+    out += [f"run: {' '.join(argv)}\n" for argv in commands]
+    out += [f"by hand: {line}\n" for line in manual]
+    return "".join(out)
+
+
+def fix_lines(outcome: Outcome) -> tuple[str, ...]:
+    """The command line's text for `fix`."""
+    status, fix, finding = outcome.result, outcome.fix, outcome.finding
+    if status is Result.ALREADY_APPLIED and fix is None:  # known from the journal alone
+        entry_id = outcome.entry.id if outcome.entry else ""
+        return (f"{outcome.title}: already applied ({entry_id}); nothing to change.", *outcome.follow_up)
+    if status is Result.REFUSED or fix is None or finding is None:
+        return (f"uv-drive-guard: {outcome.error}",)
+    head = [fix.title, f"  for {finding.code}: {finding.title}", ""]
+    if status is Result.IN_PLACE:
+        return (*head, "Already in place: nothing to change.")
+    shown = preview(outcome.files, outcome.stores, outcome.commands, outcome.manual)
+    lines = [*head, shown.rstrip("\n"), ""]
+    return (*lines, *fix_ending(outcome))
+
+
+def fix_ending(outcome: Outcome) -> list[str]:
+    status = outcome.result
+    match status:
+        case Result.BY_HAND:
+            return ["These steps are yours to take; uv-drive-guard changed nothing."]
+        case Result.PREVIEWED:
+            return ["Dry run: nothing was changed."]
+        case Result.DECLINED:
+            return [f"Nothing was changed{outcome.hint}."]
+        case Result.FAILED:
+            return [f"uv-drive-guard: {outcome.error}"]
+        case Result.APPLIED | Result.STILL_APPLIES | Result.NOT_VERIFIED:
+            done = [f"Applied. To undo: {outcome.undo_command}"]
+            if status is Result.NOT_VERIFIED:
+                done.append(f"warning: {outcome.not_verified}")
+            elif outcome.verification is not None:
+                done += outcome.verification.lines
+            return [*done, *outcome.follow_up]
+        case Result.REFUSED | Result.ALREADY_APPLIED | Result.IN_PLACE | Result.UNDONE:
+            raise ValueError(f"{status.value} has no ending after a preview")
+        case _:
+            assert_never(status)
+
+
+def undo_lines(outcome: Outcome) -> tuple[str, ...]:
+    """The command line's text for `undo`."""
+    shown = []
+    if outcome.discarded:
+        shown = [
+            "--force puts back the bytes from before the fix; this is what it discards:",
+            outcome.discarded.rstrip("\n"),
+            "",
+        ]
+    if outcome.result is Result.DECLINED:
+        return (*shown, "Nothing was changed.")
+    if outcome.result is not Result.UNDONE or outcome.entry is None:
+        return (*shown, f"uv-drive-guard: {outcome.error}")
+    entry = outcome.entry
+    lines = [*shown, f"Undone: {entry.title} ({entry.id}).", *([entry.note] if entry.note else [])]
+    lines += [f"  restored {record.path}" for record in entry.files]
+    return (*lines, *outcome.follow_up)
+
+
+__all__ = ["NEW_TERMINALS", "Outcome", "Result"]
