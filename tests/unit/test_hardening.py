@@ -15,7 +15,18 @@ import pytest
 from tests.realfs.drives import need_real
 
 from uv_drive_guard.core import scope
-from uv_drive_guard.core.model import Change, ChangeKind, Finding, Fix, Os, Severity, Snapshot, UvInfo, UvUpgrade, Volume
+from uv_drive_guard.core.model import (
+    Change,
+    ChangeKind,
+    Finding,
+    Fix,
+    Os,
+    Severity,
+    Snapshot,
+    UvInfo,
+    UvUpgrade,
+    Volume,
+)
 from uv_drive_guard.core.shellparse import parse_shell
 from uv_drive_guard.edges import bounded, safeio, settings, untrusted, walk
 from uv_drive_guard.fixing import packaged, plan
