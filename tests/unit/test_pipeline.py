@@ -4,6 +4,7 @@ that the command line and the daemon render (the texts are the ones the CLI prin
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def _applied(**fields: object) -> Outcome:
         Result.APPLIED, fix=FIX, finding=FINDING, entry=ENTRY, files=(edit,), stores=(store,),
         follow_up=(commands.NEW_TERMINALS,),
     )  # fmt: skip
-    return Outcome(**{**base.__dict__, **fields})  # type: ignore[arg-type]
+    return replace(base, **fields)  # type: ignore[arg-type]
 
 
 def test_the_command_line_text_of_an_applied_fix() -> None:
@@ -169,8 +170,7 @@ def test_undo_results_for_the_command_line_and_the_daemon() -> None:
     record = FileRecord("/home/ana/.bashrc", True, "0.bak", "a", "b")
     entry = Entry(ENTRY.id, FIX.id, "UVD006", FIX.title, 0.0, "undone", files=(record,), note="")
     saved = (("launchctl", (Saved("UV_CACHE_DIR", None),)),)
-    done = Outcome(Result.UNDONE, undo=True, entry=Entry(**{**entry.__dict__, "stores": saved}),
-                   follow_up=(commands.NEW_TERMINALS,))  # fmt: skip
+    done = Outcome(Result.UNDONE, undo=True, entry=replace(entry, stores=saved), follow_up=(commands.NEW_TERMINALS,))
     assert done.status == 0 and done.lines == (
         f"Undone: {FIX.title} (20261201T1-x).",
         "  restored /home/ana/.bashrc",

@@ -256,10 +256,11 @@ class Service:
             if not _drive_back(snapshot, entry.subject):
                 continue
             from ..fixing import commands
+            from ..fixing.outcome import Result
 
             undo = functools.partial(commands.run_undo, entry.id, force=False)
             outcome = await self._write(undo)
-            if outcome.status == 0:  # undone
+            if outcome.result is Result.UNDONE:
                 await self.notifier.say("Your drive is back", f"{entry.subject} is used again, as you set it.")
             else:
                 log.warning("could not revert the fallback %s: %s", entry.id, outcome.error)
