@@ -18,6 +18,8 @@ from .plan import FileEdit, Plan, StoreEdit
 
 
 class Result(str, Enum):
+    """What a `fix` or an `undo` came to; the exit status follows from it."""
+
     APPLIED = "applied"  # written, journaled, and (unless asked not to) the problem is gone
     STILL_APPLIES = "still applies"  # written and journaled, but a new scan finds the problem again
     NOT_VERIFIED = "applied, not verified"  # written and journaled; the check after it broke
@@ -35,8 +37,7 @@ class Result(str, Enum):
         """The command line's exit status: 0 done (or nothing to do), 1 not done, 2 refused."""
         if self is Result.REFUSED:
             return 2
-        ok = (Result.APPLIED, Result.NOT_VERIFIED, Result.ALREADY_APPLIED, Result.IN_PLACE, Result.PREVIEWED)
-        return 0 if self in ok or self is Result.UNDONE else 1
+        return 1 if self in (Result.STILL_APPLIES, Result.BY_HAND, Result.DECLINED, Result.FAILED) else 0
 
 
 @dataclass(frozen=True)
@@ -135,14 +136,14 @@ def preview(
 
 def fix_lines(outcome: Outcome) -> tuple[str, ...]:
     """The command line's text for `fix`."""
-    status, fix, finding = outcome.result, outcome.fix, outcome.finding
-    if status is Result.ALREADY_APPLIED and fix is None:  # known from the journal alone
+    result, fix, finding = outcome.result, outcome.fix, outcome.finding
+    if result is Result.ALREADY_APPLIED and fix is None:  # known from the journal alone
         entry_id = outcome.entry.id if outcome.entry else ""
         return (f"{outcome.title}: already applied ({entry_id}); nothing to change.", *outcome.follow_up)
-    if status is Result.REFUSED or fix is None or finding is None:
+    if result is Result.REFUSED or fix is None or finding is None:
         return (f"uv-drive-guard: {outcome.error}",)
     head = [fix.title, f"  for {finding.code}: {finding.title}", ""]
-    if status is Result.IN_PLACE:
+    if result is Result.IN_PLACE:
         return (*head, "Already in place: nothing to change.")
     shown = preview(outcome.files, outcome.stores, outcome.commands, outcome.manual)
     lines = [*head, shown.rstrip("\n"), ""]
@@ -150,8 +151,9 @@ def fix_lines(outcome: Outcome) -> tuple[str, ...]:
 
 
 def fix_ending(outcome: Outcome) -> list[str]:
-    status = outcome.result
-    match status:
+    """What `fix` says after its preview: the steps are yours, dry run, applied and checked..."""
+    result = outcome.result
+    match result:
         case Result.BY_HAND:
             return ["These steps are yours to take; uv-drive-guard changed nothing."]
         case Result.PREVIEWED:
@@ -162,15 +164,15 @@ def fix_ending(outcome: Outcome) -> list[str]:
             return [f"uv-drive-guard: {outcome.error}"]
         case Result.APPLIED | Result.STILL_APPLIES | Result.NOT_VERIFIED:
             done = [f"Applied. To undo: {outcome.undo_command}"]
-            if status is Result.NOT_VERIFIED:
+            if result is Result.NOT_VERIFIED:
                 done.append(f"warning: {outcome.not_verified}")
             elif outcome.verification is not None:
                 done += outcome.verification.lines
             return [*done, *outcome.follow_up]
         case Result.REFUSED | Result.ALREADY_APPLIED | Result.IN_PLACE | Result.UNDONE:
-            raise ValueError(f"{status.value} has no ending after a preview")
+            raise ValueError(f"{result.value} has no ending after a preview")
         case _:
-            assert_never(status)
+            assert_never(result)
 
 
 def undo_lines(outcome: Outcome) -> tuple[str, ...]:
