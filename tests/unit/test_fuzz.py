@@ -23,7 +23,7 @@ from uv_drive_guard.edges import walk
 from uv_drive_guard.edges.settings import _parse_toml, config_definitions, has_tool_uv
 from uv_drive_guard.edges.volumes import _linux
 from uv_drive_guard.edges.volumes._common import PSEUDO
-from uv_drive_guard.fixing import textedit
+from uv_drive_guard.fixing import envdfile, shellfile, textlines
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NAMES = ("UV_CACHE_DIR", "UV_TOOL_DIR", "UV_LINK_MODE", "UV_PROJECT_ENVIRONMENT")
@@ -187,20 +187,20 @@ SYNTAXES: tuple[Any, ...] = ("posix", "fish", "environment.d")
 @FUZZ
 @given(text=user_file, value=safe_value, syntax=st.sampled_from(SYNTAXES))
 def test_set_in_block_then_unset_restores_the_file(text: str, value: str, syntax: Any) -> None:
-    assume(textedit.BEGIN not in text and textedit.END not in text)
-    added = textedit.set_in_block(text, "UV_CACHE_DIR", value, syntax=syntax)
-    assert textedit.assignment("UV_CACHE_DIR", value, syntax) in added
-    assert textedit.set_in_block(added, "UV_CACHE_DIR", value, syntax=syntax) == added, "a second set is a no-op"
-    assert textedit.set_in_block(added, "UV_CACHE_DIR", None, syntax=syntax) == text
+    assume(textlines.BEGIN not in text and textlines.END not in text)
+    added = shellfile.set_in_block(text, "UV_CACHE_DIR", value, syntax=syntax)
+    assert shellfile.assignment("UV_CACHE_DIR", value, syntax) in added
+    assert shellfile.set_in_block(added, "UV_CACHE_DIR", value, syntax=syntax) == added, "a second set is a no-op"
+    assert shellfile.set_in_block(added, "UV_CACHE_DIR", None, syntax=syntax) == text
 
 
 @FUZZ
 @given(value=st.text(max_size=80))
 def test_quoting_refuses_or_keeps_one_line(value: str) -> None:
-    for quote in (textedit.quote_posix, textedit.quote_fish, textedit.envd_value):
+    for quote in (shellfile.quote_posix, shellfile.quote_fish, envdfile.envd_value):
         try:
             quoted = quote(value)
-        except textedit.UnsafeValue:
+        except textlines.UnsafeValue:
             continue
         assert "\n" not in quoted and "\r" not in quoted and "\0" not in quoted
 
@@ -209,7 +209,7 @@ def test_quoting_refuses_or_keeps_one_line(value: str) -> None:
 @settings(max_examples=50, deadline=None)
 @given(value=safe_value.filter(lambda v: "\0" not in v))
 def test_quote_posix_gives_the_value_back_in_bash(value: str) -> None:
-    quoted = textedit.quote_posix(value)
+    quoted = shellfile.quote_posix(value)
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-c", f"printf %s {quoted}"],
         capture_output=True,
@@ -225,7 +225,7 @@ def test_quote_posix_gives_the_value_back_in_bash(value: str) -> None:
 @given(value=safe_value, syntax=st.sampled_from(SYNTAXES))
 def test_what_we_write_our_own_scanner_reads_back(value: str, syntax: Any) -> None:
     """A line set_in_block writes must be read back as the same value, or the next scan misjudges it."""
-    text = textedit.set_in_block("", "UV_CACHE_DIR", value, syntax=syntax)
+    text = shellfile.set_in_block("", "UV_CACHE_DIR", value, syntax=syntax)
     if syntax == "environment.d":
         found = parse_environment_d(text, file="uv.conf", names=NAMES, known=KNOWN)
     else:

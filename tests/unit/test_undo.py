@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uv_drive_guard.core.model import Finding, Fix, Severity
-from uv_drive_guard.fixing import atomic, commands, engine, textedit
+from uv_drive_guard.fixing import atomic, commands, engine, shellfile, textlines, tomledit
 from uv_drive_guard.fixing.envstore import Saved
 from uv_drive_guard.fixing.journal import UNDONE, Journal
 from uv_drive_guard.fixing.plan import FileEdit, Plan, StoreEdit
@@ -29,11 +29,11 @@ RC = {
 }
 
 
-def _fixed(text: str, syntax: textedit.Syntax) -> str:
+def _fixed(text: str, syntax: shellfile.Syntax) -> str:
     """What the product writes: the user's line turned off, our block with the new value."""
     line = next(n for n, x in enumerate(text.split("\n"), 1) if "UV_CACHE_DIR" in x)
-    off = textedit.disable_line(text, line, None, syntax=syntax)
-    return textedit.set_in_block(off, "UV_CACHE_DIR", "/home/u/.cache/uv", syntax=syntax)
+    off = shellfile.disable_line(text, line, None, syntax=syntax)
+    return shellfile.set_in_block(off, "UV_CACHE_DIR", "/home/u/.cache/uv", syntax=syntax)
 
 
 def _apply(tmp_path: Path, name: str, before: bytes, after: bytes) -> tuple[Path, Journal]:
@@ -58,12 +58,12 @@ def test_undo_after_edits_keeps_them(tmp_path: Path, shell: str, newline: str, w
     path, journal = _apply(tmp_path, f"rc.{shell}", before.encode(), after.encode())
     lines = after.split(newline)
     top, mine, end = f"# added on top{newline}", f"export MINE=1{newline}", f"alias gs='git status'{newline}"
-    begin = lines.index(textedit.BEGIN)
+    begin = lines.index(textlines.BEGIN)
     edited = after
     if where in ("above", "everywhere"):
         edited = top + edited
     if where in ("inside", "everywhere"):
-        edited = edited.replace(textedit.NOTE + newline, textedit.NOTE + newline + mine)
+        edited = edited.replace(textlines.NOTE + newline, textlines.NOTE + newline + mine)
     if where in ("below", "everywhere"):
         edited = edited + end
     assert begin > 0
@@ -79,7 +79,7 @@ def test_undo_after_edits_keeps_them(tmp_path: Path, shell: str, newline: str, w
     if where in ("below", "everywhere"):
         expected = expected + end
     assert result == expected
-    assert textedit.BEGIN not in result and textedit.DISABLED not in result
+    assert textlines.BEGIN not in result and textlines.DISABLED not in result
 
 
 def test_undo_refuses_naming_the_line_when_our_lines_changed(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_force_says_what_it_discards_before_it_does(tmp_path: Path) -> None:
 
 def test_toml_key_undo_keeps_other_edits(tmp_path: Path) -> None:
     before = '[project]\nname = "demo"\n\n[tool.uv]\npackage = false\n'
-    after = textedit.set_toml_key(before, "cache-dir", "/home/u/.cache/uv", table=("tool", "uv"))
+    after = tomledit.set_toml_key(before, "cache-dir", "/home/u/.cache/uv", table=("tool", "uv"))
     path, journal = _apply(tmp_path, "pyproject.toml", before.encode(), after.encode())
     edited = after.replace('name = "demo"\n', 'name = "demo"\nversion = "2.0"\n') + 'dev-dependencies = ["x"]\n'
     path.write_text(edited)
@@ -136,7 +136,7 @@ def test_toml_key_undo_keeps_other_edits(tmp_path: Path) -> None:
 
 
 def test_environment_d_file_we_created(tmp_path: Path) -> None:
-    after = textedit.set_in_block("", "UV_LINK_MODE", "copy", syntax="environment.d")
+    after = shellfile.set_in_block("", "UV_LINK_MODE", "copy", syntax="environment.d")
     path = tmp_path / "environment.d" / "60-uv-drive-guard.conf"
     journal = Journal(tmp_path / "journal")
     engine.apply(Plan(FINDING, FIX, (FileEdit(str(path), None, after.encode(), ("edit",)),)), journal)
@@ -180,7 +180,7 @@ def test_property_undo_restores_the_setting_and_keeps_edits(
     before = _crlf(text) if crlf else text
     after = _fixed(before, syntax)  # type: ignore[arg-type]
     lines = after.split(nl)[:-1]
-    ours = [x.startswith((*OURS, textedit.DISABLED)) for x in lines]
+    ours = [x.startswith((*OURS, textlines.DISABLED)) for x in lines]
     for number, (kind, position, line) in enumerate(edits):
         theirs = [i for i, mine in enumerate(ours) if not mine and lines[i]]
         if kind == "insert":
@@ -195,9 +195,9 @@ def test_property_undo_restores_the_setting_and_keeps_edits(
                 lines[at] = f"{line} #e{number}"
     setting = next(x for x in before.split(nl) if "UV_CACHE_DIR" in x)
     expected = [
-        setting if x.startswith(textedit.DISABLED) else x
+        setting if x.startswith(textlines.DISABLED) else x
         for x, mine in zip(lines, ours, strict=True)
-        if x and (not mine or x.startswith(textedit.DISABLED))
+        if x and (not mine or x.startswith(textlines.DISABLED))
     ]
     path, journal = _apply(tmp_path_factory.mktemp("prop"), f"rc.{shell}", before.encode(), after.encode())
     path.write_bytes((nl.join(lines) + nl).encode())
@@ -240,7 +240,7 @@ class FlakyStore:
 def _store_fix(tmp_path: Path, store: FlakyStore) -> tuple[Path, Journal, bytes]:
     rc = tmp_path / ".zshrc"
     rc.write_bytes(b"export A=1\n")
-    after = textedit.set_in_block("export A=1\n", "UV_CACHE_DIR", "/home/u/c", syntax="posix").encode()
+    after = shellfile.set_in_block("export A=1\n", "UV_CACHE_DIR", "/home/u/c", syntax="posix").encode()
     journal = Journal(tmp_path / "journal")
     edit = StoreEdit("launchctl", "UV_CACHE_DIR", "/home/u/c", "set")
     engine.apply(
@@ -324,6 +324,6 @@ def test_removing_our_blank_separator_is_not_a_change_of_ours(tmp_path: Path) ->
     _syntax, before = RC["bash"]
     after = _fixed(before, "posix")
     path, journal = _apply(tmp_path, ".bashrc", before.encode(), after.encode())
-    path.write_text(after.replace("\n\n" + textedit.BEGIN, "\n" + textedit.BEGIN) + "export LATER=1\n")
+    path.write_text(after.replace("\n\n" + textlines.BEGIN, "\n" + textlines.BEGIN) + "export LATER=1\n")
     engine.undo(journal)
     assert path.read_text() == before + "export LATER=1\n"

@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .model import Definition, Source, SourceKind
+from .shelllex import NAME as _NAME
+from .shelllex import assignments, physical_lines
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_POSIX_ASSIGN = re.compile(rf"^\s*(?:(?:export|declare\s+-x|typeset\s+-x|local|readonly)\s+)?({_NAME})=(.*)$")
-_FISH_SET = re.compile(rf"^\s*set\s+((?:-[a-zA-Z]+\s+|--[a-z]+\s+)*)({_NAME})(?:\s+(.*))?$")
 _VAR_REF = re.compile(rf"\$(?:\{{({_NAME})\}}|({_NAME}))")
 
 
@@ -226,10 +225,8 @@ def _fish_variable(text: str, i: int, known: Mapping[str, str]) -> tuple[str | N
 
 
 def lines_of(text: str) -> list[str]:
-    """Lines as a shell counts them: only LF ends a line; a CR stays part of the line (and of
-    an unquoted value, as bash keeps it), and form feeds are ordinary characters."""
-    lines = text.split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
+    """Lines as a shell counts them (see shelllex.physical_lines)."""
+    return physical_lines(text)
 
 
 def parse_shell(
@@ -244,42 +241,26 @@ def parse_shell(
     wanted = set(names)
     scope = dict(known)
     found: list[Definition] = []
-    for number, line in enumerate(lines_of(text), start=1):
-        parsed = _fish_line(line, scope) if fish else _posix_line(line, scope)
-        if parsed is None:
-            continue
-        name, value = parsed
+    lines = physical_lines(text)
+    for assigned in assignments(lines, "fish" if fish else "posix"):
+        value = _fish_words(assigned.value, scope) if fish else _posix_value(assigned.value, scope)
+        value = _one_line(value)
         if value is not None:
-            scope[name] = value
-        if name in wanted:
-            source = Source(SourceKind.SHELL_FILE, file=file, line=number, name=name)
-            found.append(Definition(name, value, source, raw=line.strip()))
+            scope[assigned.name] = value
+        if assigned.name in wanted:
+            source = Source(SourceKind.SHELL_FILE, file=file, line=assigned.line + 1, name=assigned.name)
+            found.append(Definition(assigned.name, value, source, raw=lines[assigned.line].strip()))
     return found
 
 
-def _posix_line(line: str, scope: Mapping[str, str]) -> tuple[str, str | None] | None:
-    match = _POSIX_ASSIGN.match(line)
-    if match is None:
-        return None
-    name, rest = match.groups()
-    return name, read_word(rest, scope).value
+def _one_line(value: str | None) -> str | None:
+    """A value quoted over several lines is no path a person means: unknown, not guessed."""
+    return None if value is None or "\n" in value else value
 
 
-def _fish_line(line: str, scope: Mapping[str, str]) -> tuple[str, str | None] | None:
-    match = _FISH_SET.match(line)
-    if match is None:
-        return None
-    flags, name, rest = match.groups()
-    if _fish_not_assignment(flags.split()):
-        return None
-    return name, _fish_words(rest or "", scope)
-
-
-def _fish_not_assignment(flags: list[str]) -> bool:
-    """`set -e` erases, `set -q` asks, `set -n`/`-S` list: none of them sets a value."""
-    long = {"--erase", "--query", "--names", "--show"}
-    short = {flag for word in flags if not word.startswith("--") for flag in word[1:]}
-    return bool(long.intersection(flags) or short & set("eqnS"))
+def _posix_value(raw: str, scope: Mapping[str, str]) -> str | None:
+    """The value of one assignment word; an array (`X=(a b)`) is not a plain value."""
+    return None if raw.startswith("(") else read_word(raw, scope).value
 
 
 def envd_value(raw: str, known: Mapping[str, str]) -> str | None:
@@ -310,18 +291,12 @@ def parse_environment_d(text: str, *, file: str, names: Iterable[str], known: Ma
     wanted = set(names)
     scope = dict(known)
     found: list[Definition] = []
-    for number, line in enumerate(lines_of(text), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or "=" not in stripped:
-            continue
-        name, raw_value = line.lstrip().split("=", 1)  # the value keeps its escaped trailing blanks
-        name = name.strip()
-        if not re.fullmatch(_NAME, name):
-            continue
-        value = envd_value(raw_value, scope)
+    lines = physical_lines(text)
+    for assigned in assignments(lines, "environment.d"):
+        value = _one_line(envd_value(assigned.value, scope))  # it keeps its escaped trailing blanks
         if value is not None:
-            scope[name] = value
-        if name in wanted:
-            source = Source(SourceKind.ENVIRONMENT_D, file=file, line=number, name=name)
-            found.append(Definition(name, value, source, raw=stripped))
+            scope[assigned.name] = value
+        if assigned.name in wanted:
+            source = Source(SourceKind.ENVIRONMENT_D, file=file, line=assigned.line + 1, name=assigned.name)
+            found.append(Definition(assigned.name, value, source, raw=lines[assigned.line].strip()))
     return found

@@ -38,7 +38,7 @@ from ..core.model import (
     assert_never,
 )
 from ..core.render import target_text
-from . import atomic, packaged, textedit
+from . import atomic, packaged, shellfile, textlines, tomledit
 from .envstore import EnvStore
 
 ENVD_FILE = "60-uv-drive-guard.conf"
@@ -98,7 +98,7 @@ def find_fix(findings: tuple[Finding, ...], fix_id: str) -> tuple[Finding, Fix] 
     return None
 
 
-def syntax_of(path: str) -> textedit.Syntax:
+def syntax_of(path: str) -> shellfile.Syntax:
     if path.endswith(".fish"):
         return "fish"
     if Path(path).parent.name == "environment.d":
@@ -156,9 +156,9 @@ def build(finding: Finding, fix: Fix, machine: Machine) -> Plan:
         where = target_text(change.target)
         try:
             _one(change, machine, texts, stores, commands, manual)
-        except textedit.UnsafeValue as exc:
+        except textlines.UnsafeValue as exc:
             raise CannotPlan(f"refusing to write {change.name}: {exc}") from exc
-        except textedit.CannotDisable as exc:
+        except shellfile.CannotDisable as exc:
             raise CannotPlan(f"{where}: {exc}; change it by hand") from exc
         except UnicodeDecodeError as exc:
             raise CannotPlan(f"{where} is not UTF-8 text; it was not changed") from exc
@@ -227,9 +227,9 @@ def _toml(change: Change, config: UvConfig, texts: _Texts) -> None:
     assert change.name is not None
     try:
         if change.kind is ChangeKind.SET_UV_SETTING:
-            new = textedit.set_toml_key(text, change.name, change.value or "", table=config.table)
+            new = tomledit.set_toml_key(text, change.name, change.value or "", table=config.table)
         else:
-            new = textedit.remove_toml_key(text, change.name, table=config.table)
+            new = tomledit.remove_toml_key(text, change.name, table=config.table)
     except ValueError as exc:
         raise CannotPlan(f"{path} is not valid TOML ({exc}); it was not changed") from exc
     texts.put(path, new, change.summary)
@@ -267,17 +267,17 @@ def _unset(
     text = texts.get(path)
     seen = _definition_at(machine.snapshot, path, change.line)
     try:
-        new = textedit.disable_line(text, change.line or 0, seen.raw if seen else None, syntax=syntax)
-    except textedit.StaleLine as exc:
+        new = shellfile.disable_line(text, change.line or 0, seen.raw if seen else None, syntax=syntax)
+    except shellfile.StaleLine as exc:
         raise CannotPlan(f"{path} changed since the scan ({exc}); scan again") from exc
-    except textedit.InOwnBlock:  # the line is in our own block: take it out of the block
-        new = textedit.set_in_block(text, change.name, None, syntax=syntax)
+    except shellfile.InOwnBlock:  # the line is in our own block: take it out of the block
+        new = shellfile.set_in_block(text, change.name, None, syntax=syntax)
     texts.put(path, new, change.summary)
 
 
 def _set(change: Change, target: EnvTarget, machine: Machine, texts: _Texts, stores: list[StoreEdit]) -> None:
     assert change.name is not None and change.value is not None
-    textedit.check_value(change.value)
+    textlines.check_value(change.value)
     if machine.store is not None and _is_store(target, machine, or_user=True):
         line = machine.store.describe_set(change.name, change.value)
         stores.append(StoreEdit(machine.store.name, change.name, change.value, line))
@@ -288,9 +288,9 @@ def _set(change: Change, target: EnvTarget, machine: Machine, texts: _Texts, sto
     for path in files:
         syntax = syntax_of(path)
         text = texts.get(path)
-        for number in textedit.lines_setting(text, change.name, syntax=syntax):
-            text = textedit.disable_line(text, number, None, syntax=syntax)
-        new = textedit.set_in_block(text, change.name, change.value, syntax=syntax)
+        for number in shellfile.lines_setting(text, change.name, syntax=syntax):
+            text = shellfile.disable_line(text, number, None, syntax=syntax)
+        new = shellfile.set_in_block(text, change.name, change.value, syntax=syntax)
         texts.put(path, new, f"set {change.name}={change.value} in a marked block")
 
 

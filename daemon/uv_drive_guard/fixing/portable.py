@@ -107,7 +107,7 @@ def generated(root: Path, os_: Os) -> dict[str, Path]:
 
 def regenerate(root: Path, os_: Os, drives: tuple[PortableDrive, ...]) -> tuple[Skipped, ...]:
     """Write what each shell reads, only where it changed; remove it all with no drive left.
-    The renderer (and textedit's tomlkit) loads only here: a scan with no drive set up never does."""
+    The renderer loads only here (without tomlkit): a scan with no drive set up never does."""
     from . import portable_shell
 
     found, skipped = portable_shell.entries(os_, str(root), drives)

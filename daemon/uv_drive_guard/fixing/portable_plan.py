@@ -1,7 +1,7 @@
 """Plan the portable-projects fix: the registry record (a store edit) and one line per startup file.
 
 The line goes into the same fenced block every other fix writes (one block per file, see
-textedit), so undo takes it out byte for byte with the rest of the fix.
+textlines), so undo takes it out byte for byte with the rest of the fix.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..core import portable as core
 from ..core.model import Change, Os, PortableDrive, PortableRegistry, ShellHook, Volume, assert_never
-from . import portable, portable_shell, textedit
+from . import portable, portable_shell, textlines
 from .plan import CannotPlan, Machine, StoreEdit
 
 
@@ -67,8 +67,8 @@ def registry_edit(change: Change, did: str, machine: Machine) -> StoreEdit | Non
     if rel is not None:
         root = core.at_mount(snapshot.os, vol.mountpoint, rel)
         try:
-            textedit.check_value(root)
-        except textedit.UnsafeValue as exc:
+            textlines.check_value(root)
+        except textlines.UnsafeValue as exc:
             shown = root.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             raise CannotPlan(
                 f"{shown!r} cannot be written into a shell file safely ({exc}); rename the folder and scan again"
@@ -142,23 +142,4 @@ def set_hook(text: str, line: str | None) -> str:
     byte-order mark, which PowerShell profiles often start with)."""
     if text.startswith(BOM):
         return BOM + set_hook(text[1:], line)
-    lines, nl = textedit._split(text), textedit._newline(text)
-    found = textedit._find_block(lines)
-    if found is None:
-        if line is None:
-            return text
-        return textedit._append(text, nl.join([textedit.BEGIN, textedit.NOTE, line, textedit.END]) + nl, nl)
-    begin, end = found
-    body: list[str] = []
-    placed = line is None
-    for old in lines[begin + 1 : end]:
-        if not textedit._bare(old).endswith(portable_shell.MARK):
-            body.append(old)
-        elif not placed:
-            body.append(line + nl if line is not None else old)
-            placed = True
-    if not placed:
-        body.append(f"{line}{nl}")
-    if not any(textedit._is_code(old) for old in body):
-        return textedit._cut(lines, begin, end + 1, nl)
-    return "".join([*lines[: begin + 1], *body, *lines[end:]])
+    return textlines.set_block_line(text, line, lambda old: textlines.bare(old).endswith(portable_shell.MARK))

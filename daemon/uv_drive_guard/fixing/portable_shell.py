@@ -3,7 +3,7 @@
 Pure text. Per prompt (or per `cd`) the hook runs a few shell statements and no process: a
 `case` on $PWD (bash, zsh, sh), a prefix test with fish's `string` builtin, .NET's
 StartsWith in PowerShell. Paths come from drives, so every one is quoted for its shell by
-textedit's quoting, and a path no quoting makes safe is left out and reported.
+shellfile's quoting, and a path no quoting makes safe is left out and reported.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 from ..core.model import Os, PortableDrive
 from ..core.portable import at_mount, env_dir
-from . import textedit
+from . import shellfile, textlines
 
 BEGIN_LINE = "# uv-drive-guard portable"
 MARK = "# uv-drive-guard: portable projects"
 
 
-Unquotable = textedit.UnsafeValue
-check_path = textedit.check_value
-quote_posix = textedit.quote_posix
-quote_fish = textedit.quote_fish
+Unquotable = textlines.UnsafeValue
+check_path = textlines.check_value
+quote_posix = shellfile.quote_posix
+quote_fish = shellfile.quote_fish
 
 
 _PS_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")  # PowerShell takes all as single quotes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from .textedit import _content, _newline, _split
+from .textlines import content, newline, split
 
 
 class Changed(ValueError):
@@ -33,12 +33,12 @@ class _Hunk:
 
 
 def _key(line: str) -> str:
-    return _content(line)[0]
+    return content(line)[0]
 
 
 def hunks(before: str, after: str) -> list[_Hunk]:
     """The fix's edit as runs of changed lines."""
-    old, new = _split(before), _split(after)
+    old, new = split(before), split(after)
     found = []
     matcher = difflib.SequenceMatcher(None, [_key(x) for x in old], [_key(x) for x in new], autojunk=False)
     for tag, b1, b2, a1, a2 in matcher.get_opcodes():
@@ -122,7 +122,7 @@ def take_back(before: str, after: str, now: str) -> str:
     """`now` without the edit that turned `before` into `after`, keeping every other change."""
     if now == after:
         return before
-    lines, nl = _split(now), _newline(now or after)
+    lines, nl = split(now), newline(now or after)
     placed: list[tuple[list[int], _Hunk]] = []
     lo, shift = 0, 0
     for hunk in hunks(before, after):

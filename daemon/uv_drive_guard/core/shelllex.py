@@ -1,0 +1,342 @@
+"""One lexer for shell startup files and environment.d: where a logical line starts and ends
+(backslash continuations, quotes over several lines, here-document bodies), and which lines
+assign which variable with what raw value text.
+
+The reader (`shellparse`, which then works out the values) and the editor (`fixing.shellfile`,
+which turns lines off and writes our block) both ask this module, so they cannot disagree on
+which lines set a variable. The grammar follows what bash, zsh, fish and systemd's
+environment.d parser do with the forms people write; tests run the real shells on generated
+files to keep it so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Syntax = Literal["posix", "fish", "environment.d"]
+
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_NAME = re.compile(NAME)
+_ASSIGN = re.compile(rf"({NAME})=")
+_POSIX_BUILTINS = frozenset({"export", "readonly", "local", "declare", "typeset"})
+_OPTION = re.compile(r"-[A-Za-z]+")
+# fish's `set` options before the name: short clusters (`-gx`) and long words (`--export`).
+FISH_FLAG = r"(?:-[A-Za-z]+|--[a-z]+)"
+_FISH_SET = re.compile(rf"\s*set\s+((?:{FISH_FLAG}\s+)*)({NAME})(?:\s+(.*))?$", re.DOTALL)
+# `set -e` erases, `set -q` asks, `set -n`/`-S` list: none of them sets a value.
+FISH_NOT_SETTING = frozenset({"--erase", "--query", "--names", "--show"})
+FISH_NOT_SETTING_SHORT = frozenset("eqnS")
+_ENVD_ASSIGN = re.compile(rf"[ \t]*({NAME})[ \t]*=")
+_COMMENT_AFTER = " \t;&|()"  # a `#` starts a comment only at the start of a word
+HEREDOC = "<<"  # the state of a line inside a here-document's body
+_POSIX_OUTSIDE = re.compile(r"[\\'\"#()<]")
+_FISH_OUTSIDE = re.compile(r"[\\'\"#]")
+_INSIDE = {'"': re.compile(r'[\\"]'), "'": re.compile(r"[\\']"), "`": re.compile(r"[\\`]")}
+_WORD_STOP = re.compile(r"[\\'\"`$(){} \t;&|<>]")
+_CANDIDATE = re.compile(rf"[ \t]*(?:(?:export|readonly|local|declare|typeset)[ \t]|{NAME}=)")
+
+
+def fish_sets(flags: Iterable[str]) -> bool:
+    """True when `set` with these options assigns (rather than erases, asks or lists)."""
+    words = list(flags)
+    short = {c for word in words if not word.startswith("--") for c in word[1:]}
+    return not (FISH_NOT_SETTING.intersection(words) or short & FISH_NOT_SETTING_SHORT)
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines as a shell counts them: only LF ends a line; a CR stays part of the line (and of
+    an unquoted value, as bash keeps it), and form feeds are ordinary characters."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """`name` is set by the command starting on a logical line; `value` is the raw text of the
+    value word (quotes and escapes as written, continuations joined); `line` is the 0-based
+    physical line the name stands on."""
+
+    name: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Logical:
+    """One logical line: physical lines first..last joined as the shell reads them."""
+
+    first: int
+    last: int
+    text: str
+    offsets: tuple[int, ...]  # where each physical line's part starts in `text`
+
+    def line_at(self, at: int) -> int:
+        """The physical line the character at `at` came from."""
+        return self.first + sum(1 for offset in self.offsets[1:] if offset <= at)
+
+
+@dataclass
+class _Scan:
+    state: str  # '' clean, a quote character, or '\\' (continued)
+    joined: bool  # the line ended in a backslash that joins it to the next (and is dropped)
+    heredocs: list[tuple[str, bool]]  # delimiters opened on this line (word, strip leading tabs)
+
+
+def _heredoc(line: str, i: int) -> tuple[tuple[str, bool] | None, int]:
+    """The here-document opened by `<<` at i: its delimiter (quotes removed) and `<<-`."""
+    j = i + 2
+    strip = line[j : j + 1] == "-"
+    j += 1 if strip else 0
+    while j < len(line) and line[j] in " \t":
+        j += 1
+    word: list[str] = []
+    quote = ""
+    while j < len(line) and (quote or line[j] not in " \t;&|<>()"):
+        c = line[j]
+        if quote and c == quote:
+            quote = ""
+        elif quote:
+            word.append(c)
+        elif c in "'\"":
+            quote = c
+        elif c == "\\" and j + 1 < len(line):
+            j += 1
+            word.append(line[j])
+        else:
+            word.append(c)
+        j += 1
+    delimiter = "".join(word)
+    return ((delimiter, strip) if delimiter else None), j
+
+
+def _scan_shell(line: str, state: str, fish: bool) -> _Scan:
+    """Quote state after one sh/fish line, whether it continues, and heredocs it opens (jumping
+    from one character that matters to the next: rc files hold megabyte lines)."""
+    quote = "" if state == "\\" else state
+    heredocs: list[tuple[str, bool]] = []
+    i, depth, size = 0, 0, len(line)
+    while i < size:
+        if quote == "'" and not fish:
+            end = line.find("'", i)
+            if end < 0:
+                break
+            quote, i = "", end + 1
+            continue
+        pattern = _INSIDE.get(quote, _FISH_OUTSIDE if fish else _POSIX_OUTSIDE)
+        match = pattern.search(line, i)
+        if match is None:
+            break
+        j = match.start()
+        char = line[j]
+        if char == "\\" and quote == "'":  # fish: only \\ and \' are escapes in single quotes
+            i = j + (2 if line[j + 1 : j + 2] in ("\\", "'") else 1)
+        elif char == "\\":
+            if j + 1 == size:
+                return _Scan(quote or "\\", True, heredocs)
+            i = j + 2
+        elif quote:  # the closing quote
+            quote, i = "", j + 1
+        elif char in "'\"":
+            quote, i = char, j + 1
+        elif char == "#":
+            if j == 0 or line[j - 1] in _COMMENT_AFTER:
+                break
+            i = j + 1
+        elif char in "()":
+            depth, i = max(0, depth + (1 if char == "(" else -1)), j + 1
+        elif line.startswith("<<<", j):  # a here-string, not a here-document
+            i = j + 3
+        elif line.startswith(HEREDOC, j) and depth == 0:
+            opened, i = _heredoc(line, j)
+            heredocs += [opened] if opened else []
+        else:
+            i = j + 1
+    return _Scan(quote, False, heredocs)
+
+
+def _scan_envd(line: str, state: str) -> _Scan:
+    """The same for environment.d as systemd parses it: quotes only open a value, `#`/`;` a line."""
+    quote = "" if state == "\\" else state
+    if not state and line.lstrip(" \t")[:1] in ("#", ";"):
+        return _Scan("", False, [])
+    opening = bool(quote)
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote == '"' and char == "\\":
+            if i + 1 == len(line):
+                return _Scan(quote, True, [])
+            i += 1
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char == "\\":
+            if i + 1 == len(line):
+                return _Scan("\\", True, [])
+            i, opening = i + 1, False
+        elif char in "'\"" and opening:
+            quote = char
+        else:
+            opening = (char == "=" and not state) or (opening and char in " \t")
+        i += 1
+    return _Scan(quote, False, [])
+
+
+def _scan(line: str, state: str, syntax: Syntax) -> _Scan:
+    if syntax == "environment.d":
+        return _scan_envd(line, state)
+    return _scan_shell(line, state, syntax == "fish")
+
+
+def _heredoc_end(line: str, delimiter: tuple[str, bool]) -> bool:
+    word, strip = delimiter
+    return (line.lstrip("\t") if strip else line) == word
+
+
+def _analyse(lines: list[str], syntax: Syntax) -> tuple[list[str], list[Logical]]:
+    """The state at the start of each line (and after the last), and the logical lines."""
+    states: list[str] = [""]
+    logical: list[Logical] = []
+    pending: list[tuple[str, bool]] = []
+    parts: list[str] = []
+    offsets: list[int] = []
+    first, size = 0, 0
+    for index, line in enumerate(lines):
+        if states[-1] == HEREDOC:  # a here-document's body: text, not commands
+            if _heredoc_end(line, pending[0]):
+                pending.pop(0)
+            states.append(HEREDOC if pending else "")
+            continue
+        if not states[-1]:
+            first, parts, offsets, size = index, [], [], 0
+        scan = _scan(line, states[-1], syntax)
+        piece = line[:-1] if scan.joined else line
+        if scan.state and not scan.joined:
+            piece += "\n"  # a newline inside quotes is part of the value
+        parts.append(piece)
+        offsets.append(size)
+        size += len(piece)
+        pending += scan.heredocs
+        states.append(scan.state)
+        if not scan.state:
+            logical.append(Logical(first, index, "".join(parts), tuple(offsets)))
+            states[-1] = HEREDOC if pending else ""
+    if states[-1] and states[-1] != HEREDOC:  # an unterminated quote or continuation at the end
+        text = "".join(parts)
+        logical.append(Logical(first, len(lines) - 1, text.removesuffix("\n"), tuple(offsets)))
+    return states, logical
+
+
+def starts(lines: list[str], syntax: Syntax) -> list[str]:
+    """Lexer state at the start of each physical line, and after the last: '' when a new
+    command can start there; a quote, '\\' (continued) or HEREDOC when it is inside one."""
+    return _analyse(lines, syntax)[0]
+
+
+def logical_lines(lines: list[str], syntax: Syntax) -> list[Logical]:
+    return _analyse(lines, syntax)[1]
+
+
+def _word_end(text: str, i: int) -> int:
+    """End of the shell word starting at i: quotes, escapes, `$(...)`, `${...}`, backquotes."""
+    depth, quote, size = 0, "", len(text)
+    while i < size:
+        if quote == "'":
+            end = text.find("'", i)
+            quote, i = ("", end + 1) if end >= 0 else (quote, size)
+            continue
+        match = _INSIDE[quote].search(text, i) if quote else _WORD_STOP.search(text, i)
+        if match is None:
+            return size
+        j = match.start()
+        char = text[j]
+        if char == "\\":
+            i = j + 2
+        elif quote:
+            quote, i = "", j + 1
+        elif char in "'\"`":
+            quote, i = char, j + 1
+        elif text.startswith(("$(", "${"), j):
+            depth, i = depth + 1, j + 2
+        elif depth and char in "({":
+            depth, i = depth + 1, j + 1
+        elif depth and char in ")}":
+            depth, i = depth - 1, j + 1
+        elif char in " \t;&|<>()" and not depth:
+            return j
+        else:
+            i = j + 1
+    return size
+
+
+def _words(text: str) -> list[tuple[int, str]]:
+    """The words of the first simple command of a POSIX logical line, with their offsets."""
+    words: list[tuple[int, str]] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char in " \t":
+            i += 1
+            continue
+        if char in ";&|<>()#\n":
+            break
+        end = _word_end(text, i)
+        if end < len(text) and text[end] == "(" and text[i:end].endswith("="):
+            end = _word_end(text, end + 1) + 1  # `X=(a b)`: an array, read as one word
+        words.append((i, text[i:end]))
+        i = max(end, i + 1)
+    return words
+
+
+def _posix_assignments(line: Logical) -> list[Assignment]:
+    """Assignments of the command a logical line starts: `NAME=v ...` alone (not the
+    temporary ones before a command: `NAME=v cmd`), or the arguments of export and friends."""
+    if not _CANDIDATE.match(line.text):
+        return []
+    words = _words(line.text)
+    if words and words[0][1] in _POSIX_BUILTINS:
+        rest = words[1:]
+        while rest and _OPTION.fullmatch(rest[0][1]):
+            rest = rest[1:]
+        chosen = [(at, word) for at, word in rest if _ASSIGN.match(word)]
+    else:
+        chosen = [(at, word) for at, word in words if _ASSIGN.match(word)]
+        if len(chosen) != len(words):
+            chosen = []  # a command follows: the assignments are its environment, not the shell's
+    found = []
+    for at, word in chosen:
+        name = word.split("=", 1)[0]
+        found.append(Assignment(name, word[len(name) + 1 :], line.line_at(at)))
+    return found
+
+
+def _fish_assignments(line: Logical) -> list[Assignment]:
+    match = _FISH_SET.match(line.text)
+    if match is None or not fish_sets(match.group(1).split()):
+        return []
+    return [Assignment(match.group(2), match.group(3) or "", line.line_at(match.start(2)))]
+
+
+def _envd_assignments(line: Logical) -> list[Assignment]:
+    match = _ENVD_ASSIGN.match(line.text)
+    if match is None:
+        return []
+    value = line.text[match.end() :]
+    return [Assignment(match.group(1), value, line.line_at(match.start(1)))]
+
+
+def assignments(lines: list[str], syntax: Syntax) -> list[Assignment]:
+    """Every assignment in the file, in order, as the shell (or systemd) would make them."""
+    pick = {"posix": _posix_assignments, "fish": _fish_assignments, "environment.d": _envd_assignments}[syntax]
+    return [found for line in logical_lines(lines, syntax) if line.text.strip() for found in pick(line)]
+
+
+def sets(line: str, name: str, syntax: Syntax) -> bool:
+    """True if this one line, read on its own, assigns `name`."""
+    return any(found.name == name for found in assignments([line], syntax))
+
+
+def is_name(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None

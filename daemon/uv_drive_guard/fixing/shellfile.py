@@ -1,0 +1,132 @@
+"""Edits to the files a new session reads variables from: shell startup files (sh, bash, zsh,
+fish) and environment.d: quoting, our fenced block, and turning a person's line off.
+
+Values come from drives (untrusted), so they are quoted for the target syntax and refused when
+they hold characters no quoting makes safe. Which lines set a variable, and where a logical
+line starts, is the one lexer's answer (core.shelllex), the same the scanner reads with.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..core import shelllex
+from ..core.shelllex import Syntax
+from . import envdfile
+from .textlines import (
+    DISABLED,
+    UnsafeValue,
+    check_value,
+    content,
+    find_block,
+    is_code,
+    set_block_line,
+    split,
+)
+
+__all__ = ["Syntax", "assignment", "disable_line", "lines_setting", "quote_fish", "quote_posix", "set_in_block"]
+
+_OPENS_BODY = re.compile(r"(?:^|[\s;])(?:then|do|else)\s*$|\{\s*$")
+_CLOSES_BODY = re.compile(r"\s*(?:fi|done|else|elif|\})(?:[\s;]|$)")
+
+
+class StaleLine(ValueError):
+    """The file changed since the scan: editing now could turn off the wrong line."""
+
+
+class InOwnBlock(ValueError):
+    """The line is inside our block: change it with set_in_block, not by commenting it out."""
+
+
+class CannotDisable(ValueError):
+    """Commenting the line out would break the file (multi-line construct, empty if/do body)."""
+
+
+def quote_posix(value: str) -> str:
+    """Single quotes: nothing inside expands in sh, bash or zsh; a quote is closed, escaped, reopened."""
+    check_value(value)
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def quote_fish(value: str) -> str:
+    """fish single quotes expand nothing; only backslash and quote need escaping there."""
+    check_value(value)
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _check_name(name: str) -> None:
+    """A name is spliced into code unquoted, so it must be a plain identifier."""
+    if not shelllex.is_name(name):
+        raise UnsafeValue(f"{name!r} is not a valid environment variable name")
+
+
+def assignment(name: str, value: str, syntax: Syntax) -> str:
+    """The one line that sets `name` in the target syntax, quoted so the value is taken literally."""
+    _check_name(name)
+    if syntax == "posix":
+        return f"export {name}={quote_posix(value)}"
+    if syntax == "fish":
+        return f"set -gx {name} {quote_fish(value)}"
+    return envdfile.assignment(name, value)
+
+
+def _sets(line: str, name: str, syntax: Syntax) -> bool:
+    return shelllex.sets(content(line)[0], name, syntax)
+
+
+def set_in_block(text: str, name: str, value: str | None, *, syntax: Syntax) -> str:
+    """Set (or with None unset) `name` in our block, creating it or removing it when empty."""
+    _check_name(name)
+    line = None if value is None else assignment(name, value, syntax)
+    return set_block_line(text, line, lambda old: _sets(old, name, syntax))
+
+
+def lines_setting(text: str, name: str, *, syntax: Syntax) -> list[int]:
+    """1-based lines outside our block that assign `name`: all must go before our block can win."""
+    _check_name(name)
+    lines = split(text)
+    found = find_block(lines)
+    ours = range(found[0], found[1] + 1) if found else range(0)
+    assigned = shelllex.assignments(shelllex.physical_lines(text), syntax)
+    return sorted({a.line + 1 for a in assigned if a.name == name and a.line not in ours})
+
+
+# --- turning a user's line off ------------------------------------------------------------
+
+
+def _empties_body(lines: list[str], index: int) -> bool:
+    """`if ...; then` / `do` / `{` left with no command before `fi` / `done` / `}` is a sh syntax error."""
+    before = [re.sub(r"\s#.*$", "", content(x)[0]) for x in lines[:index] if is_code(x)]
+    after = [content(x)[0] for x in lines[index + 1 :] if is_code(x)]
+    if not before or not after:
+        return False
+    return bool(_OPENS_BODY.search(before[-1].rstrip())) and bool(_CLOSES_BODY.match(after[0]))
+
+
+def _check_can_disable(lines: list[str], index: int, syntax: Syntax) -> None:
+    """Refuse to comment out part of a multi-line construct or the only command of a block."""
+    states = shelllex.starts(shelllex.physical_lines("".join(lines)), syntax)
+    if states[index] or states[index + 1]:
+        raise CannotDisable(f"line {index + 1} is part of a multi-line construct; turn it off by hand")
+    if syntax == "posix" and _empties_body(lines, index):
+        raise CannotDisable(f"line {index + 1} is the only command in its block; turn it off by hand")
+
+
+def disable_line(text: str, line: int, expected: str | None, *, syntax: Syntax) -> str:
+    """Comment out a user's line (reversibly, with our marker) after checking it is still the one seen."""
+    lines = split(text)
+    if not 1 <= line <= len(lines):
+        raise StaleLine(f"line {line} does not exist (the file has {len(lines)} lines)")
+    found = find_block(lines)
+    if found and found[0] <= line - 1 <= found[1]:
+        raise InOwnBlock(f"line {line} is inside the uv-drive-guard block")
+    body, end = content(lines[line - 1])
+    if body.startswith(DISABLED):
+        if expected is None or body[len(DISABLED) :].strip() == expected.strip():
+            return text  # already off: a second apply is a no-op
+        raise StaleLine(f"line {line} is already turned off and differs from what the scan saw")
+    if expected is not None and body.strip() != expected.strip():
+        raise StaleLine(f"line {line} now reads {body.strip()!r}, not {expected.strip()!r}")
+    _check_can_disable(lines, line - 1, syntax)
+    lines[line - 1] = DISABLED + body + end
+    return "".join(lines)
