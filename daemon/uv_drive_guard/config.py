@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .edges import tomlfile
+
 DEFAULTS_NAME = "default.toml"
 
 
@@ -26,18 +28,9 @@ def _defaults_path() -> Path:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-    import tomlkit
-
     try:
-        return dict(tomlkit.parse(path.read_text(encoding="utf-8")).unwrap())
-    except Exception as exc:  # tomlkit's parse errors share no base class but Exception
+        return tomlfile.loads(path.read_text(encoding="utf-8"))
+    except tomlfile.TomlError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
 
 

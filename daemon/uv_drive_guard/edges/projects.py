@@ -17,7 +17,6 @@ import fnmatch
 import os
 import posixpath
 import stat
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.model import Artefact, Unseen
-from . import safeio, settings
+from . import safeio, settings, tomlfile
 
 MAX_MANIFEST = 1 << 20  # a real pyproject.toml is a few kB; uv itself has no limit
 MAX_MEMBERS = 2_000  # member directories expanded per workspace
@@ -52,19 +51,9 @@ class Manifest:
 
 def _parse(text: str) -> dict[str, Any] | str:
     """The TOML table, or the parser's complaint (a drive's file is untrusted input)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
-            return str(exc)
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
     try:
-        return dict(tomlkit.parse(text).unwrap())
-    except (TOMLKitError, ValueError, RecursionError) as exc:
+        return tomlfile.loads(text)
+    except tomlfile.TomlError as exc:
         return str(exc)
 
 

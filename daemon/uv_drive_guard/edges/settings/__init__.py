@@ -14,7 +14,7 @@ from typing import Any
 from ...core import resolve
 from ...core.model import Definition, Os, Source, SourceKind
 from ...core.shellparse import parse_environment_d, parse_shell
-from .. import safeio
+from .. import safeio, tomlfile
 
 MAX_BYTES = 8 << 20  # a user's own startup file; drive files are bounded by the walk
 CONFIG_KEYS = ("cache-dir", "link-mode", "no-cache")
@@ -140,18 +140,9 @@ def has_tool_uv(path: Path) -> bool:
 
 def _parse_toml(text: str) -> dict[str, Any]:
     """A drive's TOML is untrusted: malformed means empty, never a crash."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
-            return {}
-    import tomlkit
-
     try:
-        return dict(tomlkit.parse(text).unwrap())
-    except Exception:  # tomlkit's parse errors share no base class but Exception
+        return tomlfile.loads(text)
+    except tomlfile.TomlError:
         return {}
 
 
