@@ -50,6 +50,9 @@ POSIX_NOISE = [
     "cat >/dev/null <<-'END'\n\t{n}={v}\n\tEND",
     "cat >/dev/null << \"X\"\nexport {n}={v}\nX",
     "echo $((1<<2)) >/dev/null",
+    "echo $'it\\'s' >/dev/null",
+    "echo \\$'it' >/dev/null",
+    "cat <<<'x' >/dev/null",
     "export {n}_OLD={v}",
     "",
 ]
@@ -190,6 +193,30 @@ def test_fish_sets_what_the_lexer_says(text: str, tmp_path: Path) -> None:
     if shutil.which("fish") is None:
         pytest.skip("fish is not installed")
     assert _shell_sets("fish", text, tmp_path) == _read_values(text, "fish")
+
+
+def _fixed(text: str, syntax: Syntax, name: str, value: str) -> str:
+    """What the set-a-variable fix writes: the person's lines off where it can, then our block."""
+    for line in lines_setting(text, name, syntax=syntax):
+        try:
+            text = disable_line(text, line, None, syntax=syntax)
+        except CannotDisable:
+            continue
+    return set_in_block(text, name, value, syntax=syntax)
+
+
+@pytest.mark.parametrize("syntax", ["posix", "fish"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), name=st.sampled_from(NAMES))
+def test_real_shells_run_the_edited_file_as_the_lexer_reads_it(
+    syntax: Syntax, data: st.DataObject, name: str, tmp_path: Path
+) -> None:
+    shell = "fish" if syntax == "fish" else "bash"
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    fixed = _fixed(data.draw(startup_file(fish=syntax == "fish")), syntax, name, "/home/ana/it's $HOME")
+    assert _shell_sets(shell, fixed, tmp_path) == _read_values(fixed, syntax)
+    assert [d.value for d in _definitions(fixed, syntax) if d.name == name][-1] == "/home/ana/it's $HOME"
 
 
 # --- the cases where reader and editor disagreed before, decided by the real shells -------------

@@ -34,7 +34,12 @@ _COMMENT_AFTER = " \t;&|()"  # a `#` starts a comment only at the start of a wor
 HEREDOC = "<<"  # the state of a line inside a here-document's body
 _POSIX_OUTSIDE = re.compile(r"[\\'\"#()<]")
 _FISH_OUTSIDE = re.compile(r"[\\'\"#]")
-_INSIDE = {'"': re.compile(r'[\\"]'), "'": re.compile(r"[\\']"), "`": re.compile(r"[\\`]")}
+_INSIDE = {
+    '"': re.compile(r'[\\"]'),
+    "'": re.compile(r"[\\']"),  # fish's single quotes
+    "$'": re.compile(r"[\\']"),  # bash and zsh's $'...': backslash escapes, even \'
+    "`": re.compile(r"[\\`]"),
+}
 _WORD_STOP = re.compile(r"[\\'\"`$(){} \t;&|<>]")
 _CANDIDATE = re.compile(rf"[ \t]*(?:(?:export|readonly|local|declare|typeset)[ \t]|{NAME}=)")
 
@@ -80,7 +85,7 @@ class Logical:
 
 @dataclass
 class _Scan:
-    state: str  # '' clean, a quote character, or '\\' (continued)
+    state: str  # '' clean, the open quote (`'`, `"`, `$'`), or '\\' (continued)
     joined: bool  # the line ended in a backslash that joins it to the next (and is dropped)
     heredocs: list[tuple[str, bool]]  # delimiters opened on this line (word, strip leading tabs)
 
@@ -139,6 +144,8 @@ def _scan_shell(line: str, state: str, fish: bool) -> _Scan:
             i = j + 2
         elif quote:  # the closing quote
             quote, i = "", j + 1
+        elif char == "'" and not fish and line[j - 1 : j] == "$" and line[j - 2 : j - 1] != "\\":
+            quote, i = "$'", j + 1
         elif char in "'\"":
             quote, i = char, j + 1
         elif char == "#":
@@ -236,6 +243,7 @@ def starts(lines: list[str], syntax: Syntax) -> list[str]:
 
 
 def logical_lines(lines: list[str], syntax: Syntax) -> list[Logical]:
+    """The commands of the file, each joined over the physical lines it spans."""
     return _analyse(lines, syntax)[1]
 
 
@@ -258,6 +266,8 @@ def _word_end(text: str, i: int) -> int:
             quote, i = "", j + 1
         elif char in "'\"`":
             quote, i = char, j + 1
+        elif text.startswith("$'", j):
+            quote, i = "$'", j + 2
         elif text.startswith(("$(", "${"), j):
             depth, i = depth + 1, j + 2
         elif depth and char in "({":

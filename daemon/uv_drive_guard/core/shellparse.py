@@ -259,8 +259,9 @@ def _one_line(value: str | None) -> str | None:
 
 
 def _posix_value(raw: str, scope: Mapping[str, str]) -> str | None:
-    """The value of one assignment word; an array (`X=(a b)`) is not a plain value."""
-    return None if raw.startswith("(") else read_word(raw, scope).value
+    """The value of one assignment word; an array (`X=(a b)`) is not a plain value, and
+    bash's `$'...'` escapes are not worked out here."""
+    return None if raw.startswith("(") or "$'" in raw else read_word(raw, scope).value
 
 
 def envd_value(raw: str, known: Mapping[str, str]) -> str | None:
