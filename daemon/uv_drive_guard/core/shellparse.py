@@ -224,11 +224,6 @@ def _fish_variable(text: str, i: int, known: Mapping[str, str]) -> tuple[str | N
     return known.get(name), match.end()
 
 
-def lines_of(text: str) -> list[str]:
-    """Lines as a shell counts them (see shelllex.physical_lines)."""
-    return physical_lines(text)
-
-
 def parse_shell(
     text: str,
     *,
