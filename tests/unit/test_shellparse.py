@@ -79,6 +79,9 @@ def test_source_is_file_and_line() -> None:
         ('export UV_CACHE_DIR="/media/ana/say \\"hi\\""', '/media/ana/say "hi"'),
         ("export UV_CACHE_DIR='$HOME/cache'", "$HOME/cache"),  # single quotes: no expansion
         ('export UV_CACHE_DIR="~/cache"', "~/cache"),  # quoted tilde stays
+        ("export UV_CACHE_DIR='$'", "$"),  # a dollar in single quotes, not bash's $'...'
+        ("export UV_CACHE_DIR='/media/a$'b", "/media/a$b"),
+        ('export UV_CACHE_DIR="/media/a$\'b"', "/media/a$'b"),
     ],
 )
 def test_quotes(line: str, value: str) -> None:
@@ -123,6 +126,7 @@ def test_later_assignment_wins_in_order() -> None:
         "export UV_CACHE_DIR=${STICK:-/media/ana/STICK}/cache",
         "export UV_CACHE_DIR=$UNKNOWN/cache",
         'export UV_CACHE_DIR="unterminated',
+        "export UV_CACHE_DIR=$'/media/a\\tb'",  # bash's $'...' escapes are not worked out
     ],
 )
 def test_unknowable_values_are_none(line: str) -> None:

@@ -256,7 +256,26 @@ def _one_line(value: str | None) -> str | None:
 def _posix_value(raw: str, scope: Mapping[str, str]) -> str | None:
     """The value of one assignment word; an array (`X=(a b)`) is not a plain value, and
     bash's `$'...'` escapes are not worked out here."""
-    return None if raw.startswith("(") or "$'" in raw else read_word(raw, scope).value
+    return None if raw.startswith("(") or _ansi_c_quoted(raw) else read_word(raw, scope).value
+
+
+def _ansi_c_quoted(raw: str) -> bool:
+    """Whether the word holds a `$'...'` quote: only where `$` is unquoted (`'$'` is a dollar)."""
+    quote, i = "", 0
+    while i < len(raw):
+        ch = raw[i]
+        if quote == "'":
+            quote = "" if ch == "'" else quote
+        elif ch == "\\":
+            i += 1
+        elif quote == '"':
+            quote = "" if ch == '"' else quote
+        elif raw.startswith("$'", i):
+            return True
+        elif ch in "'\"":
+            quote = ch
+        i += 1
+    return False
 
 
 def envd_value(raw: str, known: Mapping[str, str]) -> str | None:
