@@ -1,19 +1,16 @@
-"""Plan the fixes that work for a finding, as concrete changes, aware of uv's precedence.
+"""The building blocks of fixes, as concrete changes, aware of uv's precedence.
 
 A fix changes a value where it is set: a higher-precedence setting would shadow a change made
-lower down (command line > environment > project > user > system > default). Copy mode is
-planned only for the findings it cures (uv-facts.md: R2, R3, R12).
+lower down (command line > environment > project > user > system > default). Which fixes a
+finding offers is its rule's choice (core/rules/: "planning" a finding's fixes); copy mode is
+offered only for the findings it cures (UVD002, UVD003, UVD012). Carrying a fix out is the
+fixing side's plan.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
-from dataclasses import replace
 
-from . import portable
-from .capability import no_exec
-from .messages import nfs_lock_bug
 from .model import (
     Artefact,
     Change,
@@ -24,7 +21,6 @@ from .model import (
     Fix,
     Location,
     Manual,
-    Os,
     Role,
     Snapshot,
     Source,
@@ -38,7 +34,6 @@ from .model import (
 )
 from .paths import under
 from .resolve import pathmod, volume_of
-from .versions import parse
 
 ENV_KINDS = (
     SourceKind.ENVIRONMENT,
@@ -402,17 +397,6 @@ def fix_switch(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
     )
 
 
-def _off_drive(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
-    if loc.role is Role.PROJECT_ENVIRONMENT and loc.source.kind is SourceKind.DEFAULT:
-        return (local_project_environment(code, snapshot, loc),)
-    return _present(move_off_drive(code, snapshot, loc))
-
-
-def _exec_option(snapshot: Snapshot, loc: Location) -> str:
-    vol = snapshot.volume(loc.volume)
-    return "symfollow" if vol is not None and no_exec(vol) == "nosymfollow" else "exec"
-
-
 def dot_clean(code: str, loc: Location) -> Fix:
     return Fix(
         id=fix_id(code, "dot-clean", loc),
@@ -420,75 +404,3 @@ def dot_clean(code: str, loc: Location) -> Fix:
         detail="macOS's dot_clean merges the ._ files back; they return as files change.",
         changes=(Change(ChangeKind.RUN, target=Command(("dot_clean", "-m", loc.path)), summary="run dot_clean"),),
     )
-
-
-def _portable(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
-    """Per-computer environments; a cache setting on the same drive moves as part of it."""
-    cache = next(
-        (c for c in snapshot.locations if c.role is Role.CACHE and c.project is None and c.volume == loc.volume),
-        None,
-    )
-    moved = move_off_drive(code, snapshot, cache) if cache is not None else None
-    return portable.portable_fixes(code, snapshot, loc, moved.changes if moved else ())
-
-
-def _moved_environment(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
-    """An environment made on another computer: keep one per computer instead, or rebuild it."""
-    own = loc.project is not None and loc.path == str(pathmod(snapshot.os).join(loc.project, ".venv"))
-    kept = _portable(code, snapshot, replace(loc, source=Source(SourceKind.DEFAULT))) if own else ()
-    return (*kept, recreate(code, loc, loc.project is not None))
-
-
-def _present(*fixes: Fix | None) -> tuple[Fix, ...]:
-    return tuple(f for f in fixes if f is not None)
-
-
-def _environment_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
-    if loc.role is Role.PROJECT_ENVIRONMENT and loc.source.kind is SourceKind.DEFAULT:
-        kept = _portable(code, snapshot, loc) or (local_project_environment(code, snapshot, loc),)
-        return (*kept, reformat(code, loc, "symbolic links"))
-    return _present(move_off_drive(code, snapshot, loc), reformat(code, loc, "symbolic links"))
-
-
-def _nfs_upgrade(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
-    """uv 0.10.3's EBADF on NFS is gone in 0.10.4 (#18071): upgrading is a fix there."""
-    vol = snapshot.volume(loc.volume)
-    return (upgrade(code, "0.10.4", loc),) if vol and nfs_lock_bug(vol, parse(snapshot.uv.version)) else ()
-
-
-PLANNERS: dict[str, Callable[[str, Snapshot, Location], tuple[Fix, ...]]] = {
-    "UVD001": lambda c, s, loc: _present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
-    "UVD002": lambda c, s, loc: (copy_mode(c, s, loc),),
-    "UVD003": lambda c, s, loc: _present(
-        copy_mode(c, s, loc),
-        per_drive_cache(c, s, loc) if loc.role is not Role.CACHE else move_off_drive(c, s, loc),
-    ),
-    "UVD004": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
-    "UVD005": _environment_fixes,
-    "UVD006": lambda c, s, loc: _present(move_off_drive(c, s, loc)),
-    "UVD007": lambda c, s, loc: _present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
-    "UVD008": lambda c, s, loc: (dot_clean(c, loc),),
-    "UVD009": lambda c, s, loc: _present(*_nfs_upgrade(c, s, loc), move_off_drive(c, s, loc)),
-    "UVD010": _moved_environment,
-    "UVD011": lambda c, s, loc: _present(temporary_fallback(c, s, loc)),
-    "UVD012": lambda c, s, loc: (copy_mode(c, s, loc),),
-    "UVD013": lambda c, s, loc: (reformat(c, loc, "no 4 GiB file limit"),),
-    "UVD014": lambda c, s, loc: (reformat(c, loc, "file permissions"),),
-    "UVD015": lambda c, s, loc: (remount(c, loc, "rw", "Make the drive writable"), *_off_drive(c, s, loc)),
-    "UVD016": lambda c, s, loc: (
-        remount(c, loc, _exec_option(s, loc), "Remount the drive so programs on it can start"),
-        *_off_drive(c, s, loc),
-    ),
-    "UVD017": lambda c, s, loc: (free_space(c, loc), *_off_drive(c, s, loc)),
-    "UVD018": lambda c, s, loc: (reinstall(c, loc, loc.project is not None),),
-    "UVD019": lambda c, s, loc: (),
-    "UVD020": fix_switch,
-}
-
-
-def plan(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
-    planner = PLANNERS.get(code)
-    return planner(code, snapshot, loc) if planner else ()
-
-
-__all__ = ["Os", "plan"]

@@ -1,0 +1,57 @@
+"""The rule catalogue: one `Rule` per code, collected from the family modules beside this one.
+
+This is the only list of rules: `diagnose()` runs their checks in it, docs/rules.md's table is
+generated from it (`markdown()`, written by tools/rules_doc.py), the tests walk it. A new rule
+goes into the family module it belongs to (its check, its text, its fixes, its `Rule`), with its
+case file in tests/cases/ and the regenerated table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import cache, environments, filesystem, links, settings, states
+from .base import Hit, Rule, Scene
+
+_CODE = re.compile(r"UVD\d{3}")
+
+
+def _collect(*families: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """Every family's rules in code order; a code given twice, or misspelt, stops the import."""
+    rules = tuple(sorted((rule for family in families for rule in family), key=lambda rule: rule.code))
+    codes = [rule.code for rule in rules]
+    doubles = sorted({code for code in codes if codes.count(code) > 1})
+    wrong = [code for code in codes if not _CODE.fullmatch(code)]
+    if doubles or wrong:
+        raise ValueError(f"rule codes given twice {doubles} or not UVDnnn {wrong}")
+    return rules
+
+
+CATALOGUE = _collect(cache.RULES, links.RULES, filesystem.RULES, environments.RULES, states.RULES, settings.RULES)
+RULES = {rule.code: rule for rule in CATALOGUE}
+
+
+def temporary(code: str) -> bool:
+    """Whether a fix of this finding lasts only while its drive is away (the daemon undoes it)."""
+    rule = RULES.get(code)
+    return rule is not None and rule.temporary
+
+
+MARKDOWN_BEGIN = "<!-- rules: generated from the catalogue by `python tools/rules_doc.py`; edit the rules -->"
+MARKDOWN_END = "<!-- end of the generated rules -->"
+
+
+def markdown() -> str:
+    """docs/rules.md's table of rules, between its markers."""
+    rows = [
+        "| code | when | severity | rests on | fixes offered |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r.code} | {r.summary} | {', '.join(s.value for s in r.severities)} | {r.fact} | {r.offers} |"
+            for r in CATALOGUE
+        ),
+    ]
+    return "\n".join((MARKDOWN_BEGIN, *rows, MARKDOWN_END)) + "\n"
+
+
+__all__ = ["CATALOGUE", "RULES", "Hit", "Rule", "Scene", "markdown", "temporary"]

@@ -1,0 +1,245 @@
+"""Drive states that break uv whatever the filesystem: read-only, noexec, full, bound (UVD015,
+UVD016, UVD017, UVD019).
+
+Each was seen with uv 0.13.9 on a real drive: read-only gives `Read-only file system (os error
+30)`, noexec `Failed to spawn` / os error 13, nosymfollow os error 40, a full drive `No space
+left on device (os error 28)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import capability as cap
+from ..fixes import free_space, remount
+from ..messages import ROLE_NAMES, Text, _cause, _sentence, drive, spawn, where
+from ..model import Artefact, ArtefactKind, Location, Role, Severity, Snapshot, Volume
+from ..versions import Version
+from .base import Hit, Rule, Scene, off_drive
+
+WRITTEN = (
+    Role.CACHE,
+    Role.TOOL_DIR,
+    Role.TOOL_BIN_DIR,
+    Role.PYTHON_INSTALL_DIR,
+    Role.PYTHON_BIN_DIR,
+    Role.PROJECT_ENVIRONMENT,
+    Role.VENV,
+)
+
+
+STARTED = (Role.PROJECT_ENVIRONMENT, Role.VENV, Role.TOOL_DIR, Role.TOOL_BIN_DIR, Role.PYTHON_BIN_DIR)
+
+
+FILLED = (Role.CACHE, Role.TOOL_DIR, Role.PYTHON_INSTALL_DIR, Role.PROJECT_ENVIRONMENT, Role.VENV)
+
+
+def _found(scene: Scene, path: str, *kinds: ArtefactKind) -> Artefact | None:
+    return next((a for a in scene.snapshot.artefacts if a.path == path and a.kind in kinds), None)
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+def _read_only(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+    """A read-only drive: the one thing to say there (other rules would judge writes)."""
+    if not cap.read_only(vol) or loc.role not in WRITTEN:
+        return
+    exists = loc.exists is True or _found(scene, loc.path, ArtefactKind.CACHE, ArtefactKind.VENV) is not None
+    works = exists and loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
+    yield Hit(loc, read_only(loc, vol, exists, scene.uv), Severity.WARNING if works else Severity.ERROR)
+
+
+def _exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+    if not scene.os.unix or loc.role not in STARTED or cap.symlinks(vol, scene.os) is False:
+        return  # no environment at all there: UVD005 says so
+    why = cap.no_exec(vol)
+    if why is None:
+        return
+    venv = _found(scene, loc.path, ArtefactKind.VENV)
+    script = venv.script if venv is not None else None
+    yield Hit(loc, no_exec(loc, vol, why, script, scene.uv))
+
+
+def _space(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+    """Only a drive too full for even a small wheel: uv fails there (seen at 55 kB free). How
+    much a future install needs is not known, so a drive with room left is not an alarm."""
+    free = cap.free(vol)
+    if loc.role not in FILLED or free is None or free >= cap.FULL:
+        return
+    if scene.os.unix and loc.role is not Role.CACHE and cap.symlinks(vol, scene.os) is False:
+        return  # the environment cannot be created at all: UVD005 says so
+    yield Hit(loc, full(loc, vol, free, scene.uv))
+
+
+def _bind(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+    if vol.bind_of and loc.role in WRITTEN:
+        yield Hit(loc, bind_mount(loc, vol))
+
+
+# --- what they say -------------------------------------------------------------------
+
+_EROFS = "Read-only file system (os error 30)"
+
+
+def _read_only_message(loc: Location, exists: bool, uv: Version | None) -> str:
+    """What uv 0.13.9 prints when it must write to a read-only drive (seen)."""
+    if loc.role is Role.CACHE and not exists:
+        return (
+            f"error: Failed to initialize cache at `...`\n{_cause(uv)}failed to create directory `{loc.path}`: {_EROFS}"
+        )
+    if loc.role is Role.CACHE:
+        return (
+            f"error: Could not acquire lock\n{_cause(uv)}Could not create temporary file\n"
+            f'{_cause(uv)}{_EROFS} at path "{loc.path}/.tmpXXXXXX"'
+        )
+    if loc.role is Role.PROJECT_ENVIRONMENT and not exists:
+        return f"error: failed to create directory `{loc.path}`: {_EROFS}"
+    if loc.role is Role.VENV and not exists:
+        venv = "error: Failed to create virtual environment\n"
+        return f"{venv}{_cause(uv)}failed to create directory `{loc.path}`: {_EROFS}"
+    return f"error: ...\n{_cause(uv)}...{_EROFS}..."
+
+
+def read_only(loc: Location, vol: Volume, exists: bool, uv: Version | None = None) -> Text:
+    works = exists and loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
+    consequence = (
+        "`uv run` works while nothing needs to change, but every install, upgrade or `uv sync` that changes it fails"
+        if works
+        else "every uv command that writes there fails"
+    )
+    return Text(
+        title=f"{drive(vol)} is read-only: {ROLE_NAMES[loc.role]} there cannot be written",
+        detail=(
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive is mounted "
+            f"read-only (a locked SD card, or a remount after errors), so {consequence}. Unlock or "
+            "remount the drive read-write, or keep this directory on your internal disk."
+        ),
+        uv_message=_read_only_message(loc, exists, uv),
+    )
+
+
+_NO_EXEC_ERROR = {
+    "noexec": "Permission denied (os error 13)",
+    "nosymfollow": "Too many levels of symbolic links (os error 40)",
+}
+
+
+def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Version | None = None) -> Text:
+    mounted = "mounted with `noexec`" if why == "noexec" else "mounted with `nosymfollow`"
+    because = (
+        "the system refuses to start programs stored on it"
+        if why == "noexec"
+        else "the system does not follow symbolic links on it, and each script starts the "
+        "environment's bin/python, which is one"
+    )
+    return Text(
+        title=f"{drive(vol)} is {mounted}: commands in {ROLE_NAMES[loc.role]} cannot be started",
+        detail=(
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv creates it and "
+            f"installs into it, but {because}, so `uv run <script>` and every console script fail. "
+            f"Remount the drive without `{why}` (`sudo mount -o remount,{'exec' if why == 'noexec' else 'symfollow'} "
+            f"{vol.mountpoint}`; desktop automounters add it for some drives), or keep the "
+            "environment on your internal disk."
+        ),
+        # nosymfollow: uv fails at `Failed to query Python interpreter at .../bin/python` or at
+        # `Failed to spawn`, as its interpreter cache decides (both seen, 0.13.9): the cause is this.
+        uv_message=(
+            f"error: {spawn(script, uv)}\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
+            if why == "noexec"
+            else f"error: ...\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
+        ),
+    )
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 20):.1f} MiB" if count < 1 << 30 else f"{count / (1 << 30):.1f} GiB"
+
+
+def full(loc: Location, vol: Volume, free: int, uv: Version | None = None) -> Text:
+    state = "full"
+    what = "unpacking wheels" if loc.role is Role.CACHE else "installing packages"
+    return Text(
+        title=f"{drive(vol)} is {state} ({_size(free)} free): {ROLE_NAMES[loc.role]} there has no room",
+        detail=(
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv needs room for "
+            f"{what}, often tens or hundreds of MiB, and the drive has {_size(free)} left"
+            ", so uv fails as soon as it writes there. "
+            "Free some space on the drive, or keep this directory on your internal disk."
+        ),
+        # The first line depends on the step that runs out (`Failed to install: <wheel>`,
+        # `Failed to initialize cache`, `failed to create directory`); the cause is always this.
+        uv_message=f"error: ...\n{_cause(uv)}...No space left on device (os error 28)",
+    )
+
+
+def bind_mount(loc: Location, vol: Volume) -> Text:
+    return Text(
+        title=f"{vol.mountpoint} shows the folder {vol.root} of {vol.bind_of}: judged as {drive(vol)}",
+        detail=(
+            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}, inside a bind mount: the files live on "
+            f"the {vol.fstype} filesystem mounted at {vol.bind_of}, and that filesystem decides what uv can "
+            "do there. Links between the two mount points count as different drives: uv copies."
+        ),
+        uv_message="(nothing of its own: uv meets the filesystem underneath)",
+    )
+
+
+# --- the fixes and the rules ------------------------------------------------------------
+
+
+def _exec_option(snapshot: Snapshot, loc: Location) -> str:
+    vol = snapshot.volume(loc.volume)
+    return "symfollow" if vol is not None and cap.no_exec(vol) == "nosymfollow" else "exec"
+
+
+RULES = (
+    Rule(
+        "UVD015",
+        (Severity.ERROR, Severity.WARNING),
+        "seen: os error 30",
+        "a cache, tool, Python or environment directory on a read-only drive (a locked SD card, a remount "
+        "after errors): `Read-only file system (os error 30)`. A synced environment there still runs "
+        "(warning); anything uv must create fails (error). The only finding for such a place: no copy or "
+        "link question is asked of a drive nothing can be written to",
+        "make the drive writable (manual); keep the directory on the internal disk",
+        fixes=lambda c, s, loc: (remount(c, loc, "rw", "Make the drive writable"), *off_drive(c, s, loc)),
+        place=_read_only,
+        alone_on=cap.read_only,
+    ),
+    Rule(
+        "UVD016",
+        (Severity.ERROR,),
+        "seen: os error 13 (noexec), 40 (nosymfollow)",
+        "an environment, tool or bin directory on a drive mounted `noexec` (`Failed to spawn: ...` / "
+        "`Permission denied (os error 13)`) or `nosymfollow` (`Too many levels of symbolic links (os error "
+        "40)`), from the mount options or the probe (a file that access(2) says cannot run; a link off the "
+        "drive that is not followed)",
+        "remount with `exec` / `symfollow` (manual); keep the environment on the internal disk",
+        fixes=lambda c, s, loc: (
+            remount(c, loc, _exec_option(s, loc), "Remount the drive so programs on it can start"),
+            *off_drive(c, s, loc),
+        ),
+        place=_exec,
+    ),
+    Rule(
+        "UVD017",
+        (Severity.ERROR,),
+        "seen: os error 28",
+        "less than 1 MiB free where uv writes a cache or an environment (seen failing with 55 kB left): "
+        "`No space left on device (os error 28)`. A drive with room left is no alarm: what a future install "
+        "needs is not known. Not raised where the environment cannot exist at all (UVD005)",
+        "free space; keep the directory on the internal disk",
+        fixes=lambda c, s, loc: (free_space(c, loc), *off_drive(c, s, loc)),
+        place=_space,
+    ),
+    Rule(
+        "UVD019",
+        (Severity.INFO,),
+        "mountinfo root and major:minor",
+        "a uv directory inside a bind mount (mountinfo's root is not `/`, and another mount shows the whole "
+        "filesystem with the same major:minor): judged by the filesystem underneath, and named",
+        "none",
+        place=_bind,
+    ),
+)
