@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from uv_drive_guard.core import messages
-from uv_drive_guard.core.rules import cache, filesystem
 from uv_drive_guard.core.model import Capabilities, Location, Os, Role, Source, SourceKind, Volume
+from uv_drive_guard.core.rules import cache, filesystem
 
 EXFAT = Volume(
     "/media/STICK",

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from .. import scan
-from ..core import resolve
+from ..core import resolve, rules
 from ..core.diagnose import diagnose
 from ..core.model import Finding, Snapshot
 from ..fixing.journal import APPLIED, PENDING, Entry, Journal
@@ -248,10 +248,10 @@ class Service:
             self._saved_memory = data
 
     async def _revert_fallbacks(self, snapshot: Snapshot) -> None:
-        """A temporary fallback (UVD011) lasts while its drive is away: once the path's drive
-        is mounted again, the user's own setting comes back."""
+        """A temporary fix (its rule says so: a fallback while a drive is away) lasts until the
+        path's drive is mounted again; then the user's own setting comes back."""
         for entry in self._entries:
-            if entry.code != "UVD011" or entry.state != APPLIED or not entry.subject:
+            if not rules.temporary(entry.code) or entry.state != APPLIED or not entry.subject:
                 continue
             if not _drive_back(snapshot, entry.subject):
                 continue

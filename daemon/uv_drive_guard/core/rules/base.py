@@ -86,7 +86,8 @@ class Rule:
 
     def finding(self, hit: Hit) -> Finding:
         severity = hit.severity or self.severities[0]
-        assert severity in self.severities, f"{self.code} is never {severity.value}"
+        if severity not in self.severities:
+            raise ValueError(f"{self.code} is never {severity.value}: its rule says {self.severities}")
         return Finding(
             code=self.code,
             severity=severity,

@@ -221,12 +221,9 @@ RULES = (
         "UVD003",
         (Severity.WARNING, Severity.INFO),
         "R3",
-        "environment and cache on different drives, link mode clone or hardlink. Said once per cause: "
-        "by the environment, or by a working cache on a drive when environments on other volumes get "
-        "copies from it (installed tools, venvs and projects no finding of their own speaks for); "
-        "otherwise an `info` line without fixes",
-        "copy mode (project, user or where UV_LINK_MODE is set); a cache for the project on its own "
-        "drive; for the cache: move it back to uv's default",
+        "environment and cache on different drives, link mode clone or hardlink; said once per cause (below)",
+        "copy mode (project, user or where UV_LINK_MODE is set); a cache for the project on its own drive; "
+        "for the cache's own warning: move it back to uv's default (none for its `info` line)",
         fixes=lambda c, s, loc: present(
             copy_mode(c, s, loc),
             per_drive_cache(c, s, loc) if loc.role is not Role.CACHE else move_off_drive(c, s, loc),

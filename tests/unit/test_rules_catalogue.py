@@ -1,0 +1,69 @@
+"""The catalogue is the one source of a rule: codes, checks, fixes, docs/rules.md's table."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from uv_drive_guard.core import rules
+from uv_drive_guard.core.messages import Text
+from uv_drive_guard.core.model import Location, Role, Severity, Source, SourceKind
+from uv_drive_guard.core.rules import CATALOGUE, MARKDOWN_BEGIN, MARKDOWN_END, RULES, Hit, Rule
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+LOC = Location(Role.CACHE, "/media/STICK/uv", Source(SourceKind.DEFAULT), volume="/media/STICK")
+TEXT = Text("title", "detail", "error: ...")
+
+
+def test_docs_table_is_the_catalogue() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    start, end = text.find(MARKDOWN_BEGIN), text.find(MARKDOWN_END)
+    assert 0 <= start < end, f"docs/rules.md lost its markers {MARKDOWN_BEGIN!r} ... {MARKDOWN_END!r}"
+    written = text[start : text.index("\n", end) + 1]
+    diff = "".join(difflib.unified_diff(written.splitlines(True), rules.markdown().splitlines(True), "docs", "rules"))
+    assert written == rules.markdown(), "run `python tools/rules_doc.py` to rewrite docs/rules.md's table:\n" + diff
+
+
+def test_codes_are_unique_and_in_order() -> None:
+    codes = [rule.code for rule in CATALOGUE]
+    assert codes == sorted(set(codes)) and len(codes) == 20
+    assert list(RULES) == codes
+
+
+def test_a_code_given_twice_or_misspelt_is_refused() -> None:
+    first = CATALOGUE[0]
+    with pytest.raises(ValueError, match="twice"):
+        rules._collect((first,), (replace(first, summary="another"),))
+    with pytest.raises(ValueError, match="UVDnnn"):
+        rules._collect((replace(first, code="UVD1"),))
+
+
+@pytest.mark.parametrize("rule", CATALOGUE, ids=[rule.code for rule in CATALOGUE])
+def test_every_rule_is_whole(rule: Rule) -> None:
+    checks = [rule.setting, rule.place, rule.artefact, rule.whole]
+    assert sum(check is not None for check in checks) == 1, "one check, looking at one kind of thing"
+    assert rule.severities and len(set(rule.severities)) == len(rule.severities)
+    assert set(rule.unfixed) <= set(rule.severities)
+    assert rule.fact and rule.summary and rule.offers
+
+
+def test_a_finding_carries_its_rule_and_no_fixes_until_planned() -> None:
+    rule = RULES["UVD003"]
+    found = rule.finding(Hit(LOC, TEXT))
+    assert (found.code, found.severity, found.facts, found.fixes) == ("UVD003", Severity.WARNING, rule.fact, ())
+    assert found.volume == "/media/STICK" and found.title == "title"
+    quiet = rule.finding(Hit(LOC, TEXT, Severity.INFO))
+    assert quiet.severity is Severity.INFO
+
+
+def test_a_severity_the_rule_does_not_have_is_refused() -> None:
+    with pytest.raises(ValueError, match="UVD013 is never error"):
+        RULES["UVD013"].finding(Hit(LOC, TEXT, Severity.ERROR))
+
+
+def test_only_the_fallback_is_undone_when_the_drive_is_back() -> None:
+    assert [rule.code for rule in CATALOGUE if rule.temporary] == ["UVD011"]
+    assert rules.temporary("UVD011") and not rules.temporary("UVD003") and not rules.temporary("UVD999")
