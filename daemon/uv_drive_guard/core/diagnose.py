@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .model import Finding, Location, Severity, Snapshot
-from .rules import CATALOGUE, RULES, Scene
+from .rules import ALONE, ARTEFACTS, PLACES, RULES, SETTINGS, WHOLE, Scene
 from .versions import parse
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -21,16 +21,16 @@ def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
     for loc in snapshot.locations:
         found.extend(_location_findings(scene, loc))
     for artefact in snapshot.artefacts:
-        found.extend(rule.finding(hit) for rule in CATALOGUE if rule.artefact for hit in rule.artefact(scene, artefact))
-    found.extend(rule.finding(hit) for rule in CATALOGUE if rule.whole for hit in rule.whole(scene))
+        found.extend(rule.finding(hit) for rule, check in ARTEFACTS for hit in check(scene, artefact))
+    found.extend(rule.finding(hit) for rule, whole in WHOLE for hit in whole(scene))
     ordered = _unique(sorted(found, key=lambda f: (_ORDER[f.severity], f.volume or "", f.code)))
     return tuple(RULES[item.code].with_fixes(snapshot, item) for item in ordered)
 
 
 def _location_findings(scene: Scene, loc: Location) -> Iterator[Finding]:
     """A setting's own problem first (it ends there); then the place, on a drive in scope."""
-    for rule in CATALOGUE:
-        hits = list(rule.setting(scene, loc)) if rule.setting else []
+    for rule, setting in SETTINGS:
+        hits = list(setting(scene, loc))
         if hits:
             yield from map(rule.finding, hits)
             return
@@ -38,9 +38,9 @@ def _location_findings(scene: Scene, loc: Location) -> Iterator[Finding]:
     if vol is None or vol.mountpoint not in scene.snapshot.scope:
         return
     # A read-only drive: nothing is written there, so no link, lock or copy question arises.
-    alone = [rule for rule in CATALOGUE if rule.alone_on and rule.alone_on(vol)]
-    for rule in alone[:1] or CATALOGUE:
-        for hit in rule.place(scene, loc, vol) if rule.place else ():
+    asked = next((alone for applies, alone in ALONE if applies(vol)), PLACES)
+    for rule, place in asked:
+        for hit in place(scene, loc, vol):
             yield rule.finding(hit)
 
 

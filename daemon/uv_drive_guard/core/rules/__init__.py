@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from . import cache, environments, filesystem, links, settings, states
-from .base import Hit, Rule, Scene
+from .base import ArtefactCheck, Hit, PlaceCheck, Rule, Scene, SettingCheck, SnapshotCheck
 
 _CODE = re.compile(r"UVD\d{3}")
 
@@ -29,6 +29,13 @@ def _collect(*families: tuple[Rule, ...]) -> tuple[Rule, ...]:
 
 CATALOGUE = _collect(cache.RULES, links.RULES, filesystem.RULES, environments.RULES, states.RULES, settings.RULES)
 RULES = {rule.code: rule for rule in CATALOGUE}
+
+# The catalogue by what each rule looks at, in code order: what diagnose() walks.
+SETTINGS: tuple[tuple[Rule, SettingCheck], ...] = tuple((r, r.setting) for r in CATALOGUE if r.setting)
+PLACES: tuple[tuple[Rule, PlaceCheck], ...] = tuple((r, r.place) for r in CATALOGUE if r.place)
+ALONE = tuple((r.alone_on, ((r, r.place),)) for r in CATALOGUE if r.alone_on and r.place)
+ARTEFACTS: tuple[tuple[Rule, ArtefactCheck], ...] = tuple((r, r.artefact) for r in CATALOGUE if r.artefact)
+WHOLE: tuple[tuple[Rule, SnapshotCheck], ...] = tuple((r, r.whole) for r in CATALOGUE if r.whole)
 
 
 def temporary(code: str) -> bool:
