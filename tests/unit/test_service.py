@@ -348,3 +348,33 @@ def test_a_fix_applied_but_not_verified_says_so(daemon, monkeypatch: pytest.Monk
     title, body = notifier.said[0]
     assert title == "Applied, not verified: Move uv's cache back"
     assert body == "applied, not verified: No space left on device. To undo: uv-drive-guard undo 20261201T1-x"
+
+
+def test_only_a_temporary_fix_is_undone_when_its_drive_is_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon asks the rule (UVD011's fallback is temporary), not a code it knows."""
+    from types import SimpleNamespace
+
+    from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing.journal import APPLIED
+
+    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(True))
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", "rw")}))
+    undone: list[str] = []
+    monkeypatch.setattr(
+        commands, "run_undo", lambda entry_id, force: undone.append(entry_id) or SimpleNamespace(status=0, lines=())
+    )
+    notifier, watcher = FakeNotifier(), FakeWatcher()
+    svc = _service(tmp_path, notifier, watcher, [])
+    subject = "/media/u/STICK/cache"
+    for code in ("UVD011", "UVD006"):
+        entry = svc.journal.begin(fix_id=f"{code.lower()}-x", code=code, title=code, files=(), subject=subject)
+        svc.journal.finish(entry, APPLIED)
+    fallback = next(e.id for e in svc.journal.entries() if e.code == "UVD011")
+    svc.start()
+    try:
+        _settle(svc, 1)
+        _until(lambda: bool(notifier.said))
+    finally:
+        svc.stop()
+    assert undone == [fallback]
+    assert notifier.said[0] == ("Your drive is back", f"{subject} is used again, as you set it.")

@@ -1,4 +1,4 @@
-"""What a rule is: one object per code holding its checks, its texts' home, its fixes and facts.
+"""What a rule is: one object per code with its checks, severities, facts and fixes (its texts sit beside it).
 
 A rule's checks look at one thing (a configured location, a place on a drive in scope, an
 artefact the walk found, or the whole snapshot) and yield `Hit`s: what is wrong, where, in
