@@ -352,16 +352,15 @@ def test_a_fix_applied_but_not_verified_says_so(daemon, monkeypatch: pytest.Monk
 
 def test_only_a_temporary_fix_is_undone_when_its_drive_is_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The daemon asks the rule (UVD011's fallback is temporary), not a code it knows."""
-    from types import SimpleNamespace
-
     from uv_drive_guard.fixing import commands
     from uv_drive_guard.fixing.journal import APPLIED
+    from uv_drive_guard.fixing.outcome import Outcome, Result
 
     monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(True))
     monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", "rw")}))
     undone: list[str] = []
     monkeypatch.setattr(
-        commands, "run_undo", lambda entry_id, force: undone.append(entry_id) or SimpleNamespace(status=0, lines=())
+        commands, "run_undo", lambda entry_id, force: undone.append(entry_id) or Outcome(Result.UNDONE, undo=True)
     )
     notifier, watcher = FakeNotifier(), FakeWatcher()
     svc = _service(tmp_path, notifier, watcher, [])
