@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pytest
 
 from uv_drive_guard import config, scan
-from uv_drive_guard.core import scope, states
+from uv_drive_guard.core import scope
 from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import (
     Artefact,
@@ -27,6 +27,7 @@ from uv_drive_guard.core.model import (
 )
 from uv_drive_guard.core.paths import under
 from uv_drive_guard.core.resolve import volume_of
+from uv_drive_guard.core.rules import environments
 
 SYSTEM_DISK = {Os.LINUX: ("/", "/dev/nvme0n1p2"), Os.MACOS: ("/", "/dev/disk3s1s1"), Os.WINDOWS: ("C:\\", "C:\\")}
 
@@ -226,10 +227,10 @@ def test_a_drive_that_moved_between_the_users_mount_points() -> None:
         script_interpreter="/srv/usb/STICK1/demo/.venv/bin/python",
         script_interpreter_exists=False,
     )
-    assert states.moved_from(venv, "/srv/usb/STICK", USER) == "/srv/usb/STICK1"
-    assert states.moved_from(venv, "/srv/usb/STICK", scope.DEFAULT_MOUNT_ROOTS) is None
+    assert environments.moved_from(venv, "/srv/usb/STICK", USER) == "/srv/usb/STICK1"
+    assert environments.moved_from(venv, "/srv/usb/STICK", scope.DEFAULT_MOUNT_ROOTS) is None
     copied = replace(venv, script_interpreter="/home/bob/demo/.venv/bin/python")
-    assert states.moved_from(copied, "/srv/usb/STICK", USER) is None  # copied from a home: not a move
+    assert environments.moved_from(copied, "/srv/usb/STICK", USER) is None  # copied from a home: not a move
 
 
 # --- the listing: a device below one of the user's roots is worth a closer look -----------------
