@@ -162,12 +162,11 @@ def _autostart(args: argparse.Namespace) -> int:
         if args.action == "disable":
             print(store.disable())
         elif args.systemd:
-            from .app._autostart_linux import LinuxAutostart
-
-            if not isinstance(store, LinuxAutostart):
+            done = autostart.enable_systemd(store)
+            if done is None:
                 print("uv-drive-guard: --systemd is for Linux only", file=sys.stderr)
                 return EXIT_USAGE
-            print(store.enable(systemd=True))
+            print(done)
         else:
             print(store.enable())
     except (OSError, ValueError) as exc:  # read-only folder, registry refused, a command we will not write

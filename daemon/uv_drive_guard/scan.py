@@ -32,10 +32,9 @@ from .core.model import (
     UvInfo,
     Volume,
 )
-from .edges import bounded, settings, uvcli, walk
+from .edges import bounded, portable_registry, settings, uvcli, walk
 from .edges import probe as probing
 from .edges.volumes import list_volumes
-from .fixing import portable
 
 log = logging.getLogger(__name__)
 DEFAULT_BUDGET = walk.Budget()
@@ -159,7 +158,7 @@ def gather(
         unseen=tuple(item for root, _ in roots for item in memo.unseen.get(root, ())),
         switches=resolve.switches(inputs),
     )
-    return portable.attach(snapshot)  # environments kept on this computer for drives' projects
+    return portable_registry.attach(snapshot)  # environments kept on this computer for drives' projects
 
 
 def _defaults(inputs: resolve.Inputs) -> tuple[tuple[Role, str], ...]:

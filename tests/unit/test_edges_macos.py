@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from uv_drive_guard.core.model import OPS, Definition, Source, SourceKind, Volume
+from uv_drive_guard.edges import launchctl
 from uv_drive_guard.edges.probe import _macos as probe
 from uv_drive_guard.edges.settings import _macos as settings
 from uv_drive_guard.edges.volumes import _macos as volumes
@@ -178,7 +179,7 @@ def test_list_volumes_on_a_recorded_mount_table() -> None:
 def recorded_getenv(name: str) -> str | None:
     recorded = json.loads((DATA / "launchctl_getenv.json").read_text())
     answer = recorded.get(name, {"stdout": "", "returncode": 0})
-    return settings.getenv_value(answer["stdout"], answer["returncode"])
+    return launchctl.getenv_value(answer["stdout"], answer["returncode"])
 
 
 def test_launchctl_definitions() -> None:
@@ -210,7 +211,7 @@ def test_launchctl_names_parameter() -> None:
     [("copy\n", 0, "copy"), ("\n", 0, None), ("", 0, None), ("x\n", 1, None), ("/a b/c\n", 0, "/a b/c")],
 )
 def test_getenv_value(stdout: str, code: int, expected: str | None) -> None:
-    assert settings.getenv_value(stdout, code) == expected
+    assert launchctl.getenv_value(stdout, code) == expected
 
 
 def agents_home(tmp_path: Path) -> Path:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from uv_drive_guard.edges.registry import REG_BINARY, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ
 from uv_drive_guard.edges.settings._macos import launch_agent_definitions
-from uv_drive_guard.edges.settings._windows import REG_BINARY, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ
 from uv_drive_guard.fixing import _env_macos, _env_windows, envstore
 from uv_drive_guard.fixing._env_macos import LABEL, LaunchctlEnvStore
 from uv_drive_guard.fixing._env_windows import RegistryEnvStore

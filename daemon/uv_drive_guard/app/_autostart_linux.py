@@ -16,7 +16,16 @@ from pathlib import Path
 
 from ..edges import proc
 from ..fixing import atomic
-from .autostart import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState, command, home_relative
+from ._autostart_common import (
+    DISABLED,
+    DISABLED_BY_SYSTEM,
+    ENABLED,
+    UNKNOWN,
+    State,
+    StatusFromState,
+    command,
+    home_relative,
+)
 
 ENTRY = "uv-drive-guard.desktop"
 UNIT = "uv-drive-guard.service"

@@ -20,7 +20,16 @@ from xml.parsers.expat import ExpatError
 
 from ..edges import proc
 from ..fixing import atomic
-from .autostart import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState, command, home_relative
+from ._autostart_common import (
+    DISABLED,
+    DISABLED_BY_SYSTEM,
+    ENABLED,
+    UNKNOWN,
+    State,
+    StatusFromState,
+    command,
+    home_relative,
+)
 
 LABEL = "io.github.uv-drive-guard"
 LAUNCHCTL = "/bin/launchctl"  # absolute: never let PATH pick the tool

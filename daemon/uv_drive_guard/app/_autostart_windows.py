@@ -15,8 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from ..edges.settings._windows import HKCU, REG_SZ, read_key
-from .autostart import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState
+from ..edges.registry import HKCU, REG_SZ, read_key
+from ._autostart_common import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState
 
 if sys.platform == "win32":
     import winreg

@@ -10,7 +10,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..edges import proc
+from ..core.model import Os
+from ..edges import platforms, proc
 
 log = logging.getLogger(__name__)
 APP = "uv-drive-guard"
@@ -56,9 +57,10 @@ def text_editor_command(path: Path, platform: str = sys.platform, environ: Mappi
     """A text editor that is always there: notepad on Windows (no program may be associated with
     .toml or .log, and os.startfile then fails), TextEdit's default through `open -t` on macOS,
     the desktop's choice (xdg-open) elsewhere."""
-    if platform == "win32":
+    os_ = platforms.current(platform)
+    if os_ is Os.WINDOWS:
         return [ntpath.join(environ.get("SystemRoot", "C:\\Windows"), "System32", "notepad.exe"), str(path)]
-    if platform == "darwin":
+    if os_ is Os.MACOS:
         return ["/usr/bin/open", "-t", str(path)]
     return ["xdg-open", str(path)]
 
@@ -96,7 +98,7 @@ class SingleInstance:
 
 def _exclusive(path: Path) -> Callable[[], None] | None:
     """Take the lock without waiting; how to let it go, or None when another process holds it."""
-    if sys.platform == "win32":
+    if sys.platform == "win32":  # a type guard (fcntl is POSIX's), see edges.platforms
         from filelock import FileLock, Timeout
 
         lock = FileLock(str(path), thread_local=False)
@@ -121,6 +123,6 @@ def _lock_dir() -> Path:
     platformdirs' fallback for a missing runtime dir is a shared /tmp path."""
     from platformdirs import user_runtime_dir, user_state_dir
 
-    if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
+    if platforms.known() is Os.LINUX and not os.environ.get("XDG_RUNTIME_DIR"):
         return Path(user_state_dir(APP, appauthor=False))
     return Path(user_runtime_dir(APP, appauthor=False))

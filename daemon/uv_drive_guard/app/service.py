@@ -460,7 +460,7 @@ def _mount_table() -> frozenset[tuple[str, ...]]:
     import psutil
 
     if sys.platform == "win32":  # all=True waits on every mapped share in turn (psutil's disk.c)
-        from ..edges.volumes._windows import get_remote_roots
+        from ..edges.volumes import get_remote_roots
 
         local = ((p.device, p.mountpoint, p.fstype, p.opts) for p in psutil.disk_partitions(all=False))
         return frozenset([*local, *((root, root, "remote", "") for root in get_remote_roots())])

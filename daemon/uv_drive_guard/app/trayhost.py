@@ -16,12 +16,15 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from types import ModuleType
 from typing import Any
+
+from ..core.model import Os
+from ..edges import platforms
+from .traybase import WATCHER as WATCHER
+from .traybase import import_pystray as import_pystray
 
 log = logging.getLogger(__name__)
 
-WATCHER = "org.kde.StatusNotifierWatcher"
 PROBE_TIMEOUT = 2.0  # seconds for the session bus to say whether a watcher is there
 LINUX_ORDER = ("appindicator", "gtk", "xorg")  # pystray's own order after SNI
 DESCRIPTIONS = {
@@ -32,27 +35,6 @@ DESCRIPTIONS = {
     "darwin": "macOS menu bar",
     "win32": "Windows notification area",
 }
-
-
-def import_pystray() -> ModuleType:
-    """pystray, without letting it pick a backend.
-
-    Importing pystray imports a backend at once (appindicator first, so GTK and its 30 MB, or
-    xorg, which fails without a display). Its own switch, PYSTRAY_BACKEND, set to its inert
-    "dummy" backend for the import keeps that choice here; the variable is put back after.
-    """
-    loaded = sys.modules.get("pystray")
-    if loaded is not None:
-        return loaded
-    saved = os.environ.get("PYSTRAY_BACKEND")
-    os.environ["PYSTRAY_BACKEND"] = "dummy"
-    try:
-        return importlib.import_module("pystray")
-    finally:
-        if saved is None:
-            os.environ.pop("PYSTRAY_BACKEND", None)
-        else:
-            os.environ["PYSTRAY_BACKEND"] = saved
 
 
 def watcher_present(timeout: float = PROBE_TIMEOUT) -> bool:
@@ -102,9 +84,10 @@ def choose(
     named = requested or environ.get("PYSTRAY_BACKEND") or None
     if named:
         return (named,)
-    if platform == "darwin":
+    os_ = platforms.current(platform)
+    if os_ is Os.MACOS:
         return ("darwin",)
-    if platform == "win32":
+    if os_ is Os.WINDOWS:
         return ("win32",)
     if watcher():
         return ("sni", *LINUX_ORDER)  # if SNI itself cannot load, the others still may

@@ -15,6 +15,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from ..core.model import Os
+from ..edges import platforms
+
 log = logging.getLogger(__name__)
 MOUNTINFO = "/proc/self/mountinfo"
 
@@ -38,7 +41,7 @@ class MountinfoWatcher:
         self._thread.start()
 
     def _loop(self, on_change: Callable[[], None]) -> None:
-        if not sys.platform.startswith("linux"):  # poll() and mountinfo are Linux's
+        if not sys.platform.startswith("linux"):  # a type guard (select.poll), see edges.platforms
             return
         with open(self._path, "rb") as mountinfo:
             poller = select.poll()
@@ -106,23 +109,16 @@ def mount_keys(partitions: Iterable[Any], serial: Callable[[str], str]) -> froze
     )
 
 
-def _volume_serial(root: str) -> str:
-    if sys.platform == "win32":
-        from ..edges.volumes._windows import get_volume_information
-
-        info = get_volume_information(root)
-        return f"{info.serial:08X}" if info is not None else ""
-    return ""
-
-
 def _psutil_mounts() -> frozenset[MountKey]:
     import psutil
 
-    return mount_keys(psutil.disk_partitions(all=False), _volume_serial)  # all=False: never waits on a share
+    from ..edges.volumes import volume_serial
+
+    return mount_keys(psutil.disk_partitions(all=False), volume_serial)  # all=False: never waits on a share
 
 
 def native_watcher() -> Watcher:
-    if sys.platform.startswith("linux") and os.path.exists(MOUNTINFO):
+    if platforms.known() is Os.LINUX and os.path.exists(MOUNTINFO):
         log.info("watching mounts with poll() on %s", MOUNTINFO)
         return MountinfoWatcher()
     log.info("watching mounts by polling the mount list every 2 s")

@@ -32,7 +32,7 @@ from .model import (
     UvUpgrade,
     VariableStore,
 )
-from .paths import under
+from .paths import tilde
 from .resolve import pathmod, volume_of
 
 ENV_KINDS = (
@@ -59,13 +59,6 @@ VARIABLE = {
     Role.PROJECT_ENVIRONMENT: "UV_PROJECT_ENVIRONMENT",
 }
 NEW_TERMINALS = "Open terminals keep the old value: start a new terminal to use it."
-
-
-def tilde(path: str, home: str) -> str:
-    """Paths in the home folder as people write them: ~/.cache/uv. Only for titles."""
-    if under(path, home, windows="/" not in home):  # C:\\Users\\ana is a Windows home
-        return "~" + path[len(home.rstrip("/\\")) :]
-    return path
 
 
 def fix_id(code: str, slug: str, loc: Location) -> str:

@@ -21,3 +21,10 @@ def under(path: str, root: str, *, windows: bool = False, strict: bool = False) 
     if inner == top:
         return not strict
     return inner.startswith(top + sep)
+
+
+def tilde(path: str, home: str) -> str:
+    """Paths in the home folder as people write them: ~/.cache/uv. Only for titles."""
+    if under(path, home, windows="/" not in home):  # C:\\Users\\ana is a Windows home
+        return "~" + path[len(home.rstrip("/\\")) :]
+    return path

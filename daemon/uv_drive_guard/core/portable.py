@@ -29,7 +29,7 @@ from .model import (
     SourceKind,
     Volume,
 )
-from .paths import under
+from .paths import tilde, under
 from .resolve import pathmod, volume_of
 
 _ID = re.compile(r"[0-9a-z][0-9a-z-]{0,63}")
@@ -134,12 +134,6 @@ def _placed(snapshot: Snapshot, loc: Location) -> Location:
 # --- the fixes --------------------------------------------------------------------------
 
 
-def _tilde(path: str, home: str) -> str:
-    from .fixes import tilde
-
-    return tilde(path, home)
-
-
 def _short(code: str, key: str, slug: str) -> str:
     return f"{code.lower()}-{slug}-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"[:-2]
 
@@ -147,7 +141,7 @@ def _short(code: str, key: str, slug: str) -> str:
 def hook_change(snapshot: Snapshot) -> Change:
     shells = "PowerShell" if snapshot.os is Os.WINDOWS else "bash, zsh and fish"
     generated = generated_name(snapshot.os)
-    where = _tilde(str(pathmod(snapshot.os).join(snapshot.data_dir, generated)), snapshot.home)
+    where = tilde(str(pathmod(snapshot.os).join(snapshot.data_dir, generated)), snapshot.home)
     return Change(
         ChangeKind.SHELL_HOOK,
         target=ShellHook(snapshot.data_dir),
@@ -177,7 +171,7 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
         ChangeKind.PORTABLE_ENVS,
         target=PortableRegistry(did),
         value=root,
-        summary=f"keep the environments of {name}'s projects in {_tilde(root, snapshot.home)}, "
+        summary=f"keep the environments of {name}'s projects in {tilde(root, snapshot.home)}, "
         "also of projects added to the drive later",
     )
     project_change = Change(
@@ -185,7 +179,7 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
         target=PortableRegistry(did),
         name=rel,
         value=one,
-        summary=f"keep the environment of {rel if rel != '.' else name} in {_tilde(one, snapshot.home)}",
+        summary=f"keep the environment of {rel if rel != '.' else name} in {tilde(one, snapshot.home)}",
     )
     hook = hook_change(snapshot)
     detail = (
@@ -204,7 +198,7 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
         ),
         Fix(
             id=_short(code, f"{did}\0{rel}", "portable"),
-            title=f"Keep this project's environment on this computer ({_tilde(one, snapshot.home)})",
+            title=f"Keep this project's environment on this computer ({tilde(one, snapshot.home)})",
             detail=detail,
             changes=(project_change, hook, *extra),
         ),

@@ -15,9 +15,9 @@ from pathlib import Path
 from xml.parsers.expat import ExpatError
 
 from ..edges import proc
-from ..edges.settings._macos import LAUNCHCTL, LAUNCHCTL_TIMEOUT, MAX_AGENT_BYTES, getenv_value
+from ..edges.launchctl import LAUNCHCTL, LAUNCHCTL_TIMEOUT, MAX_AGENT_BYTES, getenv_value
+from ._env_common import EnvStoreError, Saved, control_characters, quoted
 from .atomic import write_atomic
-from .envstore import EnvStoreError, Saved, control_characters, quoted
 
 LABEL = "io.github.uv-drive-guard.environment"
 DEFAULT_AGENT = Path("~/Library/LaunchAgents") / f"{LABEL}.plist"

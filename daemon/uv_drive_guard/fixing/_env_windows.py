@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, cast
 
-from ..edges.settings._windows import (
+from ..edges.registry import (
     HKCU,
     HKLM,
     MACHINE_KEY,
@@ -26,7 +26,7 @@ from ..edges.settings._windows import (
     USER_KEY,
     read_key,
 )
-from .envstore import EnvStoreError, Saved, control_characters, quoted
+from ._env_common import EnvStoreError, Saved, control_characters, quoted
 
 if sys.platform == "win32":
     import ctypes

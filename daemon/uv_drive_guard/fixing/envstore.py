@@ -2,66 +2,26 @@
 
 One Protocol over the per-OS stores (psutil's facade over private modules): the Windows user
 registry key and macOS launchctl with a LaunchAgent. Linux uses shell files, handled elsewhere.
+The shared parts live in `_env_common`, which the per-OS modules import instead of this one.
 """
 
 from __future__ import annotations
 
-import sys
-import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
+from ..core.model import Os
+from ..edges import platforms
+from ._env_common import EnvStore, EnvStoreError, Saved, control_characters, quoted
 
-
-@dataclass(frozen=True)
-class Saved:
-    """What undo needs to put a variable back exactly."""
-
-    name: str
-    value: str | None  # None: was not set
-    kind: str | None = None  # registry type name ("REG_SZ", "REG_EXPAND_SZ") where the store has types
-    extra: tuple[tuple[str, str], ...] = ()  # store-specific, e.g. the LaunchAgent plist's previous bytes
-
-
-class EnvStoreError(OSError):
-    """The operating system refused a read or write; nothing is retried."""
-
-
-class EnvStore(Protocol):
-    """Read before change, change, and put back; describe lines feed --dry-run."""
-
-    name: str  # "HKCU\\Environment", "launchctl"
-
-    def save(self, names: Iterable[str]) -> list[Saved]: ...
-
-    def set(self, name: str, value: str) -> None: ...
-
-    def unset(self, name: str) -> None: ...
-
-    def restore(self, saved: Iterable[Saved]) -> None: ...
-
-    def describe_set(self, name: str, value: str) -> str: ...
-
-    def describe_unset(self, name: str) -> str: ...
-
-
-def control_characters(text: str) -> bool:
-    """NUL, newlines, escapes and the rest of Unicode's Cc: none belongs in a variable."""
-    return any(unicodedata.category(char) == "Cc" for char in text)
-
-
-def quoted(value: str) -> str:
-    """A value as dry-run lines show it: in double quotes, verbatim (control characters are refused)."""
-    return f'"{value}"'
+__all__ = ["EnvStore", "EnvStoreError", "Saved", "control_characters", "native_store", "quoted"]
 
 
 def native_store() -> EnvStore | None:
     """The store of this OS; None on Linux, where fixes edit shell files instead."""
-    if sys.platform == "win32":
+    os_ = platforms.current()
+    if os_ is Os.WINDOWS:
         from ._env_windows import RegistryEnvStore
 
         return RegistryEnvStore()
-    if sys.platform == "darwin":
+    if os_ is Os.MACOS:
         from ._env_macos import LaunchctlEnvStore
 
         return LaunchctlEnvStore()

@@ -18,6 +18,7 @@ from ..core import portable as core
 from ..core.model import PortableDrive
 from ..core.resolve import volume_of
 from ..core.scope import DEFAULT_MOUNT_ROOTS
+from ..edges import platforms
 from ..edges.volumes import list_volumes
 from . import portable
 
@@ -158,7 +159,7 @@ def environment(
     """The environment this computer keeps for the project holding `path` (for editors);
     `mount_roots`, the user's, say where a drive's identity is worth a closer look."""
     root = root or portable.data_dir()
-    os_ = portable.this_os()
+    os_ = platforms.current()
     project = _project_root(Path(path).absolute())
     if project is None:
         return 2, f"uv-drive-guard: no pyproject.toml at or above {path}"

@@ -24,7 +24,7 @@ from typing import Any
 from dbus_fast import BusType, Message, MessageType, NameFlag
 from dbus_fast.aio import MessageBus
 
-from ..trayhost import WATCHER, import_pystray
+from ..traybase import WATCHER, import_pystray
 from .item import ITEM_PATH, MENU_PATH, DBusMenu, Pixmap, StatusNotifierItem
 from .menu import MenuModel, Node, Update
 

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from ...core.model import OPS, Capabilities, Volume
-from .. import bounded
+from ...core.model import OPS, Capabilities, Os, Volume
+from .. import bounded, platforms
 
 log = logging.getLogger(__name__)
 PREFIX = ".uv-drive-guard-probe-"
@@ -24,11 +24,12 @@ Runner = Callable[[Path], Mapping[str, Result]]
 
 
 def _native_runner() -> Runner:
-    if sys.platform == "win32":
+    os_ = platforms.current()
+    if os_ is Os.WINDOWS:
         from . import _windows
 
         return _windows.run  # each operation behind its own guard
-    if sys.platform == "darwin":
+    if os_ is Os.MACOS:
         from . import _macos
 
         return _macos.run  # each operation behind its own guard
@@ -72,7 +73,7 @@ def _owner_alive(path: str) -> bool:
             return False
     except OSError:
         return False
-    if sys.platform == "win32":
+    if platforms.current() is Os.WINDOWS:
         return True
     try:
         os.kill(pid, 0)
@@ -86,7 +87,7 @@ def _owner_alive(path: str) -> bool:
 def free_bytes(path: Path) -> int | None:
     """What an unprivileged user may still write there (statvfs f_bavail; Windows: the free
     space for this user)."""
-    if sys.platform == "win32":
+    if sys.platform == "win32":  # a type guard (os.statvfs is POSIX's), see edges.platforms
         try:
             return shutil.disk_usage(path).free
         except OSError:
@@ -150,7 +151,7 @@ def probe(
 
 
 def _remove(scratch: Path) -> None:
-    if sys.platform == "win32":
+    if platforms.current() is Os.WINDOWS:
         shutil.rmtree(scratch, ignore_errors=True)
         return
     from . import _posix
@@ -181,7 +182,7 @@ def _mounted(mountpoint: str) -> int | None:
     """The device number of the filesystem mounted at `mountpoint`, or None when nothing is
     mounted there any more (a drive ejected between the listing and the probe: probing then
     would measure, and write into, the system disk under the empty mount point)."""
-    if sys.platform == "win32":
+    if platforms.current() is Os.WINDOWS:
         return os.stat(mountpoint).st_dev if os.path.exists(mountpoint) else None
     return os.stat(mountpoint).st_dev if os.path.ismount(mountpoint) else None
 

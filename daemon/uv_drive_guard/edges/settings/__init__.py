@@ -14,7 +14,7 @@ from typing import Any
 from ...core import resolve
 from ...core.model import Definition, Os, Source, SourceKind
 from ...core.shellparse import parse_environment_d, parse_shell
-from .. import safeio, tomlfile
+from .. import platforms, safeio, tomlfile
 
 MAX_BYTES = 8 << 20  # a user's own startup file; drive files are bounded by the walk
 CONFIG_KEYS = ("cache-dir", "link-mode", "no-cache")
@@ -30,12 +30,6 @@ SHELL_FILES = (
     ".zshrc",
 )
 FISH_FILES = (".config/fish/config.fish",)
-
-
-def current_os() -> Os:
-    if sys.platform == "win32":
-        return Os.WINDOWS
-    return Os.MACOS if sys.platform == "darwin" else Os.LINUX
 
 
 def read_text(path: Path, *, follow: bool = False) -> str | None:
@@ -195,7 +189,7 @@ def user_and_system_config(os_: Os, home: str, env: Mapping[str, str]) -> list[D
 
 def read_inputs(env: Mapping[str, str], *, os_: Os | None = None, cwd: str | None = None) -> resolve.Inputs:
     """Everything resolve needs, read from this machine."""
-    os_ = os_ or current_os()
+    os_ = os_ or platforms.current()
     home = env.get("USERPROFILE" if os_ is Os.WINDOWS else "HOME") or str(Path.home())
     legacy = [p for p in resolve.legacy_dirs(os_, home).values() if p]
     if os_ is Os.WINDOWS and env.get("APPDATA"):

@@ -10,39 +10,20 @@ import os
 import plistlib
 import re
 import shlex
-import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
 from uv_drive_guard.core.model import Definition, Source, SourceKind
 from uv_drive_guard.core.resolve import WATCHED
-from uv_drive_guard.edges import proc
+from uv_drive_guard.edges.launchctl import MAX_AGENT_BYTES, launchctl_getenv
 
 UV_VARIABLES: tuple[str, ...] = WATCHED  # one list, kept in core.resolve
 
-LAUNCHCTL = "/bin/launchctl"  # absolute: never let PATH pick the tool
-LAUNCHCTL_TIMEOUT = 5.0
 MAX_AGENTS = 200
-MAX_AGENT_BYTES = 1 << 20
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh"})
 _SHELL_OPERATORS = frozenset({";", "&&", "||", "|", "&", "(", ")"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def launchctl_getenv(name: str) -> str | None:
-    """`launchctl getenv NAME` prints the value and a newline, or nothing when unset."""
-    try:
-        done = proc.run([LAUNCHCTL, "getenv", name], text=True, timeout=LAUNCHCTL_TIMEOUT)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return getenv_value(done.stdout, done.returncode)
-
-
-def getenv_value(stdout: str, returncode: int) -> str | None:
-    """An unset name and an empty value look the same to launchctl: both are "not set"."""
-    value = stdout.removesuffix("\n")
-    return value if returncode == 0 and value else None
 
 
 def read_definitions(
