@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any, ClassVar
 
 import desktop_notifier.main
@@ -81,7 +82,7 @@ def test_no_bundle_means_the_log_and_the_tray_said_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    monkeypatch.setattr(notify.sys, "platform", "darwin")
+    monkeypatch.setattr(sys, "platform", "darwin")  # edges.platforms reads it at each call
     notifier = notifier_with(monkeypatch, DummyNotificationCenter)
     assert shown(notifier) == [None, None]
     assert not notifier.available and notifier.unavailable == notify.NO_BUNDLE

@@ -7,7 +7,6 @@ what they share lives in `_autostart_common`, which they import instead of this 
 
 from __future__ import annotations
 
-import sys
 from typing import Protocol
 
 from ..core.model import Os
@@ -57,7 +56,7 @@ class Autostart(Protocol):
     def describe(self) -> str: ...
 
 
-def native(platform: str = sys.platform) -> Autostart | None:
+def native(platform: str | None = None) -> Autostart | None:
     """This system's implementation; None where there is none (the tray greys the item out)."""
     os_ = platforms.known(platform)
     if os_ is Os.LINUX:

@@ -53,7 +53,7 @@ def setup_logging(verbose: int) -> None:
     )
 
 
-def text_editor_command(path: Path, platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> list[str]:
+def text_editor_command(path: Path, platform: str | None = None, environ: Mapping[str, str] = os.environ) -> list[str]:
     """A text editor that is always there: notepad on Windows (no program may be associated with
     .toml or .log, and os.startfile then fails), TextEdit's default through `open -t` on macOS,
     the desktop's choice (xdg-open) elsewhere."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from typing import Any, Protocol
 
 from desktop_notifier import Button, Capability, DesktopNotifier, Icon, Notification, Urgency
 
+from ..core.model import Os
+from ..edges import platforms
 from .actions import Action, Kind, Notice
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,9 @@ def no_real_backend(backend: object) -> str | None:
 
     if not isinstance(getattr(backend, "_backend", None), DummyNotificationCenter):
         return None
-    return NO_BUNDLE if sys.platform == "darwin" else "desktop-notifier has no notification backend on this system"
+    if platforms.current() is Os.MACOS:
+        return NO_BUNDLE
+    return "desktop-notifier has no notification backend on this system"
 
 
 async def _not_permitted(backend: object, *, ask: bool = True) -> str | None:

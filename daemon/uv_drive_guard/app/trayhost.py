@@ -14,7 +14,6 @@ import asyncio
 import importlib
 import logging
 import os
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -76,7 +75,7 @@ async def _has_owner(name: str) -> bool:
 def choose(
     requested: str | None = None,
     *,
-    platform: str = sys.platform,
+    platform: str | None = None,
     environ: Mapping[str, str] = os.environ,
     watcher: Callable[[], bool] = watcher_present,
 ) -> tuple[str, ...]:

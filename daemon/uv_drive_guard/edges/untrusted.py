@@ -17,7 +17,9 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..core.model import Os
 from ..core.paths import under
+from . import platforms
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def windows_local_candidate(path: str) -> bool:
 
 def _windows_remote_drive(path: str) -> bool:
     """A mapped network drive letter (GetDriveTypeW says DRIVE_REMOTE) or one we cannot ask."""
-    if sys.platform != "win32":
+    if sys.platform != "win32":  # a type guard (ctypes.windll), see edges.platforms
         return False
     rest = path[4:] if path.startswith(("\\\\?\\", "\\\\.\\")) else path
     root = ntpath.splitdrive(rest)[0] + "\\"
@@ -100,7 +102,7 @@ def _kernel32() -> Any:
 
 def mount_table() -> list[tuple[str, str]]:
     """(mount point, type) of every mount now, in mount order (later ones cover earlier)."""
-    if sys.platform.startswith("linux"):
+    if platforms.known() is Os.LINUX:
         try:
             with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
@@ -145,7 +147,7 @@ def touchable(path: str, mounts: Mounts | None = None) -> bool:
     """May this machine stat `path` without reaching another one or mounting anything?"""
     if not path or is_unc(path):
         return False
-    if sys.platform == "win32":
+    if platforms.current() is Os.WINDOWS:
         return windows_local_candidate(path) and not _windows_remote_drive(path)
     if not posixpath.isabs(path):
         return False
