@@ -19,6 +19,7 @@ from pathlib import Path
 from xml.parsers.expat import ExpatError
 
 from ..edges import proc
+from ..edges.launchctl import LAUNCHCTL
 from ..fixing import atomic
 from ._autostart_common import (
     DISABLED,
@@ -32,8 +33,7 @@ from ._autostart_common import (
 )
 
 LABEL = "io.github.uv-drive-guard"
-LAUNCHCTL = "/bin/launchctl"  # absolute: never let PATH pick the tool
-LAUNCHCTL_TIMEOUT = 10.0
+LAUNCHCTL_TIMEOUT = 10.0  # bootstrap and bootout take longer than getenv
 PLIST_MODE = 0o644  # launchd ignores agents that others may write
 # `"label" => disabled` (macOS 11+) or `"label" => true` (older: true meant disabled).
 _DISABLED_LINE = re.compile(r'^\s*"([^"]+)"\s*=>\s*([A-Za-z]+)\s*$')
