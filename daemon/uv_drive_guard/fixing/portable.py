@@ -1,11 +1,12 @@
-"""The portable registry on this computer, the files generated from it, and its journaled store.
+"""The portable registry on this computer written, the files generated from it, and its journaled store.
 
 The registry (`portable.json` in the user data directory, written atomically) says which
 drives (by identity) and projects (by path inside the drive) keep their environments here.
 The generated files (`portable.sh`, `portable.fish`, `portable.ps1`) are a function of it and
 of where each drive is mounted now: rewritten whenever that changes, removed with the last
 record. Environments themselves are uv's to make and never removed here without a person
-asking (`uv-drive-guard envs --remove`).
+asking (`uv-drive-guard envs --remove`). Reading the registry is edges.portable_registry's:
+the scan reads it too, and the scan does not import the fix engine.
 """
 
 from __future__ import annotations
