@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import ModuleType
 
 import pytest
 
@@ -39,17 +40,20 @@ def test_read_at_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("platform", "expected"),
-    [("win32", _windows.list_volumes), ("darwin", _macos.list_volumes), ("linux", _linux.list_volumes)],
+    ("platform", "chosen"),
+    [("win32", _windows), ("darwin", _macos), ("linux", _linux), ("freebsd14", _linux)],  # another Unix: Linux's
 )
-def test_volumes_pick_by_the_selector(monkeypatch: pytest.MonkeyPatch, platform: str, expected: object) -> None:
+def test_volumes_pick_by_the_selector(monkeypatch: pytest.MonkeyPatch, platform: str, chosen: ModuleType) -> None:
+    called: list[ModuleType] = []
+    for module in (_windows, _macos, _linux):
+        monkeypatch.setattr(module, "list_volumes", lambda *roots, module=module: called.append(module) or [])
     monkeypatch.setattr(sys, "platform", platform)
-    assert volumes._native() is expected
+    assert volumes.list_volumes() == []
+    assert called == [chosen]
 
 
-def test_another_unix_lists_volumes_as_linux_does(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_unix_probes_as_posix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "freebsd14")
-    assert volumes._native() is _linux.list_volumes
     assert probing._native_runner() is not windows_probe.run
 
 
