@@ -81,7 +81,7 @@ def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytes
         asked.append(all)
         return [C, CARD]
 
-    monkeypatch.setattr(service.sys, "platform", "win32")
+    monkeypatch.setattr("sys.platform", "win32")
     monkeypatch.setattr(psutil, "disk_partitions", partitions)
     monkeypatch.setattr(_windows, "get_remote_roots", lambda: ["Z:\\"])
     assert {entry[1] for entry in service._mount_table()} == {"C:\\", "G:\\", "Z:\\"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -22,7 +21,8 @@ from typing import Any, Protocol, TypeVar
 from .. import scan
 from ..core import resolve, rules
 from ..core.diagnose import diagnose
-from ..core.model import Finding, Snapshot
+from ..core.model import Finding, Os, Snapshot
+from ..edges import platforms
 from ..fixing.journal import APPLIED, PENDING, Entry, Journal
 from . import actions, portable
 from .actions import Action, DriveReport, Kind, Notice
@@ -459,7 +459,7 @@ def _mount_table() -> frozenset[tuple[str, ...]]:
     """(device, mount point, filesystem, options) of every mount."""
     import psutil
 
-    if sys.platform == "win32":  # all=True waits on every mapped share in turn (psutil's disk.c)
+    if platforms.current() is Os.WINDOWS:  # all=True waits on every mapped share in turn (psutil's disk.c)
         from ..edges.volumes import get_remote_roots
 
         local = ((p.device, p.mountpoint, p.fstype, p.opts) for p in psutil.disk_partitions(all=False))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,35 +36,15 @@ from ..core.model import (
     assert_never,
 )
 from ..core.render import target_text
-from . import atomic, packaged, shellfile, textlines, tomledit
-from .envstore import EnvStore
+from ..edges import platforms
+from . import atomic, packaged, portable_plan, shellfile, textlines, tomledit
+from .planned import CannotPlan as CannotPlan
+from .planned import FileEdit as FileEdit
+from .planned import Machine as Machine
+from .planned import StoreEdit as StoreEdit
 
 ENVD_FILE = "60-uv-drive-guard.conf"
 RC_FILES = {"bash": ".bashrc", "zsh": ".zshrc", "fish": ".config/fish/config.fish"}
-
-
-class CannotPlan(ValueError):
-    """The fix cannot be applied safely as things are; the message says why."""
-
-
-@dataclass(frozen=True)
-class FileEdit:
-    path: str
-    before: bytes | None  # None: the file does not exist yet
-    after: bytes
-    summary: tuple[str, ...]
-
-    @property
-    def changes(self) -> bool:
-        return self.before != self.after
-
-
-@dataclass(frozen=True)
-class StoreEdit:
-    store: str
-    name: str
-    value: str | None  # None: unset
-    summary: str
 
 
 @dataclass(frozen=True)
@@ -132,19 +110,6 @@ class _Texts:
         )
 
 
-@dataclass(frozen=True)
-class Machine:
-    """This computer as a plan sees it: the scan, the environment, the OS's variable store."""
-
-    snapshot: Snapshot
-    env: Mapping[str, str]
-    store: EnvStore | None
-
-    @property
-    def home(self) -> str:
-        return self.snapshot.home
-
-
 def build(finding: Finding, fix: Fix, machine: Machine) -> Plan:
     texts = _Texts()
     stores: list[StoreEdit] = []
@@ -188,8 +153,6 @@ def _one(
         case UvConfig():
             _toml(change, target, texts)
         case PortableRegistry() | ShellHook():
-            from . import portable_plan  # it imports this module
-
             portable_plan.add(change, target, machine, texts, stores)
         case StartupFile() | UserEnvironment() | VariableStore() | ThisTerminal():
             _environment(change, target, machine, texts, stores, manual)
@@ -315,7 +278,7 @@ def distribution_hint(snapshot: Snapshot) -> str | None:
     """The package manager's command when dpkg, rpm or pacman installed this uv (or its Python
     is marked EXTERNALLY-MANAGED); None otherwise."""
     exe = snapshot.uv.executable
-    if not exe or sys.platform == "win32":
+    if not exe or platforms.current() is Os.WINDOWS:
         return None
     python = Path(os.path.realpath(exe)).with_name("python")
     return packaged.upgrade_hint(exe, python if python.exists() else None)
@@ -336,7 +299,7 @@ def upgrade_command(snapshot: Snapshot) -> tuple[str, ...] | None:
         return ("brew", "upgrade", "uv")
     if "WinGet" in real:
         return ("winget", "upgrade", "--id", "astral-sh.uv")
-    python = Path(real).with_name("python.exe" if sys.platform == "win32" else "python")
+    python = Path(real).with_name("python.exe" if platforms.current() is Os.WINDOWS else "python")
     if python.exists():
         return (str(python), "-m", "pip", "install", "--upgrade", "uv")
     return (exe, "self", "update")

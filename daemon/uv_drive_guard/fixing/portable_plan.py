@@ -15,7 +15,7 @@ from typing import Protocol
 from ..core import portable as core
 from ..core.model import Change, Os, PortableDrive, PortableRegistry, ShellHook, Volume, assert_never
 from . import portable, portable_shell, textlines
-from .plan import CannotPlan, Machine, StoreEdit
+from .planned import CannotPlan, Machine, StoreEdit
 
 
 class Texts(Protocol):
