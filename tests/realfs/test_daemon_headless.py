@@ -36,6 +36,9 @@ def setup(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], Path]]:
     home = tmp_path / "home"
     home.mkdir()
     (home / ".bashrc").write_text(f'export UV_CACHE_DIR="{root}/STICK/uv-cache"\n')
+    settings = home / ".config" / "uv-drive-guard" / "config.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f"[scope]\nmount_roots = [{json.dumps(str(root))}]\n")  # other tests' drives stay out
     env = drives.uv_env(home)
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
