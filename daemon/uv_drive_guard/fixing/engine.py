@@ -14,10 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
-
-from ..edges import proc
+from ..edges import proc, tomlfile
 from . import atomic, outcome, undoedit
 from .envstore import EnvStore, Saved
 from .journal import APPLIED, FAILED, PENDING, UNDONE, AmbiguousId, Entry, FileRecord, Journal, digest
@@ -221,8 +218,8 @@ def _undo_write(journal: Journal, entry: Entry, record: FileRecord, force: bool)
         raise FixError(f"{record.path} is no longer UTF-8 text; `undo --force {entry.id}` restores it") from exc
     if record.path.endswith(".toml"):
         try:
-            tomlkit.parse(text)
-        except TOMLKitError as exc:
+            tomlfile.loads(text)
+        except tomlfile.TomlError as exc:
             raise FixError(f"{record.path}: without the fix's lines it would not be valid TOML ({exc})") from exc
     if before is None and not text.strip():
         return _Write(record.path, None, current)
