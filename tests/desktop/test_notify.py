@@ -26,7 +26,7 @@ from uv_drive_guard.app.notify import IGNORE_LABEL, MAX_LABEL, TRAY_HINT_FIX, No
 
 ROOT = Path(__file__).resolve().parents[2]
 ICON = ROOT / "icons" / "app-48.png"
-SCREENSHOT = ROOT / "docs" / "images" / "notification.png"
+SCREENSHOT = "notification.png"  # taken under tmp_path; copied out only with UVDG_SCREENSHOTS=DIR
 KEY = "uuid:5E1F-0A2B"
 T = TypeVar("T")
 
@@ -119,11 +119,11 @@ def test_show_puts_the_drive_on_screen(real: tuple[Notifier, LoopThread], desk: 
     if shutil.which("xdotool"):
         find = ("xdotool", "search", "--onlyvisible", "--class", "Dunst")
         wait_for("dunst to map its window", lambda: desk.run(*find, check=False).strip())
-    shot = desk.screenshot(tmp_path / "notification.png")
+    shot = desk.screenshot(tmp_path / SCREENSHOT)
     if shot is not None:
         with Image.open(shot) as image:
             assert image.convert("L").getbbox() is not None, "the screen is blank: nothing was drawn"
-    keep_screenshot(shot, SCREENSHOT.name)  # docs/images/notification.png, with UVDG_SCREENSHOTS=docs/images
+    keep_screenshot(shot, SCREENSHOT)  # the README's picture, refreshed with UVDG_SCREENSHOTS=docs/images
 
     desk.dunstctl("close")  # the user closes it: dismissed, no action, reference dropped
     wait_for("the dismissal to reach the notifier", lambda: ident not in notifier._pending or None)
