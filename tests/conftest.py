@@ -37,6 +37,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.write_line("")  # end the progress line
         reporter.write_sep("=", "tests wrote into the checkout: write under tmp_path instead", red=True)
         for line in found:
             reporter.write_line(line)
