@@ -1,7 +1,8 @@
 """Faults on real drives: pulled out mid-probe and mid-walk, FUSE driver killed or frozen, full,
 mounted read-only; the daemon through all of it; the notification service going away and back.
 
-The rule under test (design.md): a drive's failure is the drive's problem, reported as "unknown"
+The rule under test (docs/architecture.md, "Safety, as it is built"): a drive's failure is the
+drive's problem, reported as "unknown"
 with a note, never a hang, a crash, a write to a read-only volume, or a probe directory left behind.
 """
 
@@ -174,7 +175,7 @@ def test_scan_of_a_drive_whose_fuse_driver_was_killed(root: Path, home: Path) ->
 
 def test_scan_of_a_frozen_fuse_driver_returns_within_its_budget(root: Path, home: Path) -> None:
     """A FUSE driver that stops answering (SIGSTOP: a wedged exfat-fuse, a dying USB bridge) must
-    cost the probe timeout, not the whole scan: design.md says "bound the probe in time"."""
+    cost the probe timeout, not the whole scan: docs/architecture.md says "bound the probe in time"."""
     _need("exfat")
     with drives.make_drive("exfat", root, name="STICK", label="STICK") as drive:
         (drive.mountpoint / "proj").mkdir()

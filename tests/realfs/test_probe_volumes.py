@@ -1,5 +1,5 @@
 """The Linux edges on real filesystems: the volume list names the real filesystem, and the
-probe finds what uv 0.13.9 meets there (errnos as measured with real uv, docs/uv-on-linux.md)."""
+probe finds what uv 0.13.9 meets there (errnos as measured with real uv, docs/uv-facts.md, "uv on Linux")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 handed over; the backend (SNI over D-Bus, appindicator, gtk, xorg, darwin, win32) comes from
 app/trayhost.py.
 
-Threads (design.md): the tray owns the main thread. `update()` and `stop()` may be called from any
+Threads (docs/architecture.md, "Threads in the daemon"): the tray owns the main thread.
+`update()` and `stop()` may be called from any
 thread; the view is handed to the UI thread (GLib's idle queue for gtk/appindicator, AppKit's
 main queue on macOS) or, where the backend itself marshals calls to its loop (sni, xorg) or the
 native calls are thread-agnostic (win32), applied on the caller's thread once the loop runs.

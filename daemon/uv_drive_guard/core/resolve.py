@@ -1,6 +1,7 @@
 """Resolve uv's directories the way uv does, and remember where each value came from.
 
-Precedence (uv-facts.md, crates/uv-settings and crates/uv-dirs): command line > environment >
+Precedence (docs/uv-facts.md, "Settings, defaults, precedence"; crates/uv-settings and
+crates/uv-dirs): command line > environment >
 project config (uv.toml beats [tool.uv]) > user config > system config > uv's default.
 `UV_CONFIG_FILE` replaces config discovery and `UV_NO_CONFIG` disables it; both are handled by
 the edge that reads the files, so the definitions here are already the files uv would read.

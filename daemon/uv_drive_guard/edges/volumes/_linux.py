@@ -1,7 +1,7 @@
 """Linux volumes: psutil's mount table, with FUSE mounts resolved to the real filesystem.
 
 exfat-fuse and ntfs-3g mount as `fuseblk`; the filesystem behind it comes from udev's
-database, then `blkid -p`, then the boot sector (lsblk names nothing without udev) (uv-facts.md).
+database, then `blkid -p`, then the boot sector (lsblk names nothing without udev) (docs/uv-facts.md, "uv on Linux").
 """
 
 from __future__ import annotations
