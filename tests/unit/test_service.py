@@ -221,12 +221,16 @@ def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon, monkeypat
         return _snapshot(True)
 
     monkeypatch.setattr(scan, "gather", slow_gather)
+    # A settle period far longer than a busy machine's scheduling delay: a first scan that
+    # waited for quiet (a debounce) would start after it, one that starts at once well before.
+    monkeypatch.setattr(service, "SETTLE", 1.5)
+    monkeypatch.setattr(service, "SETTLE_AT_MOST", 3.0)
     changed = time.monotonic()
     watcher.on_change()
     deadline = time.monotonic() + 5
     while not started and time.monotonic() < deadline:
         time.sleep(0.001)
-    assert started and started[0] - changed < 0.04  # the old 50 ms debounce would fail this
+    assert started and started[0] - changed < 0.75
     for _ in range(5):  # the rest of the burst, while the first scan is still running
         watcher.on_change()
     time.sleep(0.05)
@@ -234,6 +238,7 @@ def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon, monkeypat
     _settle(svc, 3)
     time.sleep(0.2)
     assert len(started) == 2 and svc.scans == 3  # the start, the burst's first scan, one follow-up
+    assert started[1] - started[0] >= 1.5  # the follow-up waited for the burst to be quiet
     watcher.on_change()  # a change after the burst settled starts a new one at once
     _settle(svc, 4)
 
