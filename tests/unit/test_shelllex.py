@@ -48,7 +48,7 @@ POSIX_NOISE = [
     "echo a \\\n  {n}={v} >/dev/null",
     "cat >/dev/null <<EOF\nexport {n}={v}\nEOF",
     "cat >/dev/null <<-'END'\n\t{n}={v}\n\tEND",
-    "cat >/dev/null << \"X\"\nexport {n}={v}\nX",
+    'cat >/dev/null << "X"\nexport {n}={v}\nX',
     "echo $((1<<2)) >/dev/null",
     "echo $'it\\'s' >/dev/null",
     "echo \\$'it' >/dev/null",
@@ -148,7 +148,7 @@ TRACE = {
 
 def _posix_harness(shell: str) -> str:
     seen = "; ".join(f'[ -n "${{{n}+x}}" ] && printf "%s=%s\\0" {n} "${n}" >>"$_log"' for n in NAMES)
-    return f"_log=\"$2\"\n_seen() {{ {seen}; }}\n{TRACE[shell]}. \"$1\"\n_seen\n"
+    return f'_log="$2"\n_seen() {{ {seen}; }}\n{TRACE[shell]}. "$1"\n_seen\n'
 
 
 def _fish_harness() -> str:
@@ -239,7 +239,7 @@ def test_former_disagreements_follow_bash(text: str, lines: set[tuple[str, int]]
 
 
 def test_joined_values_are_what_bash_holds_and_a_value_over_lines_is_unknown(tmp_path: Path) -> None:
-    text = "export UV_CACHE_DIR=/very/long\\\n/path\nexport UV_TOOL_DIR=\"/a\nb\"\n"
+    text = 'export UV_CACHE_DIR=/very/long\\\n/path\nexport UV_TOOL_DIR="/a\nb"\n'
     assert _shell_sets("bash", text, tmp_path) == {("UV_CACHE_DIR", "/very/long/path"), ("UV_TOOL_DIR", "/a\nb")}
     assert [(d.name, d.value) for d in _definitions(text, "posix")] == [
         ("UV_CACHE_DIR", "/very/long/path"),

@@ -76,5 +76,3 @@ def test_malformed_toml_is_never_rewritten(bad: str) -> None:
 def test_toml_tool_that_is_not_a_table_is_refused() -> None:
     with pytest.raises(ValueError, match="not a table"):
         set_toml_key("tool = 3\n", "link-mode", "copy", table=("tool", "uv"))
-
-

@@ -59,7 +59,7 @@ def test_every_reader_handles_bad_toml_its_way(parser: str, text: str, tmp_path:
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(st.sampled_from(list('[]{}="\'.,#\n \t\\abc1-:')), max_size=40))
+@given(text=st.text(st.sampled_from(list("[]{}=\"'.,#\n \t\\abc1-:")), max_size=40))
 def test_nothing_but_toml_error_escapes(text: str) -> None:
     with contextlib.suppress(tomlfile.TomlError):  # any other exception fails the test
         tomlfile.loads(text)

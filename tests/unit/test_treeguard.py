@@ -96,7 +96,12 @@ def _inner_suite(repo: Path, test_body: str) -> subprocess.CompletedProcess[str]
     env = {k: v for k, v in os.environ.items() if k not in ("UVDG_SCREENSHOTS", "PYTHONPATH")}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=repo, capture_output=True, text=True, env=env, timeout=120, check=False,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
