@@ -115,8 +115,10 @@ def _one_tray(desk: object, home: Path, backend: str, extra: dict[str, str], idl
         print(f"resident memory with the tray ({used}, {gtk}, asked for {backend}): {rss / 1024:.1f} MB{target}")
         tray = (sw1[str(daemon.pid)] - sw0[str(daemon.pid)]) / idle  # the main thread runs the tray's loop
         cost = f"CPU {100 * (cpu1 - cpu0) / idle:.3f} %, tray thread {tray:.2f} wakeups/s (target 0/s)"
-        print(f"idle with the tray ({used}) over {idle:g} s, nothing mounted meanwhile: {cost}; "
-              f"whole daemon {wakeups(sw0, sw1, idle):.2f}/s ({scans} scans)")
+        print(
+            f"idle with the tray ({used}) over {idle:g} s, nothing mounted meanwhile: {cost}; "
+            f"whole daemon {wakeups(sw0, sw1, idle):.2f}/s ({scans} scans)"
+        )
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=20)
@@ -136,8 +138,10 @@ def quiet_idle(idle: float) -> None:
             _, cpu0, sw0 = proc_figures(daemon.pid)
             time.sleep(idle)
             _, cpu1, sw1 = proc_figures(daemon.pid)
-            print(f"idle, headless, nothing mounted meanwhile, {idle:g} s: CPU {100 * (cpu1 - cpu0) / idle:.3f} %, "
-                  f"wakeups {wakeups(sw0, sw1, idle):.2f}/s (target: <= 0.1 %, <= 1/s)")
+            print(
+                f"idle, headless, nothing mounted meanwhile, {idle:g} s: CPU {100 * (cpu1 - cpu0) / idle:.3f} %, "
+                f"wakeups {wakeups(sw0, sw1, idle):.2f}/s (target: <= 0.1 %, <= 1/s)"
+            )
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=20)
@@ -209,13 +213,19 @@ def main() -> None:
         rss2, cpu1, sw1 = proc_figures(daemon.pid)
         others = log.read_text().count(" scan (") - scans0  # mounts by other programs wake the watcher
         p95 = latency[max(0, round(0.95 * len(latency)) - 1)]
-        print(f"mount-to-notice latency over {len(latency)} plugs: median {statistics.median(latency):.0f} ms, "
-              f"p95 {p95:.0f} ms, max {latency[-1]:.0f} ms (target: median <= 25, p95 <= 1000)")
-        print(f"idle over {args.idle:g} s: CPU {100 * (cpu1 - cpu0) / args.idle:.3f} %, "
-              f"wakeups {wakeups(sw0, sw1, args.idle):.2f}/s with {others} scan(s) for mount changes made by other "
-              "programs (target: <= 0.1 %, <= 1/s)")
-        print(f"resident memory, headless: {rss0 / 1024:.1f} MB after start, {rss1 / 1024:.1f} MB after "
-              f"{args.plugs} plugs, {rss2 / 1024:.1f} MB after idling (target <= 31 MB)")
+        print(
+            f"mount-to-notice latency over {len(latency)} plugs: median {statistics.median(latency):.0f} ms, "
+            f"p95 {p95:.0f} ms, max {latency[-1]:.0f} ms (target: median <= 25, p95 <= 1000)"
+        )
+        print(
+            f"idle over {args.idle:g} s: CPU {100 * (cpu1 - cpu0) / args.idle:.3f} %, "
+            f"wakeups {wakeups(sw0, sw1, args.idle):.2f}/s with {others} scan(s) for mount changes made by other "
+            "programs (target: <= 0.1 %, <= 1/s)"
+        )
+        print(
+            f"resident memory, headless: {rss0 / 1024:.1f} MB after start, {rss1 / 1024:.1f} MB after "
+            f"{args.plugs} plugs, {rss2 / 1024:.1f} MB after idling (target <= 31 MB)"
+        )
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=20)
