@@ -19,7 +19,7 @@ from typing import Any
 
 from ..core.model import Os
 from ..core.paths import under
-from . import platforms
+from . import mountinfo, platforms
 
 log = logging.getLogger(__name__)
 
@@ -103,34 +103,11 @@ def _kernel32() -> Any:
 def mount_table() -> list[tuple[str, str]]:
     """(mount point, type) of every mount now, in mount order (later ones cover earlier)."""
     if platforms.known() is Os.LINUX:
-        try:
-            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
-            return []
-        rows = []
-        for line in text.splitlines():
-            left, sep, right = line.partition(" - ")
-            fields, tail = left.split(), right.split()
-            if sep and len(fields) >= 5 and tail:
-                rows.append((_unescape(fields[4]), tail[0]))
-        return rows
+        mounts = mountinfo.read()
+        return [] if mounts is None else [(m.mountpoint, m.fstype) for m in mounts]
     import psutil
 
     return [(p.mountpoint, p.fstype.lower()) for p in psutil.disk_partitions(all=True)]
-
-
-def _unescape(field: str) -> str:
-    """/proc's octal escapes (\\040 for a space)."""
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1 : i + 4].isdigit():
-            out.append(chr(int(field[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 def mount_of(path: str, mounts: Mounts) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ import psutil
 
 from ...core import scope
 from ...core.model import Os, Volume
+from .. import mountinfo
 from ..proc import run as run_process
 from ._common import PSEUDO, normalise_fstype
 
@@ -165,32 +166,14 @@ class MountInfo:
     options: tuple[str, ...]  # per-mount options, then the superblock's
 
 
-def _unescape(field: str) -> str:
-    """mountinfo writes space, tab, newline and backslash as octal escapes."""
-    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-        field = field.replace(code, char)
-    return field
-
-
 def parse_mountinfo(text: str) -> dict[str, MountInfo]:
     """mount point -> what it shows; a later mount on the same point hides the earlier."""
-    table: dict[str, MountInfo] = {}
-    for line in text.splitlines():
-        left, sep, right = line.partition(" - ")
-        fields, tail = left.split(), right.split()
-        if not sep or len(fields) < 6 or len(tail) < 3:
-            continue
-        options = tuple(fields[5].split(",")) + tuple(o for o in tail[2].split(",") if o)
-        table[_unescape(fields[4])] = MountInfo(fields[2], _unescape(fields[3]), tuple(dict.fromkeys(options)))
-    return table
+    return {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mountinfo.parse(text)}
 
 
-def read_mountinfo(path: str = "/proc/self/mountinfo") -> dict[str, MountInfo]:
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-            return parse_mountinfo(handle.read(4 << 20))
-    except OSError:
-        return {}
+def read_mountinfo(path: str = mountinfo.MOUNTINFO) -> dict[str, MountInfo]:
+    mounts = mountinfo.read(path)
+    return {} if mounts is None else {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mounts}
 
 
 def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[Volume]:
