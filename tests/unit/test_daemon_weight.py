@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 PROBE = """
-from uv_drive_guard.app.main import keep_tls_out
-keep_tls_out()
+from uv_drive_guard.app.main import keep_openssl_out
+keep_openssl_out()
 import asyncio, hashlib
 import dbus_fast.aio, desktop_notifier  # the notification stack the daemon loads
 from uv_drive_guard.fixing import verify  # a fix's check builds a wheel: RECORD hashes

@@ -56,7 +56,7 @@ class Settings:
         return self._options
 
 
-def keep_tls_out() -> None:
+def keep_openssl_out() -> None:
     """The daemon talks to D-Bus and runs uv as a subprocess; it never opens a TLS
     connection. asyncio imports ssl only to offer TLS, and OpenSSL costs about 4 MB resident
     for the whole session, so the daemon declines it (asyncio handles a missing ssl). hashlib
@@ -92,7 +92,7 @@ def hold_quit_signals(held: bool) -> None:
 
 
 def run(*, headless: bool, verbose: int, settings_path: Path | None = None) -> int:
-    keep_tls_out()
+    keep_openssl_out()
     hold_quit_signals(True)  # until the daemon's threads are started: they inherit the mask
     setup_logging(verbose)
     settings_path = settings_path.absolute() if settings_path is not None else None
