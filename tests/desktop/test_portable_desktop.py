@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import uuid
@@ -65,10 +64,5 @@ def test_the_notification_offers_to_keep_the_environments_here(tmp_path: Path) -
             assert undo.returncode == 0, undo.stderr
             assert bashrc.read_bytes() == original
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
+            drives.stop_daemon(daemon)
             shutil.rmtree(root, ignore_errors=True)

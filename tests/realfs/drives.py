@@ -210,6 +210,16 @@ def _kernel_has(fstype: str) -> bool:
     return any(Path(f"/lib/modules/{release}/kernel/fs/{fstype}").glob("*.ko*"))
 
 
+def stop_daemon(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """SIGTERM, as a session's end sends it; killed only if it does not stop in time."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def need_real(reason: str) -> None:
     """Skip with ``reason``, or fail when ``UVDG_REQUIRE_REAL=1`` (CI)."""
     if os.environ.get("UVDG_REQUIRE_REAL") == "1":

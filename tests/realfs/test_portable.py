@@ -13,7 +13,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -222,12 +221,7 @@ def test_two_computers_three_mount_points(world: tuple[Path, Path, Path]) -> Non
                 use_project(shell, home1, env1, drive.mountpoint / "demo")
             assert not list(Path("/").glob("PWNED")) and not list(home1.rglob("PWNED"))
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        drives.stop_daemon(daemon)
 
     for home, env, before in ((home1, env1, before1), (home2, env2, before2)):
         undone = cli(["undo"], env)
