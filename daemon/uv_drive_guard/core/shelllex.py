@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Syntax = Literal["posix", "fish", "environment.d"]
+Syntax = Literal["posix", "fish", "environment.d", "powershell"]
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME = re.compile(NAME)
@@ -191,9 +191,65 @@ def _scan_envd(line: str, state: str) -> _Scan:
     return _Scan(quote, False, [])
 
 
+_PS_HERE = re.compile(r"@(['\"])[ \t]*$")
+_PS_OUTSIDE = re.compile(r"[`'\"#<@]")
+
+
+def _scan_powershell(line: str, state: str) -> _Scan:
+    """PowerShell (about_Quoting_Rules, about_Comments): '...' doubles its quote, "..." escapes
+    with a backtick, here-strings open with @' or @" at a line's end and close with '@ or "@
+    at the start of a line, <# ... #> comments span lines, a final backtick continues the line."""
+    if state in ("@'", '@"'):
+        return _Scan("" if line.startswith(state[1] + "@") else state, False, [])
+    quote = "" if state == "\\" else state
+    i, size = 0, len(line)
+    while i < size:
+        if quote == "<#":
+            end = line.find("#>", i)
+            if end < 0:
+                break
+            quote, i = "", end + 2
+            continue
+        if quote in ("'", '"'):
+            j = i
+            while j < size and line[j] != quote and not (quote == '"' and line[j] == "`"):
+                j += 1
+            if j >= size:
+                break
+            if line[j] == "`" or line[j + 1 : j + 2] == quote:
+                i = j + 2
+            else:
+                quote, i = "", j + 1
+            continue
+        match = _PS_OUTSIDE.search(line, i)
+        if match is None:
+            break
+        j = match.start()
+        char = line[j]
+        if char == "`":
+            if j + 1 == size:
+                return _Scan("\\", True, [])
+            i = j + 2
+        elif char in "'\"":
+            quote, i = char, j + 1
+        elif char == "<" and line.startswith("<#", j):
+            quote, i = "<#", j + 2
+        elif char == "#":
+            if j == 0 or line[j - 1] in _COMMENT_AFTER:
+                break
+            i = j + 1
+        elif char == "@" and _PS_HERE.match(line, j):
+            return _Scan("@" + line[j + 1], False, [])
+        else:
+            i = j + 1
+    return _Scan(quote, False, [])
+
+
 def _scan(line: str, state: str, syntax: Syntax) -> _Scan:
     if syntax == "environment.d":
         return _scan_envd(line, state)
+    if syntax == "powershell":
+        return _scan_powershell(line, state)
     return _scan_shell(line, state, syntax == "fish")
 
 
@@ -337,9 +393,27 @@ def _envd_assignments(line: Logical) -> list[Assignment]:
     return [Assignment(match.group(1), value, line.line_at(match.start(1)))]
 
 
+# `$env:NAME = ...` and `${env:NAME} = ...` (about_Environment_Variables); names ignore case.
+_PS_ASSIGN = re.compile(rf"[ \t]*(?:\$env:({NAME})|\$\{{env:({NAME})\}})[ \t]*=(?![=])", re.IGNORECASE)
+
+
+def _powershell_assignments(line: Logical) -> list[Assignment]:
+    match = _PS_ASSIGN.match(line.text)
+    if match is None:
+        return []
+    name = match.group(1) or match.group(2)
+    at = match.start(1) if match.group(1) else match.start(2)
+    return [Assignment(name, line.text[match.end() :].strip(" \t"), line.line_at(at))]
+
+
 def assignments(lines: list[str], syntax: Syntax) -> list[Assignment]:
     """Every assignment in the file, in order, as the shell (or systemd) would make them."""
-    pick = {"posix": _posix_assignments, "fish": _fish_assignments, "environment.d": _envd_assignments}[syntax]
+    pick = {
+        "posix": _posix_assignments,
+        "fish": _fish_assignments,
+        "environment.d": _envd_assignments,
+        "powershell": _powershell_assignments,
+    }[syntax]
     return [found for line in logical_lines(lines, syntax) if line.text.strip() for found in pick(line)]
 
 

@@ -278,6 +278,87 @@ def _ansi_c_quoted(raw: str) -> bool:
     return False
 
 
+_PS_VARIABLE = re.compile(rf"\$(?:env:({_NAME})|\{{env:({_NAME})\}}|(HOME)\b)", re.IGNORECASE)
+_PS_ESCAPES = {"`": "`", '"': '"', "$": "$", "'": "'", "0": "\0", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def powershell_value(raw: str, known: Mapping[str, str]) -> str | None:
+    """The string a `$env:NAME = ...` assigns, when it is a plain string (about_Quoting_Rules):
+    '...' is literal ('' is a quote); "..." expands $env:NAME, ${env:NAME} and $HOME and takes
+    backtick escapes. Anything else (an expression, a command, `$(...)`) needs PowerShell: None."""
+    text = raw.strip()
+    if text[:1] == "'":
+        value, end = _ps_single(text)
+    elif text[:1] == '"':
+        value, end = _ps_double(text, {k.upper(): v for k, v in known.items()})
+    else:
+        return None
+    rest = text[end:].strip()
+    return value if value is not None and (not rest or rest[0] in ";#") else None
+
+
+def _ps_single(text: str) -> tuple[str | None, int]:
+    out, i = [], 1
+    while i < len(text):
+        if text[i] == "'":
+            if text[i + 1 : i + 2] == "'":
+                out.append("'")
+                i += 2
+                continue
+            return "".join(out), i + 1
+        out.append(text[i])
+        i += 1
+    return None, len(text)
+
+
+def _ps_double(text: str, known: Mapping[str, str]) -> tuple[str | None, int]:
+    out, i = [], 1
+    while i < len(text):
+        char = text[i]
+        if char == "`" and i + 1 < len(text):
+            escaped = _PS_ESCAPES.get(text[i + 1])
+            if escaped is None:
+                out.append(text[i + 1])
+            else:
+                out.append(escaped)
+            i += 2
+        elif char == '"' and text[i + 1 : i + 2] == '"':
+            out.append('"')
+            i += 2
+        elif char == '"':
+            return "".join(out), i + 1
+        elif char == "$":
+            match = _PS_VARIABLE.match(text, i)
+            if match is None:
+                return (None, i) if text[i + 1 : i + 2].strip() else ("".join(out) + "$", i + 1)
+            name = (match.group(1) or match.group(2) or match.group(3)).upper()
+            if name not in known:
+                return None, i
+            out.append(known[name])
+            i = match.end()
+        else:
+            out.append(char)
+            i += 1
+    return None, len(text)
+
+
+def parse_powershell(text: str, *, file: str, names: Iterable[str], known: Mapping[str, str]) -> list[Definition]:
+    """`$env:NAME = 'value'` in a PowerShell profile; names ignore case, as on Windows."""
+    wanted = {name.upper(): name for name in names}
+    scope = {k.upper(): v for k, v in known.items()}
+    found: list[Definition] = []
+    lines = physical_lines(text.removeprefix("\ufeff"))
+    for assigned in assignments(lines, "powershell"):
+        value = _one_line(powershell_value(assigned.value, scope))
+        upper = assigned.name.upper()
+        if value is not None:
+            scope[upper] = value
+        if upper in wanted:
+            source = Source(SourceKind.SHELL_FILE, file=file, line=assigned.line + 1, name=wanted[upper])
+            found.append(Definition(wanted[upper], value, source, raw=lines[assigned.line].strip()))
+    return found
+
+
 def envd_value(raw: str, known: Mapping[str, str]) -> str | None:
     """systemd's reading of a value: unescaped blanks around it dropped, backslash escapes
     removed, then `$$` is a literal `$` and $X / ${X} are expanded; ${X:-default} needs X's

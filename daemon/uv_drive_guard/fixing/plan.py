@@ -14,6 +14,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core import shells
 from ..core.model import (
     Change,
     ChangeKind,
@@ -37,14 +38,14 @@ from ..core.model import (
 )
 from ..core.render import target_text
 from ..edges import platforms
+from ..edges import shells as shell_facts
 from . import atomic, packaged, portable_plan, shellfile, textlines, tomledit
 from .planned import CannotPlan as CannotPlan
 from .planned import FileEdit as FileEdit
 from .planned import Machine as Machine
 from .planned import StoreEdit as StoreEdit
 
-ENVD_FILE = "60-uv-drive-guard.conf"
-RC_FILES = {"bash": ".bashrc", "zsh": ".zshrc", "fish": ".config/fish/config.fish"}
+ENVD_FILE = shells.ENVD_FILE
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,8 @@ def find_fix(findings: tuple[Finding, ...], fix_id: str) -> tuple[Finding, Fix] 
 
 
 def syntax_of(path: str) -> shellfile.Syntax:
-    if path.endswith(".fish"):
-        return "fish"
-    if Path(path).parent.name == "environment.d":
-        return "environment.d"
-    return "posix"
+    """A startup file's syntax by where it sits (core.shells)."""
+    return shells.syntax_of(shells.Facts(platforms.current(), ""), path)
 
 
 class _Texts:
@@ -259,19 +257,10 @@ def _set(change: Change, target: EnvTarget, machine: Machine, texts: _Texts, sto
 
 def user_files(machine: Machine) -> list[str]:
     """Where a new session of this user reads variables: environment.d for the graphical
-    session (Linux), and the rc file of every shell the user has (or logs in with)."""
-    home = Path(machine.home)
-    files = []
-    if machine.snapshot.os is Os.LINUX:
-        config = machine.env.get("XDG_CONFIG_HOME") or str(home / ".config")
-        files.append(str(Path(config, "environment.d", ENVD_FILE)))
-    login = Path(machine.env.get("SHELL", "")).name
-    for shell, rc in RC_FILES.items():
-        if (home / rc).exists() or shell == login:
-            files.append(str(home / rc))
-    if len(files) == (1 if machine.snapshot.os is Os.LINUX else 0):
-        files.append(str(home / ".profile"))
-    return files
+    session (Linux), and the startup file of every shell the person has or logs in with
+    (core.shells: the one list the scan reads too)."""
+    facts = shell_facts.facts(machine.snapshot.os, machine.home, machine.env)
+    return [item.path for item in shells.write_targets(facts)]
 
 
 def distribution_hint(snapshot: Snapshot) -> str | None:

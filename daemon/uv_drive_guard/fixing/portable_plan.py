@@ -7,13 +7,14 @@ textlines), so undo takes it out byte for byte with the rest of the fix.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Protocol
 
 from ..core import portable as core
+from ..core import shells
 from ..core.model import Change, Os, PortableDrive, PortableRegistry, ShellHook, Volume, assert_never
+from ..edges import shells as shell_facts
 from . import portable, portable_shell, textlines
 from .planned import CannotPlan, Machine, StoreEdit
 
@@ -98,39 +99,10 @@ def next_step(os_: Os, vol: Volume, drive: PortableDrive, rel: str | None) -> st
 
 
 def startup_files(machine: Machine) -> list[tuple[str, str]]:
-    """(file, shell): the startup file of each shell the person has or logs in with."""
-    home = Path(machine.home)
-    if machine.snapshot.os is Os.WINDOWS:
-        return [(str(p), "powershell") for p in powershell_profiles(machine)]
-    zdot = Path(machine.env.get("ZDOTDIR") or home)
-    config = Path(machine.env.get("XDG_CONFIG_HOME") or home / ".config")
-    bashrc = home / ".bashrc"
-    if machine.snapshot.os is Os.MACOS and (home / ".bash_profile").exists():
-        bashrc = home / ".bash_profile"  # Terminal on macOS starts login shells, which skip .bashrc
-    candidates = [("bash", bashrc), ("zsh", zdot / ".zshrc"), ("fish", config / "fish" / "config.fish")]
-    login = Path(machine.env.get("SHELL", "")).name
-    chosen = [(str(path), shell) for shell, path in candidates if path.exists() or shell == login]
-    if not chosen:
-        default = ("zsh", zdot / ".zshrc") if machine.snapshot.os is Os.MACOS else ("bash", home / ".bashrc")
-        chosen = [(str(default[1]), default[0])]
-    return chosen
-
-
-def powershell_profiles(machine: Machine) -> list[Path]:
-    """$PROFILE of Windows PowerShell 5.1, and of PowerShell 7 where it is installed
-    (Documents may be redirected, e.g. to OneDrive: platformdirs asks Windows)."""
-    documents = Path(_documents(machine.home))
-    found = [documents / "WindowsPowerShell" / "Microsoft.PowerShell_profile.ps1"]
-    seven = documents / "PowerShell"
-    if seven.is_dir():
-        found.append(seven / "Microsoft.PowerShell_profile.ps1")
-    return found
-
-
-def _documents(home: str) -> str:
-    from platformdirs import user_documents_dir
-
-    return user_documents_dir() if os.name == "nt" else str(Path(home) / "Documents")
+    """(file, shell): the startup file of each shell the person has or logs in with, the
+    one list the scan and every other fix use (core.shells)."""
+    facts = shell_facts.facts(machine.snapshot.os, machine.home, machine.env)
+    return [(item.path, item.shell.value if item.shell else "posix") for item in shells.rc_files(facts)]
 
 
 BOM = "\ufeff"

@@ -24,15 +24,7 @@ Unquotable = textlines.UnsafeValue
 check_path = textlines.check_value
 quote_posix = shellfile.quote_posix
 quote_fish = shellfile.quote_fish
-
-
-_PS_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")  # PowerShell takes all as single quotes
-
-
-def quote_powershell(value: str) -> str:
-    check_path(value)
-    out = "".join(c + c if c in _PS_QUOTES else c for c in value)
-    return f"'{out}'"
+quote_powershell = shellfile.quote_powershell
 
 
 @dataclass(frozen=True)

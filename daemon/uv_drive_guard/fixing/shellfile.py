@@ -24,7 +24,16 @@ from .textlines import (
     split,
 )
 
-__all__ = ["Syntax", "assignment", "disable_line", "lines_setting", "quote_fish", "quote_posix", "set_in_block"]
+__all__ = [
+    "Syntax",
+    "assignment",
+    "disable_line",
+    "lines_setting",
+    "quote_fish",
+    "quote_posix",
+    "quote_powershell",
+    "set_in_block",
+]
 
 _OPENS_BODY = re.compile(r"(?:^|[\s;])(?:then|do|else)\s*$|\{\s*$")
 _CLOSES_BODY = re.compile(r"\s*(?:fi|done|else|elif|\})(?:[\s;]|$)")
@@ -54,6 +63,15 @@ def quote_fish(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+_PS_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")  # PowerShell takes all as single quotes
+
+
+def quote_powershell(value: str) -> str:
+    """PowerShell's single quotes expand nothing; each kind of single quote is doubled."""
+    check_value(value)
+    return "'" + "".join(c + c if c in _PS_QUOTES else c for c in value) + "'"
+
+
 def _check_name(name: str) -> None:
     """A name is spliced into code unquoted, so it must be a plain identifier."""
     if not shelllex.is_name(name):
@@ -67,6 +85,8 @@ def assignment(name: str, value: str, syntax: Syntax) -> str:
         return f"export {name}={quote_posix(value)}"
     if syntax == "fish":
         return f"set -gx {name} {quote_fish(value)}"
+    if syntax == "powershell":
+        return f"$env:{name} = {quote_powershell(value)}"
     return envdfile.assignment(name, value)
 
 

@@ -10,25 +10,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ...core import resolve
+from ...core import resolve, shells
 from ...core.model import Definition, Os, Source, SourceKind
-from ...core.shellparse import parse_environment_d, parse_shell
+from ...core.shellparse import parse_environment_d, parse_powershell, parse_shell
 from .. import platforms, safeio, tomlfile
+from .. import shells as shell_facts
 
 MAX_BYTES = 8 << 20  # a user's own startup file; drive files are bounded by the walk
 CONFIG_KEYS = ("cache-dir", "link-mode", "no-cache")
-
-# The files a login shell and an interactive shell read, in the order they run.
-SHELL_FILES = (
-    ".profile",
-    ".bash_profile",
-    ".bash_login",
-    ".bashrc",
-    ".zshenv",
-    ".zprofile",
-    ".zshrc",
-)
-FISH_FILES = (".config/fish/config.fish",)
 
 
 def read_text(path: Path, *, follow: bool = False) -> str | None:
@@ -44,53 +33,44 @@ def _known(env: Mapping[str, str], home: str) -> dict[str, str]:
     return known
 
 
-def shell_definitions(home: str, env: Mapping[str, str]) -> list[Definition]:
-    names = resolve.WATCHED
-    known = _known(env, home)
+def file_definitions(facts: shells.Facts, env: Mapping[str, str]) -> list[Definition]:
+    """Every watched variable the startup files set, in the order a new terminal applies them
+    (core.shells: the session's files, then each shell's, the login shell's last)."""
+    known = _known(env, facts.home)
     found: list[Definition] = []
-    for name in SHELL_FILES:
-        path = Path(home, name)
-        text = read_text(path, follow=True)
-        if text is not None:
-            found += parse_shell(text, file=str(path), names=names, known=known)
-    # fish sources conf.d/*.fish (by name) before config.fish: a later `set` in config.fish wins.
-    conf_d = Path(home, ".config/fish/conf.d")
-    fish = sorted(conf_d.glob("*.fish"))[:100] if conf_d.is_dir() else []
-    fish += [Path(home, name) for name in FISH_FILES]
-    for path in fish:
-        text = read_text(path, follow=True)
-        if text is not None:
-            found += parse_shell(text, file=str(path), names=names, known=known, fish=True)
+    for item in shells.read_order(facts):
+        text = read_text(Path(item.path), follow=True)
+        if text is None:
+            continue
+        if item.syntax == "environment.d":
+            found += parse_environment_d(text, file=item.path, names=resolve.WATCHED, known=known)
+        elif item.syntax == "powershell":
+            found += parse_powershell(text, file=item.path, names=resolve.WATCHED, known=known)
+        else:
+            found += parse_shell(text, file=item.path, names=resolve.WATCHED, known=known, fish=item.syntax == "fish")
     return found
 
 
-def environment_d_definitions(home: str, env: Mapping[str, str]) -> list[Definition]:
-    """~/.config/environment.d/*.conf, read by systemd for the graphical session."""
-    config = env.get("XDG_CONFIG_HOME") or str(Path(home, ".config"))
-    directory = Path(config, "environment.d")
-    found: list[Definition] = []
-    if not directory.is_dir():
-        return found
-    for path in sorted(directory.glob("*.conf"))[:100]:
-        text = read_text(path, follow=True)
-        if text is not None:
-            found += parse_environment_d(text, file=str(path), names=resolve.WATCHED, known=_known(env, home))
-    return found
+def shell_definitions(home: str, env: Mapping[str, str], os_: Os | None = None) -> list[Definition]:
+    """The startup files' definitions on this machine (a test's home, or the person's)."""
+    os_ = os_ or platforms.current()
+    return file_definitions(shell_facts.facts(os_, home, env), env)
 
 
 def persisted_definitions(os_: Os, home: str, env: Mapping[str, str]) -> list[Definition]:
-    """Every place outside this process that sets a watched variable, in application order."""
+    """Every place outside this process that sets a watched variable, in application order:
+    the OS's stores (the registry, launchd) first, then the startup files."""
+    found: list[Definition] = []
     if os_ is Os.WINDOWS:
         from . import _windows
 
-        return list(_windows.read_definitions(names=resolve.WATCHED, environ=dict(env)))
-    found = environment_d_definitions(home, env) if os_ is Os.LINUX else []
+        found += _windows.read_definitions(names=resolve.WATCHED, environ=dict(env))
     if os_ is Os.MACOS:
         from . import _macos
 
         found += _macos.launch_agent_definitions(Path(home), names=resolve.WATCHED)
         found += _macos.read_definitions(names=resolve.WATCHED)
-    return found + shell_definitions(home, env)
+    return found + file_definitions(shell_facts.facts(os_, home, env), env)
 
 
 # --- uv.toml ------------------------------------------------------------------------------
