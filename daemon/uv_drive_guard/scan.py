@@ -122,7 +122,7 @@ def gather(
     volumes = list_volumes(options.mount_roots)
     mounts = tuple(v.mountpoint for v in volumes)
     global_locs = resolve.global_locations(inputs)
-    scope = in_scope(volumes, options, global_locs, inputs.os)
+    scope = in_scope(volumes, options, with_shadowed(global_locs), inputs.os)
     drives = [v.mountpoint for v in volumes if v.mountpoint in scope]
     memo = memo if memo is not None else Memo()
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -228,14 +228,21 @@ def _with_environments(artefacts: list[Artefact], locations: tuple[Location, ...
 
 
 def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) -> tuple[Location, ...]:
+    """Each location, and each definition it shadows, on the volume that holds it."""
     return tuple(
         replace(
             loc,
             volume=resolve.volume_of(os_, loc.path, mounts),
             exists=walk.has_tools(loc.path) if loc.role is Role.TOOL_DIR and loc.project is None else loc.exists,
+            shadowed=tuple(replace(s, volume=resolve.volume_of(os_, s.path, mounts)) for s in loc.shadowed),
         )
         for loc in locations
     )
+
+
+def with_shadowed(locations: Iterable[Location]) -> list[Location]:
+    """The locations and every definition they shadow (a setting turned off exposes those)."""
+    return [x for loc in locations for x in (loc, *loc.shadowed) if x.source.kind is not SourceKind.DEFAULT or x is loc]
 
 
 def _probe_all(

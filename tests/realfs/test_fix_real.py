@@ -44,8 +44,8 @@ from .test_scan_vs_uv import (
     write_bashrc,
 )
 
-VERIFIED = "Scanned again as a new terminal would: the problem is gone."
-UV_CONFIRMED = "installed a test package without errors or warnings"
+VERIFIED = "Checked as a new terminal would run it: uv works now."
+UV_CONFIRMED = "without errors or warnings"
 # Quotes, command substitution in both spellings, and spaces: a shell that evaluated the path
 # instead of taking it literally would create a file named PWNED.
 HOSTILE = 'it\'s "my" $(touch PWNED) `touch PWNED` stick'

@@ -163,7 +163,7 @@ def _computer(home: Path, env: dict[str, str], mount: Path) -> tuple[dict[str, b
     assert len(findings) == 2, findings
     applied = cli(["fix", fix, "--yes"], env)
     assert applied.returncode == 0, show(applied)
-    assert "uv sync" in applied.stdout and "the problem is gone" in applied.stdout, applied.stdout
+    assert "uv sync" in applied.stdout and "uv works now" in applied.stdout, applied.stdout
     for shell in SHELLS:
         out = use_project(shell, home, env, mount / "demo")
         assert f"UPE={home}/.local/share/uv-drive-guard/envs/" in out, out

@@ -143,6 +143,10 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
             volume=raw["volume"] if "volume" in raw else volume_of(os, raw["path"], mounts),
             project=raw.get("project"),
             exists=raw.get("exists"),
+            shadowed=tuple(
+                Location(Role(raw["role"]), s["path"], source(s), volume=volume_of(os, s["path"], mounts))
+                for s in raw.get("shadowed", ())
+            ),
         )
         for raw in case.get("locations", ())
     )
@@ -222,6 +226,10 @@ def test_case(path: Path) -> None:
             assert [c.kind.value for c in fixes[fix_slug].changes] == kinds, fix_slug
         for fix_slug, target in item.get("targets", {}).items():
             assert target in [target_text(c.target) for c in fixes[fix_slug].changes], fix_slug
+        for fix_slug, title in item.get("titles", {}).items():
+            assert fixes[fix_slug].title == title, fix_slug
+        for text in item.get("detail_contains", []):
+            assert text in found.detail
         for fix_slug, value in item.get("values", {}).items():
             assert value in [c.value for c in fixes[fix_slug].changes], fix_slug
         for text in item.get("uv_message_contains", []):

@@ -132,12 +132,31 @@ def test_the_command_line_text_of_an_applied_fix() -> None:
         "--- /home/ana/.bashrc\n+++ /home/ana/.bashrc\n@@ -1 +1 @@\n-a\n+b\nlaunchctl unsetenv UV_CACHE_DIR",
         "",
         "Applied. To undo: uv-drive-guard undo 20261201T1-x",
-        "Scanned again as a new terminal would: the problem is gone.",
-        "uv now keeps its cache at /home/ana/.cache/uv",
+        "Checked as a new terminal would run it: uv works now.",
+        "  uv now keeps its cache at /home/ana/.cache/uv",
         "Open terminals keep the old value: start a new terminal to use it.",
     )
     still = _applied(result=Result.STILL_APPLIES, verification=Verification(False, "UVD006"))
-    assert still.status == 1 and "Scanned again as a new terminal would: UVD006 still applies." in still.lines
+    assert still.status == 1 and "Applied, but UVD006 still applies." in still.lines
+
+
+def test_a_verdict_says_one_thing_never_success_and_an_error() -> None:
+    """uv failed after the fix: its first error line, what the scan still finds, the next fix;
+    nothing of what uv did right is said then."""
+    fails = Verification(
+        False,
+        "UVD006",
+        ("uv now keeps its cache at /media/ana/S2/c2",),
+        failure="error: Could not acquire lock",
+        still=(replace(FINDING, code="UVD006", title="uv cannot keep its cache on S2 (exFAT)", fixes=(FIX,)),),
+    )
+    lines = _applied(result=Result.STILL_APPLIES, verification=fails).lines
+    assert "Applied, but uv still fails: error: Could not acquire lock" in lines
+    assert "Still found: UVD006 uv cannot keep its cache on S2 (exFAT)" in lines
+    assert f"  next: uv-drive-guard fix {FIX.id}  ({FIX.title})" in lines
+    assert not any("works" in line or "keeps its cache" in line for line in lines)
+    title, body = results.fix_notice(_applied(result=Result.STILL_APPLIES, verification=fails))
+    assert "Could not acquire lock" in body and "works" not in body + title
 
 
 def test_the_daemon_says_what_happened_from_fields_never_the_diff() -> None:
@@ -146,8 +165,8 @@ def test_the_daemon_says_what_happened_from_fields_never_the_diff() -> None:
     assert title == f"Fixed: {FIX.title}"
     assert body.splitlines() == [
         "Applied. To undo: uv-drive-guard undo 20261201T1-x",
-        "Scanned again as a new terminal would: the problem is gone.",
-        "uv now keeps its cache at /home/ana/.cache/uv",
+        "Checked as a new terminal would run it: uv works now.",
+        "  uv now keeps its cache at /home/ana/.cache/uv",
         commands.NEW_TERMINALS,
     ]
     steps = _applied(result=Result.BY_HAND, files=(), stores=(), manual=("run `uv sync`",), entry=None)

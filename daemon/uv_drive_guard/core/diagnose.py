@@ -7,7 +7,9 @@ means choosing the fixes a finding offers; carrying one out is the fixing side's
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
+from .messages import shadowed_text
 from .model import Finding, Location, Severity, Snapshot
 from .rules import ALONE, ARTEFACTS, PLACES, RULES, SETTINGS, WHOLE, Scene
 from .versions import parse
@@ -17,6 +19,8 @@ _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
     scene = Scene(snapshot, parse(snapshot.uv.version))
+    snapshot = replace(snapshot, locations=tuple(_judged(scene, loc) for loc in snapshot.locations))
+    scene = Scene(snapshot, scene.uv)
     found: list[Finding] = []
     for loc in snapshot.locations:
         found.extend(_location_findings(scene, loc))
@@ -24,7 +28,36 @@ def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
         found.extend(rule.finding(hit) for rule, check in ARTEFACTS for hit in check(scene, artefact))
     found.extend(rule.finding(hit) for rule, whole in WHOLE for hit in whole(scene))
     ordered = _unique(sorted(found, key=lambda f: (_ORDER[f.severity], f.volume or "", f.code)))
-    return tuple(RULES[item.code].with_fixes(snapshot, item) for item in ordered)
+    return tuple(RULES[item.code].with_fixes(snapshot, _also_set(item)) for item in ordered)
+
+
+def _judged(scene: Scene, loc: Location) -> Location:
+    """Each definition the setting shadows, judged as if it were the one in effect: a fix that
+    turns the winner off must not hand uv to another place where it fails."""
+    if not loc.shadowed:
+        return loc
+    return replace(loc, shadowed=tuple(replace(s, fails=_fails(scene, s)) for s in loc.shadowed))
+
+
+def _fails(scene: Scene, loc: Location) -> bool:
+    """An error for this place, in scope or not: a drive is judged on its merits here."""
+    for rule, setting in SETTINGS:
+        hits = list(setting(scene, loc))
+        if hits:
+            return any(rule.finding(hit).severity is Severity.ERROR for hit in hits)
+    vol = scene.volume(loc)
+    if vol is None:
+        return False
+    asked = next((alone for applies, alone in ALONE if applies(vol)), PLACES)
+    return any(rule.finding(hit).severity is Severity.ERROR for rule, place in asked for hit in place(scene, loc, vol))
+
+
+def _also_set(item: Finding) -> Finding:
+    """A finding names every other definition of its setting that a fix must know about."""
+    if item.location is None or item.severity is Severity.INFO:
+        return item
+    extra = shadowed_text(item.location)
+    return replace(item, detail=f"{item.detail} {extra}") if extra else item
 
 
 def _location_findings(scene: Scene, loc: Location) -> Iterator[Finding]:

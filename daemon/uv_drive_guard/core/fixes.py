@@ -21,6 +21,7 @@ from .model import (
     Fix,
     Location,
     Manual,
+    Os,
     Role,
     Snapshot,
     Source,
@@ -118,47 +119,96 @@ def _on_volume(snapshot: Snapshot, definition: Definition, mount: str | None) ->
     return volume_of(snapshot.os, definition.value, mounts) == mount
 
 
+def destination(snapshot: Snapshot, loc: Location) -> tuple[Location | None, tuple[Location, ...]]:
+    """Where uv goes once the setting is off, and every definition that must go for that:
+    the winner, and each shadowed one that would put uv on the same drive or another place
+    where it fails too (diagnose judged them), down to the first good one or uv's default."""
+    default = snapshot.default(loc.role)
+    if loc.source.kind is SourceKind.DEFAULT:
+        return None, ()
+    removed = [loc]
+    for layer in loc.shadowed:
+        if layer.source.kind is SourceKind.DEFAULT:
+            break
+        if layer.fails or (layer.volume is not None and layer.volume == loc.volume):
+            removed.append(layer)
+            continue
+        return layer, tuple(removed)
+    if default is None:
+        return None, ()
+    there = volume_of(snapshot.os, default, tuple(v.mountpoint for v in snapshot.volumes))
+    return Location(loc.role, default, Source(SourceKind.DEFAULT), volume=there, project=loc.project), tuple(removed)
+
+
 def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
-    """Turn the setting off where it is set, so uv goes back to its default directory."""
+    """Turn the setting off in every layer that puts uv on a drive where it fails, so the
+    value uv then reads (the next good definition, or uv's default) is the effective one."""
     variable = VARIABLE.get(loc.role)
-    destination = snapshot.default(loc.role)
-    if variable is None or destination is None or loc.source.kind is SourceKind.DEFAULT:
+    target, removed = destination(snapshot, loc)
+    if variable is None or target is None or (target.volume is not None and target.volume == loc.volume):
         return None
-    if volume_of(snapshot.os, destination, tuple(v.mountpoint for v in snapshot.volumes)) == loc.volume:
-        return None
-    changes = _turn_off(snapshot, loc, variable, destination)
+    changes = _turn_off(snapshot, removed, variable, target.path)
     if not changes:
         return None
     what = {Role.CACHE: "uv's cache"}.get(loc.role, variable)
+    if target.source.kind is SourceKind.DEFAULT:
+        title = f"Move {what} back to {tilde(target.path, snapshot.home)}"
+        there = f"uv uses {target.path} on your internal disk"
+    else:
+        title = f"Use {what} at {tilde(target.path, snapshot.home)} (your setting in {_place_name(target, snapshot)})"
+        there = f"uv uses {target.path}, as you set it in {_place_name(target, snapshot)}"
+    also = f" It is set in {len(removed)} places; each is turned off." if len(removed) > 1 else ""
     return Fix(
         id=fix_id(code, "move-off-drive", loc),
-        title=f"Move {what} back to {tilde(destination, snapshot.home)}",
+        title=title,
         detail=(
-            f"Turns off the setting that puts it on the drive, so uv uses {destination} on "
-            "your internal disk. Nothing on the drive is deleted; the old directory there can "
-            f"be removed by hand. {NEW_TERMINALS}"
+            f"Turns off the setting that puts it on the drive, so {there}.{also} Nothing on the "
+            f"drive is deleted; the old directory there can be removed by hand.{_terminals(changes)}"
         ),
         changes=changes,
         recommended=True,
     )
 
 
-def _turn_off(snapshot: Snapshot, loc: Location, variable: str, destination: str) -> tuple[Change, ...]:
-    if loc.source.kind in CONFIG_KINDS:
-        return (_remove_setting(loc),)
-    persisted = [d for d in snapshot.definitions if d.name == variable and _on_volume(snapshot, d, loc.volume)]
-    changes = [_unset(d, destination, snapshot.home) for d in persisted]
-    if loc.source.kind is SourceKind.ENVIRONMENT:
-        changes.append(
-            Change(
-                ChangeKind.MANUAL,
-                target=ThisTerminal(),
-                name=variable,
-                summary=f"{variable} is set in this terminal but in no file uv-drive-guard "
-                f"reads; run `unset {variable}` there and remove it where you set it",
-            )
-        )
-    return tuple(changes)
+def _place_name(loc: Location, snapshot: Snapshot) -> str:
+    source = loc.source
+    return tilde(source.file, snapshot.home) if source.file else _store_name(source.kind)
+
+
+def _terminals(changes: tuple[Change, ...]) -> str:
+    """New terminals matter only when a variable changes; uv reads its uv.toml on every run."""
+    return f" {NEW_TERMINALS}" if any(c.kind in (ChangeKind.SET_ENV, ChangeKind.UNSET_ENV) for c in changes) else ""
+
+
+def _turn_off(snapshot: Snapshot, removed: tuple[Location, ...], variable: str, to: str) -> tuple[Change, ...]:
+    """One change per definition that goes: a line turned off, a store value unset, a key
+    removed from a uv.toml; the terminal's own value is the person's step. Definitions of the
+    variable whose value cannot be known statically go too: nobody can tell where they point."""
+    changes: list[Change] = []
+    for layer in removed:
+        if layer.source.kind in CONFIG_KINDS:
+            changes.append(_remove_setting(layer))
+        elif layer.source.kind is SourceKind.ENVIRONMENT:
+            changes.append(_this_terminal(variable, snapshot.os))
+        else:
+            found = next((d for d in snapshot.definitions if d.source == layer.source), None)
+            if found is not None:
+                changes.append(_unset(found, to, snapshot.home))
+    unknown = [d for d in snapshot.definitions if d.name == variable and d.value is None]
+    changes += [_unset(d, to, snapshot.home) for d in unknown]
+    return tuple(dict.fromkeys(changes))
+
+
+def _this_terminal(variable: str, os_: Os) -> Change:
+    """The terminal's own value: only the person can change it, in that terminal's words."""
+    clear = f"Remove-Item Env:{variable}" if os_ is Os.WINDOWS else f"unset {variable}"
+    return Change(
+        ChangeKind.MANUAL,
+        target=ThisTerminal(),
+        name=variable,
+        summary=f"{variable} is set in this terminal but in no file uv-drive-guard reads; "
+        f"run `{clear}` there (or close it) and remove it where you set it",
+    )
 
 
 def _remove_setting(loc: Location) -> Change:

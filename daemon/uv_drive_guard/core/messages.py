@@ -70,3 +70,27 @@ def spawn(script: str | None, uv: Version | None) -> str:
     return (
         f"Failed to spawn: `{name}`" if uv is not None and uv < (0, 12, 14) and script else f"Failed to spawn: {name}"
     )
+
+
+def shadowed_text(loc: Location) -> str:
+    """The other definitions of the setting: those where uv would fail too, and the one uv
+    would use once they are gone ("also set in ~/.config/uv/uv.toml, line 1")."""
+    sentences = []
+    for layer in loc.shadowed:
+        if layer.source.kind.value == "default":
+            break
+        if layer.fails or (layer.volume is not None and layer.volume == loc.volume):
+            sentences.append(f"It is also set {set_in(layer)}, to {layer.path}, where uv would fail too.")
+            continue
+        sentences.append(f"Without these, uv would use {layer.path} (set {set_in(layer)}).")
+        break
+    return " ".join(sentences)
+
+
+def set_in(loc: Location) -> str:
+    """`in ~/.config/uv/uv.toml, line 1 (cache-dir)`: where a person finds the definition."""
+    source = loc.source
+    line = f", line {source.line}" if source.file and source.line else ""
+    what = f" ({source.name})" if source.name else ""
+    where_ = source.file or {"environment": "this terminal's environment"}.get(source.kind.value, source.kind.value)
+    return f"in {where_}{line}{what}"

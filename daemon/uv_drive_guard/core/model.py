@@ -161,6 +161,10 @@ class Location:
     volume: str | None = None  # mount point of the volume holding it, filled by the scan
     project: str | None = None  # the project this applies to; None for uv's global directories
     exists: bool | None = None
+    # Every other definition uv would read for this setting, in uv's precedence: what would be
+    # used once this one is gone first, uv's default last (a shadowed setting is still a setting).
+    shadowed: tuple[Location, ...] = ()
+    fails: bool | None = None  # of a shadowed place: uv would fail there too (diagnose judges it)
 
 
 class ArtefactKind(str, Enum):

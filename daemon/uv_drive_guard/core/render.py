@@ -53,7 +53,12 @@ def location_json(loc: Location) -> dict[str, Any]:
         "source": source_json(loc.source),
         "volume": loc.volume,
         "project": loc.project,
+        "shadowed": [_shadowed_json(s) for s in loc.shadowed],
     }
+
+
+def _shadowed_json(loc: Location) -> dict[str, Any]:
+    return {"path": loc.path, "source": source_json(loc.source), "volume": loc.volume, "fails": loc.fails}
 
 
 def capabilities_json(vol: Volume) -> dict[str, Any]:

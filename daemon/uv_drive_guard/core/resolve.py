@@ -12,7 +12,7 @@ from __future__ import annotations
 import ntpath
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 from .model import Artefact, Definition, Location, Os, Role, Source, SourceKind
@@ -178,11 +178,45 @@ def _bin_dir(inputs: Inputs) -> str:
     return str(mod.join(inputs.home, ".local", "bin"))
 
 
+def variable_layers(inputs: Inputs, name: str) -> list[Definition]:
+    """The definitions of a variable a new terminal could end up with: the one that wins now
+    first, then each one it hides, the last applied first (removing a line exposes the one
+    before it: the startup files run in order, a later assignment wins)."""
+    winner = effective_variable(inputs, name)
+    hidden = [d for d in reversed(inputs.persisted) if d.name == name and d != winner]
+    return ([winner] if winner is not None else []) + hidden
+
+
+def _chain(
+    inputs: Inputs,
+    role: Role,
+    name: str,
+    default: str,
+    *,
+    key: str | None = None,
+    project_config: tuple[Definition, ...] = (),
+    project: str | None = None,
+) -> Location:
+    """The setting as uv resolves it, with every definition it shadows: the variable's
+    definitions, then `key` in the project's, the user's and the system's config, then the
+    default. A definition whose value cannot be known statically is not a place."""
+    layers = [
+        Location(role, _absolute(inputs, d.value), d.source, project=project)
+        for d in variable_layers(inputs, name)
+        if d.value
+    ]
+    for definitions in (project_config, inputs.config) if key else ():
+        for setting in definitions:
+            if setting.name == key and setting.value:
+                path = _absolute(inputs, setting.value, _config_base(inputs, setting))
+                layers.append(Location(role, path, setting.source, project=project))
+    layers.append(Location(role, default, _default(name), project=project))
+    winner, *hidden = layers
+    return replace(winner, shadowed=tuple(hidden))
+
+
 def _from_env_or_default(inputs: Inputs, role: Role, name: str, default: str) -> Location:
-    found = effective_variable(inputs, name)
-    if found is not None and found.value:
-        return Location(role, _absolute(inputs, found.value), found.source)
-    return Location(role, default, _default(name))
+    return _chain(inputs, role, name, default)
 
 
 def temp_dir(inputs: Inputs) -> str:
@@ -211,19 +245,19 @@ def _no_cache(inputs: Inputs, project_config: tuple[Definition, ...]) -> Definit
 def cache_location(inputs: Inputs, project_config: tuple[Definition, ...] = (), project: str | None = None) -> Location:
     """no-cache (a temporary cache in the temp dir) > UV_CACHE_DIR > cache-dir in project,
     user, system config > default."""
+    chain = _chain(
+        inputs,
+        Role.CACHE,
+        "UV_CACHE_DIR",
+        default_cache(inputs),
+        key="cache-dir",
+        project_config=project_config,
+        project=project,
+    )
     off = _no_cache(inputs, project_config)
     if off is not None:
-        return Location(Role.CACHE, temp_dir(inputs), off.source, project=project)
-    found = effective_variable(inputs, "UV_CACHE_DIR")
-    if found is not None and found.value:
-        return Location(Role.CACHE, _absolute(inputs, found.value), found.source, project=project)
-    for definitions in (project_config, inputs.config):
-        setting = _config(definitions, "cache-dir")
-        if setting is not None and setting.value:
-            base = _config_base(inputs, setting)
-            path = _absolute(inputs, setting.value, base)
-            return Location(Role.CACHE, path, setting.source, project=project)
-    return Location(Role.CACHE, default_cache(inputs), _default("UV_CACHE_DIR"), project=project)
+        return Location(Role.CACHE, temp_dir(inputs), off.source, project=project, shadowed=(chain, *chain.shadowed))
+    return chain
 
 
 def _config_base(inputs: Inputs, setting: Definition) -> str | None:
@@ -270,19 +304,20 @@ def project_locations(inputs: Inputs, project: Artefact) -> tuple[Location, ...]
     """The cache and environment uv uses for one project found on a drive."""
     mod = pathmod(inputs.os)
     cache = cache_location(inputs, project.settings, project=project.path)
-    found = effective_variable(inputs, "UV_PROJECT_ENVIRONMENT")
     root = project.workspace or project.path
-    if found is not None and found.value:
-        # uv-workspace `environment_selection`: absolute as given, else joined to the workspace
-        # root (no `~` expansion: the shell does that, or nobody).
-        value = found.value
-        path = str(mod.normpath(value if mod.isabs(value) else mod.join(root, value)))
-        environment = Location(Role.PROJECT_ENVIRONMENT, path, found.source, project=project.path)
-    else:
-        path = project.environment or str(mod.join(root, ".venv"))
-        source = Source(SourceKind.DEFAULT, file=project.path, name="UV_PROJECT_ENVIRONMENT")
-        environment = Location(Role.PROJECT_ENVIRONMENT, path, source, project=project.path)
-    return cache, environment
+    layers = []
+    for found in variable_layers(inputs, "UV_PROJECT_ENVIRONMENT"):
+        if found.value:
+            # uv-workspace `environment_selection`: absolute as given, else joined to the workspace
+            # root (no `~` expansion: the shell does that, or nobody).
+            value = found.value
+            path = str(mod.normpath(value if mod.isabs(value) else mod.join(root, value)))
+            layers.append(Location(Role.PROJECT_ENVIRONMENT, path, found.source, project=project.path))
+    path = project.environment or str(mod.join(root, ".venv"))
+    source = Source(SourceKind.DEFAULT, file=project.path, name="UV_PROJECT_ENVIRONMENT")
+    layers.append(Location(Role.PROJECT_ENVIRONMENT, path, source, project=project.path))
+    winner, *hidden = layers
+    return cache, replace(winner, shadowed=tuple(hidden))
 
 
 def volume_of(os: Os, path: str, mountpoints: tuple[str, ...]) -> str | None:

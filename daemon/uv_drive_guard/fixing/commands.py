@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ from dataclasses import replace
 
 from .. import scan
 from ..core.diagnose import diagnose
-from ..core.model import Finding, Snapshot, SourceKind
+from ..core.model import ChangeKind, Severity
 from . import engine, plan, portable, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, Journal
@@ -78,40 +79,65 @@ def run_fix(
         entry = engine.apply(the_plan, journal, _stores(store))
     except engine.FixError as exc:
         return replace(planned, result=Result.FAILED, error=str(exc))
-    applied = replace(planned, result=Result.APPLIED, entry=entry, follow_up=(NEW_TERMINALS,))
+    applied = replace(planned, result=Result.APPLIED, entry=entry, follow_up=follow_up(the_plan))
     if not check:
         return applied
     try:
         verdict = after_fix(the_plan, env, options)
+    except UvMissing as exc:
+        return replace(applied, result=Result.NOT_VERIFIED, error=str(exc))
     except Exception as exc:  # the files are written and journaled: say so, whatever broke
         log.exception("verifying %s failed", entry.id)
         return replace(applied, result=Result.NOT_VERIFIED, error=str(exc) or type(exc).__name__)
     return replace(applied, result=Result.APPLIED if verdict.resolved else Result.STILL_APPLIES, verification=verdict)
 
 
+def follow_up(the_plan: plan.Plan) -> tuple[str, ...]:
+    """What the person should know next. New terminals only when a variable changed (uv reads
+    its uv.toml afresh on every run); programs already running keep a variable the desktop
+    session gave them (environment.d, ~/.profile, the registry, launchd) until they restart."""
+    files = [f.path for f in the_plan.files if f.changes]
+    stores = [s for s in the_plan.stores if s.store != portable.STORE]
+    shell = [p for p in files if not p.endswith(".toml")]
+    if not shell and not stores and not any(s.store == portable.STORE for s in the_plan.stores):
+        return ()
+    said = [NEW_TERMINALS]
+    names = sorted({c.name for c in the_plan.fix.changes if c.kind in ENV_CHANGES and c.name})
+    if names and (stores or any(_session_file(p) for p in shell)):
+        said.append(
+            f"Programs started before the fix keep {' and '.join(names)} until they restart; the desktop hands "
+            "the old value to new windows until you log in again."
+        )
+    return tuple(said)
+
+
+ENV_CHANGES = (ChangeKind.SET_ENV, ChangeKind.UNSET_ENV)
+
+
+def _session_file(path: str) -> bool:
+    """A file the desktop session reads at login (core.shells: environment.d, ~/.profile)."""
+    return plan.syntax_of(path) == "environment.d" or os.path.basename(path) == ".profile"
+
+
+class UvMissing(RuntimeError):
+    """uv is not installed where a new terminal would find it: nothing can confirm the fix."""
+
+
 def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options) -> Verification:
-    fresh_env = verify.new_terminal_env(env, the_plan.definitions)
-    snapshot = scan.gather(fresh_env, options)
-    fresh_env = verify.with_startup_files(fresh_env, snapshot.definitions)
-    remaining = [f for f in diagnose(snapshot) if verify.same_finding(f, the_plan.finding)]
-    said = verify.check_with_uv(_where_now(the_plan.finding, snapshot), snapshot, fresh_env)
-    return Verification(not remaining, the_plan.finding.code, tuple(said))
-
-
-def _where_now(finding: Finding, snapshot: Snapshot) -> Finding:
-    """A project environment the fix moved to this computer is checked where it lives now."""
-    loc = finding.location
-    if loc is None or loc.project is None:
-        return finding
-    moved = next(
-        (
-            x
-            for x in snapshot.locations
-            if x.role is loc.role and x.project == loc.project and x.source.kind is SourceKind.PORTABLE
-        ),
-        None,
+    """Scan again and run real uv, both in the environment a new terminal of the person's own
+    shell would have: this process's environment less what the startup files gave it, plus
+    what they give now (core.shells lists them), never this process's values as they were."""
+    terminal = verify.new_terminal_env(env, the_plan.definitions)
+    snapshot = scan.gather(terminal, options)
+    terminal = verify.with_startup_files(terminal, snapshot.definitions)
+    still = tuple(
+        f for f in diagnose(snapshot) if f.severity is not Severity.INFO and verify.same_setting(f, the_plan.finding)
     )
-    return finding if moved is None else replace(finding, location=moved)
+    if not snapshot.uv.executable:
+        raise UvMissing("uv is not installed here, so uv could not confirm the fix")
+    check = verify.check_with_uv(the_plan.finding, snapshot, terminal)
+    resolved = check.ok and not still
+    return Verification(resolved, the_plan.finding.code, check.said, check.failure, still)
 
 
 def run_undo(
@@ -138,7 +164,10 @@ def run_undo(
         entry = engine.undo(journal, entry_id, stores=_stores(store), force=force)
     except engine.FixError as exc:
         return Outcome(Result.FAILED, undo=True, discarded=lost, error=str(exc))
-    return Outcome(Result.UNDONE, undo=True, entry=entry, discarded=lost, follow_up=(NEW_TERMINALS,))
+    variables = bool(entry.stores) or any(not r.path.endswith(".toml") for r in entry.files)
+    return Outcome(
+        Result.UNDONE, undo=True, entry=entry, discarded=lost, follow_up=(NEW_TERMINALS,) if variables else ()
+    )
 
 
 def history_lines(journal: Journal | None = None, *, as_json: bool = False) -> tuple[str, ...]:

@@ -49,18 +49,45 @@ class FileChange:
     new: bool  # the fix creates the file
 
 
+FIXED = "Checked as a new terminal would run it: uv works now."
+
+
 @dataclass(frozen=True)
 class Verification:
-    """The scan after a fix, as a new terminal would see it, and what uv itself said."""
+    """The scan after a fix and real uv, both as a new terminal would run them: fixed only
+    when the scan finds nothing more about that setting and uv worked; never both words."""
 
     resolved: bool
     code: str
-    uv: tuple[str, ...] = ()
+    uv: tuple[str, ...] = ()  # what uv was asked and answered (said only when it worked)
+    failure: str = ""  # uv's first error line when it still failed
+    still: tuple[Finding, ...] = ()  # what the scan still finds about the same setting
 
     @property
     def lines(self) -> tuple[str, ...]:
-        gone = "the problem is gone." if self.resolved else f"{self.code} still applies."
-        return (f"Scanned again as a new terminal would: {gone}", *self.uv)
+        if self.resolved:
+            return (FIXED, *(f"  {line}" for line in self.uv))
+        head = (
+            f"Applied, but uv still fails: {self.failure}"
+            if self.failure
+            else f"Applied, but {self.code} still applies."
+        )
+        out = [head]
+        for item in self.still[:3]:
+            out.append(f"Still found: {item.code} {item.title}")
+            fix = next((f for f in item.fixes if f.recommended), item.fixes[0] if item.fixes else None)
+            if fix is not None:
+                out.append(f"  next: uv-drive-guard fix {fix.id}  ({fix.title})")
+        return tuple(out)
+
+    @property
+    def next_fix(self) -> Fix | None:
+        """The fix to try next, for a notification's button."""
+        for item in self.still:
+            fix = next((f for f in item.fixes if f.recommended), item.fixes[0] if item.fixes else None)
+            if fix is not None:
+                return fix
+        return None
 
 
 @dataclass(frozen=True)

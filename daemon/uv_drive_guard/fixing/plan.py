@@ -149,7 +149,7 @@ def _one(
         case Command(argv):  # dot_clean rewrites files on the drive: no journal could put them back
             manual.append(f"run `{shlex.join(argv)}`")
         case UvConfig():
-            _toml(change, target, texts)
+            _toml(change, target, texts, manual)
         case PortableRegistry() | ShellHook():
             portable_plan.add(change, target, machine, texts, stores)
         case StartupFile() | UserEnvironment() | VariableStore() | ThisTerminal():
@@ -182,8 +182,14 @@ def _environment(
         raise CannotPlan(f"{change.kind.value} cannot change {target_text(target)}")
 
 
-def _toml(change: Change, config: UvConfig, texts: _Texts) -> None:
+def _toml(change: Change, config: UvConfig, texts: _Texts, manual: list[str]) -> None:
     path = config.path
+    try:
+        atomic.check_writable(Path(path))
+    except atomic.NotWritable:  # a system-wide uv.toml: the person (as an administrator) edits it
+        admin = "" if "administrator" in change.summary else " (it needs administrator rights)"
+        manual.append(f"{change.summary}{admin}; until then uv keeps reading it")
+        return
     text = texts.get(path)
     assert change.name is not None
     try:
