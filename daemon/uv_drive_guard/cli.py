@@ -29,8 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         "scan",
         help="check mounted drives (or PATHs) and say what uv will do there",
         description=(
-            "Finds every uv directory on external drives (or under PATH), probes what each "
-            "drive's filesystem can do, and says what uv will do there, with fixes that work. "
+            "Finds every uv directory on external drives, probes what each drive's filesystem "
+            "can do, and says what uv will do there, with fixes that work. With PATHs: only "
+            "those places, and the drives that hold them. "
             "Exit status: 0 no errors, 1 at least one error finding, 2 usage or internal error."
         ),
     )

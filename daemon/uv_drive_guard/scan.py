@@ -157,6 +157,7 @@ def gather(
         notes=tuple((volume, note) for root, volume in roots for note in memo.notes.get(root, ())),
         unseen=tuple(item for root, _ in roots for item in memo.unseen.get(root, ())),
         switches=resolve.switches(inputs),
+        searched=tuple(root for root, _ in roots if root in memo.walks),
     )
     return portable_registry.attach(snapshot)  # environments kept on this computer for drives' projects
 

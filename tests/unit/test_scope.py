@@ -97,6 +97,11 @@ CASES = [
     Case("a uv setting on a system volume", L, vol(L, "/", "/dev/nvme0n1p2"), False, set_by_user=("/opt/uv",)),
     Case("...unless a path is named", L, vol(L, "/", "/dev/nvme0n1p2"), True, set_by_user=("/opt/uv",), paths=("/x",)),
     Case("a path named on it", L, vol(L, "/data"), True, paths=("/data/project",)),
+    # `scan PATH` is about those places: other drives are not judged then.
+    Case("a stick, a path named elsewhere", L, vol(L, "/media/a/S", removable=True), False, paths=("/x",)),
+    Case(
+        "a uv setting on it, a path named elsewhere", L, vol(L, "/data"), False, set_by_user=("/data/c",), paths=("/x",)
+    ),
     # Windows: drive letters.
     Case("C: is the system drive", W, vol(W, "C:\\", "C:\\"), False, include_fixed=True),
     Case("E: on USB", W, vol(W, "E:\\", "E:\\", True), True),

@@ -247,6 +247,7 @@ class Snapshot:
     data_dir: str = ""  # uv-drive-guard's user data directory on this computer
     unseen: tuple[Unseen, ...] = ()  # what the scan could not look at, and why
     switches: tuple[Definition, ...] = ()  # the UV_NO_* variables a uv command sees
+    searched: tuple[str, ...] | None = None  # the folders walked for projects; None: not told (every drive)
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)

@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from .capability import max_file_size
+from .resolve import volume_of
 from .model import (
     OPS,
     Capabilities,
@@ -73,7 +74,16 @@ def capabilities_json(vol: Volume) -> dict[str, Any]:
     }
 
 
-def volume_json(vol: Volume, scope: tuple[str, ...]) -> dict[str, Any]:
+def searched_on(snapshot: Snapshot, vol: Volume) -> tuple[str, ...] | None:
+    """The folders of this drive the scan walked for projects and environments; None when
+    the snapshot does not say (every drive in scope was walked)."""
+    if snapshot.searched is None:
+        return None
+    mounts = tuple(v.mountpoint for v in snapshot.volumes)
+    return tuple(root for root in snapshot.searched if volume_of(snapshot.os, root, mounts) == vol.mountpoint)
+
+
+def volume_json(vol: Volume, scope: tuple[str, ...], searched: tuple[str, ...] | None = None) -> dict[str, Any]:
     return {
         "mountpoint": vol.mountpoint,
         "device": vol.device,
@@ -85,6 +95,7 @@ def volume_json(vol: Volume, scope: tuple[str, ...]) -> dict[str, Any]:
         "read_only": vol.read_only,
         "system": vol.system,
         "in_scope": vol.mountpoint in scope,
+        "searched": list(searched) if searched is not None else ([vol.mountpoint] if vol.mountpoint in scope else []),
         "options": list(vol.options),
         "free": vol.free if vol.free is not None else vol.capabilities.free,
         "root": vol.root,
@@ -194,7 +205,7 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
             "reported": dict(snapshot.uv.reported),
             "disagrees": [list(pair) for pair in disagreements(snapshot)],
         },
-        "volumes": [volume_json(v, snapshot.scope) for v in snapshot.volumes],
+        "volumes": [volume_json(v, snapshot.scope, searched_on(snapshot, v)) for v in snapshot.volumes],
         "locations": [location_json(loc) for loc in snapshot.locations],
         "artefacts": [
             {
@@ -279,10 +290,15 @@ def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
         lines += [line for note in notes for line in _wrap(f"note: {note}", "  ")]
         items = by_volume.pop(vol.mountpoint, [])
         unseen = [u for u in snapshot.unseen if u.volume == vol.mountpoint]
+        searched = searched_on(snapshot, vol)
+        whole = searched is None or vol.mountpoint in searched
+        if not whole:
+            said = f"searched only {', '.join(searched)}" if searched else "not searched for projects"
+            lines += _wrap(f"{said}: elsewhere on it only uv's own directories were judged", "  ")
         lines += [line for item in items for line in _finding_lines(item)]
         lines += [line for u in unseen for line in _wrap(f"not looked at: {u.path}: {u.reason}", "  ")]
         if not items:
-            partial = unseen or notes
+            partial = unseen or notes or not whole
             lines.append(
                 "  ok: no problems for uv in what was looked at" if partial else "  ok: no problems for uv here"
             )

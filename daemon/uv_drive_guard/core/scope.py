@@ -72,19 +72,20 @@ def in_scope(
     mount_roots: Iterable[str] = DEFAULT_MOUNT_ROOTS,
     include_fixed: bool = False,
 ) -> tuple[str, ...]:
-    """The mount points to judge, in listing order: external drives, the volumes holding the
-    (absolute) `paths` named, and any non-system volume holding a uv directory the user set
-    (a system one too when paths are named)."""
+    """The mount points to judge, in listing order. With (absolute) `paths` named: the volumes
+    holding them, and nothing else (`scan PATH` is about those places). Without: external
+    drives, and any non-system volume holding a uv directory the user set."""
     roots = tuple(mount_roots)
     mounts = tuple(v.mountpoint for v in volumes)
+    if paths:
+        named = {volume_of(os_, path, mounts) for path in paths}
+        return tuple(m for m in mounts if m in named)
     chosen = {v.mountpoint for v in volumes if external(os_, v, mount_roots=roots, include_fixed=include_fixed)}
-    for path in paths:
-        chosen.add(volume_of(os_, path, mounts) or "")
     for loc in locations:
         if loc.source.kind is not SourceKind.DEFAULT:
             mount = volume_of(os_, loc.path, mounts)
             vol = next((v for v in volumes if v.mountpoint == mount), None)
-            if vol is not None and (not vol.system or paths):
+            if vol is not None and not vol.system:
                 chosen.add(vol.mountpoint)
     return tuple(m for m in mounts if m in chosen)
 
