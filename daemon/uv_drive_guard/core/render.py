@@ -6,7 +6,6 @@ import textwrap
 from typing import Any
 
 from .capability import max_file_size
-from .resolve import volume_of
 from .model import (
     OPS,
     Capabilities,
@@ -33,6 +32,7 @@ from .model import (
     Volume,
     assert_never,
 )
+from .resolve import volume_of
 
 SCHEMA_VERSION = 1
 _MARK = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
