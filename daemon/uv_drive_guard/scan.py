@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-__all__ = ["Memo", "Options", "gather", "in_scope", "replace", "run"]
+__all__ = ["Memo", "Options", "Session", "gather", "in_scope", "replace", "run"]
 from typing import Any
 
 from .core import resolve
@@ -97,6 +97,7 @@ class Memo:
     notes: dict[str, list[str]] = field(default_factory=dict)  # by walk root: what was skipped
     uv: UvInfo | None = None
     unseen: dict[str, list[Unseen]] = field(default_factory=dict)  # per walk root
+    uv_env: tuple[tuple[str, str], ...] = ()  # the variables uv was asked with: others mean ask again
 
     def forget(self, mountpoints: Iterable[str] | None = None) -> None:
         if mountpoints is None:
@@ -116,8 +117,15 @@ class Memo:
 
 
 def gather(
-    env: Mapping[str, str], options: Options = Options(), *, cwd: str | None = None, memo: Memo | None = None
+    env: Mapping[str, str],
+    options: Options = Options(),
+    *,
+    cwd: str | None = None,
+    memo: Memo | None = None,
+    session: bool = False,
 ) -> Snapshot:
+    """Everything diagnosis needs, read now. `session`: `env` is what a new terminal would get
+    from the desktop session (the daemon's `Session.env()`), not the environment of a terminal."""
     inputs = settings.read_inputs(env, cwd=cwd)
     volumes = list_volumes(options.mount_roots)
     mounts = tuple(v.mountpoint for v in volumes)
@@ -125,6 +133,9 @@ def gather(
     scope = in_scope(volumes, options, with_shadowed(global_locs), inputs.os)
     drives = [v.mountpoint for v in volumes if v.mountpoint in scope]
     memo = memo if memo is not None else Memo()
+    asked_with = _uv_relevant(env)
+    if memo.uv_env != asked_with:
+        memo.uv, memo.uv_env = None, asked_with
     with ThreadPoolExecutor(max_workers=4) as pool:
         uv_future = None
         if memo.uv is None:
@@ -158,8 +169,35 @@ def gather(
         unseen=tuple(item for root, _ in roots for item in memo.unseen.get(root, ())),
         switches=resolve.switches(inputs),
         searched=tuple(root for root, _ in roots if root in memo.walks),
+        session=session,
     )
     return portable_registry.attach(snapshot)  # environments kept on this computer for drives' projects
+
+
+def _uv_relevant(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """What uv's answers depend on: its variables, the bases of its defaults, where it is found."""
+    names = (*resolve.WATCHED, *resolve.TEMP_VARIABLES, "PATH", "HOME")
+    return tuple(sorted((k, v) for k, v in env.items() if k in names))
+
+
+@dataclass
+class Session:
+    """The environment a new terminal of the person's own shell would have now. A daemon
+    started at login keeps the environment it was given (environment.d, the registry,
+    launchd, ~/.profile) for good; a new terminal reads those places again. So: the
+    environment this process started with, less what its startup files and stores gave it
+    then, plus what they give now (core.shells lists the files)."""
+
+    base: dict[str, str]
+
+    @classmethod
+    def start(cls, env: Mapping[str, str], os_: Os | None = None) -> Session:
+        inputs = settings.read_inputs(env, os_=os_)
+        return cls(resolve.without_persisted(env, inputs.persisted))
+
+    def env(self, os_: Os | None = None) -> dict[str, str]:
+        inputs = settings.read_inputs(self.base, os_=os_)
+        return resolve.with_persisted(self.base, inputs.persisted)
 
 
 def _defaults(inputs: resolve.Inputs) -> tuple[tuple[Role, str], ...]:

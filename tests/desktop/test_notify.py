@@ -21,8 +21,8 @@ from desktop_notifier import Capability, Icon, Notification, Urgency
 from PIL import Image
 from tests.desktop.session import DunstSession, dunst_session, keep_screenshot, private_bus, wait_for
 
-from uv_drive_guard.app.actions import Action, Kind, Notice
-from uv_drive_guard.app.notify import IGNORE_LABEL, MAX_LABEL, TRAY_HINT_FIX, Notifier, shorten
+from uv_drive_guard.app.actions import QUIET_LABEL, Action, Kind, Notice
+from uv_drive_guard.app.notify import MAX_LABEL, TRAY_HINT_FIX, Notifier, shorten
 
 ROOT = Path(__file__).resolve().parents[2]
 ICON = ROOT / "icons" / "app-48.png"
@@ -42,7 +42,7 @@ NOTICE = Notice(
         FIX_COPY,
         Action(Kind.DETAILS, "Details", KEY, code="UVD104"),
         Action(Kind.MUTE, "Don't show this again", KEY, code="UVD104"),
-        Action(Kind.IGNORE, IGNORE_LABEL, KEY),
+        Action(Kind.QUIET, QUIET_LABEL, KEY),
     ),
     urgent=True,
 )
@@ -163,7 +163,7 @@ def test_named_button_means_that_fix(real: tuple[Notifier, LoopThread], desk: Du
         for line in desk.menu_file.read_text().splitlines()
     }
     assert menu.pop("default") == ""
-    assert list(menu.values()) == [shorten(FIX_HOME.label), "Use copy mode", IGNORE_LABEL]
+    assert list(menu.values()) == [shorten(FIX_HOME.label), "Use copy mode", QUIET_LABEL]
     assert all(len(label) <= MAX_LABEL for label in menu.values())
 
 
@@ -172,8 +172,8 @@ def test_ignore_button(real: tuple[Notifier, LoopThread], desk: DunstSession) ->
     chosen = Chosen()
     loop.run(notifier.show(NOTICE, chosen))
     wait_for("the notification on screen", lambda: desk.count() == 1 or None)
-    desk.choose(IGNORE_LABEL)
-    assert chosen.get()[0] == Action(Kind.IGNORE, IGNORE_LABEL, KEY)
+    desk.choose(QUIET_LABEL)
+    assert chosen.get()[0] == Action(Kind.QUIET, QUIET_LABEL, KEY)
 
 
 def test_drive_text_is_not_markup(real: tuple[Notifier, LoopThread], desk: DunstSession) -> None:

@@ -56,7 +56,7 @@ def test_darwin_tray_gets_the_run_loop_hooks_and_the_session_hears_the_end(
     monkeypatch.setattr(service, "Service", FakeService)
     monkeypatch.setattr(main, "_make_tray", lambda controller: FakeTray())
     monkeypatch.setattr(main.signal, "signal", lambda *args: None)
-    monkeypatch.setattr(main, "watch_settings", lambda path, changed: None)
+    monkeypatch.setattr(main, "watch_files", lambda path, service: _NoWatch())
     monkeypatch.setattr(_macos_app, "integrate", lambda stop: (STOP.append(stop), EVENTS.append("integrated")))
     monkeypatch.setattr(_session_windows.SessionWatcher, "finished", lambda self: EVENTS.append("session told"))
     assert main._run(headless=False, settings=main.Settings(tmp_path / "config.toml")) == 0
@@ -68,3 +68,7 @@ def test_darwin_tray_gets_the_run_loop_hooks_and_the_session_hears_the_end(
         "service stopped",
         "session told",
     ]
+
+
+class _NoWatch:
+    def stop(self) -> None: ...

@@ -23,13 +23,13 @@ def test_fields_escapes_and_order() -> None:
     mounts = mountinfo.parse(TABLE)
     assert [m.mountpoint for m in mounts] == ["/", "/media/ana/My Stick", "/srv/bind\\dir", "/media/ana/My Stick"]
     options = ("rw", "nosuid", "nodev", "user_id=0")
-    assert mounts[1] == mountinfo.Mount("/media/ana/My Stick", "8:17", "/", options, "fuseblk")
+    assert mounts[1] == mountinfo.Mount("/media/ana/My Stick", "8:17", "/", options, "fuseblk", "40")
     assert mounts[2].root == "/demo"
 
 
 def test_the_volume_listing_keeps_the_later_mount_on_a_point() -> None:
     table = _linux.parse_mountinfo(TABLE)
-    assert table["/media/ana/My Stick"] == _linux.MountInfo("8:18", "/", ("ro", "noexec"))
+    assert table["/media/ana/My Stick"] == _linux.MountInfo("8:18", "/", ("ro", "noexec"), "42")
 
 
 def test_an_unreadable_table_is_none(tmp_path: Path) -> None:

@@ -37,10 +37,17 @@ EXFAT = Capabilities(
 )
 
 
-def _snapshot(plugged: bool) -> Snapshot:
+def _snapshot(plugged: bool, mount_id: str = "41") -> Snapshot:
     root = Volume("/", "/dev/vda", "ext4", system=True)
     stick = Volume(
-        "/media/u/STICK", "/dev/sdb1", "exfat", label="STICK", uuid="AB-CD", removable=True, capabilities=EXFAT
+        "/media/u/STICK",
+        "/dev/sdb1",
+        "exfat",
+        label="STICK",
+        uuid="AB-CD",
+        removable=True,
+        capabilities=EXFAT,
+        mount_id=mount_id,
     )
     source = Source(SourceKind.SHELL_FILE, file="/home/u/.bashrc", line=1, name="UV_CACHE_DIR")
     cache = Location(Role.CACHE, "/media/u/STICK/cache", source, volume=stick.mountpoint if plugged else "/")
@@ -98,8 +105,10 @@ def _service(tmp_path: Path, notifier: FakeNotifier, watcher: FakeWatcher, views
 
 @pytest.fixture
 def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    state = {"plugged": True}
-    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(state["plugged"]))
+    state: dict[str, object] = {"plugged": True, "mount": "41"}
+    monkeypatch.setattr(
+        scan, "gather", lambda env, options, **_: _snapshot(bool(state["plugged"]), str(state["mount"]))
+    )
     tables = itertools.count()  # every read of the mount table finds it changed
     monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", f"rw,{next(tables)}")}))
     notifier, watcher = FakeNotifier(), FakeWatcher()
@@ -182,13 +191,13 @@ def test_a_failing_scan_does_not_stop_the_daemon(daemon, monkeypatch: pytest.Mon
     monkeypatch.setattr(scan, "gather", lambda *a, **k: (_ for _ in ()).throw(OSError(107, "drive gone")))
     watcher.on_change()
     time.sleep(0.3)
-    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(True))
+    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(True))
     watcher.on_change()
     _settle(svc, 2)
 
 
 def test_notice_policy_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(False))
+    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(False))
     monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
     notifier = FakeNotifier()
     svc = service.Service(
@@ -215,7 +224,9 @@ def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon, monkeypat
     started: list[float] = []
     release = threading.Event()
 
-    def slow_gather(env: object, options: object, memo: object = None, cwd: object = None) -> Snapshot:
+    def slow_gather(
+        env: object, options: object, memo: object = None, cwd: object = None, session: bool = False
+    ) -> Snapshot:
         started.append(time.monotonic())
         release.wait(5)
         return _snapshot(True)
@@ -263,7 +274,9 @@ def test_a_change_that_leaves_the_table_as_it_was_scans_nothing(daemon, monkeypa
 def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"n": 0}
 
-    def gather(env: object, options: object, memo: object = None, cwd: object = None) -> Snapshot:
+    def gather(
+        env: object, options: object, memo: object = None, cwd: object = None, session: bool = False
+    ) -> Snapshot:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("the first scan broke")
@@ -361,7 +374,7 @@ def test_only_a_temporary_fix_is_undone_when_its_drive_is_back(tmp_path: Path, m
     from uv_drive_guard.fixing.journal import APPLIED
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
-    monkeypatch.setattr(scan, "gather", lambda env, options, memo=None, cwd=None: _snapshot(True))
+    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(True))
     monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", "rw")}))
     undone: list[str] = []
     monkeypatch.setattr(
@@ -382,3 +395,126 @@ def test_only_a_temporary_fix_is_undone_when_its_drive_is_back(tmp_path: Path, m
         svc.stop()
     assert undone == [fallback]
     assert notifier.said[0] == ("Your drive is back", f"{subject} is used again, as you set it.")
+
+
+def _stick_notices(notifier: FakeNotifier) -> list[str]:
+    return [n.title for n in notifier.shown if "STICK" in n.title]
+
+
+def test_every_plug_in_is_announced_a_blip_is_not(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plugged in again later: told again. Gone and back within moments (a hub reset): once."""
+    svc, notifier, watcher, state, _views = daemon
+    monkeypatch.setattr(service, "BLIP", 0.3)
+    _settle(svc, 1)
+    assert len(_stick_notices(notifier)) == 1
+    state["plugged"] = False
+    watcher.on_change()
+    _settle(svc, 2)
+    time.sleep(0.4)  # longer than a blip
+    state.update(plugged=True, mount="57")  # the same stick, a new mount of it
+    watcher.on_change()
+    _settle(svc, 3)
+    assert len(_stick_notices(notifier)) == 2
+    watcher.on_change()  # a rescan of the same mount: nothing new to say
+    _settle(svc, 4)
+    assert len(_stick_notices(notifier)) == 2
+    monkeypatch.setattr(service, "BLIP", 60.0)
+    state["plugged"] = False
+    watcher.on_change()
+    _settle(svc, 5)
+    state.update(plugged=True, mount="58")  # back within the blip
+    watcher.on_change()
+    _settle(svc, 6)
+    assert len(_stick_notices(notifier)) == 2
+
+
+def test_dont_tell_me_again_for_this_drive(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notice's button: no notice at the next plug-in, but the tray still shows the problem."""
+    svc, notifier, watcher, state, views = daemon
+    monkeypatch.setattr(service, "BLIP", 0.0)
+    _settle(svc, 1)
+    quiet = next(a for a in notifier.shown[0].actions if a.kind is Kind.QUIET)
+    notifier.callbacks[0](quiet)
+    _until(lambda: svc.memory.drive("uuid:AB-CD").quiet)
+    state.update(mount="99")
+    watcher.on_change()
+    _settle(svc, 2)
+    assert len(_stick_notices(notifier)) == 1
+    assert views[-1].reports[0].findings and views[-1].quiet == ("uuid:AB-CD",)
+    assert views[-1].state is actions.State.ERROR
+    svc.set_quiet("uuid:AB-CD", False)
+    _until(lambda: not svc.memory.drive("uuid:AB-CD").quiet)
+    state.update(mount="100")
+    watcher.on_change()
+    _settle(svc, 3)
+    assert len(_stick_notices(notifier)) == 2
+
+
+def test_a_muted_finding_is_not_announced_at_the_next_plug_in(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc, notifier, watcher, state, _views = daemon
+    monkeypatch.setattr(service, "BLIP", 0.0)
+    _settle(svc, 1)
+    svc.mute("uuid:AB-CD", "UVD006")
+    _settle(svc, 2)
+    state.update(mount="77")
+    watcher.on_change()
+    _settle(svc, 3)
+    assert len(_stick_notices(notifier)) == 1
+
+
+def test_a_restarted_daemon_does_not_repeat_the_same_mount(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """drives.json keeps which mount was told: a daemon started again (same boot, same mount) is
+    quiet; after the stick is plugged in again (a new mount) it speaks."""
+    mount = {"id": "41"}
+    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(True, mount["id"]))
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
+    shown = []
+    for mount_id in ("41", "41", "42"):
+        mount["id"] = mount_id
+        notifier = FakeNotifier()
+        svc = _service(tmp_path, notifier, FakeWatcher(), [])
+        svc.start()
+        try:
+            _settle(svc, 1)
+        finally:
+            svc.stop()
+        shown.append(len(_stick_notices(notifier)))
+    assert shown == [1, 0, 1]
+
+
+def test_the_daemon_scans_with_what_a_new_terminal_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started with UV_CACHE_DIR from ~/.bashrc in its environment; the line is turned off: the
+    next scan's environment no longer has it, though the daemon's own still does."""
+    home = tmp_path / "home"
+    home.mkdir()
+    bashrc = home / ".bashrc"
+    bashrc.write_text("export UV_CACHE_DIR=/media/u/STICK/cache\n")
+    seen: list[dict[str, str]] = []
+
+    def gather(env: dict[str, str], options: object, **_: object) -> Snapshot:
+        seen.append(dict(env))
+        return _snapshot(True)
+
+    monkeypatch.setattr(scan, "gather", gather)
+    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
+    env = {"HOME": str(home), "SHELL": "/bin/bash", "UV_CACHE_DIR": "/media/u/STICK/cache", "PATH": "/usr/bin"}
+    svc = service.Service(
+        env=env,
+        options=scan.Options,
+        notifier=FakeNotifier(),
+        watcher=FakeWatcher(),
+        memory=Memory(tmp_path / "drives.json"),
+        journal=Journal(tmp_path / "journal"),
+    )
+    svc.start()
+    try:
+        _settle(svc, 1)
+        assert seen[-1]["UV_CACHE_DIR"] == "/media/u/STICK/cache"
+        bashrc.write_text("# uv-drive-guard disabled: export UV_CACHE_DIR=/media/u/STICK/cache\n")
+        svc.settings_changed()
+        _settle(svc, 2)
+        assert "UV_CACHE_DIR" not in seen[-1]
+        assert svc.env["UV_CACHE_DIR"] == "/media/u/STICK/cache"  # its own environment is as it was
+        assert str(bashrc) in svc.watched()
+    finally:
+        svc.stop()

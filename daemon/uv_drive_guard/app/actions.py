@@ -27,8 +27,9 @@ class State(str, Enum):
 class Kind(str, Enum):
     FIX = "fix"
     DETAILS = "details"
-    IGNORE = "ignore"  # this drive, from now on
+    IGNORE = "ignore"  # this drive, from now on: not shown at all
     MUTE = "mute"  # this finding on this drive, from now on
+    QUIET = "quiet"  # no more notices for this drive; the tray still shows its problems
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,28 @@ class DriveReport:
         out = [Action(Kind.FIX, fix.title, self.key, fix.id, finding.code) for fix in applicable[:2]]
         out.append(Action(Kind.DETAILS, "Details", self.key, code=finding.code))
         out.append(Action(Kind.MUTE, "Don't show this again", self.key, code=finding.code))
+        out.append(Action(Kind.QUIET, QUIET_LABEL, self.key))
         out.append(Action(Kind.IGNORE, "Ignore this drive", self.key))
         return tuple(out)
+
+    @property
+    def problems(self) -> frozenset[str]:
+        """What a notice would tell (information alone is the tray's), one line per finding."""
+        return frozenset(
+            f"{f.code} {f.location.path if f.location else ''}"
+            for f in self.findings
+            if f.severity is not Severity.INFO
+        )
+
+    def mount(self, boot: float) -> str:
+        """This mount of the drive: plugged in again (or after a reboot), it is another one."""
+        vol = self.volume
+        if vol is None:
+            return self.key
+        return f"{boot:.0f}:{vol.mount_id or ''}:{vol.mountpoint}:{vol.device}"
+
+
+QUIET_LABEL = "Don't tell me again"  # about this drive: the notice names it
 
 
 def _ours(change: Change) -> bool:

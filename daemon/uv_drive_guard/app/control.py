@@ -21,6 +21,7 @@ class TrayView:
     autostart: bool | None = None  # None: cannot tell on this system
     last_fix: str | None = None  # title of the fix "Undo last fix" would undo
     ignored: tuple[str, ...] = ()  # drive keys the user ignores
+    quiet: tuple[str, ...] = ()  # drive keys the user wants no more notices about
 
 
 class Controller(Protocol):
@@ -38,6 +39,8 @@ class Controller(Protocol):
     def ignore_drive(self, volume_key: str) -> None: ...
 
     def mute(self, volume_key: str, code: str) -> None: ...
+
+    def set_quiet(self, volume_key: str, quiet: bool) -> None: ...
 
     def set_autostart(self, enabled: bool) -> None: ...
 

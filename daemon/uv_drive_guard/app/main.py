@@ -145,7 +145,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
 
         integrate(quit_all)  # no Dock icon; SIGTERM through AppKit's run loop
     service.start()
-    observer = watch_settings(settings.path, service.rescan)
+    observer = watch_files(settings.path, service)
     from ._session_windows import SessionWatcher
 
     session = SessionWatcher(quit_all)  # Windows log-off; signals cover the other systems
@@ -160,41 +160,41 @@ def _run(*, headless: bool, settings: Settings) -> int:
                 pass
     finally:
         session.stop()
-        if observer is not None:
-            observer.stop()
+        observer.stop()
         service.stop()
         session.finished()  # a log-off waits for this before it is answered
     log.info("uv-drive-guard stopped")
     return 0
 
 
-WRITES = frozenset({"modified", "created", "moved", "deleted", "closed"})  # "closed": after a write
+def watch_files(settings_path: Path, service: Any) -> Any:
+    """Re-read the product's settings as soon as their file changes, and scan again as soon as a
+    startup file, a uv.toml or a store a new terminal reads changes (editors replace files:
+    moves count). Watched, never polled; on Windows the registry key is watched too."""
+    from .watch import FileWatcher, RegistryWatcher
+
+    def changed(path: str) -> None:
+        if os.path.normpath(path) == os.path.normpath(str(settings_path)):
+            log.info("settings file changed")
+            service.rescan()
+        else:
+            log.info("%s changed: scanning again as a new terminal would", path)
+            service.settings_changed()
+
+    files = FileWatcher(lambda: (str(settings_path), *service.watched()), changed)
+    files.start()
+    registry = RegistryWatcher(service.settings_changed)
+    registry.start()
+    return _Both(files, registry)
 
 
-def watch_settings(path: Path, changed: Callable[[], None]) -> Any:
-    """Re-read the settings as soon as the file changes (editors replace it: moves count)."""
-    try:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
-    except ImportError:
-        log.info("watchdog is not installed: settings are re-read at the next scan")
-        return None
+class _Both:
+    def __init__(self, *watchers: Any) -> None:
+        self._watchers = watchers
 
-    class Handler(FileSystemEventHandler):
-        def on_any_event(self, event: FileSystemEvent) -> None:
-            if event.event_type not in WRITES:  # reading the file (open, close) changes nothing
-                return
-            touched = {str(event.src_path), str(getattr(event, "dest_path", "") or "")}
-            if str(path) in touched:
-                log.info("settings file changed")
-                changed()
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    observer = Observer()
-    observer.schedule(Handler(), str(path.parent), recursive=False)
-    observer.daemon = True
-    observer.start()
-    return observer
+    def stop(self) -> None:
+        for watcher in self._watchers:
+            watcher.stop()
 
 
 def _existing(finder: Callable[[], Path]) -> Path | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fixing import atomic
+from .policy import Known
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,18 @@ def default_path() -> Path:
 
 @dataclass
 class DriveMemory:
-    shown: str = ""  # the fingerprint of the last notice
+    shown: str = ""  # the fingerprint of the last notice about absent drives (the "absent" entry)
     ignored: bool = False
     muted: list[str] = field(default_factory=list)  # finding codes
+    announced: str = ""  # the mount of the drive the last notice was about (app/policy.py)
+    said: list[str] = field(default_factory=list)  # the problems told for that mount
+    quiet: bool = False  # "Don't tell me again for this drive": no notices, the tray still shows it
+
+    def known(self) -> Known:
+        return Known(self.announced, frozenset(self.said), self.quiet, self.ignored)
+
+    def remember(self, known: Known) -> None:
+        self.announced, self.said = known.announced, sorted(known.said)
 
 
 class Memory:
@@ -34,7 +44,11 @@ class Memory:
     def _load(self) -> dict[str, DriveMemory]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return {key: DriveMemory(**value) for key, value in data.get("drives", {}).items()}
+            known = set(DriveMemory.__dataclass_fields__)
+            return {
+                key: DriveMemory(**{k: v for k, v in value.items() if k in known})
+                for key, value in data.get("drives", {}).items()
+            }
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, TypeError, AttributeError) as exc:
@@ -56,10 +70,6 @@ class Memory:
     def drive(self, key: str) -> DriveMemory:
         return self.drives.setdefault(key, DriveMemory())
 
-    def should_show(self, key: str, fingerprint: str) -> bool:
-        entry = self.drives.get(key)
-        return entry is None or (not entry.ignored and entry.shown != fingerprint)
-
     def shown(self, key: str, fingerprint: str, *, save: bool = True) -> None:
         self.drive(key).shown = fingerprint
         if save:
@@ -77,5 +87,13 @@ class Memory:
             if save:
                 self.save()
 
+    def set_quiet(self, key: str, quiet: bool = True, *, save: bool = True) -> None:
+        self.drive(key).quiet = quiet
+        if save:
+            self.save()
+
     def ignored_keys(self) -> tuple[str, ...]:
         return tuple(key for key, value in self.drives.items() if value.ignored)
+
+    def quiet_keys(self) -> tuple[str, ...]:
+        return tuple(key for key, value in self.drives.items() if value.quiet)

@@ -19,13 +19,12 @@ from desktop_notifier import Button, Capability, DesktopNotifier, Icon, Notifica
 
 from ..core.model import Os
 from ..edges import platforms
-from .actions import Action, Kind, Notice
+from .actions import QUIET_LABEL, Action, Kind, Notice
 
 log = logging.getLogger(__name__)
 
 MAX_FIX_BUTTONS = 2
 MAX_LABEL = 30
-IGNORE_LABEL = "Ignore this drive"
 TRAY_HINT_FIX = "Open the tray menu to fix it."
 TRAY_HINT_DETAILS = "Open the tray menu for details."
 CONNECT_TIMEOUT = 10.0  # seconds; D-Bus activation of a notification server can take a moment
@@ -133,8 +132,8 @@ class Notifier:
         body = notice.body
         buttons: tuple[Button, ...] = ()
         if self.buttons_supported:
-            ignore = _ignore_action(notice.actions)
-            chosen = [*fixes, ignore] if ignore else fixes
+            quiet = _quiet_action(notice.actions)
+            chosen = [*fixes, quiet] if quiet else fixes
             buttons = tuple(self._button(ident, i, action, on_action) for i, action in enumerate(chosen))
         elif notice.actions:
             body = f"{body}\n{TRAY_HINT_FIX if fixes else TRAY_HINT_DETAILS}"
@@ -274,12 +273,12 @@ async def _not_permitted(backend: object, *, ask: bool = True) -> str | None:
     return None if granted else NOT_PERMITTED
 
 
-def _ignore_action(actions: Sequence[Action]) -> Action | None:
-    """The notice's own 'Ignore this drive', else one built for its drive."""
-    found = next((a for a in actions if a.kind is Kind.IGNORE), None)
+def _quiet_action(actions: Sequence[Action]) -> Action | None:
+    """The notice's own "Don't tell me again for this drive", else one built for its drive."""
+    found = next((a for a in actions if a.kind is Kind.QUIET), None)
     if found is not None or not actions:
         return found
-    return Action(Kind.IGNORE, IGNORE_LABEL, actions[0].volume)
+    return Action(Kind.QUIET, QUIET_LABEL, actions[0].volume)
 
 
 def _call(on_action: Callable[[Action], None], action: Action) -> None:

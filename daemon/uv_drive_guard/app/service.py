@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -27,7 +28,8 @@ from ..fixing.journal import APPLIED, PENDING, Entry, Journal
 from . import actions, portable
 from .actions import Action, DriveReport, Kind, Notice
 from .control import TrayView
-from .memory import Memory
+from .memory import DriveMemory, Memory
+from .policy import BLIP, Found, decide
 from .pool import DaemonPool, finish
 from .watch import Watcher
 
@@ -37,6 +39,7 @@ SETTLE = 0.25  # seconds without a mount change before a burst's follow-up scan.
 SETTLE_AT_MOST = 1.0  # ...but no longer than this when changes keep coming (other programs' mounts)
 EXECUTOR_THREADS = 3  # scans (one at a time), a fix or undo, the journal and drives.json
 WRITE_GRACE = 8.0  # seconds a quitting daemon waits for a fix, an undo or drives.json being written
+SETTINGS_SETTLE = 0.5  # seconds after the last write to a startup file before the scan
 
 
 class NotifierLike(Protocol):
@@ -66,7 +69,8 @@ class Service:
         on_quit: Callable[[], None] = lambda: None,
         policy: Callable[[], Mapping[str, bool]] = lambda: {"always": False, "unmount": True},
     ) -> None:
-        self.env = dict(env)
+        self.env = dict(env)  # as the daemon was started: only the base of a new terminal's
+        self.session: scan.Session | None = None  # read at start, off the loop
         self._options = options
         self.notifier = notifier
         self.watcher = watcher
@@ -94,6 +98,12 @@ class Service:
         self._saved_memory: bytes | None = None  # what drives.json holds, as far as we wrote it
         self._writes: set[futures.Future[Any]] = set()  # writes under way: a quit waits for them
         self._pool: DaemonPool | None = None  # the loop's executor, made when the loop starts
+        self._settings_timer: asyncio.TimerHandle | None = None
+        self._saving: asyncio.Lock | None = None  # drives.json is written by one coroutine at a time
+        self._boot = 0.0  # when this computer started: part of what makes a mount this mount
+        self._present: dict[str, str] = {}  # drive key -> its mount, at the last scan
+        self._gone: dict[str, float] = {}  # drive key -> when a scan first found it gone
+        self._last_scan = float("-inf")
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -121,6 +131,11 @@ class Service:
 
     async def _startup(self) -> None:
         """The watcher first: a first scan that fails must not leave the daemon deaf."""
+        self._boot = await self._off_loop(_boot_time)
+        try:
+            self.session = await self._off_loop(scan.Session.start, self.env)
+        except OSError:
+            log.exception("cannot read the startup files; scanning with the environment given")
         try:
             await self.notifier.start()
         except Exception:
@@ -206,7 +221,7 @@ class Service:
 
     async def _scan_now(self, reason: str) -> None:
         options = self._options()
-        snapshot = await self._off_loop(lambda: scan.gather(self.env, options, memo=self.memo))
+        snapshot = await self._off_loop(lambda: scan.gather(self.terminal_env(), options, memo=self.memo, session=True))
         findings = diagnose(snapshot)
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
         await self._write(portable.follow, snapshot)  # a known drive moved: follow it
@@ -214,12 +229,41 @@ class Service:
         log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
         await self._read_journal()
         await self._revert_fallbacks(snapshot)
+        blips = self._blips(self.reports)
         for report in self.reports:
-            await self._maybe_notify(report)
+            await self._maybe_notify(report, blips)
         await self._save_memory()
         self.failure = None
         self._publish()
         self.scans += 1
+
+    def terminal_env(self) -> dict[str, str]:
+        """What a new terminal would have now (read off the loop): the startup files and stores
+        as they are, never the environment the daemon was started with."""
+        return self.session.env() if self.session is not None else dict(self.env)
+
+    def watched(self) -> tuple[str, ...]:
+        """The files whose change changes what a new terminal's uv does (the file watcher's)."""
+        from ..edges import settings
+
+        env = self.session.base if self.session is not None else self.env
+        os_ = platforms.current()
+        home = env.get("USERPROFILE" if os_ is Os.WINDOWS else "HOME") or os.path.expanduser("~")
+        return settings.watched_paths(os_, home, env)
+
+    def settings_changed(self) -> None:
+        """A startup file, a uv.toml or a store the scan reads changed (from a watcher's thread):
+        scan again, a moment later, once for a burst of writes (editors write several times)."""
+        self.loop.call_soon_threadsafe(self._settings_burst)
+
+    def _settings_burst(self) -> None:
+        if self._settings_timer is not None:
+            self._settings_timer.cancel()
+        self._settings_timer = self.loop.call_later(SETTINGS_SETTLE, self._post_settings_scan)
+
+    def _post_settings_scan(self) -> None:
+        self._settings_timer = None
+        self.loop.create_task(self._guarded(self._scan("your settings changed"), "the scan after a settings change"))
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         """Blocking work (a scan, a read) in the pool: a quit does not wait for it."""
@@ -241,11 +285,15 @@ class Service:
         self._entries = tuple(await self._off_loop(self.journal.entries))
 
     async def _save_memory(self) -> None:
-        """drives.json: the bytes are taken here, on the loop, and written in the executor."""
-        data = self.memory.dump()
-        if data != self._saved_memory:
-            await self._write(self.memory.write, data)
-            self._saved_memory = data
+        """drives.json: the bytes are taken here, on the loop, and written in the executor, one
+        write at a time (a scan and a button may both want to save)."""
+        if self._saving is None:
+            self._saving = asyncio.Lock()
+        async with self._saving:
+            data = self.memory.dump()
+            if data != self._saved_memory:
+                await self._write(self.memory.write, data)
+                self._saved_memory = data
 
     async def _revert_fallbacks(self, snapshot: Snapshot) -> None:
         """A temporary fix (its rule says so: a fallback while a drive is away) lasts until the
@@ -271,7 +319,24 @@ class Service:
             return replace(report, findings=())
         return replace(report, findings=tuple(f for f in report.findings if f.code not in muted))
 
-    async def _maybe_notify(self, report: DriveReport) -> None:
+    def _blips(self, reports: tuple[DriveReport, ...]) -> frozenset[str]:
+        """Drives back (or mounted anew) within moments of going: a hub reset is no new plug-in."""
+        now = time.monotonic()
+        present = {r.key: r.mount(self._boot) for r in reports if r.key != actions.ABSENT}
+        for key in self._present.keys() - present.keys():
+            self._gone.setdefault(key, now)
+        blips = {
+            key
+            for key, mount in present.items()
+            if now - self._gone.get(key, -BLIP) < BLIP
+            or (self._present.get(key, mount) != mount and now - self._last_scan < BLIP)
+        }
+        for key in present:
+            self._gone.pop(key, None)
+        self._present, self._last_scan = present, now
+        return frozenset(blips)
+
+    async def _maybe_notify(self, report: DriveReport, blips: frozenset[str] = frozenset()) -> None:
         policy = self.policy()
         if report.key == actions.ABSENT:
             report = self._newly_absent(report)
@@ -282,18 +347,17 @@ class Service:
                 await self.notifier.show(notice, self._on_action)
                 self.notified.append((time.monotonic(), notice.title))
             return
-        if self.paused or not self.memory.should_show(report.key, report.fingerprint):
-            return
-        notice = actions.notice(report)
-        if notice is None and policy.get("always", False) and report.key != actions.ABSENT:
+        entry = self.memory.drive(report.key)
+        found = Found(report.mount(self._boot), report.problems, blip=report.key in blips)
+        plugged_in = found.mount != entry.announced and not found.blip
+        decision = decide(entry.known(), found, paused=self.paused)
+        entry.remember(decision.remember)
+        notice = actions.notice(report) if decision.notify else None
+        if notice is not None:
+            await self.notifier.show(notice, self._on_action)
+            self.notified.append((time.monotonic(), notice.title))
+        elif plugged_in and not report.problems and policy.get("always", False) and not self._silent(entry):
             await self.notifier.say(f"uv works on {report.name}", "Nothing to fix on this drive.")
-            self.memory.shown(report.key, report.fingerprint, save=False)
-            return
-        if notice is None:
-            return
-        await self.notifier.show(notice, self._on_action)
-        self.notified.append((time.monotonic(), notice.title))
-        self.memory.shown(report.key, report.fingerprint, save=False)
 
     def _newly_absent(self, report: DriveReport) -> DriveReport:
         """Only directories whose drive went missing since the last notice: drives arriving
@@ -306,6 +370,10 @@ class Service:
             self.memory.shown(actions.ABSENT, "\n".join(sorted(missing)), save=False)
         return replace(report, findings=fresh)
 
+    def _silent(self, entry: DriveMemory) -> bool:
+        """ "uv works here" is a notice too: not while paused, nor for a quiet or ignored drive."""
+        return self.paused or entry.quiet or entry.ignored
+
     def _on_action(self, action: Action) -> None:
         """A notification button: the same paths as the tray menu."""
         if action.kind is Kind.FIX and action.fix_id:
@@ -316,6 +384,8 @@ class Service:
             self.ignore_drive(action.volume)
         elif action.kind is Kind.MUTE and action.code:
             self.mute(action.volume, action.code)
+        elif action.kind is Kind.QUIET:
+            self.set_quiet(action.volume, True)
 
     @property
     def paused(self) -> bool:
@@ -334,6 +404,7 @@ class Service:
             autostart=self.autostart.status() if self.autostart is not None else None,
             last_fix=last.title if last else None,
             ignored=self.memory.ignored_keys(),
+            quiet=self.memory.quiet_keys(),
         )
 
     def _publish(self) -> None:
@@ -353,7 +424,7 @@ class Service:
 
         options = self._options()
         outcome = await self._write(
-            lambda: commands.run_fix(fix_id, self.env, options, dry_run=False, confirm=lambda _q: True)
+            lambda: commands.run_fix(fix_id, self.terminal_env(), options, dry_run=False, confirm=lambda _q: True)
         )
         await self.notifier.say(*fix_notice(outcome))
         self.memo.forget()
@@ -420,6 +491,15 @@ class Service:
         self.memory.mute(volume_key, code, save=False)
         await self._scan("finding muted")
 
+    def set_quiet(self, volume_key: str, quiet: bool) -> None:
+        """ "Don't tell me again for this drive" (or tell me again): the tray keeps showing it."""
+        self._post(self._set_quiet(volume_key, quiet), "changing a drive's notices")
+
+    async def _set_quiet(self, volume_key: str, quiet: bool) -> None:
+        self.memory.set_quiet(volume_key, quiet, save=False)
+        await self._save_memory()
+        self._publish()
+
     def set_autostart(self, enabled: bool) -> None:
         self._post(self._autostart(enabled), "changing start at login")
 
@@ -453,6 +533,12 @@ def _drive_back(snapshot: Snapshot, path: str) -> bool:
     mount = resolve.volume_of(snapshot.os, path, tuple(v.mountpoint for v in snapshot.volumes))
     volume = snapshot.volume(mount)
     return volume is not None and not volume.system and volume.mountpoint != "/"
+
+
+def _boot_time() -> float:
+    import psutil
+
+    return float(psutil.boot_time())
 
 
 def _mount_table() -> frozenset[tuple[str, ...]]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import __version__
 from . import trayhost
-from .actions import Action, DriveReport, Kind, State, unseen_lines
+from .actions import QUIET_LABEL, Action, DriveReport, Kind, State, unseen_lines
 from .control import Controller, TrayView
 from .icons import tray_image
 
@@ -237,7 +237,10 @@ class Tray:
     def _item(self, text: str, what: str, call: Callable[[], object], **options: Any) -> Any:
         return pystray.MenuItem(_label(text), self._do(what, call), **options)
 
+    _quiet: frozenset[str] = frozenset()  # drives the person wants no notices about (the last view's)
+
     def _menu(self, view: TrayView) -> Any:
+        self._quiet = frozenset(view.quiet)
         drives = [r for r in view.reports if (r.findings or r.unseen) and r.key not in view.ignored]
         head = [self._drive_menu(r) for r in drives] or [
             pystray.MenuItem("No problems for uv on your drives", None, enabled=False)
@@ -248,11 +251,20 @@ class Tray:
         findings = [pystray.MenuItem(_label(f.title), self._finding_menu(report.actions(f))) for f in report.findings]
         findings += [pystray.MenuItem(_label(line), None, enabled=False) for line in unseen_lines(report)]
         c = self._controller
+        quiet = report.key in self._quiet
+        hush = self._item(
+            f"{QUIET_LABEL} about this drive",
+            "set_quiet",
+            lambda: c.set_quiet(report.key, not quiet),
+            checked=lambda _item: quiet,
+        )
         ignore = self._item("Ignore this drive", "ignore_drive", lambda: c.ignore_drive(report.key))
-        return pystray.MenuItem(_label(report.name), pystray.Menu(*findings, pystray.Menu.SEPARATOR, ignore))
+        menu = pystray.Menu(*findings, pystray.Menu.SEPARATOR, hush, ignore)
+        return pystray.MenuItem(_label(report.name), menu)
 
     def _finding_menu(self, actions: tuple[Action, ...]) -> Any:
-        return pystray.Menu(*(self._action_item(a) for a in actions if a.kind is not Kind.IGNORE))
+        drive_wide = (Kind.IGNORE, Kind.QUIET)  # in the drive's own menu
+        return pystray.Menu(*(self._action_item(a) for a in actions if a.kind not in drive_wide))
 
     def _action_item(self, action: Action) -> Any:
         c, key, code = self._controller, action.volume, action.code

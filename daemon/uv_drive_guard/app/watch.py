@@ -123,3 +123,108 @@ def native_watcher() -> Watcher:
         return MountinfoWatcher()
     log.info("watching mounts by polling the mount list every 2 s")
     return PollingWatcher()
+
+
+FILE_EVENTS = frozenset({"modified", "created", "moved", "deleted", "closed"})  # "closed": after a write
+
+
+class FileWatcher:
+    """Watch files (and folders of files) that may not exist yet, with watchdog on the nearest
+    folder that does: a first uv.toml, or a ~/.config/uv made later, is seen when it is made.
+    No polling: inotify, FSEvents or ReadDirectoryChangesW wake it. Only the person's own
+    folders are watched, never a drive's (a watch must never keep a drive busy)."""
+
+    def __init__(self, targets: Callable[[], Iterable[str]], on_change: Callable[[str], None]) -> None:
+        self._targets = targets
+        self._on_change = on_change
+        self._observer: Any = None
+        self._watches: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._wanted: tuple[str, ...] = ()
+
+    def start(self) -> bool:
+        """False when watchdog is missing: then changes are seen at the next scan only."""
+        try:
+            from watchdog.events import FileSystemEvent, FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:
+            log.info("watchdog is not installed: your startup files are read again at the next scan")
+            return False
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                watcher._event(event)
+
+        self._handler = Handler()
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._reschedule()
+        self._observer.start()
+        return True
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=2)
+
+    def _reschedule(self) -> None:
+        """A watch on the nearest existing folder of each target (re-made as folders appear)."""
+        with self._lock:
+            self._wanted = tuple(os.path.normpath(p) for p in self._targets())
+            folders = {nearest_folder(p) for p in self._wanted}
+            for folder in set(self._watches) - folders:
+                self._observer.unschedule(self._watches.pop(folder))
+            for folder in folders - set(self._watches):
+                try:
+                    self._watches[folder] = self._observer.schedule(self._handler, folder, recursive=False)
+                except OSError as exc:  # a folder that went away meanwhile, or a watch limit
+                    log.info("cannot watch %s: %s", folder, exc)
+
+    def _event(self, event: Any) -> None:
+        if event.event_type not in FILE_EVENTS:
+            return
+        touched = {os.path.normpath(str(p)) for p in (event.src_path, getattr(event, "dest_path", "")) if p}
+        hit = [t for t in self._wanted if t in touched or any(os.path.dirname(p) == t for p in touched)]
+        above = [t for t in self._wanted if any(t.startswith(p + os.sep) for p in touched)]
+        if above or event.is_directory:  # a folder on the way appeared or went: watch closer (or farther)
+            self._reschedule()
+        for target in dict.fromkeys(hit + above):
+            try:
+                self._on_change(target)
+            except Exception:  # a failing handler must not stop the watching
+                log.exception("file change handler failed")
+
+
+def nearest_folder(path: str) -> str:
+    """The folder to watch for `path`: itself when it is a folder, else its nearest existing parent."""
+    if os.path.isdir(path):
+        return path
+    parent = os.path.dirname(path)
+    while parent and not os.path.isdir(parent):
+        above = os.path.dirname(parent)
+        if above == parent:
+            break
+        parent = above
+    return parent or os.sep
+
+
+class RegistryWatcher:
+    """Windows: HKCU\\Environment watched for changes (app/_registry_watch_windows.py); a
+    no-op elsewhere, where the startup files are what FileWatcher watches."""
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self._on_change = on_change
+        self._inner: Any = None
+
+    def start(self) -> None:
+        if platforms.known() is not Os.WINDOWS:
+            return
+        from ._registry_watch_windows import KeyWatcher
+
+        self._inner = KeyWatcher(self._on_change)
+        self._inner.start()
+
+    def stop(self) -> None:
+        if self._inner is not None:
+            self._inner.stop()

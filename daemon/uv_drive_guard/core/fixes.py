@@ -189,7 +189,7 @@ def _turn_off(snapshot: Snapshot, removed: tuple[Location, ...], variable: str, 
         if layer.source.kind in CONFIG_KINDS:
             changes.append(_remove_setting(layer))
         elif layer.source.kind is SourceKind.ENVIRONMENT:
-            changes.append(_this_terminal(variable, snapshot.os))
+            changes.append(_this_terminal(variable, snapshot))
         else:
             found = next((d for d in snapshot.definitions if d.source == layer.source), None)
             if found is not None:
@@ -199,9 +199,23 @@ def _turn_off(snapshot: Snapshot, removed: tuple[Location, ...], variable: str, 
     return tuple(dict.fromkeys(changes))
 
 
-def _this_terminal(variable: str, os_: Os) -> Change:
-    """The terminal's own value: only the person can change it, in that terminal's words."""
-    clear = f"Remove-Item Env:{variable}" if os_ is Os.WINDOWS else f"unset {variable}"
+def _this_terminal(variable: str, snapshot: Snapshot) -> Change:
+    """The terminal's own value: only the person can change it, in that terminal's words. For
+    the daemon the value came with the desktop session, from a place no scan reads."""
+    if snapshot.session:
+        places = {
+            Os.LINUX: "/etc/environment, /etc/profile.d or a login script",
+            Os.MACOS: "a launchd agent of the system, or a login script",
+            Os.WINDOWS: "the machine's environment variables (System Properties), or a logon script",
+        }[snapshot.os]
+        return Change(
+            ChangeKind.MANUAL,
+            target=Manual("your login environment"),
+            name=variable,
+            summary=f"{variable} comes with your login session from a place uv-drive-guard does not read "
+            f"({places}): remove it there",
+        )
+    clear = f"Remove-Item Env:{variable}" if snapshot.os is Os.WINDOWS else f"unset {variable}"
     return Change(
         ChangeKind.MANUAL,
         target=ThisTerminal(),

@@ -88,6 +88,7 @@ class Volume:
     root: str = "/"  # the folder of the filesystem shown here: "/" unless a bind mount
     dev: str | None = None  # "major:minor" of the filesystem, shared by its bind mounts
     bind_of: str | None = None  # the mount point showing the whole filesystem, for a bind mount
+    mount_id: str | None = None  # this mount among all since boot (Linux): plugged in again, a new one
 
     def option(self, name: str) -> bool:
         return name in self.options
@@ -248,6 +249,9 @@ class Snapshot:
     unseen: tuple[Unseen, ...] = ()  # what the scan could not look at, and why
     switches: tuple[Definition, ...] = ()  # the UV_NO_* variables a uv command sees
     searched: tuple[str, ...] | None = None  # the folders walked for projects; None: not told (every drive)
+    # whose environment the scan ran in: a terminal's (the CLI), or the desktop session's as a
+    # new terminal would inherit it (the daemon): a value in no file is the terminal's, or the session's
+    session: bool = False
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)

@@ -83,6 +83,23 @@ def effective_variable(inputs: Inputs, name: str) -> Definition | None:
     return persisted[-1] if persisted else None
 
 
+def without_persisted(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:
+    """An environment less what the startup files and stores gave it (the same name and value):
+    what a new terminal inherits before it reads those files again."""
+    persisted = {(d.name, d.value) for d in definitions}
+    return {k: v for k, v in env.items() if (k, v) not in persisted}
+
+
+def with_persisted(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:
+    """Add what the startup files and stores set now, in the order they apply (the last
+    definition of each name wins): the environment a new terminal starts uv with."""
+    fresh = dict(env)
+    for definition in definitions:
+        if definition.value is not None:
+            fresh[definition.name] = definition.value
+    return fresh
+
+
 def boolish(value: str | None) -> bool | None:
     """uv's reading of a boolean variable: True, False, or None for unset or unreadable
     (`0`, `false`, `off` are off; the empty string is an error, as in uv)."""

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.model import Definition, Finding, Location, Role, Snapshot, SourceKind
+from ..core import resolve
+from ..core.model import Finding, Location, Role, Snapshot, SourceKind
 from ..core.paths import under
 from ..edges import proc, untrusted
 
@@ -26,21 +27,8 @@ WHEEL_NAME = "uv_drive_guard_check"
 HARDLINK_WARNING = "Failed to hardlink files"
 
 
-def new_terminal_env(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:
-    """This process's environment less what the user's startup files gave it: a new terminal
-    reads those files again, as changed by the fix."""
-    persisted = {(d.name, d.value) for d in definitions}
-    return {k: v for k, v in env.items() if (k, v) not in persisted}
-
-
-def with_startup_files(env: Mapping[str, str], definitions: tuple[Definition, ...]) -> dict[str, str]:
-    """Add what the startup files set now (the last definition of each name wins, as the
-    shell reads them in order): the environment a new terminal starts uv with."""
-    fresh = dict(env)
-    for definition in definitions:
-        if definition.value is not None:
-            fresh[definition.name] = definition.value
-    return fresh
+new_terminal_env = resolve.without_persisted  # before the startup files are read again
+with_startup_files = resolve.with_persisted  # ...and after
 
 
 def same_finding(a: Finding, b: Finding) -> bool:

@@ -182,3 +182,24 @@ def read_inputs(env: Mapping[str, str], *, os_: Os | None = None, cwd: str | Non
         config=tuple(user_and_system_config(os_, home, env)),
         existing=frozenset(p for p in legacy if os.path.isdir(p)),
     )
+
+
+def watched_paths(os_: Os, home: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    """Every file (and folder of files) whose change can change what a new terminal's uv does:
+    each shell's startup files, environment.d, fish's conf.d, the user's and the system's
+    uv.toml, macOS's LaunchAgents. The daemon watches them (it never polls)."""
+    facts = shell_facts.facts(os_, home, env)
+    config = shell_facts.config_home(home, env)
+    paths = [*shells.candidates(facts), str(user_config_path(os_, home, env))]
+    if os_ is not Os.WINDOWS:
+        paths += [str(Path(config, "fish", "conf.d")), "/etc/uv/uv.toml"]
+        dirs = (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":")
+        paths += [str(Path(d, "uv", "uv.toml")) for d in dirs if os.path.isabs(d)]
+    else:
+        system = system_config_path(os_, env)
+        paths += [str(system)] if system else []
+    if os_ is Os.LINUX:
+        paths.append(str(Path(config, "environment.d")))
+    if os_ is Os.MACOS:
+        paths.append(str(Path(home, "Library", "LaunchAgents")))
+    return tuple(dict.fromkeys(paths))

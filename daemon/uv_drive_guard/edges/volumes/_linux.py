@@ -164,16 +164,17 @@ class MountInfo:
     dev: str  # "major:minor" of the filesystem
     root: str  # the folder of that filesystem shown at the mount point
     options: tuple[str, ...]  # per-mount options, then the superblock's
+    mount_id: str = ""
 
 
 def parse_mountinfo(text: str) -> dict[str, MountInfo]:
     """mount point -> what it shows; a later mount on the same point hides the earlier."""
-    return {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mountinfo.parse(text)}
+    return {m.mountpoint: MountInfo(m.dev, m.root, m.options, m.mount_id) for m in mountinfo.parse(text)}
 
 
 def read_mountinfo(path: str = mountinfo.MOUNTINFO) -> dict[str, MountInfo]:
     mounts = mountinfo.read(path)
-    return {} if mounts is None else {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mounts}
+    return {} if mounts is None else {m.mountpoint: MountInfo(m.dev, m.root, m.options, m.mount_id) for m in mounts}
 
 
 def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[Volume]:
@@ -195,6 +196,7 @@ def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[
                 dev=info.dev,
                 bind_of=bind_of if bind_of != vol.mountpoint else None,
                 read_only=vol.read_only or "ro" in info.options,
+                mount_id=info.mount_id or None,
             )
         )
     return out
