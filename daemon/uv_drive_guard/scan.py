@@ -147,6 +147,8 @@ def gather(
         if not resolve.reads_project_config(inputs):
             artefacts = [replace(a, settings=()) for a in artefacts]
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
+        if options.paths:  # what uv uses for the places named (their cache, their environment) is theirs too
+            scope = _with_places_of_projects(scope, locations, volumes)
         artefacts = _with_environments(artefacts, locations)
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
@@ -277,6 +279,14 @@ def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) ->
         )
         for loc in locations
     )
+
+
+def _with_places_of_projects(
+    scope: tuple[str, ...], locations: tuple[Location, ...], volumes: list[Volume]
+) -> tuple[str, ...]:
+    """The drives holding what uv would use for the projects found under the paths named."""
+    wanted = {x.volume for loc in locations if loc.project is not None for x in with_shadowed((loc,))}
+    return tuple(v.mountpoint for v in volumes if v.mountpoint in scope or (v.mountpoint in wanted and not v.system))
 
 
 def with_shadowed(locations: Iterable[Location]) -> list[Location]:

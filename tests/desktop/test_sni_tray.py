@@ -156,7 +156,7 @@ def _props_if(host: Host, app: App, status: str) -> dict[str, Any] | None:
 def test_the_menu_read_over_dbus_is_the_trays_view(host: Host, app: App) -> None:
     assert menu(host, app).outline() == [
         ("STICK (exFAT)", [("uv's cache cannot hard-link on exFAT", [FIX_TITLE, "Details", "Don't show this again"]),
-                           "---", "Ignore this drive"]),
+                           "---", "Don't tell me again about this drive", "Ignore this drive"]),
         "---",
         "Undo last fix",
         "Rescan now",

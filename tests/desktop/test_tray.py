@@ -253,7 +253,8 @@ def test_fix_from_the_menu(desktop: Desktop, app: TrayApp) -> None:
     [
         (("Down", "Right", "Right", "Down"), "show_details", [KEY, CODE]),
         (("Down", "Right", "Right", "Down", "Down"), "mute", [KEY, CODE]),
-        (("Down", "Right", "Down"), "ignore_drive", [KEY]),
+        (("Down", "Right", "Down"), "set_quiet", [KEY, True]),
+        (("Down", "Right", "Down", "Down"), "ignore_drive", [KEY]),
         (("Down", "Down", "Down", "Right", "Down"), "pause", [None]),  # Rescan, Pause > Until restart
     ],
 )

@@ -89,6 +89,9 @@ class Recorder:
     def ignore_drive(self, volume_key: str) -> None:
         self._record("ignore_drive", volume_key)
 
+    def set_quiet(self, volume_key: str, quiet: bool) -> None:
+        self._record("set_quiet", volume_key, quiet)
+
     def mute(self, volume_key: str, code: str) -> None:
         self._record("mute", volume_key, code)
 

@@ -47,7 +47,7 @@ def _snapshot(plugged: bool, mount_id: str = "41") -> Snapshot:
         uuid="AB-CD",
         removable=True,
         capabilities=EXFAT,
-        mount_id=mount_id,
+        instance=mount_id,
     )
     source = Source(SourceKind.SHELL_FILE, file="/home/u/.bashrc", line=1, name="UV_CACHE_DIR")
     cache = Location(Role.CACHE, "/media/u/STICK/cache", source, volume=stick.mountpoint if plugged else "/")

@@ -91,7 +91,7 @@ class DriveReport:
         vol = self.volume
         if vol is None:
             return self.key
-        return f"{boot:.0f}:{vol.mount_id or ''}:{vol.mountpoint}:{vol.device}"
+        return f"{boot:.0f}:{vol.instance or ''}:{vol.mountpoint}:{vol.device}"
 
 
 QUIET_LABEL = "Don't tell me again"  # about this drive: the notice names it

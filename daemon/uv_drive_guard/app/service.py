@@ -226,12 +226,13 @@ class Service:
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
         await self._write(portable.follow, snapshot)  # a known drive moved: follow it
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
-        log.info("scan (%s): %d drive(s) in scope, %d finding(s)", reason, len(self.reports), len(findings))
+        names = ", ".join(r.name for r in self.reports)
+        log.info("scan (%s): %d drive(s) in scope, %d finding(s) [%s]", reason, len(self.reports), len(findings), names)
         await self._read_journal()
         await self._revert_fallbacks(snapshot)
-        blips = self._blips(self.reports)
+        blips, returns = self._comings(self.reports)
         for report in self.reports:
-            await self._maybe_notify(report, blips)
+            await self._maybe_notify(report, blips, returns)
         await self._save_memory()
         self.failure = None
         self._publish()
@@ -319,24 +320,29 @@ class Service:
             return replace(report, findings=())
         return replace(report, findings=tuple(f for f in report.findings if f.code not in muted))
 
-    def _blips(self, reports: tuple[DriveReport, ...]) -> frozenset[str]:
-        """Drives back (or mounted anew) within moments of going: a hub reset is no new plug-in."""
+    def _comings(self, reports: tuple[DriveReport, ...]) -> tuple[frozenset[str], frozenset[str]]:
+        """(blips, returns): drives back (or mounted anew) within moments of going, which a hub
+        reset is, and drives seen gone for longer, which are plugged in anew whatever their
+        mount looks like (a system without disk sequence numbers hands the same one out again)."""
         now = time.monotonic()
         present = {r.key: r.mount(self._boot) for r in reports if r.key != actions.ABSENT}
         for key in self._present.keys() - present.keys():
             self._gone.setdefault(key, now)
-        blips = {
+        came = {key for key in present if key in self._gone}
+        blips = {key for key in came if now - self._gone[key] < BLIP}
+        blips |= {
             key
             for key, mount in present.items()
-            if now - self._gone.get(key, -BLIP) < BLIP
-            or (self._present.get(key, mount) != mount and now - self._last_scan < BLIP)
+            if self._present.get(key, mount) != mount and now - self._last_scan < BLIP
         }
         for key in present:
             self._gone.pop(key, None)
         self._present, self._last_scan = present, now
-        return frozenset(blips)
+        return frozenset(blips), frozenset(came - blips)
 
-    async def _maybe_notify(self, report: DriveReport, blips: frozenset[str] = frozenset()) -> None:
+    async def _maybe_notify(
+        self, report: DriveReport, blips: frozenset[str] = frozenset(), returns: frozenset[str] = frozenset()
+    ) -> None:
         policy = self.policy()
         if report.key == actions.ABSENT:
             report = self._newly_absent(report)
@@ -348,8 +354,8 @@ class Service:
                 self.notified.append((time.monotonic(), notice.title))
             return
         entry = self.memory.drive(report.key)
-        found = Found(report.mount(self._boot), report.problems, blip=report.key in blips)
-        plugged_in = found.mount != entry.announced and not found.blip
+        found = Found(report.mount(self._boot), report.problems, report.key in blips, report.key in returns)
+        plugged_in = found.returned or (found.mount != entry.announced and not found.blip)
         decision = decide(entry.known(), found, paused=self.paused)
         entry.remember(decision.remember)
         notice = actions.notice(report) if decision.notify else None

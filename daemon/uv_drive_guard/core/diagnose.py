@@ -78,13 +78,22 @@ def _location_findings(scene: Scene, loc: Location) -> Iterator[Finding]:
 
 
 def _unique(findings: list[Finding]) -> tuple[Finding, ...]:
-    """A global cache and a project's cache are often the same place: say it once."""
-    seen: set[tuple[str, str, str | None]] = set()
+    """A global cache and a project's cache are often the same place: say it once, as the one
+    that knows more of the setting's layers (a project's own cache-dir lies beneath the
+    variable both share: its fix must turn that off too)."""
+    kept: dict[tuple[str, str, str | None], int] = {}
     out: list[Finding] = []
     for item in findings:
         loc = item.location
         key = (item.code, loc.path if loc else "", loc.source.file if loc else None)
-        if key not in seen:
-            seen.add(key)
+        if key not in kept:
+            kept[key] = len(out)
             out.append(item)
+        elif _layers(item) > _layers(out[kept[key]]):
+            out[kept[key]] = item
     return tuple(out)
+
+
+def _layers(item: Finding) -> int:
+    loc = item.location
+    return 0 if loc is None else sum(s.source.kind.value != "default" for s in loc.shadowed)

@@ -88,7 +88,9 @@ class Volume:
     root: str = "/"  # the folder of the filesystem shown here: "/" unless a bind mount
     dev: str | None = None  # "major:minor" of the filesystem, shared by its bind mounts
     bind_of: str | None = None  # the mount point showing the whole filesystem, for a bind mount
-    mount_id: str | None = None  # this mount among all since boot (Linux): plugged in again, a new one
+    # this attachment of the drive since boot (Linux: the disk's diskseq, never reused): plugged
+    # in again, a new one; None where the system has no such number
+    instance: str | None = None
 
     def option(self, name: str) -> bool:
         return name in self.options

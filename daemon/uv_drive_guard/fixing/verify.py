@@ -7,6 +7,7 @@ here, into a scratch environment that is removed afterwards. Nothing from the dr
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -14,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,34 +104,38 @@ def _check_env(env: Mapping[str, str]) -> dict[str, str]:
     return run_env
 
 
+@contextlib.contextmanager
+def _scratch(where: Path) -> Iterator[tuple[Path, Path]]:
+    """A scratch directory under `where` (for what uv makes there) and the tiny wheel in this
+    computer's temporary directory (the wheel is ours, not part of what is checked); both removed."""
+    wheels = Path(tempfile.mkdtemp(prefix="uv-drive-guard-wheel-"))
+    scratch: Path | None = None
+    try:
+        tiny_wheel(wheels)
+        scratch = Path(tempfile.mkdtemp(prefix=".uv-drive-guard-verify-", dir=where))
+        yield scratch, wheels
+    finally:
+        shutil.rmtree(wheels, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
 def uv_install_check(uv: str, env: Mapping[str, str], where: Path, cwd: str | None) -> tuple[bool, str]:
     """Create a scratch venv under `where` and install the tiny wheel offline, as the user would."""
-    scratch = Path(tempfile.mkdtemp(prefix=".uv-drive-guard-verify-", dir=where))
-    try:
-        wheels = scratch / "wheels"
-        wheels.mkdir()
-        tiny_wheel(wheels)
+    with _scratch(where) as (scratch, wheels):
         venv = str(scratch / "venv")
         find = ["--no-index", "--find-links", str(wheels)]
         steps = [[uv, "venv", venv, *_python()], [uv, "pip", "install", *find, "--python", venv, WHEEL_NAME]]
         return _run_steps(steps, _check_env(env), cwd)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def uv_tool_check(uv: str, env: Mapping[str, str], where: Path, cwd: str | None) -> tuple[bool, str]:
     """`uv tool install` of the tiny wheel into a scratch tool and bin directory under `where`:
     the lock file, the tool's environment and the executable's link, on that filesystem."""
-    scratch = Path(tempfile.mkdtemp(prefix=".uv-drive-guard-verify-", dir=where))
-    try:
-        wheels = scratch / "wheels"
-        wheels.mkdir()
-        tiny_wheel(wheels)
+    with _scratch(where) as (scratch, wheels):
         run_env = {**_check_env(env), "UV_TOOL_DIR": str(scratch / "tools"), "UV_TOOL_BIN_DIR": str(scratch / "bin")}
         argv = [uv, "tool", "install", "--no-index", "--find-links", str(wheels), *_python(), WHEEL_NAME]
         return _run_steps([argv], run_env, cwd)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _python() -> list[str]:
@@ -173,7 +178,10 @@ def check_with_uv(before: Finding, after: Snapshot, env: Mapping[str, str]) -> U
     moved = old is not None and (now is None or not _within(now.path, old.path))
     where = scratch_parent(now.path if now else None, avoid=old.path if old and moved else None)
     check = uv_tool_check if old is not None and old.role is Role.TOOL_DIR else uv_install_check
-    ok, output = check(uv, env, where, cwd=old.project if old else None)
+    try:
+        ok, output = check(uv, env, where, cwd=old.project if old else None)
+    except OSError as exc:  # the place itself refuses a scratch directory: uv would fail there too
+        return UvCheck(False, tuple(said), f"cannot make a scratch directory in {where}: {exc.strerror or exc}")
     if not ok:
         return UvCheck(False, tuple(said), _first_error(output) or "uv failed without a message")
     what = "installed a test tool" if check is uv_tool_check else "installed a test package"

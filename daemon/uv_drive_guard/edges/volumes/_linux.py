@@ -164,17 +164,16 @@ class MountInfo:
     dev: str  # "major:minor" of the filesystem
     root: str  # the folder of that filesystem shown at the mount point
     options: tuple[str, ...]  # per-mount options, then the superblock's
-    mount_id: str = ""
 
 
 def parse_mountinfo(text: str) -> dict[str, MountInfo]:
     """mount point -> what it shows; a later mount on the same point hides the earlier."""
-    return {m.mountpoint: MountInfo(m.dev, m.root, m.options, m.mount_id) for m in mountinfo.parse(text)}
+    return {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mountinfo.parse(text)}
 
 
 def read_mountinfo(path: str = mountinfo.MOUNTINFO) -> dict[str, MountInfo]:
     mounts = mountinfo.read(path)
-    return {} if mounts is None else {m.mountpoint: MountInfo(m.dev, m.root, m.options, m.mount_id) for m in mounts}
+    return {} if mounts is None else {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mounts}
 
 
 def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[Volume]:
@@ -196,7 +195,6 @@ def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[
                 dev=info.dev,
                 bind_of=bind_of if bind_of != vol.mountpoint else None,
                 read_only=vol.read_only or "ro" in info.options,
-                mount_id=info.mount_id or None,
             )
         )
     return out
@@ -240,5 +238,21 @@ def list_volumes(
             read_only="ro" in part.opts.split(","),
             removable=info["removable"],
             system=scope.linux_system(part.mountpoint),
+            instance=disk_seq(device),
         )
     return _with_mountinfo(list(volumes.values()), mount_table())
+
+
+def disk_seq(device: str, sys_block: str = "/sys/class/block") -> str | None:
+    """The disk's sequence number (Linux 5.15, block/genhd.c `diskseq`): raised each time a disk
+    is attached and never reused until reboot, so a stick plugged in again gets a new one where
+    mount IDs are handed out again. A partition's is its disk's."""
+    if not device.startswith("/dev/"):
+        return None
+    entry = Path(sys_block, os.path.basename(device))
+    for candidate in (entry / "diskseq", entry.resolve().parent / "diskseq"):
+        try:
+            return f"diskseq:{candidate.read_text().strip()}"
+        except OSError:
+            continue
+    return None
