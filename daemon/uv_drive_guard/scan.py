@@ -148,7 +148,7 @@ def gather(
             artefacts = [replace(a, settings=()) for a in artefacts]
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
         if options.paths:  # what uv uses for the places named (their cache, their environment) is theirs too
-            scope = _with_places_of_projects(scope, locations, volumes)
+            scope = _with_places_used(scope, locations, volumes)
         artefacts = _with_environments(artefacts, locations)
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
@@ -281,11 +281,17 @@ def _place(os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...]) ->
     )
 
 
-def _with_places_of_projects(
+USED_EVERYWHERE = (Role.CACHE, Role.PYTHON_INSTALL_DIR)  # every uv command in a folder may use these
+
+
+def _with_places_used(
     scope: tuple[str, ...], locations: tuple[Location, ...], volumes: list[Volume]
 ) -> tuple[str, ...]:
-    """The drives holding what uv would use for the projects found under the paths named."""
-    wanted = {x.volume for loc in locations if loc.project is not None for x in with_shadowed((loc,))}
+    """The drives holding what uv would use for the places named: the projects' caches and
+    environments found under them, and uv's cache and Python directory (a venv's install, a
+    `uv run` there, use those wherever they are)."""
+    used = [loc for loc in locations if loc.project is not None or loc.role in USED_EVERYWHERE]
+    wanted = {x.volume for x in with_shadowed(used)}
     return tuple(v.mountpoint for v in volumes if v.mountpoint in scope or (v.mountpoint in wanted and not v.system))
 
 
