@@ -89,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
         help="start the daemon at login, or stop doing so",
         description=(
             "Linux: an XDG autostart entry (or a systemd user unit), macOS: a LaunchAgent, Windows: the "
-            "Run key. `status` also says when the desktop's own settings switched it off. Exit status: "
+            "Run key. `status` says whether it is written, whether it will start at login (or the "
+            "desktop's own settings switched it off) and whether the daemon runs now. Exit status: "
             "0 done, 1 the change could not be made, 2 usage error or no autostart on this system."
         ),
     )
@@ -157,7 +158,9 @@ def _autostart(args: argparse.Namespace) -> int:
         print(f"uv-drive-guard: starting at login is not supported on {sys.platform}", file=sys.stderr)
         return EXIT_USAGE
     if args.action == "status":
-        print(autostart.status_line(store))
+        from .app.desktop import running
+
+        print("\n".join(autostart.status_lines(store, running())))
         return EXIT_OK
     try:
         if args.action == "disable":

@@ -77,7 +77,9 @@ def test_linux_switched_off_by_the_desktop(tmp_path: Path, switch: str) -> None:
     text = store.path.read_text().replace("X-GNOME-Autostart-enabled=true\n", "")
     store.path.write_text(text + switch + "\n")
     assert (store.state(), store.status()) == ("disabled-by-system", False)
-    assert autostart.status_line(store).startswith("enabled but switched off by the system (~/cfg/autostart/")
+    login, running = autostart.status_lines(store, None)
+    assert login.startswith("start at login: written, but switched off in the system's own settings (~/cfg/autostart/")
+    assert running == "running now: no"
     store.enable()  # the user asked again: the entry is written afresh
     assert store.state() == "enabled"
 
@@ -219,8 +221,12 @@ def test_systemd_without_systemctl_writes_the_unit_and_says_how(tmp_path: Path) 
     assert done.endswith(
         "to start it at login run: systemctl --user daemon-reload && systemctl --user enable uv-drive-guard.service"
     )
-    assert store.unit_path.exists() and store.state() == "disabled-by-system"
+    assert store.unit_path.exists() and store.state() == "written"  # not yet enabled: not switched off either
     assert "systemctl --user enable uv-drive-guard.service" in store.describe()
+    login, _ = autostart.status_lines(store, 4242)
+    assert login.startswith("start at login: written, not enabled yet (~/cfg/systemd/user/uv-drive-guard.service;")
+    assert "switched off" not in login
+    assert autostart.status_lines(store, 4242)[1] == "running now: yes (process 4242)"
     store.enable()  # back to the XDG entry: the unit goes
     assert not store.unit_path.exists() and store.state() == "enabled"
 
@@ -234,7 +240,7 @@ def test_native_picks_the_system() -> None:
     assert isinstance(autostart.native("darwin"), macos.MacAutostart)
     assert isinstance(autostart.native("win32"), windows.WindowsAutostart)
     assert autostart.native("sunos5") is None
-    assert [autostart.as_status(s) for s in autostart.STATES] == [True, False, False, None]
+    assert [autostart.as_status(s) for s in autostart.STATES] == [True, False, False, False, None]
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -251,12 +257,13 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG entry is Linux's")
 def test_cli_round_trip(tmp_path: Path) -> None:
     entry = tmp_path / ".config" / "autostart" / "uv-drive-guard.desktop"
+    off = "start at login: disabled (nothing is written)\nrunning now: no"
     steps = [
-        ("status", "disabled"),
+        ("status", off),
         ("enable", "wrote ~/.config/autostart/uv-drive-guard.desktop"),
-        ("status", "enabled (~/.config/autostart/uv-drive-guard.desktop)"),
+        ("status", "start at login: enabled (~/.config/autostart/uv-drive-guard.desktop)\nrunning now: no"),
         ("disable", "removed ~/.config/autostart/uv-drive-guard.desktop"),
-        ("status", "disabled"),
+        ("status", off),
         ("enable", "wrote ~/.config/autostart/uv-drive-guard.desktop"),
     ]
     for action, printed in steps:
@@ -264,8 +271,11 @@ def test_cli_round_trip(tmp_path: Path) -> None:
         assert (done.returncode, done.stdout.strip(), done.stderr) == (0, printed, ""), action
     _validate(entry)
     entry.write_text(entry.read_text() + "Hidden=true\n")
-    switched_off = "enabled but switched off by the system (~/.config/autostart/uv-drive-guard.desktop)"
-    assert _cli("status", home=tmp_path).stdout.strip() == switched_off
+    switched_off = (
+        "start at login: written, but switched off in the system's own settings"
+        " (~/.config/autostart/uv-drive-guard.desktop)"
+    )
+    assert _cli("status", home=tmp_path).stdout.splitlines()[0] == switched_off
     assert _cli("frobnicate", home=tmp_path).returncode == 2
 
 
@@ -627,3 +637,37 @@ def test_the_base_pythonw_start_really_runs_the_cli(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-S", "-c", code, "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("uv-drive-guard ")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG entry is Linux's")
+def test_cli_status_says_whether_the_daemon_runs(tmp_path: Path) -> None:
+    """A process holding the daemon's single-instance lock is what `running now` reports; a stale
+    pid file left by a daemon that died is not."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(runtime)}
+    hold = (
+        "import sys, time; from uv_drive_guard.app.desktop import SingleInstance; "
+        "assert SingleInstance().acquire(); print('held', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        done = subprocess.run(
+            [sys.executable, "-m", "uv_drive_guard", "autostart", "status"],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert done.stdout.splitlines() == [
+            "start at login: disabled (nothing is written)",
+            f"running now: yes (process {holder.pid})",
+        ]
+    finally:
+        holder.kill()
+        holder.wait()
+    (runtime / "uv-drive-guard" / "uv-drive-guard.pid").write_text(f"{holder.pid}\n")  # it died holding it
+    done = subprocess.run(
+        [sys.executable, "-m", "uv_drive_guard", "autostart", "status"], capture_output=True, text=True, env=env
+    )
+    assert done.stdout.splitlines()[-1] == "running now: no"

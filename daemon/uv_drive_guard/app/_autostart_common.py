@@ -14,12 +14,13 @@ from typing import Literal
 
 from ..core.paths import tilde
 
-State = Literal["enabled", "disabled", "disabled-by-system", "unknown"]
+State = Literal["enabled", "disabled", "disabled-by-system", "written", "unknown"]
 ENABLED: State = "enabled"
 DISABLED: State = "disabled"
 DISABLED_BY_SYSTEM: State = "disabled-by-system"  # our entry is there, the desktop's settings switched it off
+WRITTEN: State = "written"  # our file is there, not yet enabled (a systemd unit before `systemctl --user enable`)
 UNKNOWN: State = "unknown"
-STATES: tuple[State, ...] = (ENABLED, DISABLED, DISABLED_BY_SYSTEM, UNKNOWN)
+STATES: tuple[State, ...] = (ENABLED, DISABLED, DISABLED_BY_SYSTEM, WRITTEN, UNKNOWN)
 
 
 class StatusFromState(abc.ABC):

@@ -21,6 +21,7 @@ from ._autostart_common import (
     DISABLED_BY_SYSTEM,
     ENABLED,
     UNKNOWN,
+    WRITTEN,
     State,
     StatusFromState,
     command,
@@ -161,7 +162,7 @@ class LinuxAutostart(StatusFromState):
 
     def state(self) -> State:
         found = (self._entry_state(), self._unit_state())
-        for state in (ENABLED, DISABLED_BY_SYSTEM, UNKNOWN):
+        for state in (ENABLED, DISABLED_BY_SYSTEM, WRITTEN, UNKNOWN):
             if state in found:
                 return state
         return DISABLED
@@ -179,13 +180,13 @@ class LinuxAutostart(StatusFromState):
         if not self.unit_path.exists():
             return DISABLED
         # Written but not enabled: systemctl was missing, or someone ran `systemctl --user disable`.
-        return ENABLED if os.path.lexists(self.wants_link) else DISABLED_BY_SYSTEM
+        return ENABLED if os.path.lexists(self.wants_link) else WRITTEN
 
     def describe(self) -> str:
         places = [p for p in (self.path, self.unit_path) if p.exists()] or [self.path]
         text = " and ".join(home_relative(str(p), self.home) for p in places)
-        if self._unit_state() == DISABLED_BY_SYSTEM:
-            text += f"; not enabled: run `systemctl --user enable {UNIT}`"
+        if self._unit_state() == WRITTEN:
+            text += f"; to enable it run `systemctl --user daemon-reload && systemctl --user enable {UNIT}`"
         return text
 
     def enable(self, *, systemd: bool = False) -> str:

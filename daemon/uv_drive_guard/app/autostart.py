@@ -17,6 +17,7 @@ from ._autostart_common import (
     ENABLED,
     STATES,
     UNKNOWN,
+    WRITTEN,
     State,
     StatusFromState,
     as_status,
@@ -30,6 +31,7 @@ __all__ = [
     "ENABLED",
     "STATES",
     "UNKNOWN",
+    "WRITTEN",
     "Autostart",
     "State",
     "StatusFromState",
@@ -38,7 +40,7 @@ __all__ = [
     "enable_systemd",
     "home_relative",
     "native",
-    "status_line",
+    "status_lines",
 ]
 
 
@@ -81,14 +83,16 @@ def enable_systemd(autostart: Autostart) -> str | None:
     return autostart.enable(systemd=True) if isinstance(autostart, LinuxAutostart) else None
 
 
-def status_line(autostart: Autostart) -> str:
-    """One line for `uv-drive-guard autostart status`."""
+def status_lines(autostart: Autostart, running: int | None) -> tuple[str, str]:
+    """`uv-drive-guard autostart status`: what is written and whether it starts at login, then
+    whether the daemon runs now (`running`: its process id)."""
     state = autostart.state()
     where = autostart.describe()
-    if state == ENABLED:
-        return f"enabled ({where})"
-    if state == DISABLED_BY_SYSTEM:
-        return f"enabled but switched off by the system ({where})"
-    if state == DISABLED:
-        return "disabled"
-    return f"unknown ({where})"
+    login = {
+        ENABLED: f"enabled ({where})",
+        DISABLED_BY_SYSTEM: f"written, but switched off in the system's own settings ({where})",
+        WRITTEN: f"written, not enabled yet ({where})",
+        DISABLED: "disabled (nothing is written)",
+    }.get(state, f"unknown ({where})")
+    now = f"yes (process {running})" if running else "no"
+    return f"start at login: {login}", f"running now: {now}"

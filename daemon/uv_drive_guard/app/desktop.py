@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import ntpath
@@ -83,17 +84,45 @@ class SingleInstance:
         if path is None:
             path = _lock_dir() / f"{APP}.lock"
         self.path = path
+        self.pid_file = path.with_suffix(".pid")  # who holds the lock, for `autostart status`
         self._release: Callable[[], None] | None = None
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._release = _exclusive(self.path)
+        if self._release is not None:
+            try:
+                self.pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
+            except OSError as exc:  # only `autostart status` reads it
+                log.info("could not write %s: %s", self.pid_file, exc)
         return self._release is not None
 
     def release(self) -> None:
         if self._release is not None:
+            with contextlib.suppress(OSError):
+                self.pid_file.unlink(missing_ok=True)
             self._release()
             self._release = None
+
+
+def running(instance: SingleInstance | None = None) -> int | None:
+    """The process id of this user's daemon, when one runs: the pid its lock holder wrote, checked
+    against the process table (a daemon that crashed leaves a stale file behind)."""
+    import psutil
+
+    pid_file = (instance or SingleInstance()).pid_file
+    try:
+        pid = int(pid_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        command = psutil.Process(pid).cmdline()
+    except (psutil.Error, OSError):
+        return None
+    words = " ".join(command)
+    return pid if APP in words or "uv_drive_guard" in words else None
 
 
 def _exclusive(path: Path) -> Callable[[], None] | None:
