@@ -180,12 +180,11 @@ def _autostart(args: argparse.Namespace) -> int:
 
 
 def _portable(args: argparse.Namespace) -> int:
+    from . import config
     from .fixing import commands, portable_cmds
 
+    roots = config.load()["scope"]["mount_roots"]
     if args.command == "env":
-        from . import config
-
-        roots = config.load()["scope"]["mount_roots"]
         status, text = portable_cmds.environment(args.path, python=args.python, mount_roots=roots)
         print(text, file=sys.stdout if status == EXIT_OK else sys.stderr)
         return status
@@ -194,7 +193,7 @@ def _portable(args: argparse.Namespace) -> int:
         status, lines = portable_cmds.remove(args.remove, confirm)
         print("\n".join(lines), file=sys.stdout if status == EXIT_OK else sys.stderr)
         return status
-    print("\n".join(portable_cmds.lines(portable_cmds.kept(), as_json=args.json)))
+    print("\n".join(portable_cmds.lines(portable_cmds.kept(mount_roots=roots), as_json=args.json)))
     return EXIT_OK
 
 

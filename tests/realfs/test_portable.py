@@ -230,3 +230,8 @@ def test_two_computers_three_mount_points(world: tuple[Path, Path, Path]) -> Non
         # The environments stay (listed, never deleted silently).
         assert list((home / ".local/share/uv-drive-guard/envs").glob("*/demo-*"))
         assert "not set up" in cli(["envs"], env).stdout
+
+    # Plugged in again after the undo: the drive is named by its label and where it is mounted.
+    with make_drive("exfat", root / "pc1", name="STICK", image=image) as drive:
+        listed = cli(["envs"], env1).stdout
+        assert "STICK: project unknown" in listed and f"mounted at {drive.mountpoint}" in listed, listed

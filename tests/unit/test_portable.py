@@ -342,6 +342,28 @@ def test_envs_lists_and_removes_only_after_asking(tmp_path: Path) -> None:
     assert portable_cmds.remove("nothing", lambda q: True, data)[0] == 2
 
 
+def test_envs_names_a_mounted_drive_by_its_label_and_mount_point(tmp_path: Path) -> None:
+    """After its setup was undone the registry no longer knows the drive: the drive itself, when
+    it is plugged in, still says its name and where it is."""
+    from uv_drive_guard.fixing import portable_cmds
+
+    data = tmp_path / "data"
+    left = data / "envs" / "7b77-ed5c" / portable.env_name("demo")
+    left.mkdir(parents=True)
+    stick = _volume("7B77-ED5C")
+    [item] = portable_cmds.kept(data, mounted={"7b77-ed5c": stick})
+    assert (item.label, item.mount, item.drive) == ("STICK", "/media/ana/STICK", None)
+    [line] = portable_cmds.lines([item])
+    assert line.startswith(
+        f"7b77-ed5c/{left.name}  STICK: project unknown  0 B  mounted at /media/ana/STICK  not set up"
+    )
+    assert json.loads(next(portable_cmds.lines([item], as_json=True)))[0]["mount"] == "/media/ana/STICK"
+    [away] = portable_cmds.kept(data, mounted={})
+    assert next(portable_cmds.lines([away])).startswith(
+        f"7b77-ed5c/{left.name}  7b77-ed5c: project unknown  0 B  not mounted"
+    )
+
+
 def test_linux_reads_the_identity_from_by_uuid_links(tmp_path: Path) -> None:
     from uv_drive_guard.edges.volumes import _linux
 

@@ -11,11 +11,11 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..core import portable as core
-from ..core.model import PortableDrive
+from ..core.model import PortableDrive, Volume
 from ..core.resolve import volume_of
 from ..core.scope import DEFAULT_MOUNT_ROOTS
 from ..edges import platforms
@@ -34,6 +34,18 @@ class KeptEnv:
     project: str | None  # the path inside the drive; None when no record names it
     size: int
     status: str  # "ok", "project gone", "drive not seen for N days", "not set up"
+    label: str | None = None  # the drive's label, as the registry or the drive itself has it
+    mount: str | None = None  # where the drive is mounted now; None when it is not
+
+
+def _mounted(mount_roots: Iterable[str]) -> dict[str, Volume]:
+    """Drives mounted now, by identity: a drive whose setup was undone is still named by them."""
+    found: dict[str, Volume] = {}
+    for volume in list_volumes(mount_roots):
+        ident = core.drive_id(volume)
+        if ident is not None:
+            found.setdefault(ident, volume)
+    return found
 
 
 def _size(path: Path) -> int:
@@ -57,11 +69,20 @@ def _projects(drive: PortableDrive | None) -> dict[str, str]:
     return {core.env_name(rel): rel for rel in (*drive.projects, *drive.seen)}
 
 
-def kept(root: Path | None = None, now: float | None = None) -> list[KeptEnv]:
-    """Every environment directory under envs/, and every set-up project whose one uv has not made yet."""
+def kept(
+    root: Path | None = None,
+    now: float | None = None,
+    *,
+    mount_roots: Iterable[str] = DEFAULT_MOUNT_ROOTS,
+    mounted: dict[str, Volume] | None = None,
+) -> list[KeptEnv]:
+    """Every environment directory under envs/, and every set-up project whose one uv has not made
+    yet; each named by its drive's label and where the drive is mounted now (`mounted`: by
+    identity, read from the system when not given)."""
     root = root or portable.data_dir()
     now = now or time.time()
     drives = {d.drive_id: d for d in portable.load(root)}
+    live = _mounted(mount_roots) if mounted is None else mounted
     envs = root / "envs"
     found: list[KeptEnv] = []
     for drive_dir in sorted(envs.iterdir()) if envs.is_dir() else ():
@@ -69,14 +90,22 @@ def kept(root: Path | None = None, now: float | None = None) -> list[KeptEnv]:
         names = _projects(drive)
         for env in sorted(drive_dir.iterdir()) if drive_dir.is_dir() and not drive_dir.is_symlink() else ():
             rel = names.get(env.name)
-            found.append(KeptEnv(f"{drive_dir.name}/{env.name}", env, drive, rel, _size(env), _status(drive, rel, now)))
+            item = KeptEnv(f"{drive_dir.name}/{env.name}", env, drive, rel, _size(env), _status(drive, rel, now))
+            found.append(_named(item, drive_dir.name, live))
     made = {item.id for item in found}
     for drive in drives.values():
         for name, rel in _projects(drive).items():
             if f"{drive.drive_id}/{name}" not in made and (drive.whole or rel in drive.projects):
                 path = envs / drive.drive_id / name
-                found.append(KeptEnv(f"{drive.drive_id}/{name}", path, drive, rel, 0, "not made yet: `uv sync` there"))
+                item = KeptEnv(f"{drive.drive_id}/{name}", path, drive, rel, 0, "not made yet: `uv sync` there")
+                found.append(_named(item, drive.drive_id, live))
     return found
+
+
+def _named(item: KeptEnv, ident: str, live: dict[str, Volume]) -> KeptEnv:
+    volume = live.get(ident)
+    label = (volume.label if volume else None) or (item.drive.label if item.drive else None)
+    return replace(item, label=label, mount=volume.mountpoint if volume else None)
 
 
 def _status(drive: PortableDrive | None, rel: str | None, now: float) -> str:
@@ -113,11 +142,15 @@ def lines(items: list[KeptEnv], *, as_json: bool = False) -> Iterator[str]:
         return
     for item in items:
         drive = item.drive
-        name = (drive.label or drive.drive_id) if drive else item.id.split("/")[0]
-        seen = _when(drive.last_seen) if drive else "?"
-        where = f"mounted at {drive.mount}" if drive and drive.mount else "not mounted"
-        project = item.project or "?"
-        yield f"{item.id}  {name}: {project}  {_human(item.size)}  last seen {seen} ({where})  {item.status}"
+        name = item.label or item.id.split("/")[0]
+        if item.mount:
+            where = f"mounted at {item.mount}"
+        elif drive:
+            where = f"last seen {_when(drive.last_seen)}, not mounted"
+        else:
+            where = "not mounted"
+        project = item.project or "project unknown"
+        yield f"{item.id}  {name}: {project}  {_human(item.size)}  {where}  {item.status}"
 
 
 def _as_dict(item: KeptEnv) -> dict[str, object]:
@@ -126,11 +159,11 @@ def _as_dict(item: KeptEnv) -> dict[str, object]:
         "id": item.id,
         "path": str(item.path),
         "drive": drive.drive_id if drive else item.id.split("/")[0],
-        "label": drive.label if drive else None,
+        "label": item.label,
         "project": item.project,
         "size": item.size,
         "last_seen": drive.last_seen if drive else None,
-        "mount": drive.mount if drive else None,
+        "mount": item.mount,
         "status": item.status,
     }
 
@@ -138,7 +171,7 @@ def _as_dict(item: KeptEnv) -> dict[str, object]:
 def remove(ident: str, confirm: Callable[[str], bool], root: Path | None = None) -> tuple[int, list[str]]:
     """Delete one kept environment (or all of a drive's), after saying what and asking."""
     root = root or portable.data_dir()
-    chosen = [i for i in kept(root) if (i.id == ident or i.id.split("/")[0] == ident) and i.path.exists()]
+    chosen = [i for i in kept(root, mounted={}) if (i.id == ident or i.id.split("/")[0] == ident) and i.path.exists()]
     if not chosen:
         return 2, [f"uv-drive-guard: no environment {ident!r}; `uv-drive-guard envs` lists them"]
     envs = (root / "envs").resolve()
