@@ -103,6 +103,21 @@ def requirement() -> str | None:
     return None
 
 
+GTK_PROBE = "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk"
+
+
+def gtk_requirement(python: Path) -> str | None:
+    """Why a daemon run by `python` cannot have pystray's GTK tray, or None: PyGObject is the
+    `gtk` extra, which a plain install does not have (the daemon then picks SNI or xorg)."""
+    done = subprocess.run(
+        [str(python), "-c", GTK_PROBE], env=_base_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode == 0:
+        return None
+    why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return f"needs PyGObject with GTK 3 for pystray's gtk tray (the gtk extra: pip install -e '.[gtk]'): {why}"
+
+
 def require() -> None:
     """Skip (fail in CI) when the tools are missing."""
     reason = requirement()

@@ -1,7 +1,8 @@
 """The whole product on a real desktop: `uv-drive-guard run` under Xvfb with dunst (a real
 notification server) and trayer (a real tray). A drive holding the configured cache is
 plugged in; the notification offers the fix; pressing its button applies it; the tray menu's
-"Undo last fix" takes it back."""
+"Undo last fix" takes it back. trayer shows XEmbed icons only: these tests need pystray's GTK
+backend, PyGObject (the `gtk` extra), and skip without it (fail with UVDG_REQUIRE_REAL=1)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 @pytest.fixture
 def desktop(tmp_path: Path) -> Iterator[session.DunstSession]:
-    for reason in (session.requirement(), drives.requirement("exfat")):
+    for reason in (session.requirement(), drives.requirement("exfat"), session.gtk_requirement(BIN / "python")):
         if reason:
             drives.need_real(reason)
     if shutil.which("trayer") is None or shutil.which("xdotool") is None:

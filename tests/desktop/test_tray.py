@@ -10,7 +10,6 @@ Screenshots go to a temporary directory; with UVDG_SCREENSHOTS=DIR they are copi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -89,9 +88,7 @@ def _missing() -> str | None:
     absent = [tool for tool in TOOLS if shutil.which(tool) is None]
     if absent:
         return f"missing {', '.join(absent)} (apt-get install xvfb trayer xdotool imagemagick dbus)"
-    if importlib.util.find_spec("gi") is None:
-        return "PyGObject missing: pip install 'pygobject<3.51' (pystray's gtk backend)"
-    return None
+    return session.gtk_requirement(Path(sys.executable))
 
 
 def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
