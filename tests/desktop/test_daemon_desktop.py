@@ -21,8 +21,6 @@ from typing import Any
 import pytest
 from tests.realfs import drives
 
-from uv_drive_guard.app.notify import shorten
-
 from . import session
 
 BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
@@ -91,7 +89,8 @@ def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.Dun
             )
             finding = next(f for f in json.loads(scanned.stdout)["findings"] if f["code"] == "UVD006")
             fix = next(f for f in finding["fixes"] if f["recommended"])
-            desktop.choose(shorten(fix["title"]))  # the notification's fix button
+            assert fix["id"].startswith("uvd006-move-off-drive-")
+            desktop.choose("Move cache off the drive")  # the notification's fix button, in a server's width
             wait_for("the fix", lambda: b"uv-drive-guard disabled" in bashrc.read_bytes())
             # dunst keeps a notification on screen after one of its buttons; the follow-up joins it.
             wait_for("the follow-up notice", lambda: any(n["summary"].startswith("Fixed") for n in _all(desktop)))

@@ -21,8 +21,8 @@ from desktop_notifier import Capability, Icon, Notification, Urgency
 from PIL import Image
 from tests.desktop.session import DunstSession, dunst_session, keep_screenshot, private_bus, wait_for
 
-from uv_drive_guard.app.actions import QUIET_LABEL, Action, Kind, Notice
-from uv_drive_guard.app.notify import MAX_LABEL, TRAY_HINT_FIX, Notifier, shorten
+from uv_drive_guard.app.actions import QUIET_LABEL, Action, Kind, Notice, shorten
+from uv_drive_guard.app.notify import MAX_LABEL, TRAY_HINT_FIX, Notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 ICON = ROOT / "icons" / "app-48.png"

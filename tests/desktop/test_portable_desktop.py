@@ -1,5 +1,7 @@
 """A stick with two projects on a real desktop: the notification asks in a person's words, its
-button sets the drive up (the startup file gains its one line), undo takes it back."""
+button sets the drive up (the startup file gains its one line), undo takes it back. The daemon
+runs headless: the notice names the command for each fix and no tray menu, and its buttons can be
+told apart within the width a notification server shows."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from tests.realfs import drives
 
-from uv_drive_guard.app.notify import shorten
+from uv_drive_guard.app.actions import BUTTON_WIDTH
 
 from . import session
 from .test_daemon_desktop import BIN, _all, _screenshot, wait_for
@@ -51,12 +53,19 @@ def test_the_notification_offers_to_keep_the_environments_here(tmp_path: Path) -
             with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image):
                 wait_for("the notification", lambda: desk.count() >= 1)
                 _screenshot(desk, "portable-notification.png")
-                desk.choose(shorten(TITLE))  # the notification's first button
+                desk.choose("Yes, for the whole drive")  # the notification's first button
                 wait_for("the fix", lambda: b"portable.sh" in bashrc.read_bytes(), timeout=60)
+                labels = [line[1:].split(" (", 1)[0] for line in desk.menu_file.read_text().splitlines()]
+                buttons = [label for label in labels if label]  # the body's own action has none
+                assert sorted(buttons) == ["Ignore this drive", "Only for demo", "Yes, for the whole drive"], labels
+                assert all(len(label) <= BUTTON_WIDTH for label in buttons)
                 # The fix is verified with real uv before the follow-up: slow on a busy machine.
                 wait_for("the follow-up", lambda: any(n["summary"].startswith("Fixed") for n in _all(desk)), timeout=90)
                 shown = [n for n in desk.history() if QUESTION in n["body"]]
                 assert shown and shown[0]["summary"].startswith("uv on STICK (exFAT)"), desk.history()
+                body = shown[0]["body"]
+                assert f"{TITLE}: run `uv-drive-guard fix uvd005-portable-drive-" in body, body
+                assert "tray" not in body, body
                 assert (home / ".local/share/uv-drive-guard/portable.sh").is_file()
             undo = subprocess.run(
                 [str(BIN / "uv-drive-guard"), "undo"], env=env, capture_output=True, text=True, check=False

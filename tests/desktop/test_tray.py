@@ -326,7 +326,7 @@ def test_xorg_backend_warns_there_is_no_menu(desktop: Desktop, tmp_path: Path) -
     xorg = start_app(desktop, tmp_path, "xorg", "--rescan-soon")
     log = xorg.log()
     assert "tray backend: xorg" in log
-    assert "has no menu: fixes stay reachable through the notifications" in log
+    assert "has no menu: notifications carry the fixes, each naming the command that applies it" in log
     box = icon_window(desktop)
     time.sleep(0.3)
     assert coloured(desktop.screenshot("xorg-error.png", tmp_path), box, 0) > 20

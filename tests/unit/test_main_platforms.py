@@ -27,6 +27,7 @@ class FakeService:
 
 class FakeTray:
     backend_name = "darwin"
+    has_menu = True
 
     def __init__(self) -> None:
         self.stopped = False

@@ -5,13 +5,31 @@ Pure: built from a scan's findings; nothing here touches the desktop.
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 from enum import Enum
 
 from ..core import portable
 from ..core.messages import drive
-from ..core.model import Change, ChangeKind, Command, Finding, Severity, Snapshot, Unseen, Volume
+from ..core.model import (
+    Change,
+    ChangeKind,
+    Command,
+    Finding,
+    Fix,
+    Role,
+    Severity,
+    ShellHook,
+    Snapshot,
+    StartupFile,
+    Unseen,
+    UserEnvironment,
+    VariableStore,
+    Volume,
+)
+
+BUTTON_WIDTH = 25  # characters of a button label that notification servers show (GNOME Shell, KDE)
 
 
 class State(str, Enum):
@@ -35,10 +53,15 @@ class Kind(str, Enum):
 @dataclass(frozen=True)
 class Action:
     kind: Kind
-    label: str
+    label: str  # the tray menu's words
     volume: str  # the drive's key (see volume_key)
     fix_id: str | None = None
     code: str | None = None
+    button: str = ""  # a notification button's words: BUTTON_WIDTH at most, apart from its neighbours
+
+    @property
+    def short(self) -> str:
+        return self.button or shorten(self.label)
 
 
 @dataclass(frozen=True)
@@ -70,7 +93,9 @@ class DriveReport:
         """The recommended fix first, then Details and the two ways to be quiet."""
         fixes = sorted(finding.fixes, key=lambda fix: not fix.recommended)
         applicable = [fix for fix in fixes if any(_ours(c) for c in fix.changes)]
-        out = [Action(Kind.FIX, fix.title, self.key, fix.id, finding.code) for fix in applicable[:2]]
+        out = [
+            Action(Kind.FIX, fix.title, self.key, fix.id, finding.code, button(fix, finding)) for fix in applicable[:2]
+        ]
         out.append(Action(Kind.DETAILS, "Details", self.key, code=finding.code))
         out.append(Action(Kind.MUTE, "Don't show this again", self.key, code=finding.code))
         out.append(Action(Kind.QUIET, QUIET_LABEL, self.key))
@@ -95,6 +120,62 @@ class DriveReport:
 
 
 QUIET_LABEL = "Don't tell me again"  # about this drive: the notice names it
+
+
+def shorten(label: str, limit: int = BUTTON_WIDTH) -> str:
+    """Servers cut long button labels at arbitrary places; cut at a word with an ellipsis instead."""
+    label = " ".join(label.split())
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1].rsplit(" ", 1)[0] if " " in label[: limit - 1] else label[: limit - 1]
+    return cut.rstrip(" ,;:(") + "…"
+
+
+_ROLE_WORDS = {
+    Role.CACHE: "cache",
+    Role.TOOL_DIR: "tools",
+    Role.TOOL_BIN_DIR: "tool bin",
+    Role.PYTHON_INSTALL_DIR: "Pythons",
+    Role.PYTHON_BIN_DIR: "Python bin",
+}
+_SEPARATORS = re.compile(r"[\\/]")
+_BUTTONS = {
+    "copy-mode": "Use copy mode",
+    "drive-cache": "Use a cache on the drive",
+    "upgrade-uv": "Upgrade uv",
+    "fallback": "Use default while away",
+    "portable-drive": "Yes, for the whole drive",
+}
+
+
+def button(fix: Fix, finding: Finding) -> str:
+    """A fix's button: its title says it all in the menu, but a notification shows about
+    BUTTON_WIDTH characters, where "Keep the environments of…" and "Keep this project's…" could
+    not be told apart. Known kinds of fix (the slug in their id) get words of their own."""
+    slug = fix.id.split("-", 1)[-1].rsplit("-", 1)[0]
+    location = finding.location
+    if slug in _BUTTONS:
+        return _BUTTONS[slug]
+    if slug == "move-off-drive" and location is not None and location.role in _ROLE_WORDS:
+        words = f"Move {_ROLE_WORDS[location.role]} off the drive"
+        return words if len(words) <= BUTTON_WIDTH else shorten(words.replace(" the ", " "))
+    if slug == "portable" and location is not None and location.project:
+        return shorten(f"Only for {_last_part(location.project)}")
+    if slug == "unset" and fix.title.startswith("Remove ") and "=" in fix.title:
+        return shorten(fix.title.split("=", 1)[0])
+    return shorten(fix.title)
+
+
+def _last_part(path: str) -> str:
+    """The folder's own name, on every system's paths."""
+    return _SEPARATORS.split(path.rstrip("/\\"))[-1] or path
+
+
+def new_terminals(fix: Fix) -> bool:
+    """A fix that changes variables reaches only terminals opened after it; uv reads its own
+    settings files afresh on every run."""
+    places = (StartupFile, UserEnvironment, VariableStore, ShellHook)
+    return any(isinstance(change.target, places) for change in fix.changes)
 
 
 def _ours(change: Change) -> bool:
@@ -134,13 +215,16 @@ def reports(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[DriveRep
 
 @dataclass(frozen=True)
 class Notice:
-    """A notification's words: what is wrong, what uv would print, what the fix changes."""
+    """A notification's words: what is wrong, what uv would print, what the fix changes. Where
+    the rest is (`more` findings) and how to apply a fix without a button are said by the
+    notifier, which knows whether there is a tray menu to point at."""
 
     title: str
     body: str
     actions: tuple[Action, ...]
     urgent: bool
     state: State = State.WARNING  # its icon: the tray's error or warning picture
+    more: int = 0  # findings on the drive beyond those this notice is about
 
 
 def notice(report: DriveReport) -> Notice | None:
@@ -157,12 +241,12 @@ def notice(report: DriveReport) -> Notice | None:
     fix = next((f for f in first.fixes if f.recommended), first.fixes[0] if first.fixes else None)
     if fix is not None:
         changes = "; ".join(c.summary for c in fix.changes[:2])
-        body.append(f"Fix: {fix.title} ({changes}). New terminals will see the change.")
-    if len(report.findings) > 1:
-        body.append(f"{len(report.findings) - 1} more in the tray menu.")
+        after = " New terminals will see the change." if new_terminals(fix) else ""
+        body.append(f"Fix: {fix.title} ({changes}).{after}")
     title = f"uv on {report.name}: {first.severity.value}"
     urgent = first.severity is Severity.ERROR
-    return Notice(title, "\n".join(body), report.actions(first), urgent, State.ERROR if urgent else State.WARNING)
+    state = State.ERROR if urgent else State.WARNING
+    return Notice(title, "\n".join(body), report.actions(first), urgent, state, len(report.findings) - 1)
 
 
 def _portable_notice(report: DriveReport) -> Notice | None:
@@ -173,13 +257,10 @@ def _portable_notice(report: DriveReport) -> Notice | None:
         return None
     same = [f for f in report.findings if any(x.id == fix.id for x in f.fixes)]
     body = [portable.question(report.volume, len(same), first.code), portable.NOTICE_MORE]
-    rest = len(report.findings) - len(same)
-    if rest:
-        body.append(f"{rest} more in the tray menu.")
     title = f"uv on {report.name}: {first.severity.value}"  # as every notice: the log is read by it
     urgent = first.severity is Severity.ERROR
     state = State.ERROR if urgent else State.WARNING
-    return Notice(title, "\n".join(body), report.actions(first), urgent, state)
+    return Notice(title, "\n".join(body), report.actions(first), urgent, state, len(report.findings) - len(same))
 
 
 def overall(reports_: tuple[DriveReport, ...], *, paused: bool = False, working: bool = False) -> State:

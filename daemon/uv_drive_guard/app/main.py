@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -24,7 +25,9 @@ class Settings:
     """The product's settings, re-read when the user's file changes (checked on each scan)."""
 
     def __init__(self, path: Path | None) -> None:
+        self.named = path is not None  # `run --config FILE`: that file must be there
         self.path = path or config.user_config_path()
+        self.error: str | None = None  # why the last read of the file was not applied
         self._stamp: float | None = None
         self._options = scan.Options()
         self._notify: dict[str, bool] = {"always": False, "unmount": True}
@@ -38,11 +41,13 @@ class Settings:
 
     def reload(self) -> None:
         try:
-            settings = config.load(self.path)
+            settings = config.load(self.path, required=self.named)
             self._options = scan.Options.from_config(settings)
             self._notify = {key: bool(value) for key, value in settings["notify"].items()}
+            self.error = None
         except config.ConfigError as exc:
-            log.error("settings not applied: %s", exc)  # keep the last good settings
+            self.error = f"settings not applied: {exc}"
+            log.error("%s", self.error)  # keep the last good settings
         self._stamp = self._mtime()
 
     def notify(self) -> dict[str, bool]:
@@ -99,10 +104,13 @@ def run(*, headless: bool, verbose: int, settings_path: Path | None = None) -> i
     leave_cwd()
     instance = SingleInstance()
     if not instance.acquire():
-        print("uv-drive-guard is already running for this user.")
+        _tell("uv-drive-guard is already running for this user.")
         return 0
     try:
-        return _run(headless=headless, settings=Settings(settings_path))
+        settings = Settings(settings_path)
+        if settings.error and not verbose:  # with -v the log line is on the console already
+            _tell(f"uv-drive-guard: {settings.error}; running with the defaults", sys.stderr)
+        return _run(headless=headless, settings=settings)
     finally:
         instance.release()
 
@@ -127,10 +135,11 @@ def _run(*, headless: bool, settings: Settings) -> int:
         if tray is not None:
             tray.stop()
 
+    notifier = Notifier(icon=_existing(app_icon_path))
     service = Service(
         env=dict(os.environ),
         options=settings.options,
-        notifier=Notifier(icon=_existing(app_icon_path)),
+        notifier=notifier,
         watcher=native_watcher(),
         publish=publish,
         autostart=native_autostart(),
@@ -138,6 +147,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
         policy=settings.notify,
     )
     tray = None if headless else _make_tray(service)
+    notifier.menu = tray is not None and tray.has_menu  # else each notice names the command for its fix
     for signum in QUIT_SIGNALS:
         signal.signal(signum, lambda *_: quit_all())
     if tray is not None and tray.backend_name == "darwin":
@@ -151,7 +161,8 @@ def _run(*, headless: bool, settings: Settings) -> int:
     session = SessionWatcher(quit_all)  # Windows log-off; signals cover the other systems
     session.start()
     hold_quit_signals(False)  # the main thread alone takes them; one that came meanwhile is handled now
-    log.info("uv-drive-guard is running (%s)", "headless" if tray is None else f"tray: {tray.backend_name}")
+    shown = f"tray: {tray.backend_name}" if tray is not None else "headless" if headless else "no tray"
+    log.info("uv-drive-guard is running (%s)", shown)
     try:
         if tray is not None:
             tray.run()
@@ -197,6 +208,13 @@ class _Both:
             watcher.stop()
 
 
+def _tell(text: str, stream: Any = None) -> None:
+    """A line for the terminal `run` was started from; one that cannot be written (a closed pipe, a
+    full disk) must not stop the daemon: the command line says so when it flushes at the end."""
+    with contextlib.suppress(OSError):
+        print(text, file=stream or sys.stdout)
+
+
 def _existing(finder: Callable[[], Path]) -> Path | None:
     try:
         path = finder()
@@ -210,10 +228,14 @@ def _make_tray(controller: Controller) -> Any:
     # A tray icon never draws with OpenGL, but GTK would set it up anyway: on Mesa that maps
     # LLVM (about 45 MB resident) into the daemon for its whole session.
     os.environ.setdefault("GDK_GL", "disable")
+    from .trayhost import NoTray
+
     try:
         from .tray import Tray
 
         return Tray(controller)
-    except Exception:  # no display, no backend: notifications and the log still work
-        log.exception("no tray icon on this desktop; running without one")
-        return None
+    except NoTray as why:  # no display, no tray host: said in one line
+        log.warning("no tray icon: nothing here to show it (%s); notifications carry the fixes", why)
+    except Exception:  # a tray that should have worked and did not: a bug, with its traceback
+        log.exception("no tray icon: the tray failed to start; notifications carry the fixes")
+    return None

@@ -19,14 +19,15 @@ from desktop_notifier import Button, Capability, DesktopNotifier, Icon, Notifica
 
 from ..core.model import Os
 from ..edges import platforms
-from .actions import QUIET_LABEL, Action, Kind, Notice
+from .actions import BUTTON_WIDTH, QUIET_LABEL, Action, Kind, Notice
 
 log = logging.getLogger(__name__)
 
 MAX_FIX_BUTTONS = 2
-MAX_LABEL = 30
+MAX_LABEL = BUTTON_WIDTH
 TRAY_HINT_FIX = "Open the tray menu to fix it."
 TRAY_HINT_DETAILS = "Open the tray menu for details."
+SCAN_HINT = "`uv-drive-guard scan` says more."
 CONNECT_TIMEOUT = 10.0  # seconds; D-Bus activation of a notification server can take a moment
 
 
@@ -57,15 +58,6 @@ class _Pending:
     on_action: Callable[[Action], None]
 
 
-def shorten(label: str, limit: int = MAX_LABEL) -> str:
-    """Servers cut long button labels at arbitrary places; cut at a word with an ellipsis instead."""
-    label = " ".join(label.split())
-    if len(label) <= limit:
-        return label
-    cut = label[: limit - 1].rsplit(" ", 1)[0] if " " in label[: limit - 1] else label[: limit - 1]
-    return cut.rstrip(" ,;:(") + "…"
-
-
 class Notifier:
     """desktop-notifier with buttons where the server supports them, a plain notice where not,
     and a log line where there is no notification service at all: never an exception."""
@@ -76,8 +68,10 @@ class Notifier:
         icon: Path | None = None,
         *,
         backend_factory: BackendFactory | None = None,
+        menu: bool = True,
     ) -> None:
         self.app_name = app_name
+        self.menu = menu  # a tray menu shows the drives and their fixes; without one, notices name commands
         self.icon = Icon(path=icon) if icon is not None else None
         self._factory = backend_factory or _desktop_notifier
         self._backend: NotificationBackend | None = None
@@ -105,7 +99,7 @@ class Notifier:
         missing = no_real_backend(backend) or await _not_permitted(backend)
         if missing is not None:
             self.unavailable = missing
-            log.warning("%s; notices go to the tray menu and this log", missing)
+            log.warning("%s; notices go to %s", missing, self._elsewhere())
             _disconnect(backend)
             return
         self._backend = backend
@@ -115,7 +109,7 @@ class Notifier:
         self._escape_markup = "body-markup" in raw
         log.info(
             "notifications: %s (server capabilities: %s)",
-            "with buttons" if self.buttons_supported else "plain, no buttons; fixes are in the tray menu",
+            "with buttons" if self.buttons_supported else f"plain, no buttons; {self._fixes_where()}",
             ", ".join(sorted(raw)) or ", ".join(sorted(c.name.lower() for c in self.capabilities)),
         )
 
@@ -123,20 +117,18 @@ class Notifier:
         """Put a notice on screen; the user's choice comes back through on_action in this loop's thread."""
         await self.start()
         if self._backend is None:
-            log.info("notice: %s: %s", notice.title, notice.body)
+            log.info("notice: %s: %s", notice.title, self.words(notice, buttons=False, logged=True))
             return None
         await self._prune()
         ident = str(uuid.uuid4())
         fixes = [a for a in notice.actions if a.kind is Kind.FIX][:MAX_FIX_BUTTONS]
         details = next((a for a in notice.actions if a.kind is Kind.DETAILS), None)
-        body = notice.body
+        body = self.words(notice, buttons=self.buttons_supported)
         buttons: tuple[Button, ...] = ()
         if self.buttons_supported:
             quiet = _quiet_action(notice.actions)
             chosen = [*fixes, quiet] if quiet else fixes
             buttons = tuple(self._button(ident, i, action, on_action) for i, action in enumerate(chosen))
-        elif notice.actions:
-            body = f"{body}\n{TRAY_HINT_FIX if fixes else TRAY_HINT_DETAILS}"
         dispatched: list[bool] = []
         notification = Notification(
             notice.title,
@@ -152,9 +144,31 @@ class Notifier:
         self._pending[ident] = _Pending(notification, on_action)
         if not await self._send(notification, dispatched):
             self._pending.pop(ident, None)
-            log.info("notice: %s: %s", notice.title, body)
+            log.info("notice: %s: %s", notice.title, self.words(notice, buttons=False, logged=True))
             return None
         return ident
+
+    def words(self, notice: Notice, *, buttons: bool, logged: bool = False) -> str:
+        """The notice's body for where it is read: a tray menu to point at, or (headless, no menu,
+        or the log) the command that applies each fix, never a menu that is not there."""
+        lines = [notice.body]
+        fixes = [a for a in notice.actions if a.kind is Kind.FIX and a.fix_id][:MAX_FIX_BUTTONS]
+        if notice.more:
+            where = "in the tray menu" if self.menu else "with `uv-drive-guard scan`"
+            lines.append(f"{notice.more} more {where}.")
+        if not self.menu or logged:
+            lines += [f"{a.label}: run `uv-drive-guard fix {a.fix_id}`" for a in fixes]
+            if not fixes and not self.menu and notice.actions:
+                lines.append(SCAN_HINT)
+        elif not buttons and notice.actions:
+            lines.append(TRAY_HINT_FIX if fixes else TRAY_HINT_DETAILS)
+        return "\n".join(lines)
+
+    def _elsewhere(self) -> str:
+        return "the tray menu and this log" if self.menu else "this log, each with the command that applies its fix"
+
+    def _fixes_where(self) -> str:
+        return "fixes are in the tray menu" if self.menu else "each notice names the command that applies its fix"
 
     def _state_icon(self, state: str) -> Icon | None:
         """An error notice shows the tray's error picture, not the app's reassuring shield."""
@@ -194,7 +208,7 @@ class Notifier:
     def _button(self, ident: str, index: int, action: Action, on_action: Callable[[Action], None]) -> Button:
         """A button bound to its action and to the notification it belongs to."""
         return Button(
-            shorten(action.label),
+            action.short,
             on_pressed=lambda: self._fire(ident, action, on_action),
             identifier=f"{index}-{action.kind.value}",
         )
@@ -214,7 +228,7 @@ class Notifier:
         if denied is not None:
             if self.unavailable is None:
                 self.unavailable = denied
-                log.warning("%s; notices go to the tray menu and this log", denied)
+                log.warning("%s; notices go to %s", denied, self._elsewhere())
             return False
         try:
             await asyncio.wait_for(self._backend.send_notification(notification), CONNECT_TIMEOUT)

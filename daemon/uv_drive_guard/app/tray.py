@@ -68,12 +68,29 @@ class _NoNotifier:
         return None
 
 
+class _DockFailures(logging.Filter):
+    """pystray's xorg backend logs "Failed to dock icon" with a traceback when the XEmbed tray goes
+    away (a panel that quits or crashes): one line says it instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() == "Failed to dock icon":
+            record.msg = "the XEmbed tray went away: the icon is not shown; notifications carry the fixes"
+            record.args = ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+logging.getLogger("pystray._base").addFilter(_DockFailures())  # every pystray Icon logs through this one
+
+
 class Tray:
     """One tray icon; its menu is rebuilt from every view handed to `update()`."""
 
     def __init__(self, controller: Controller, *, backend: str | None = None) -> None:
         self._controller = controller
         self.backend_name, icon_cls = trayhost.load(backend)
+        self.has_menu = bool(getattr(icon_cls, "HAS_MENU", True))
         self._lock = threading.Lock()  # guards _pending, _scheduled
         self._apply_lock = threading.Lock()  # serialises applying views off the UI thread
         self._pending: TrayView | None = None
@@ -89,11 +106,11 @@ class Tray:
         self._set_tooltip(view.tooltip)
         self._tolerate_missing_notifier()
         log.info("tray backend: %s", self.backend_name)
-        if not getattr(icon_cls, "HAS_MENU", True):
+        if not self.has_menu:
             log.warning(
-                "tray backend %s has no menu: fixes stay reachable through the notifications (trays "
-                "that show StatusNotifierItems get the menu as installed; for an XEmbed-only tray, "
-                "install PyGObject: `pip install 'uv-drive-guard[gtk]'`)",
+                "tray backend %s has no menu: notifications carry the fixes, each naming the command "
+                "that applies it (trays that show StatusNotifierItems get the menu as installed; for an "
+                "XEmbed-only tray, install PyGObject, the `gtk` extra, into the same environment)",
                 self.backend_name,
             )
 

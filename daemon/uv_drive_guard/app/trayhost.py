@@ -4,8 +4,10 @@ Linux: StatusNotifierItem over D-Bus (`app/sni`) when a StatusNotifierWatcher ow
 the session bus (KDE Plasma, XFCE's status tray, GNOME with the AppIndicator extension, Cinnamon,
 MATE, Budgie, LXQt; X11 and Wayland alike: no display is needed); otherwise pystray's
 appindicator or gtk backends when PyGObject imports; otherwise pystray's xorg backend (XEmbed,
-no menu). macOS and Windows get pystray's own backend. `PYSTRAY_BACKEND` (pystray's own switch,
-which also takes "sni") or an explicit name overrides the choice.
+no menu), when an XEmbed tray is there to dock it. macOS and Windows get pystray's own backend.
+`PYSTRAY_BACKEND` (pystray's own switch, which also takes "sni") or an explicit name overrides
+the choice. When no backend has a tray to show its icon in, `load` raises NoTray saying what each
+one found: the daemon runs without a tray, and its notifications carry the fixes.
 """
 
 from __future__ import annotations
@@ -93,6 +95,26 @@ def choose(
     return LINUX_ORDER
 
 
+class NoTray(ImportError):
+    """No tray backend can show an icon on this desktop; the message says what each one found."""
+
+
+def xembed_tray(display: str | None = None) -> str | None:
+    """None when an XEmbed tray owns the system tray selection of the display (what pystray's
+    xorg backend docks into, and never looks for again); else why there is none."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(display)
+    try:
+        atom = connection.intern_atom(f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}")
+        if connection.get_selection_owner(atom) != X.NONE:
+            return None
+    finally:
+        connection.close()
+    return f"no XEmbed tray on display {display or os.environ.get('DISPLAY', '')} to dock in"
+
+
 def icon_class(name: str) -> Any:
     """The Icon class of one backend; ImportError (or the backend's own error) if it cannot load."""
     if name == "sni":
@@ -103,15 +125,37 @@ def icon_class(name: str) -> Any:
     return importlib.import_module(f"pystray._{name}").Icon
 
 
-def load(requested: str | None = None, **choice: Any) -> tuple[str, Any]:
-    """The first backend of `choose()` that loads: its name and Icon class."""
+def load(
+    requested: str | None = None, *, host: Callable[[str], str | None] | None = None, **choice: Any
+) -> tuple[str, Any]:
+    """The first backend of `choose()` that loads and has a tray to show its icon in: its name
+    and Icon class. `host(name)` says why a loaded backend has none (None: it has one)."""
+    order = choose(requested, **choice)
     errors: list[str] = []
-    for name in choose(requested, **choice):
+    if order == LINUX_ORDER:  # Linux without a watcher for an SNI item to register with
+        errors.append(f"sni: no {WATCHER} on the session bus")
+    for name in order:
         try:
-            return name, icon_class(name)
-        except ImportError as error:
-            errors.append(f"{name}: {error}")
-    raise ImportError("no tray backend could be loaded (" + "; ".join(errors) + ")")
+            icon = icon_class(name)
+            missing = (host or _host_missing)(name)
+        except Exception as error:  # ImportError, or the backend's own: Xlib without a display, gi without GTK
+            errors.append(f"{name}: {_first_line(error)}")
+            continue
+        if missing is None:
+            return name, icon
+        errors.append(f"{name}: {missing}")
+    raise NoTray("; ".join(errors))
+
+
+def _host_missing(name: str) -> str | None:
+    """pystray's xorg icon never docks into a tray that appears after it: without one now, there is
+    no icon to show. The other backends find their tray themselves, also one that comes later."""
+    return xembed_tray() if name == "xorg" else None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def describe(name: str) -> str:
