@@ -1,46 +1,103 @@
 """`uv-drive-guard`: the command line. Imports stay lazy: `scan` never loads the tray,
-Pillow or the notification libraries (benchmarks/bench_scan.py measures start-up)."""
+Pillow or the notification libraries (benchmarks/bench_scan.py measures start-up).
+
+Whatever goes wrong ends in one line on stderr, never a traceback: Ctrl-C (exit 130), a pipe
+closed early (quiet, as `ls | head`), output that cannot be written, settings that cannot be
+used, a file the system refuses. Only a real bug says "internal error", with its traceback in
+the log file it names.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_FAILED = 1  # `autostart`: the change could not be made
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `ls` in `ls | head`
+NAME = "uv-drive-guard"
+
+
+class OutputError(Exception):
+    """Writing to stdout or stderr failed: a full disk, a closed pipe, a device that refuses."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse drops a failed write of --help, --version or a usage error silently (exit 0 after
+    `--version > /dev/full`); here it is an output error like any other."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message:
+            _say(message, err=(file or sys.stderr) is sys.stderr, end="")
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    from .config import user_config_path
+    from .core.paths import tilde
+
+    where = tilde(str(user_config_path()), str(Path.home()))
+    parser.add_argument("--config", metavar="FILE", help=f"settings file (default: {where})".replace("%", "%%"))
+
+
+def _global_options(parser: argparse.ArgumentParser, *, after: bool) -> None:
+    """-v and --version work before the command and after it (`-v run` and `run -v`)."""
+    dest = "verbose_after" if after else "verbose"
+    parser.add_argument("-v", "--verbose", action="count", default=0, dest=dest, help="log to the console")
+    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
+
+
+def _command(commands: argparse._SubParsersAction[_Parser], name: str, **kw: Any) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, **kw)
+    _global_options(parser, after=True)
+    return parser
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="uv-drive-guard",
+    parser = _Parser(
+        prog=NAME,
         description="Tells you how uv will behave on your external drives, and how to fix it.",
     )
-    parser.add_argument("--version", action="version", version=f"uv-drive-guard {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log to the console")
+    _global_options(parser, after=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    scan = commands.add_parser(
+    scan = _command(
+        commands,
         "scan",
         help="check mounted drives (or PATHs) and say what uv will do there",
         description=(
             "Finds every uv directory on external drives, probes what each drive's filesystem "
             "can do, and says what uv will do there, with fixes that work. With PATHs: only "
-            "those places, and the drives that hold them. "
-            "Exit status: 0 no errors, 1 at least one error finding, 2 usage or internal error."
+            "those places, the drives that hold them, and those holding what uv uses there. "
+            "Exit status: 0 no errors, 1 at least one error finding, 2 a usage error, settings "
+            "that cannot be used, output that cannot be written or an internal error, 130 interrupted."
         ),
     )
-    scan.add_argument("paths", nargs="*", metavar="PATH", help="a directory on a drive to check")
+    scan.add_argument("paths", nargs="*", default=[], metavar="PATH", help="a directory on a drive to check")
     scan.add_argument("--json", action="store_true", help="print one JSON document (docs/scan-json.md)")
     scan.add_argument("--no-probe", action="store_true", help="judge drives by filesystem name only")
-    scan.add_argument("--no-uv", action="store_true", help="do not ask uv where it keeps things")
-    scan.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
-    fix = commands.add_parser(
+    scan.add_argument(
+        "--no-uv", action="store_true", help="do not ask uv where it keeps things, even with [uv] confirm = true"
+    )
+    _config_option(scan)
+    fix = _command(
+        commands,
         "fix",
         help="apply one fix that scan offered (shows exactly what changes first)",
         description=(
@@ -50,27 +107,29 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     fix.add_argument("fix_id", metavar="ID", help="the fix id that scan printed")
-    fix.add_argument("paths", nargs="*", metavar="PATH", help="the paths the scan was given, if any")
+    fix.add_argument("paths", nargs="*", default=[], metavar="PATH", help="the paths the scan was given, if any")
     fix.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
     fix.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     fix.add_argument("--no-verify", action="store_true", help="do not scan again or ask uv afterwards")
-    fix.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
-    undo = commands.add_parser("undo", help="undo a fix (by default the last one), keeping later edits")
+    _config_option(fix)
+    undo = _command(commands, "undo", help="undo a fix (by default the last one), keeping later edits")
     undo.add_argument("entry", nargs="?", metavar="JOURNAL-ID", help="an id from `history`")
     undo.add_argument(
         "--force", action="store_true", help="put back the bytes from before the fix, discarding later edits"
     )
     undo.add_argument("-y", "--yes", action="store_true", help="with --force: do not ask before discarding")
-    run = commands.add_parser(
+    run = _command(
+        commands,
         "run",
         help="the daemon: watch drives, tray icon, notifications with fix buttons",
         description="Watches for drives, scans each one that is plugged in, and notifies when uv would break there.",
     )
     run.add_argument("--headless", action="store_true", help="no tray icon: notifications (or the log) only")
-    run.add_argument("--config", metavar="FILE", help="settings file (default: the user's)")
-    history = commands.add_parser("history", help="list applied fixes, newest first")
+    _config_option(run)
+    history = _command(commands, "history", help="list applied fixes, newest first")
     history.add_argument("--json", action="store_true", help="print the journal entries as JSON")
-    envs = commands.add_parser(
+    envs = _command(
+        commands,
         "envs",
         help="environments kept on this computer for projects on drives",
         description="Lists them (drive, project, size, last seen); --remove deletes one, after asking.",
@@ -78,13 +137,17 @@ def _parser() -> argparse.ArgumentParser:
     envs.add_argument("--json", action="store_true", help="print them as JSON")
     envs.add_argument("--remove", metavar="ID", help="delete an environment (or all of a drive's) by its id")
     envs.add_argument("-y", "--yes", action="store_true", help="with --remove: do not ask")
-    env = commands.add_parser(
+    _config_option(envs)
+    env = _command(
+        commands,
         "env",
         help="print the environment this computer keeps for a project on a drive (for editors)",
     )
     env.add_argument("path", nargs="?", default=".", metavar="PATH", help="a directory in the project")
     env.add_argument("--python", action="store_true", help="print its interpreter instead")
-    autostart = commands.add_parser(
+    _config_option(env)
+    autostart = _command(
+        commands,
         "autostart",
         help="start the daemon at login, or stop doing so",
         description=(
@@ -101,30 +164,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# --- the commands ------------------------------------------------------------------------------
+
+
 def _scan(args: argparse.Namespace) -> int:
-    from . import config, scan
+    from . import scan
     from .core import render
     from .core.model import Severity
 
-    settings = config.load(_path(args.config))
-    options = scan.Options.from_config(settings, args.paths)
+    options = scan.Options.from_config(_settings(args), args.paths)
     if args.no_probe:
         options = scan.replace(options, probe=False)
     if args.no_uv:
         options = scan.replace(options, confirm_with_uv=False)
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
-        print(f"uv-drive-guard: no such path: {', '.join(missing)}", file=sys.stderr)
+        _say(f"{NAME}: no such path: {', '.join(missing)}", err=True)
         return EXIT_USAGE
     snapshot, findings = scan.run(dict(os.environ), options)
     from .app.portable import follow
 
     follow(snapshot)  # a known drive at a new place: the shell integration follows it
     if args.json:
-        json.dump(render.to_json(snapshot, findings), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _say(json.dumps(render.to_json(snapshot, findings), indent=2))
     else:
-        print(render.to_text(snapshot, findings))
+        _say(render.to_text(snapshot, findings))
     return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
 
 
@@ -132,21 +196,19 @@ def _fixing(args: argparse.Namespace) -> int:
     from .fixing import commands
 
     if args.command == "history":
-        print("\n".join(commands.history_lines(as_json=args.json)))
+        _say("\n".join(commands.history_lines(as_json=args.json)))
         return EXIT_OK
+    ask = (lambda _question: True) if args.yes else _ask_terminal(commands.ask_terminal)
     if args.command == "undo":
-        ask = (lambda _q: True) if args.yes else commands.ask_terminal
         outcome = commands.run_undo(args.entry, force=args.force, confirm=ask)
     else:
-        from . import config, scan
+        from . import scan
 
-        options = scan.Options.from_config(config.load(_path(args.config)), args.paths)
-        confirm = (lambda _question: True) if args.yes else commands.ask_terminal
+        options = scan.Options.from_config(_settings(args), args.paths)
         outcome = commands.run_fix(
-            args.fix_id, dict(os.environ), options, dry_run=args.dry_run, confirm=confirm, check=not args.no_verify
+            args.fix_id, dict(os.environ), options, dry_run=args.dry_run, confirm=ask, check=not args.no_verify
         )
-    stream = sys.stdout if outcome.status == EXIT_OK else sys.stderr
-    print("\n".join(outcome.lines), file=stream)
+    _say("\n".join(outcome.lines), err=outcome.status != EXIT_OK)
     return outcome.status
 
 
@@ -155,52 +217,64 @@ def _autostart(args: argparse.Namespace) -> int:
 
     store = autostart.native()
     if store is None:
-        print(f"uv-drive-guard: starting at login is not supported on {sys.platform}", file=sys.stderr)
+        _say(f"{NAME}: starting at login is not supported on {sys.platform}", err=True)
         return EXIT_USAGE
     if args.action == "status":
         from .app.desktop import running
 
-        print("\n".join(autostart.status_lines(store, running())))
+        _say("\n".join(autostart.status_lines(store, running())))
         return EXIT_OK
     try:
         if args.action == "disable":
-            print(store.disable())
+            _say(store.disable())
         elif args.systemd:
             done = autostart.enable_systemd(store)
             if done is None:
-                print("uv-drive-guard: --systemd is for Linux only", file=sys.stderr)
+                _say(f"{NAME}: --systemd is for Linux only", err=True)
                 return EXIT_USAGE
-            print(done)
+            _say(done)
         else:
-            print(store.enable())
+            _say(store.enable())
     except (OSError, ValueError) as exc:  # read-only folder, registry refused, a command we will not write
-        print(f"uv-drive-guard: {exc}", file=sys.stderr)
+        _say(f"{NAME}: {exc}", err=True)
         return EXIT_FAILED
     return EXIT_OK
 
 
 def _portable(args: argparse.Namespace) -> int:
-    from . import config
     from .fixing import commands, portable_cmds
 
-    roots = config.load()["scope"]["mount_roots"]
+    roots = _settings(args)["scope"]["mount_roots"]
     if args.command == "env":
         status, text = portable_cmds.environment(args.path, python=args.python, mount_roots=roots)
-        print(text, file=sys.stdout if status == EXIT_OK else sys.stderr)
+        _say(text, err=status != EXIT_OK)
         return status
     if args.remove:
-        confirm = (lambda _question: True) if args.yes else _ask(commands.ask_terminal)
+        confirm = (lambda _question: True) if args.yes else _ask(_ask_terminal(commands.ask_terminal))
         status, lines = portable_cmds.remove(args.remove, confirm)
-        print("\n".join(lines), file=sys.stdout if status == EXIT_OK else sys.stderr)
+        _say("\n".join(lines), err=status != EXIT_OK)
         return status
-    print("\n".join(portable_cmds.lines(portable_cmds.kept(mount_roots=roots), as_json=args.json)))
+    _say("\n".join(portable_cmds.lines(portable_cmds.kept(mount_roots=roots), as_json=args.json)))
     return EXIT_OK
 
 
 def _ask(ask: Callable[[str], bool]) -> Callable[[str], bool]:
     def confirm(question: str) -> bool:
-        print(question, end="")
+        _say(question, end="")
         return ask("Delete them?")
+
+    return confirm
+
+
+def _ask_terminal(ask: Callable[[str], bool]) -> Callable[[str], bool]:
+    """End of input (Ctrl-D) at the question is a no, not an error."""
+
+    def confirm(question: str) -> bool:
+        try:
+            return ask(question)
+        except EOFError:
+            _say("")
+            return False
 
     return confirm
 
@@ -209,37 +283,154 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The defaults overlaid by the user's file, or by the one --config names (which must be there)."""
+    from . import config
+
+    return config.load(_path(args.config), required=args.config is not None)
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbose: int) -> int:
+    if args.command == "run":
+        from .app.main import run
+
+        status = run(headless=args.headless, verbose=verbose, settings_path=_path(args.config))
+        if status == EXIT_INTERRUPTED:
+            _say(f"{NAME}: interrupted", err=True)
+        return status
+    logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "scan":
+        return _scan(args)
+    if args.command == "autostart":
+        return _autostart(args)
+    if args.command in ("envs", "env"):
+        return _portable(args)
+    return _fixing(args)
+
+
+# --- one line for whatever goes wrong ---------------------------------------------------------
+
+
+def _say(text: str, *, err: bool = False, end: str = "\n") -> None:
+    """Write to stdout (or stderr); a stream that refuses raises OutputError."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # pythonw: no console at all
+        return
+    try:
+        stream.write(text + end)
+        if err:
+            stream.flush()
+    except OSError as exc:
+        raise OutputError(exc) from exc
+
+
+def _flush() -> None:
+    """What is still buffered goes out now, inside main: not as an error at the interpreter's exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError as exc:
+            raise OutputError(exc) from exc
+        except ValueError:  # closed
+            continue
+
+
+def _complain(text: str) -> None:
+    """The one line; when even stderr refuses, there is nowhere left to say it."""
+    try:
+        _say(f"{NAME}: {text}", err=True)
+    except OutputError:
+        _discard(sys.stderr)
+
+
+def _discard(stream: object) -> None:
+    """Point a stream that failed at /dev/null, so the interpreter's last flush does not complain."""
+    try:
+        fileno = stream.fileno()  # type: ignore[attr-defined]
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fileno)
+        os.close(null)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _quit_on_second_interrupt() -> None:
+    """After Ctrl-C the drives' bounded threads finish their clean-up (a probe removes its scratch
+    directory); a second Ctrl-C does not wait for them."""
+    with contextlib.suppress(ValueError):  # not the main thread (main() called from a thread)
+        signal.signal(signal.SIGINT, lambda *_: os._exit(EXIT_INTERRUPTED))
+
+
+def _internal_error(exc: BaseException, argv: Sequence[str], verbose: int) -> None:
+    """A real bug: its traceback goes to the log file (and with -v to the console), one line here."""
+    import traceback
+
+    from .app.desktop import log_file
+    from .core.paths import tilde
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    where = log_file()
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        with where.open("a", encoding="utf-8") as log:
+            log.write(f"{_now()} ERROR {__name__}: internal error in `{' '.join(argv)}`\n{text}")
+        said = f"details in {tilde(str(where), str(Path.home()))}"
+    except OSError as error:
+        said = f"the details could not be written to {where}: {error.strerror}"
+    if verbose:
+        _complain(text.rstrip())
+    _complain(f"internal error ({type(exc).__name__}: {exc}); {said}")
+
+
+def _now() -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _os_error(exc: OSError) -> str:
+    """`PATH: why`, as the system says it."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Names on a drive need not be UTF-8; print them escaped rather than fail on them.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    parser = _parser()
+    verbose = 0
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help/--version
-        return int(exc.code or 0)
-    if args.command == "run":
-        from .app.main import run
-
-        return run(headless=args.headless, verbose=args.verbose, settings_path=_path(args.config))
-    logging.basicConfig(level=logging.WARNING - 10 * args.verbose, format="%(levelname)s %(name)s: %(message)s")
-    if args.command is None:
-        parser.print_help()
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help/--version
+            _flush()
+            return int(exc.code or 0)
+        verbose = args.verbose + getattr(args, "verbose_after", 0)
+        status = _dispatch(parser, args, verbose)
+        _flush()
+        return status
+    except KeyboardInterrupt:
+        _quit_on_second_interrupt()
+        _complain("interrupted")
+        return EXIT_INTERRUPTED
+    except OutputError as exc:
+        _discard(sys.stdout)
+        if isinstance(exc.error, BrokenPipeError):
+            return EXIT_PIPE  # the reader has all it wanted
+        _complain(f"cannot write the output: {exc}")
         return EXIT_USAGE
-    try:
-        if args.command == "scan":
-            return _scan(args)
-        if args.command == "autostart":
-            return _autostart(args)
-        if args.command in ("envs", "env"):
-            return _portable(args)
-        return _fixing(args)
-    except Exception as exc:  # the last line of defence: say it, exit 2, never a traceback
+    except Exception as exc:  # the last line of defence: one line, exit 2, never a traceback
         from .config import ConfigError
 
         if isinstance(exc, ConfigError):
-            print(f"uv-drive-guard: {exc}", file=sys.stderr)
+            _complain(str(exc))
+        elif isinstance(exc, OSError):
+            _complain(_os_error(exc))
         else:
-            logging.getLogger(__name__).exception("internal error")
+            _internal_error(exc, sys.argv[1:] if argv is None else argv, verbose)
         return EXIT_USAGE

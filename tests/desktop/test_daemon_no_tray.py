@@ -1,13 +1,15 @@
 """The daemon on a desktop with no tray at all: Xvfb and dunst, no panel, and no PyGObject (as a
 plain install has it). `uv-drive-guard run` says in one line which trays it tried, never pystray's
 traceback; the notice about a drive names the command that applies each fix, never a tray menu;
-its button still applies the fix; `autostart status` sees it running."""
+its button still applies the fix; `autostart status` sees it running; Ctrl-C stops it with exit
+130 and one line."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -79,7 +81,10 @@ def test_no_tray_host_one_line_commands_in_the_notice(tmp_path: Path) -> None:
                     assert "tray" not in body, body
                 assert "Traceback" not in log.read_text()
             finally:
-                drives.stop_daemon(daemon)
+                daemon.send_signal(signal.SIGINT)  # Ctrl-C in the terminal it was started from
+                status_code = daemon.wait(timeout=30)
+            assert status_code == 130
+            assert err.read_text().strip().splitlines()[-1] == "uv-drive-guard: interrupted"
             assert "Traceback" not in err.read_text()
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -83,6 +83,8 @@ def leave_cwd() -> None:
             continue
 
 
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as a shell reports it
+
 # The signals that ask the daemon to stop (SIGHUP where the system has it).
 QUIT_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", signal.SIGTERM)})
 
@@ -125,6 +127,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
 
     done = threading.Event()
     tray: Any = None
+    interrupted: list[bool] = []
 
     def publish(view: TrayView) -> None:
         if tray is not None:
@@ -134,6 +137,11 @@ def _run(*, headless: bool, settings: Settings) -> int:
         done.set()
         if tray is not None:
             tray.stop()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT:
+            interrupted.append(True)
+        quit_all()
 
     notifier = Notifier(icon=_existing(app_icon_path))
     service = Service(
@@ -149,7 +157,7 @@ def _run(*, headless: bool, settings: Settings) -> int:
     tray = None if headless else _make_tray(service)
     notifier.menu = tray is not None and tray.has_menu  # else each notice names the command for its fix
     for signum in QUIT_SIGNALS:
-        signal.signal(signum, lambda *_: quit_all())
+        signal.signal(signum, on_signal)
     if tray is not None and tray.backend_name == "darwin":
         from ._macos_app import integrate
 
@@ -174,8 +182,8 @@ def _run(*, headless: bool, settings: Settings) -> int:
         observer.stop()
         service.stop()
         session.finished()  # a log-off waits for this before it is answered
-    log.info("uv-drive-guard stopped")
-    return 0
+    log.info("uv-drive-guard stopped%s", " (interrupted)" if interrupted else "")
+    return EXIT_INTERRUPTED if interrupted else 0
 
 
 def watch_files(settings_path: Path, service: Any) -> Any:
