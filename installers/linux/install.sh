@@ -3,8 +3,8 @@
 # (or `pipx install` where there is no uv), its menu entry and icon under ~/.local/share, and
 # start at login with `uv-drive-guard autostart enable` (--systemd: a systemd user unit).
 #
-#   sh installers/linux/install.sh                       # from PyPI
-#   sh installers/linux/install.sh --from ~/src/uv-drive-guard        # a checkout
+#   sh installers/linux/install.sh                       # the checkout this script sits in
+#   sh installers/linux/install.sh --from ~/src/uv-drive-guard        # another checkout
 #   sh installers/linux/install.sh --from ./uv_drive_guard-0.1.0-py3-none-any.whl
 #   sh installers/linux/install.sh --gtk                 # also PyGObject, for XEmbed-only trays
 #
@@ -30,7 +30,7 @@ usage() {
     cat <<EOF
 usage: install.sh [--from PATH] [--gtk] [--systemd | --no-autostart]
 
-  --from PATH      install from a local checkout or wheel instead of PyPI
+  --from PATH      install this checkout or wheel instead of the checkout the script sits in
   --gtk            also install PyGObject (the gtk extra) for trays that only show XEmbed
                    icons, such as trayer; it builds from source (C compiler, GLib and cairo headers)
   --systemd        start at login through a systemd user unit (graphical-session.target)
@@ -57,6 +57,14 @@ done
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd -P)
 template="$here/$NAME.desktop"
 [ -f "$template" ] || die "$template is missing: run this script from installers/linux/ of a checkout"
+
+# Without --from, the checkout the script sits in (uv-drive-guard is not on PyPI yet).
+if [ -z "$from" ]; then
+    checkout=$(CDPATH='' cd -- "$here/../.." && pwd -P)
+    grep -q '^name = "uv-drive-guard"$' "$checkout/pyproject.toml" 2>/dev/null ||
+        die "$checkout is not a checkout of $NAME: pass --from PATH (a checkout or a wheel)"
+    from="$checkout"
+fi
 
 # Mount points of external drives (as the program's own scan counts them).
 on_drive() {
@@ -86,26 +94,23 @@ file_url() {
 }
 
 # --- the package to install -------------------------------------------------
-spec="${NAME}${extras}"
 links=""
-if [ -n "$from" ]; then
-    [ -e "$from" ] || die "no such file or directory: $from"
+[ -e "$from" ] || die "no such file or directory: $from"
+case "$from" in
+    *\'* | *\"*) die "a path with quotes is not supported: $from" ;;
+esac
+if [ -d "$from" ]; then
+    from=$(CDPATH='' cd -- "$from" && pwd -P)
+    [ -f "$from/pyproject.toml" ] || die "$from is not a checkout of $NAME (no pyproject.toml)"
+else
     case "$from" in
-        *\'* | *\"*) die "a path with quotes is not supported: $from" ;;
+        *.whl) ;;
+        *) die "--from takes a checkout directory or a .whl file: $from" ;;
     esac
-    if [ -d "$from" ]; then
-        from=$(CDPATH='' cd -- "$from" && pwd -P)
-        [ -f "$from/pyproject.toml" ] || die "$from is not a checkout of $NAME (no pyproject.toml)"
-    else
-        case "$from" in
-            *.whl) ;;
-            *) die "--from takes a checkout directory or a .whl file: $from" ;;
-        esac
-        from="$(CDPATH='' cd -- "$(dirname -- "$from")" && pwd -P)/$(basename -- "$from")"
-        links=$(dirname -- "$from")
-    fi
-    spec="${NAME}${extras} @ $(file_url "$from")"
+    from="$(CDPATH='' cd -- "$(dirname -- "$from")" && pwd -P)/$(basename -- "$from")"
+    links=$(dirname -- "$from")
 fi
+spec="${NAME}${extras} @ $(file_url "$from")"
 
 # --- install the program ----------------------------------------------------
 uv=$(find_tool uv)

@@ -260,7 +260,7 @@ def test_install_refuses_a_missing_or_foreign_from(tmp_path: Path) -> None:
 
 
 def test_install_with_gtk_on_request(tmp_path: Path) -> None:
-    """--gtk adds the extra for XEmbed-only trays, from PyPI or from a checkout."""
+    """--gtk adds the extra for XEmbed-only trays, to the checkout or to the one --from names."""
     home = tmp_path / "home"
     home.mkdir()
     done = _run("install.sh", home, tmp_path, "--gtk", "--no-autostart")
@@ -269,18 +269,34 @@ def test_install_with_gtk_on_request(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     calls = (tmp_path / "calls.log").read_text().splitlines()
     installs = [call for call in calls if call.startswith("uv tool install")]
-    assert installs == [
-        "uv tool install --reinstall-package uv-drive-guard uv-drive-guard[gtk]",
-        f"uv tool install --reinstall-package uv-drive-guard uv-drive-guard[gtk] @ file://{ROOT}",
-    ]
+    assert installs == [f"uv tool install --reinstall-package uv-drive-guard uv-drive-guard[gtk] @ file://{ROOT}"] * 2
     assert "autostart enable" not in "\n".join(calls)
     assert "--gtk" in _run("install.sh", home, tmp_path, "--help").stdout
 
 
-def test_install_from_pypi_without_extras(tmp_path: Path) -> None:
+def test_install_defaults_to_the_checkout_it_sits_in(tmp_path: Path) -> None:
+    """uv-drive-guard is not on PyPI yet: the script installs the checkout around it, no extras."""
     home = tmp_path / "home"
     home.mkdir()
     done = _run("install.sh", home, tmp_path, "--no-autostart")
     assert done.returncode == 0, done.stdout + done.stderr
     calls = (tmp_path / "calls.log").read_text().splitlines()
-    assert "uv tool install --reinstall-package uv-drive-guard uv-drive-guard" in calls
+    assert [c for c in calls if c.startswith("uv tool install")] == [
+        f"uv tool install --reinstall-package uv-drive-guard uv-drive-guard @ file://{ROOT}"
+    ]
+
+
+def test_install_outside_a_checkout_asks_for_from(tmp_path: Path) -> None:
+    alone = tmp_path / "somewhere" / "installers" / "linux"
+    alone.mkdir(parents=True)
+    for name in ("install.sh", "uv-drive-guard.desktop"):
+        shutil.copy(LINUX / name, alone / name)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        ["sh", str(alone / "install.sh")], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    said = f"{tmp_path / 'somewhere'} is not a checkout of uv-drive-guard: pass --from PATH (a checkout or a wheel)"
+    assert done.stderr.strip() == f"install.sh: {said}"
