@@ -333,3 +333,26 @@ def test_a_system_refusal_is_not_called_a_bug(
     monkeypatch.setattr(cli, "_fixing", refused)
     assert cli.main(["history"]) == 2
     assert _one_line(capsys.readouterr().err) == "uv-drive-guard: /var/x: Permission denied"
+
+
+def test_the_daemon_says_why_its_settings_are_not_applied(tmp_path: Path) -> None:
+    """Started from a terminal with settings it cannot use: one line, then it runs with the defaults."""
+    settings = tmp_path / "bad.toml"
+    settings.write_text("[probe]\ntimeout = 1e400\n")
+    log = tmp_path / ".local" / "state" / "uv-drive-guard" / "log" / "uv-drive-guard.log"
+    daemon = subprocess.Popen(
+        [*EXE, "run", "--headless", "--config", str(settings)], env=_env(tmp_path), stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and "is running" in log.read_text()):
+            assert daemon.poll() is None and time.monotonic() < deadline, "the daemon did not start"
+            time.sleep(0.05)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0
+    assert _one_line(err) == (
+        f"uv-drive-guard: settings not applied: {settings}:2: `probe.timeout` is inf; allowed: 0.1 to 60;"
+        " running with the defaults"
+    )
