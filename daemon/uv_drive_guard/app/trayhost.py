@@ -101,7 +101,7 @@ class NoTray(ImportError):
 
 def xembed_tray(display: str | None = None) -> str | None:
     """None when an XEmbed tray owns the system tray selection of the display (what pystray's
-    xorg backend docks into, and never looks for again); else why there is none."""
+    xorg backend docks into); else why there is none."""
     from Xlib import X
     from Xlib import display as xdisplay
 
@@ -148,8 +148,9 @@ def load(
 
 
 def _host_missing(name: str) -> str | None:
-    """pystray's xorg icon never docks into a tray that appears after it: without one now, there is
-    no icon to show. The other backends find their tray themselves, also one that comes later."""
+    """pystray's xorg icon looks for a tray only when it is shown or its picture changes, logging a
+    traceback each time it finds none: without one now, no icon is what the log can say in one
+    line. The other backends find their tray themselves, also one that comes later."""
     return xembed_tray() if name == "xorg" else None
 
 
