@@ -72,7 +72,7 @@ def test_no_tray_host_one_line_commands_in_the_notice(tmp_path: Path) -> None:
                     wait_for("the fix", lambda: b"uv-drive-guard disabled" in bashrc.read_bytes(), timeout=60)
                     labels = [line[1:].split(" (", 1)[0] for line in desk.menu_file.read_text().splitlines()]
                     assert sorted(label for label in labels if label) == [
-                        "Ignore this drive",
+                        "Don't tell me again",
                         "Move cache off the drive",
                     ]
                     assert all(len(label) <= BUTTON_WIDTH for label in labels)

@@ -27,7 +27,6 @@ import pytest
 from tests.realfs import drives
 
 from uv_drive_guard.app.actions import QUIET_LABEL
-from uv_drive_guard.app.notify import shorten
 
 from . import session
 from .sni_client import SniClient
@@ -129,8 +128,7 @@ def test_after_the_button_the_daemon_sees_what_a_new_terminal_sees(host: Host, t
             assert status(host, daemon) == "NeedsAttention"
             before = new_terminal_scan(env)
             assert [f["code"] for f in before] == ["UVD006"], before
-            title = before[0]["fixes"][0]["title"]
-            host.desk.choose(shorten(title))
+            host.desk.choose("Move cache off the drive")  # the button of the recommended fix
             wait_for("the fix", lambda: b"uv-drive-guard disabled" in conf.read_bytes(), timeout=60)
             wait_for("the daemon's next state", lambda: status(host, daemon) == "Active", timeout=60)
             after = new_terminal_scan(env)
@@ -213,7 +211,7 @@ def test_a_notice_at_every_plug_in_unless_told_otherwise(host: Host, tmp_path: P
         with stick():
             seen(daemon, 1)
             wait_for("the notice", lambda: host.desk.count() >= 1)
-            host.desk.choose(shorten(QUIET_LABEL))  # the notice's own button
+            host.desk.choose(QUIET_LABEL)  # the notice's own button
             memory = home / ".local/state/uv-drive-guard/drives.json"
             wait_for("the drive told quiet", lambda: '"quiet": true' in memory.read_text())
             assert _stick_notices(host) == 4

@@ -57,7 +57,7 @@ def test_the_notification_offers_to_keep_the_environments_here(tmp_path: Path) -
                 wait_for("the fix", lambda: b"portable.sh" in bashrc.read_bytes(), timeout=60)
                 labels = [line[1:].split(" (", 1)[0] for line in desk.menu_file.read_text().splitlines()]
                 buttons = [label for label in labels if label]  # the body's own action has none
-                assert sorted(buttons) == ["Ignore this drive", "Only for demo", "Yes, for the whole drive"], labels
+                assert sorted(buttons) == ["Don't tell me again", "Only for demo", "Yes, for the whole drive"], labels
                 assert all(len(label) <= BUTTON_WIDTH for label in buttons)
                 # The fix is verified with real uv before the follow-up: slow on a busy machine.
                 wait_for("the follow-up", lambda: any(n["summary"].startswith("Fixed") for n in _all(desk)), timeout=90)
