@@ -5,6 +5,12 @@ console program: started plainly, each uv call would flash a new console window 
 scan). CREATE_NO_WINDOW runs a console child without one (Microsoft's "Process Creation Flags");
 it is ignored for GUI children such as notepad. tests/unit/test_no_console.py fails when a
 module calls `subprocess` directly instead of these two functions.
+
+Text mode means UTF-8 here, never the locale's encoding: uv prints UTF-8 (Rust strings, paths
+through `Path::display`, e.g. crates/uv/src/commands/cache_dir.rs), as launchctl and blkid do.
+Windows' ANSI code page (cp1252) would turn `C:\\Users\\José` into `JosÃ©`, and a byte it lacks
+makes subprocess's reader thread fail, so that communicate() returns None for the output. A byte
+that is not UTF-8 (a child that writes its own code page) becomes U+FFFD instead of an error.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ else:
     NO_WINDOW = 0
 
 Stream = int | IO[bytes] | IO[str] | None
+ENCODING = "utf-8"
+ERRORS = "replace"
 
 
 def creationflags(extra: int = 0) -> int:
@@ -60,11 +68,13 @@ def run(
     cwd: str | None = None,
     stdin: Stream = subprocess.DEVNULL,
 ) -> subprocess.CompletedProcess[str] | subprocess.CompletedProcess[bytes]:
-    """subprocess.run with output captured, never a shell, bounded in time, no console window."""
+    """subprocess.run with output captured, never a shell, bounded in time, no console window;
+    with `text`, the output decoded as UTF-8."""
     return subprocess.run(
         list(argv),
         capture_output=True,
-        text=text,
+        encoding=ENCODING if text else None,
+        errors=ERRORS if text else None,
         env=dict(env) if env is not None else None,
         cwd=cwd,
         stdin=stdin,
@@ -82,13 +92,15 @@ def popen(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> subprocess.Popen[str]:
-    """A child that runs alongside (uv's queries started together, an editor): no console window."""
+    """A child that runs alongside (uv's queries started together, an editor): no console
+    window, its output read as UTF-8."""
     return subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,
-        text=True,
+        encoding=ENCODING,
+        errors=ERRORS,
         env=dict(env) if env is not None else None,
         cwd=cwd,
         creationflags=creationflags(),

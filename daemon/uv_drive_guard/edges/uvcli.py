@@ -57,17 +57,19 @@ def ask(
         except OSError as exc:
             log.warning("could not run %s: %s", executable, exc)
             return UvInfo(version=None, executable=executable)
-    answers = {key: _answer(proc, timeout) for key, proc in started.items()}
+    answers = {key: _answer(child, timeout) for key, child in started.items()}
     version = answers.pop("version", None)
     reported = tuple((k, v) for k, v in answers.items() if v)
     return UvInfo(version=version, executable=executable, reported=reported)
 
 
-def _answer(proc: subprocess.Popen[str], timeout: float) -> str | None:
+def _answer(child: subprocess.Popen[str], timeout: float) -> str | None:
+    """The child's one line of output (read as UTF-8 by edges/proc); None when it failed or said nothing."""
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _ = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        child.kill()
+        child.communicate()
         return None
-    return out.strip() if proc.returncode == 0 and out.strip() else None
+    text = (out or "").strip()  # None: the output could not be read at all
+    return text if child.returncode == 0 and text else None
