@@ -94,11 +94,14 @@ def _unset(definition: Definition, destination: str, home: str = "") -> Change:
 
 
 def _where(source: Source) -> EnvTarget:
-    """The place that set a variable, as the fix engine edits it: a file, the OS's store, the terminal."""
+    """The place that set a variable, as the fix engine edits it: a file, the OS's store, the terminal.
+    A LaunchAgent is no startup file to edit by lines: launchctl's store changes it with launchd."""
+    if source.kind is SourceKind.LAUNCHCTL:
+        return VariableStore(_store_name(source.kind))
     if source.file:
         registry = source.kind in (SourceKind.REGISTRY_USER, SourceKind.REGISTRY_MACHINE)
         return VariableStore(source.file) if registry else StartupFile(source.file)
-    if source.kind in (SourceKind.REGISTRY_USER, SourceKind.REGISTRY_MACHINE, SourceKind.LAUNCHCTL):
+    if source.kind in (SourceKind.REGISTRY_USER, SourceKind.REGISTRY_MACHINE):
         return VariableStore(_store_name(source.kind))
     return ThisTerminal() if source.kind is SourceKind.ENVIRONMENT else UserEnvironment()
 

@@ -40,6 +40,7 @@ from ..core.render import target_text
 from ..edges import platforms
 from ..edges import shells as shell_facts
 from . import atomic, packaged, portable_plan, shellfile, textlines, tomledit
+from .envstore import EnvStoreError
 from .planned import CannotPlan as CannotPlan
 from .planned import FileEdit as FileEdit
 from .planned import Machine as Machine
@@ -127,8 +128,11 @@ def build(finding: Finding, fix: Fix, machine: Machine) -> Plan:
             raise CannotPlan(f"{where} is not UTF-8 text; it was not changed") from exc
         except atomic.NotWritable as exc:
             raise CannotPlan(str(exc)) from exc
+        except EnvStoreError as exc:
+            raise CannotPlan(str(exc)) from exc
     definitions = machine.snapshot.definitions
-    return Plan(finding, fix, texts.edits(), tuple(stores), tuple(commands), tuple(manual), definitions)
+    unique = tuple({(s.store, s.name, s.value): s for s in stores}.values())  # a variable set in two places
+    return Plan(finding, fix, texts.edits(), unique, tuple(commands), tuple(manual), definitions)
 
 
 def _one(
