@@ -15,7 +15,13 @@ either background.
     python icons/draw_icons.py --check     # exit 1 if the committed icons are out of date
 
 Outputs: tray-<state>.png (64 px) and tray-<state>@2x.png (128 px) for the states ok, warning,
-error, paused, working; app.png (256 px), app-<size>.png, app.ico (16..256) and app.icns.
+error, paused, working; tray-<state>-template.png (64 px) for macOS's menu bar; app.png (256 px),
+app-<size>.png, app.ico (16..256) and app.icns.
+
+macOS draws a menu-bar icon as a template: from its alpha channel alone, in the menu bar's own
+colour (pystray's darwin backend marks every icon so: `setTemplate_(AppKit.YES)`). The coloured
+icons share one silhouette, so there every state would look the same. The templates are the same
+design in one ink with the glyph cut out of the badge: the state is in the mask.
 The output is deterministic; `--check` compares decoded pixels with a small tolerance because
 PNG bytes (and antialiasing) may differ slightly between Pillow versions.
 """
@@ -54,6 +60,8 @@ BODY_SHINE = _hex("#3b4756")  # label area on the body
 PLUG = _hex("#a7b1bc")  # metal plug
 PLUG_HOLE = _hex("#27303b")
 RING = _hex("#ffffff")  # ring around the badge
+INK = _hex("#000000")  # a template's shapes: only their alpha counts
+CLEAR = _hex("#000000", 0)  # cut out of a template (drawing replaces pixels, alpha included)
 GLYPH_LIGHT = _hex("#ffffff")
 GLYPH_DARK = _hex("#1f2328")
 
@@ -79,6 +87,11 @@ HALO_WIDTH = 3.5
 BADGE_CENTER = (45.0, 45.0)
 BADGE_RADIUS = 16.0
 RING_WIDTH = 3.0
+# The menu bar shows a template at about 22 px: a larger badge and bolder cut-outs keep the glyphs
+# apart there (tests/unit/test_tray_threads.py compares the masks at that size).
+TEMPLATE_BADGE = (43.0, 43.0)
+TEMPLATE_RADIUS = 20.0
+QUIET = ("paused", "working")  # states that ask nothing of the person
 
 
 class Pen:
@@ -130,32 +143,37 @@ def draw_drive(pen: Pen) -> None:
     pen.rect(LABEL_BOX, 1.5, BODY_SHINE)
 
 
-def _glyph_check(pen: Pen, cx: float, cy: float, colour: RGBA) -> None:
-    pen.stroke([(cx - 7.0, cy + 0.5), (cx - 2.2, cy + 5.3), (cx + 7.0, cy - 4.8)], 5.0, colour)
+# Each glyph is drawn for a badge of radius 16; `k` scales it for a larger badge.
 
 
-def _glyph_exclamation(pen: Pen, cx: float, cy: float, colour: RGBA) -> None:
-    pen.stroke([(cx, cy - 8.0), (cx, cy + 1.5)], 5.2, colour)
-    pen.circle(cx, cy + 7.8, 2.8, colour)
+def _glyph_check(pen: Pen, cx: float, cy: float, colour: RGBA, k: float = 1.0) -> None:
+    pen.stroke(
+        [(cx - 7.0 * k, cy + 0.5 * k), (cx - 2.2 * k, cy + 5.3 * k), (cx + 7.0 * k, cy - 4.8 * k)], 5.0 * k, colour
+    )
 
 
-def _glyph_cross(pen: Pen, cx: float, cy: float, colour: RGBA) -> None:
-    d = 5.8
-    pen.stroke([(cx - d, cy - d), (cx + d, cy + d)], 5.0, colour)
-    pen.stroke([(cx - d, cy + d), (cx + d, cy - d)], 5.0, colour)
+def _glyph_exclamation(pen: Pen, cx: float, cy: float, colour: RGBA, k: float = 1.0) -> None:
+    pen.stroke([(cx, cy - 8.0 * k), (cx, cy + 1.5 * k)], 5.2 * k, colour)
+    pen.circle(cx, cy + 7.8 * k, 2.8 * k, colour)
 
 
-def _glyph_bars(pen: Pen, cx: float, cy: float, colour: RGBA) -> None:
-    for dx in (-4.2, 4.2):
-        pen.rect((cx + dx - 2.6, cy - 7.5, cx + dx + 2.6, cy + 7.5), 1.0, colour)
+def _glyph_cross(pen: Pen, cx: float, cy: float, colour: RGBA, k: float = 1.0) -> None:
+    d = 5.8 * k
+    pen.stroke([(cx - d, cy - d), (cx + d, cy + d)], 5.0 * k, colour)
+    pen.stroke([(cx - d, cy + d), (cx + d, cy - d)], 5.0 * k, colour)
 
 
-def _glyph_dots(pen: Pen, cx: float, cy: float, colour: RGBA) -> None:
-    for dx in (-8.2, 0.0, 8.2):
-        pen.circle(cx + dx, cy, 2.9, colour)
+def _glyph_bars(pen: Pen, cx: float, cy: float, colour: RGBA, k: float = 1.0) -> None:
+    for dx in (-4.2 * k, 4.2 * k):
+        pen.rect((cx + dx - 2.6 * k, cy - 7.5 * k, cx + dx + 2.6 * k, cy + 7.5 * k), 1.0 * k, colour)
 
 
-GLYPHS: dict[str, Callable[[Pen, float, float, RGBA], None]] = {
+def _glyph_dots(pen: Pen, cx: float, cy: float, colour: RGBA, k: float = 1.0) -> None:
+    for dx in (-8.2 * k, 0.0, 8.2 * k):
+        pen.circle(cx + dx, cy, 2.9 * k, colour)
+
+
+GLYPHS: dict[str, Callable[..., None]] = {
     "ok": _glyph_check,
     "warning": _glyph_exclamation,
     "error": _glyph_cross,
@@ -197,6 +215,32 @@ def draw_badge(pen: Pen, kind: str) -> None:
     GLYPHS[kind](pen, cx, cy, glyph)
 
 
+def draw_template(pen: Pen, state: str) -> None:
+    """The drive as a cut-out shape, a gap around the badge, the glyph cut out of the badge."""
+    pen.rect(PLUG_BOX, PLUG_RADIUS, INK)
+    for hole in HOLES:
+        pen.rect(hole, 0.6, CLEAR)
+    pen.rect(BODY_BOX, BODY_RADIUS, INK)
+    pen.rect(LABEL_BOX, 1.5, CLEAR)
+    cx, cy = TEMPLATE_BADGE
+    k = TEMPLATE_RADIUS / BADGE_RADIUS
+    pen.circle(cx, cy, TEMPLATE_RADIUS + RING_WIDTH, CLEAR)
+    if state in QUIET:  # no disc: the glyph alone, in ink, tells it from the states that need you
+        GLYPHS[state](pen, cx, cy, INK, k)
+        return
+    pen.circle(cx, cy, TEMPLATE_RADIUS, INK)
+    GLYPHS[state](pen, cx, cy, CLEAR, k)
+
+
+def render_template(state: str, size: int) -> Image.Image:
+    """One menu-bar template for a tray state."""
+    if state not in STATES:
+        raise ValueError(f"unknown tray state {state!r}")
+    pen = Pen(size)
+    draw_template(pen, state)
+    return pen.result()
+
+
 def render(kind: str, size: int) -> Image.Image:
     """One icon: kind is a tray state or "app"."""
     if kind not in BADGE:
@@ -222,6 +266,9 @@ def write_all(out: Path) -> list[Path]:
             path = out / f"tray-{state}{suffix}.png"
             _save_png(render(state, size), path)
             written.append(path)
+        path = out / f"tray-{state}-template.png"
+        _save_png(render_template(state, TRAY_SIZE), path)
+        written.append(path)
 
     app = {size: render("app", size) for size in sorted({*APP_SIZES, *ICO_SIZES, *ICNS_SIZES})}
     for size in APP_SIZES:

@@ -46,19 +46,22 @@ def icon_dir() -> Path:
     raise FileNotFoundError(f"uv-drive-guard icons not found (looked in: {looked})")
 
 
-def tray_path(state: str, *, hidpi: bool = False) -> Path:
-    """The PNG for a tray state ("ok", "warning", "error", "paused", "working")."""
+def tray_path(state: str, *, hidpi: bool = False, template: bool = False) -> Path:
+    """The PNG for a tray state ("ok", "warning", "error", "paused", "working"); with `template`,
+    the 64 px mask macOS's menu bar draws in its own colour (icons/draw_icons.py says why)."""
     state = str(getattr(state, "value", state))  # accept the app.actions.State enum too
     if state not in STATES:
         raise ValueError(f"unknown tray state {state!r}; expected one of {', '.join(STATES)}")
+    if template:
+        return icon_dir() / f"tray-{state}-template.png"
     return icon_dir() / f"tray-{state}{'@2x' if hidpi else ''}.png"
 
 
-def tray_image(state: str, *, hidpi: bool = False) -> Image.Image:
+def tray_image(state: str, *, hidpi: bool = False, template: bool = False) -> Image.Image:
     """The tray icon for `state` as an RGBA image: 64x64, or 128x128 with `hidpi`."""
     from PIL import Image
 
-    with Image.open(tray_path(state, hidpi=hidpi)) as image:
+    with Image.open(tray_path(state, hidpi=hidpi, template=template)) as image:
         rgba: Image.Image = image.convert("RGBA")  # convert() loads the pixels, so the file can be closed
     return rgba
 

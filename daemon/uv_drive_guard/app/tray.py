@@ -101,7 +101,7 @@ class Tray:
         view = TrayView(State.WORKING, f"{NAME}: starting")
         self._view = view
         tip = tooltip_for(self.backend_name, view.tooltip)
-        self._icon: Any = icon_cls(NAME, tray_image(view.state.value), tip, self._menu(view))
+        self._icon: Any = icon_cls(NAME, self._image(view.state), tip, self._menu(view))
         self._shown_state = view.state
         self._set_tooltip(view.tooltip)
         self._tolerate_missing_notifier()
@@ -184,7 +184,7 @@ class Tray:
     def _apply(self, view: TrayView) -> None:
         self._view = view
         if view.state is not self._shown_state:
-            self._icon.icon = tray_image(view.state.value)
+            self._icon.icon = self._image(view.state)
             self._shown_state = view.state
         if hasattr(self._icon, "attention"):  # SNI: Status NeedsAttention while a drive has an error
             self._icon.attention = view.state is State.ERROR
@@ -192,6 +192,11 @@ class Tray:
         self._set_tooltip(view.tooltip)
         self._icon.menu = self._menu(view)
         log.debug("tray shows %s: %s", view.state.value, view.tooltip)
+
+    def _image(self, state: State) -> Any:
+        """macOS draws a menu-bar icon from its alpha channel alone (pystray marks it a template):
+        there the state must be in the mask, which only the template images vary."""
+        return tray_image(state.value, template=self.backend_name == "darwin")
 
     def _tolerate_missing_notifier(self) -> None:
         """pystray's GLib loop connects to org.freedesktop.Notifications before it starts and dies if
@@ -235,7 +240,7 @@ class Tray:
         with self._lock:
             first = self._pending
         if first is not None and first.state is not self._shown_state:
-            icon.icon = tray_image(first.state.value)
+            icon.icon = self._image(first.state)
             self._shown_state = first.state
         icon._icon_valid = True
 
