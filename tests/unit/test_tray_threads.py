@@ -76,6 +76,20 @@ def shown_per_state(tray: Tray, icon: Any) -> dict[State, Image.Image]:
     return images
 
 
+def test_darwin_first_show_and_every_view_run_on_the_main_thread(darwin: None) -> None:
+    tray = Tray(Controller(), backend="darwin")  # type: ignore[arg-type]
+    icon = tray._icon
+    seen: dict[State, Image.Image] = {}
+
+    def setup() -> None:  # pystray's setup thread
+        seen.update(shown_per_state(tray, icon))
+        tray.stop()
+
+    tray.run(setup)
+    assert icon.violations == []
+    assert icon.visible and len(seen) == 5
+
+
 def test_darwin_menu_bar_icons_differ_in_their_masks(darwin: None) -> None:
     """macOS draws a template from its alpha alone: each state's mask must differ, at menu-bar size."""
     tray = Tray(Controller(), backend="darwin")  # type: ignore[arg-type]

@@ -5,8 +5,10 @@ app/trayhost.py.
 Threads (docs/architecture.md, "Threads in the daemon"): the tray owns the main thread.
 `update()` and `stop()` may be called from any
 thread; the view is handed to the UI thread (GLib's idle queue for gtk/appindicator, AppKit's
-main queue on macOS) or, where the backend itself marshals calls to its loop (sni, xorg) or the
-native calls are thread-agnostic (win32), applied on the caller's thread once the loop runs.
+main queue on macOS, PyObjCTools.AppHelper.callAfter, where the first show goes too: pystray's
+setup thread runs the setup, and NSStatusItem is main-thread-only) or, where the backend itself
+marshals calls to its loop (sni, xorg) or the native calls are thread-agnostic (win32), applied
+on the caller's thread once the loop runs.
 Every menu callback only calls the `Controller`, which posts work to the daemon and returns.
 """
 
@@ -144,7 +146,10 @@ class Tray:
 
         def on_ready(icon: Any) -> None:
             self._before_show(icon)
-            icon.visible = True
+            if self.backend_name == "darwin":  # queued ahead of any view, so it shows first
+                self._app_helper().callAfter(self._guard, "show", lambda: setattr(icon, "visible", True))
+            else:
+                icon.visible = True
             self._ready.set()
             if self._stopped.is_set():
                 icon.stop()
@@ -166,11 +171,15 @@ class Tray:
             # GLib's idle queue is thread-safe; the backend imported gi already
             importlib.import_module("gi.repository.GLib").idle_add(self._apply_pending)
         elif self.backend_name == "darwin":
-            importlib.import_module("PyObjCTools.AppHelper").callAfter(self._apply_pending)
+            self._app_helper().callAfter(self._apply_pending)
         elif self._ready.is_set():
             # xorg: pystray sends icon/title changes to its loop thread and waits; win32: Shell_NotifyIcon
             self._apply_pending()
         # else: run()'s setup applies it once the loop is up
+
+    @staticmethod
+    def _app_helper() -> Any:
+        return importlib.import_module("PyObjCTools.AppHelper")
 
     def _apply_pending(self) -> bool:
         """Apply the newest view; returns False so that GLib runs it once."""
