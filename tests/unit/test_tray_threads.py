@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 from tests.unit import fake_trays
-from tests.unit.fake_trays import FakeDarwinIcon, FakeWin32Icon
+from tests.unit.fake_trays import WM_NOTIFY, WM_RBUTTONUP, FakeDarwinIcon, FakeWin32Icon
 
 from uv_drive_guard.app import trayhost
 from uv_drive_guard.app.actions import State
@@ -108,3 +108,21 @@ def test_darwin_menu_bar_icons_differ_in_their_masks(darwin: None) -> None:
     for a, b in combinations(masks, 2):
         differ = ImageChops.difference(masks[a], masks[b]).point(lambda v: 255 if v > 96 else 0)
         assert differ.histogram()[255] >= 8, f"{a.value} and {b.value} have the same mask in the menu bar"
+
+
+def test_win32_menu_is_rebuilt_on_the_icons_thread_and_never_while_it_is_open(win32: None) -> None:
+    tray = Tray(Controller(), backend="win32")  # type: ignore[arg-type]
+    icon = tray._icon
+    icon.while_open = lambda: from_worker(lambda: tray.update(view(State.ERROR, "two")))
+
+    def setup() -> None:
+        from_worker(lambda: tray.update(view(State.WARNING, "one")))
+        wait_for(lambda: icon.title == "one")
+        icon.post(WM_NOTIFY, 0, WM_RBUTTONUP)  # the person right-clicks; the worker publishes meanwhile
+        wait_for(lambda: icon.title == "two")
+        tray.stop()
+
+    tray.run(setup)
+    assert icon.violations == []
+    assert icon.title == "two"  # what came while the menu was open is shown once it closes
+    assert icon.menus_built >= 3  # at start, for "one", for "two"

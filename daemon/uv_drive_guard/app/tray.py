@@ -3,13 +3,14 @@ handed over; the backend (SNI over D-Bus, appindicator, gtk, xorg, darwin, win32
 app/trayhost.py.
 
 Threads (docs/architecture.md, "Threads in the daemon"): the tray owns the main thread.
-`update()` and `stop()` may be called from any
-thread; the view is handed to the UI thread (GLib's idle queue for gtk/appindicator, AppKit's
-main queue on macOS, PyObjCTools.AppHelper.callAfter, where the first show goes too: pystray's
-setup thread runs the setup, and NSStatusItem is main-thread-only) or, where the backend itself
-marshals calls to its loop (sni, xorg) or the native calls are thread-agnostic (win32), applied
-on the caller's thread once the loop runs.
-Every menu callback only calls the `Controller`, which posts work to the daemon and returns.
+`update()` and `stop()` may be called from any thread; the view is handed to the thread that
+owns the icon: GLib's idle queue for gtk/appindicator; AppKit's main queue on macOS
+(PyObjCTools.AppHelper.callAfter), where the first show goes too, since pystray's setup thread
+runs the setup and NSStatusItem is main-thread-only; on Windows a message posted to the icon's
+window, so the menu is rebuilt on the thread whose TrackPopupMenuEx shows it, never while it is
+open (pystray's win32 `_update_menu` destroys the old menu). The backends that marshal calls
+to their own loop (sni, xorg) apply it on the caller's thread once the loop runs. Every menu
+callback only calls the `Controller`, which posts work to the daemon and returns.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ NAME = "uv-drive-guard"
 _GLIB_BACKENDS = frozenset({"gtk", "appindicator"})
 _LABEL_LIMIT = 72
 _LOOP_THREAD_WAIT = 2.0  # seconds: pystray's xorg loop names its thread just after releasing setup
+# A message of our own for pystray's win32 window: WM_APP (0x8000) and above are the application's
+# (Microsoft, "WM_APP"); pystray uses WM_USER + 10 and + 11. PostMessageW queues it for the thread
+# that made the window and returns at once (Microsoft, "PostMessageW"), from any thread.
+WM_APP_VIEW = 0x8000 + 1
 
 
 def _label(text: str) -> str:
@@ -100,6 +105,7 @@ class Tray:
         self._shown_state: State | None = None
         self._ready = threading.Event()
         self._stopped = threading.Event()
+        self._menu_open = False  # win32: TrackPopupMenuEx is showing the menu (the icon's thread only)
         view = TrayView(State.WORKING, f"{NAME}: starting")
         self._view = view
         tip = tooltip_for(self.backend_name, view.tooltip)
@@ -107,6 +113,8 @@ class Tray:
         self._shown_state = view.state
         self._set_tooltip(view.tooltip)
         self._tolerate_missing_notifier()
+        if self.backend_name == "win32":
+            self._hook_win32()
         log.info("tray backend: %s", self.backend_name)
         if not self.has_menu:
             log.warning(
@@ -172,14 +180,46 @@ class Tray:
             importlib.import_module("gi.repository.GLib").idle_add(self._apply_pending)
         elif self.backend_name == "darwin":
             self._app_helper().callAfter(self._apply_pending)
+        elif self.backend_name == "win32":
+            if self._ready.is_set():
+                self._post_win32()
         elif self._ready.is_set():
-            # xorg: pystray sends icon/title changes to its loop thread and waits; win32: Shell_NotifyIcon
-            self._apply_pending()
+            self._apply_pending()  # sni, xorg: the backend sends changes to its loop thread and waits
         # else: run()'s setup applies it once the loop is up
 
     @staticmethod
     def _app_helper() -> Any:
         return importlib.import_module("PyObjCTools.AppHelper")
+
+    # -- win32: the icon's own thread -------------------------------------------------------
+
+    def _hook_win32(self) -> None:
+        """pystray's window procedure looks up `_message_handlers` by message: one for our views,
+        and its WM_NOTIFY wrapped to know while the menu is open."""
+        win32 = importlib.import_module("pystray._util.win32")
+        handlers = self._icon._message_handlers
+        notify = handlers[win32.WM_NOTIFY]
+
+        def on_notify(wparam: int, lparam: int) -> Any:
+            self._menu_open = True  # TrackPopupMenuEx runs inside: its modal loop still dispatches
+            try:
+                return notify(wparam, lparam)
+            finally:
+                self._menu_open = False
+                self._apply_pending()  # what came while the menu was open
+
+        def on_view(wparam: int, lparam: int) -> int:
+            if not self._menu_open:
+                self._apply_pending()
+            return 0
+
+        handlers[win32.WM_NOTIFY] = on_notify
+        handlers[WM_APP_VIEW] = on_view
+
+    def _post_win32(self) -> None:
+        win32 = importlib.import_module("pystray._util.win32")
+        if not win32.PostMessage(self._icon._hwnd, WM_APP_VIEW, 0, 0):
+            log.warning("tray: could not post a view to the icon's window (it is closing)")
 
     def _apply_pending(self) -> bool:
         """Apply the newest view; returns False so that GLib runs it once."""
