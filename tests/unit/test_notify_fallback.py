@@ -7,6 +7,7 @@ These run desktop-notifier's own DesktopNotifier (6.x) with the backend it would
 (desktop_notifier/backends/base.py). `DeniedCenter` answers like backends/macos.py's
 CocoaNotificationCenter when the person switched notifications off: the authorisation request
 returns False, and `addNotificationRequest` completes with an error that `_send` only logs.
+`AskingCenter` is the first run: the request returns only when the person answers.
 """
 
 from __future__ import annotations
@@ -116,3 +117,99 @@ def test_a_real_backend_is_not_mistaken_for_the_dummy() -> None:
 
     assert notify.no_real_backend(Wrapper()) is None
     assert notify.no_real_backend(object()) is None  # a test fake without desktop-notifier inside
+
+
+class AskingCenter(DesktopNotifierBackend):
+    """CocoaNotificationCenter the first time an app asks (desktop_notifier/backends/macos.py):
+    `request_authorisation` returns only once the person answers the system's question; until
+    then `has_authorisation` is False (UNAuthorizationStatusNotDetermined), and a notification
+    sent meanwhile is refused by UNUserNotificationCenter, which `_send` only logs."""
+
+    answer: ClassVar[asyncio.Future[bool] | None] = None
+    delivered: ClassVar[list[str]] = []
+
+    @classmethod
+    def person_answers(cls, allowed: bool) -> None:
+        assert cls.answer is not None
+        cls.answer.set_result(allowed)
+
+    async def request_authorisation(self) -> bool:
+        type(self).answer = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(type(self).answer)
+
+    async def has_authorisation(self) -> bool:
+        answer = type(self).answer
+        return answer is not None and answer.done() and answer.result()
+
+    async def _send(self, notification: Notification) -> None:
+        if await self.has_authorisation():
+            self.delivered.append(notification.title)
+        else:
+            logging.getLogger("desktop_notifier.backends.macos").warning(
+                "Error when scheduling notification: Notifications are not allowed for this application"
+            )
+
+    async def _clear(self, identifier: str) -> None:
+        return None
+
+    async def _clear_all(self) -> None:
+        return None
+
+    async def _get_capabilities(self) -> frozenset[Capability]:
+        return frozenset({Capability.TITLE, Capability.MESSAGE, Capability.BUTTONS, Capability.ON_DISPATCHED})
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_notices_wait_while_the_person_is_asked(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, allowed: bool
+) -> None:
+    """The first drive notice comes while macOS still asks: it waits for the answer, then is shown
+    (or goes to the log if the person says no); it used to be logged as "switched off" and lost."""
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(notify, "CONNECT_TIMEOUT", 0.05)
+    AskingCenter.answer, AskingCenter.delivered = None, []
+    notifier = notifier_with(monkeypatch, AskingCenter)
+
+    async def scenario() -> str | None:
+        await notifier.start()  # the question is still open when start gives up waiting
+        ident = await notifier.show(NOTICE, lambda action: None)
+        await notifier.say("Fixed", "uv works on STICK now.")
+        await settle()
+        assert AskingCenter.delivered == [] and notifier.unavailable is None
+        AskingCenter.person_answers(allowed)
+        await settle()
+        return ident
+
+    ident = asyncio.run(scenario())
+    if allowed:
+        assert AskingCenter.delivered == [NOTICE.title, "Fixed"]
+        assert ident is not None and notices_logged(caplog) == []
+    else:
+        assert AskingCenter.delivered == []
+        assert notifier.unavailable == notify.NOT_PERMITTED
+        assert notices_logged(caplog) == [
+            f"notice: {NOTICE.title}: {NOTICE.body}",
+            "notice: Fixed: uv works on STICK now.",
+        ]
+
+
+def test_a_notice_still_waiting_at_quit_goes_to_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(notify, "CONNECT_TIMEOUT", 0.05)
+    AskingCenter.answer, AskingCenter.delivered = None, []
+    notifier = notifier_with(monkeypatch, AskingCenter)
+
+    async def scenario() -> None:
+        await notifier.start()
+        await notifier.show(NOTICE, lambda action: None)
+        await notifier.close()
+
+    asyncio.run(scenario())
+    assert notices_logged(caplog) == [f"notice: {NOTICE.title}: {NOTICE.body}"]

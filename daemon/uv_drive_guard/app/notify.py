@@ -82,6 +82,9 @@ class Notifier:
         self.capabilities: frozenset[Capability] = frozenset()
         self.unavailable: str | None = None  # why notices go to the tray and the log, said once
         self._escape_markup = False
+        self._asking: asyncio.Future[bool | None] | None = None  # the permission question, until answered
+        self._held: list[tuple[Notification, list[bool]]] = []  # notices sent while it is asked
+        self._released: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         """Ask the server once what it can do, so each notice is rendered for it; log the outcome once."""
@@ -96,7 +99,7 @@ class Notifier:
             log.warning("no desktop notification service (%s: %s); notices go to this log", type(exc).__name__, exc)
             _disconnect(backend)  # a bus without a notification server was connected all the same
             return
-        missing = no_real_backend(backend) or await _not_permitted(backend)
+        missing = no_real_backend(backend) or await self._ask(backend)
         if missing is not None:
             self.unavailable = missing
             log.warning("%s; notices go to %s", missing, self._elsewhere())
@@ -112,6 +115,38 @@ class Notifier:
             "with buttons" if self.buttons_supported else f"plain, no buttons; {self._fixes_where()}",
             ", ".join(sorted(raw)) or ", ".join(sorted(c.name.lower() for c in self.capabilities)),
         )
+
+    async def _ask(self, backend: NotificationBackend) -> str | None:
+        """Ask once whether notices may be shown. The first time, macOS puts the question to the
+        person and desktop-notifier's request_authorisation returns only once they answer
+        (desktop_notifier/backends/macos.py: "the call will only return once the user has granted
+        or denied the request"); meanwhile has_authorisation says no. So a question still open
+        after CONNECT_TIMEOUT stays open, and notices wait for its answer instead of being lost."""
+        question = asyncio.ensure_future(_request_permission(backend))
+        try:
+            granted = await asyncio.wait_for(asyncio.shield(question), CONNECT_TIMEOUT)
+        except asyncio.TimeoutError:
+            log.info("macOS asks whether uv-drive-guard may send notifications; notices wait for the answer")
+            self._asking = question
+            question.add_done_callback(self._answered)
+            return None
+        return NOT_PERMITTED if granted is False else None
+
+    def _answered(self, question: asyncio.Future[bool | None]) -> None:
+        if not question.cancelled():
+            self._released = asyncio.ensure_future(self._release(question.result()))
+
+    async def _release(self, granted: bool | None) -> None:
+        """The person answered: send what waited, or log it when they said no."""
+        self._asking = None
+        held, self._held = self._held, []
+        if granted is False and self.unavailable is None:
+            self.unavailable = NOT_PERMITTED
+            log.warning("%s; notices go to the tray menu and this log", NOT_PERMITTED)
+        for notification, dispatched in held:
+            if granted is False or not await self._send(notification, dispatched):
+                self._pending.pop(notification.identifier, None)
+                log.info("notice: %s: %s", notification.title, notification.message)
 
     async def show(self, notice: Notice, on_action: Callable[[Action], None]) -> str | None:
         """Put a notice on screen; the user's choice comes back through on_action in this loop's thread."""
@@ -194,6 +229,13 @@ class Notifier:
 
     async def close(self) -> None:
         """Take our notices off screen: their buttons would do nothing once this process is gone."""
+        if self._asking is not None:  # the question was never answered: what waited goes to the log
+            self._asking.remove_done_callback(self._answered)
+            self._asking.cancel()
+            self._asking = None
+        held, self._held = self._held, []
+        for notification, _ in held:
+            log.info("notice: %s: %s", notification.title, notification.message)
         pending, self._pending = self._pending, {}
         if self._backend is not None:
             for ident in pending:
@@ -224,7 +266,11 @@ class Notifier:
         Its macOS backend dispatches even when the person switched notifications off since the start
         (the request fails inside UNUserNotificationCenter and is only logged), so ask first."""
         assert self._backend is not None
-        denied = await _not_permitted(self._backend, ask=False)
+        if self._asking is not None:
+            self._held.append((notification, dispatched))
+            log.info("notice waits for the answer about notifications: %s", notification.title)
+            return True
+        denied = await _not_permitted(self._backend)
         if denied is not None:
             if self.unavailable is None:
                 self.unavailable = denied
@@ -273,10 +319,22 @@ def no_real_backend(backend: object) -> str | None:
     return "desktop-notifier has no notification backend on this system"
 
 
-async def _not_permitted(backend: object, *, ask: bool = True) -> str | None:
-    """Whether the person refused notifications: asked once at the start (macOS prompts the
-    first time, as desktop-notifier would at the first notice), checked without asking later."""
-    method = getattr(backend, "request_authorisation" if ask else "has_authorisation", None)
+async def _request_permission(backend: object) -> bool | None:
+    """The person's answer (macOS prompts the first time, as desktop-notifier would at the first
+    notice); None when the backend cannot tell."""
+    method = getattr(backend, "request_authorisation", None)
+    if method is None:
+        return None
+    try:
+        return bool(await method())
+    except Exception as exc:  # cannot tell: try to show notices, failures are logged
+        log.debug("could not ask for notification permission: %s", exc)
+        return None
+
+
+async def _not_permitted(backend: object) -> str | None:
+    """Whether notices are switched off now, checked without asking."""
+    method = getattr(backend, "has_authorisation", None)
     if method is None:
         return None
     try:
