@@ -36,6 +36,15 @@ def drive(vol: Volume) -> str:
     return f"{vol.name} ({names.get(vol.fstype, vol.fstype)})"
 
 
+def unread(uv: Version | None) -> str:
+    """A sentence for a finding that depends on uv's version when that version is unknown: an
+    unknown uv is never taken for a current one (core/versions.py)."""
+    if uv is not None:
+        return ""
+    unknown = "uv's version could not be read here (uv was not found, or did not answer)"
+    return f" {unknown}: this is what the versions that fail do."
+
+
 def where(loc: Location) -> str:
     """Where the setting lives, so a person can find it."""
     if loc.source.kind.value == "default":

@@ -275,7 +275,12 @@ def _finding_lines(item: Finding) -> list[str]:
 def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
     uv = snapshot.uv
     version = uv.version if (uv.version or "").startswith("uv ") else f"uv {uv.version}"
-    head = f"{version}, at {uv.executable}" if uv.version else "uv: not found on PATH"
+    if uv.version:
+        head = f"{version}, at {uv.executable}"
+    elif uv.executable:
+        head = f"uv at {uv.executable}: its version could not be read"
+    else:
+        head = "uv: not found, on PATH or where uv's installers put it"
     lines = [head]
     lines += [f"  note: uv puts its {role} at {theirs}, not {path}" for role, path, theirs in disagreements(snapshot)]
     lines.append("")

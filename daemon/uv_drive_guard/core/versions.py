@@ -25,9 +25,22 @@ def show(version: Version) -> str:
 
 
 def at_least(current: Version | None, wanted: Version) -> bool:
-    """Unknown versions count as current uv: rules then describe today's behaviour."""
-    return current is None or current >= wanted
+    """A known version at `wanted` or later. An unknown uv (not found, or `uv --version` failed)
+    is never taken for a current one: a rule about a failure asks `may_be_before` or
+    `may_be_at_least`, so that it holds for a uv whose version could not be read."""
+    return current is not None and current >= wanted
 
 
 def before(current: Version | None, wanted: Version) -> bool:
+    """A known version older than `wanted`."""
     return current is not None and current < wanted
+
+
+def may_be_before(current: Version | None, wanted: Version) -> bool:
+    """Older than `wanted`, or not known: a failure that a newer uv fixed may still be there."""
+    return current is None or current < wanted
+
+
+def may_be_at_least(current: Version | None, wanted: Version) -> bool:
+    """`wanted` or later, or not known: a failure that a newer uv brought may be there."""
+    return current is None or current >= wanted

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import move_off_drive, upgrade
-from ..messages import ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, where
+from ..messages import ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, unread, where
 from ..model import Fix, Location, Os, Role, Severity, Snapshot, Volume
-from ..versions import Version, at_least, before, parse
+from ..versions import Version, at_least, before, may_be_before, parse
 from .base import LOCKED_ROLES, Hit, Rule, Scene, present
 
 # --- the checks -------------------------------------------------------------------------
@@ -21,9 +21,9 @@ from .base import LOCKED_ROLES, Hit, Rule, Scene, present
 
 def _junction_cache(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """uv before 0.6 links cache entries with junctions on Windows (#11233)."""
-    old = before(scene.uv, (0, 6, 0))
+    old = may_be_before(scene.uv, (0, 6, 0))
     if scene.os is Os.WINDOWS and loc.role is Role.CACHE and old and cap.can(vol, "junction") is False:
-        yield Hit(loc, cache_junction(loc, vol))
+        yield Hit(loc, cache_junction(loc, vol, scene.uv))
 
 
 def _unusable(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
@@ -33,7 +33,7 @@ def _unusable(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 
 def _old_uv(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if lock_problem(scene, loc, vol) == "UVD007":
-        yield Hit(loc, cache_lock_old_uv(loc, vol))
+        yield Hit(loc, cache_lock_old_uv(loc, vol, scene.uv))
 
 
 def lock_problem(scene: Scene, loc: Location, vol: Volume) -> str | None:
@@ -43,7 +43,7 @@ def lock_problem(scene: Scene, loc: Location, vol: Volume) -> str | None:
     errno = _persist_errno(scene, vol)
     unsupported = cap.persist_unsupported(scene.os, errno)
     no_links = loc.role is Role.CACHE and cap.symlinks(vol, scene.os) is False
-    if errno is not None and unsupported and not at_least(scene.uv, (0, 9, 18)) and not no_links:
+    if errno is not None and unsupported and may_be_before(scene.uv, (0, 9, 18)) and not no_links:
         return "UVD007"
     if (errno is not None and not unsupported) or no_links:
         return "UVD006"
@@ -70,7 +70,7 @@ def _no_locks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 def cache_broken(scene: Scene, vol: Volume) -> bool:
     """A cache uv cannot use at all: nothing is linked from it (its own finding says why)."""
     if scene.os is Os.WINDOWS:
-        return before(scene.uv, (0, 6, 0)) and cap.can(vol, "junction") is False
+        return may_be_before(scene.uv, (0, 6, 0)) and cap.can(vol, "junction") is False
     errno = _persist_errno(scene, vol)
     if errno is None:
         return cap.symlinks(vol, scene.os) is False
@@ -128,27 +128,28 @@ def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
     )
 
 
-def cache_lock_old_uv(loc: Location, vol: Volume) -> Text:
+def cache_lock_old_uv(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
     persist = _error(vol, "rename_noreplace", "Operation not supported (os error 45)")
+    which = "This uv" if uv is not None else "uv before 0.9.18"
     return Text(
-        title=f"This uv cannot create lock files on {drive(vol)}; uv 0.9.18 can",
+        title=f"{which} cannot create lock files on {drive(vol)}; uv 0.9.18 can",
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive "
             "does not support renaming a file without replacing, which uv uses for its lock "
-            "files. uv 0.9.18 and newer then create the lock file directly (uv PR #17115)."
+            f"files. uv 0.9.18 and newer then create the lock file directly (uv PR #17115).{unread(uv)}"
         ),
         uv_message=f"error: {persist}",  # uv < 0.9.18: no context line (matrix, 0.9.17)
     )
 
 
-def cache_junction(loc: Location, vol: Volume) -> Text:
+def cache_junction(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
     return Text(
         title=f"uv before 0.6 cannot keep its cache on {drive(vol)}",
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv up to "
             "0.5 links cache entries with NTFS junctions, which this drive cannot hold, so "
             "every install fails. UV_LINK_MODE=copy does not help: the failing step is inside "
-            "the cache (uv issue #11233). uv 0.6.0 replaced the junctions (PR #11269)."
+            f"the cache (uv issue #11233). uv 0.6.0 replaced the junctions (PR #11269).{unread(uv)}"
         ),
         uv_message=("error: Failed to read from the distribution cache\n  Caused by: Incorrect function. (os error 1)"),
     )
@@ -160,19 +161,23 @@ NFS = ("nfs", "nfs4")
 def nfs_lock_bug(vol: Volume, uv: Version | None) -> bool:
     """uv 0.10.3 opened lock files read-only; NFS emulates flock with fcntl locks, which need
     a file open for writing: every lock failed with EBADF (#18061, fixed in 0.10.4 by #18071).
-    Our own probe locks a file opened for writing, so it cannot see this: the version can."""
-    return uv == (0, 10, 3) and vol.fstype in NFS
+    Our own probe locks a file opened for writing, so it cannot see this: the version can (and
+    a uv whose version could not be read may be that one)."""
+    return uv in ((0, 10, 3), None) and vol.fstype in NFS
 
 
 def no_locks(loc: Location, vol: Volume, uv: Version | None) -> Text:
+    title = f"{drive(vol)} refuses file locks, which uv needs"
     if nfs_lock_bug(vol, uv):
         error = f"failed to lock `{loc.path}`: Bad file descriptor (os error 9)"
-        advice = "uv 0.10.4 fixed this (#18071): upgrade uv, or keep the directory on a local disk."
+        advice = f"uv 0.10.4 fixed this (#18071): upgrade uv, or keep the directory on a local disk.{unread(uv)}"
+        if uv is None and cap.can(vol, "flock_exclusive") is not False:
+            title = f"uv 0.10.3 cannot lock its files on {drive(vol)}"
     else:
         error = _error(vol, "flock_exclusive", "Function not implemented (os error 38)")
         advice = "Keep the directory on a local disk."
     return Text(
-        title=f"{drive(vol)} refuses file locks, which uv needs",
+        title=title,
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv locks "
             "its directories so that two uv processes never write the same files; this "

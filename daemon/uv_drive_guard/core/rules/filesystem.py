@@ -10,7 +10,7 @@ from .. import capability as cap
 from ..fixes import dot_clean, local_project_environment, move_off_drive, reformat
 from ..messages import ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, where
 from ..model import Fix, Location, Os, Role, Severity, Snapshot, SourceKind, Volume
-from ..versions import Version, at_least
+from ..versions import Version, may_be_at_least
 from .base import BIN_ROLES, ENV_ROLES, Hit, Rule, Scene, keep_on_computer, present
 from .cache import lock_problem
 from .links import chmod_refused
@@ -30,7 +30,7 @@ def _no_symlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 def _no_junctions(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os is not Os.WINDOWS or loc.role is not Role.PYTHON_INSTALL_DIR:
         return
-    if at_least(scene.uv, (0, 7, 14)) and cap.can(vol, "junction") is False:
+    if may_be_at_least(scene.uv, (0, 7, 14)) and cap.can(vol, "junction") is False:
         yield Hit(loc, python_junction(loc, vol))
 
 

@@ -114,7 +114,8 @@ def chmod_refused(vol: Volume) -> bool:
 
 
 def default_link_mode(os: Os, uv: Version | None) -> str:
-    """clone on macOS and (since 0.10.5) Linux, hardlink on Windows."""
+    """clone on macOS and (since 0.10.5) Linux, hardlink on Windows. Every check here treats
+    the two alike (both link, then copy), so a uv whose version is unknown needs no guess."""
     if os is Os.MACOS or (os is Os.LINUX and at_least(uv, (0, 10, 5))):
         return "clone"
     return "hardlink"
