@@ -445,9 +445,14 @@ def _approved(first: int) -> dict[tuple[str, str], tuple[object, int]]:
     return {(windows.APPROVED_KEY, "UV-DRIVE-GUARD"): (bytes([first]) + bytes(11), 3)}
 
 
+def _windows(registry: FakeRegistry, start: windows.Start, launcher: Path | None = None) -> windows.WindowsAutostart:
+    where = str(launcher) if launcher is not None else "/nonexistent/autostart.pyw"
+    return windows.WindowsAutostart(registry=registry, start=lambda: start, launcher=lambda: where)
+
+
 def test_windows_enable_and_disable() -> None:
     registry = FakeRegistry()
-    store = windows.WindowsAutostart(registry=registry, argv=lambda: [PYTHONW, "-m", "uv_drive_guard", "run"])
+    store = _windows(registry, windows.Start((PYTHONW, "-m", "uv_drive_guard", "run")))
     assert store.state() == "disabled"
     line = f'"{PYTHONW}" -m uv_drive_guard run'
     assert store.enable() == f"set {RUN} = {line}"
@@ -477,7 +482,7 @@ def test_windows_startup_approved_values() -> None:
 
 def test_windows_enable_keeps_task_managers_switch() -> None:
     registry = FakeRegistry(_approved(0x03))
-    store = windows.WindowsAutostart(registry=registry, argv=lambda: [PYTHONW, "run"])
+    store = _windows(registry, windows.Start((PYTHONW, "run")))
     assert store.enable().endswith("switched off in Task Manager > Startup apps: turn it on there")
     assert [c[1] for c in registry.calls] == [windows.RUN_KEY]  # never the StartupApproved value
     assert (store.state(), store.status()) == ("disabled-by-system", False)
@@ -540,43 +545,49 @@ def machine(gui: set[str], console: set[str], files: dict[str, str] | None = Non
 def test_windows_command_plain_python() -> None:
     python = "C:\\Program Files\\Python312\\python.exe"
     found = windows.windows_command(python, **machine({PYTHONW}, {python}))
-    assert found == [PYTHONW, "-m", "uv_drive_guard", "run"]
-    assert windows.windows_command(python, **machine(set(), {python}))[0] == python
+    assert found == windows.Start((PYTHONW, "-m", "uv_drive_guard", "run"))
+    assert windows.windows_command(python, **machine(set(), {python})).argv[0] == python
+
+
+LAUNCHER = "C:\\Users\\ana\\AppData\\Local\\uv-drive-guard\\autostart.pyw"
 
 
 def test_windows_command_in_a_uv_venv_uses_the_base_pythonw() -> None:
-    """uv #19226: a uv venv's Scripts\\pythonw.exe is the same console trampoline as python.exe."""
+    """uv #19226: up to 0.12.3 a uv venv's Scripts\\pythonw.exe is the same console trampoline as
+    python.exe; the base pythonw.exe runs a launcher file that adds the venv's packages."""
     python, trampoline = f"{VENV}\\Scripts\\python.exe", f"{VENV}\\Scripts\\pythonw.exe"
     cfg = {f"{VENV}\\pyvenv.cfg": f"home = {BASE}\nimplementation = CPython\nuv = 0.11.8\n"}
-    found = windows.windows_command(python, **machine({f"{BASE}\\pythonw.exe"}, {python, trampoline}, cfg))
-    assert found[0] == f"{BASE}\\pythonw.exe" and found[1] == "-c" and found[3] == "run"
-    assert repr(f"{VENV}\\Lib\\site-packages") in found[2]
-    calls = [n for n in ast.walk(ast.parse(found[2])) if isinstance(n, ast.Call)]
+    found = windows.windows_command(
+        python, **machine({f"{BASE}\\pythonw.exe"}, {python, trampoline}, cfg), launcher=lambda: LAUNCHER
+    )
+    assert found.argv == (f"{BASE}\\pythonw.exe", LAUNCHER, "run")
+    assert found.launcher is not None
+    calls = [n for n in ast.walk(ast.parse(found.launcher)) if isinstance(n, ast.Call)]
     added = next(c for c in calls if ast.unparse(c.func) == "site.addsitedir")
     assert ast.literal_eval(added.args[0]) == f"{VENV}\\Lib\\site-packages"  # backslashes kept
-    assert found[2].endswith("from uv_drive_guard.cli import main; sys.exit(main())")
+    assert found.launcher.endswith("from uv_drive_guard.cli import main\n\nsys.exit(main(sys.argv[1:]))\n")
     executable = next(
         a
-        for a in ast.walk(ast.parse(found[2]))
+        for a in ast.walk(ast.parse(found.launcher))
         if isinstance(a, ast.Assign) and ast.unparse(a.targets[0]) == "sys.executable"
     )
     assert ast.literal_eval(executable.value) == python  # later runs (the tray's switch, uv --python) see the venv
-    assert found[2].index("sys.executable") < found[2].index("from uv_drive_guard")
-    line = windows.command_line(found)
-    assert _argv_w(line) == found  # survives CommandLineToArgvW
+    assert found.launcher.index("sys.executable") < found.launcher.index("from uv_drive_guard")
+    line = windows.command_line(found.argv)
+    assert _argv_w(line) == list(found.argv)  # survives CommandLineToArgvW
 
 
 def test_windows_command_in_a_cpython_venv_keeps_its_windowed_launcher() -> None:
     python, launcher = f"{VENV}\\Scripts\\python.exe", f"{VENV}\\Scripts\\pythonw.exe"
     found = windows.windows_command(python, **machine({launcher}, {python}))
-    assert found == [launcher, "-m", "uv_drive_guard", "run"]
+    assert found == windows.Start((launcher, "-m", "uv_drive_guard", "run"))
 
 
 def test_windows_command_from_the_frozen_console_twin() -> None:
     folder = "C:\\Users\\ana\\AppData\\Local\\Programs\\uv-drive-guard"
     gui, cli = f"{folder}\\uv-drive-guard.exe", f"{folder}\\uv-drive-guard-cli.exe"
-    assert windows.windows_command(cli, frozen=True, exists=lambda p: p in {gui, cli}) == [gui, "run"]
-    assert windows.windows_command(gui, frozen=True, exists=lambda p: p in {gui, cli}) == [gui, "run"]
+    assert windows.windows_command(cli, frozen=True, exists=lambda p: p in {gui, cli}).argv == (gui, "run")
+    assert windows.windows_command(gui, frozen=True, exists=lambda p: p in {gui, cli}).argv == (gui, "run")
 
 
 def _argv_w(line: str) -> list[str]:
@@ -624,17 +635,23 @@ def test_windows_argument_quoting_round_trips() -> None:
 
 
 def test_the_base_pythonw_start_really_runs_the_cli(tmp_path: Path) -> None:
-    """The `-c` start, run here by a Python without its site-packages (-S), finds the package
-    only through the added site directory and its .pth file, as the venv's would give it."""
+    """The launcher, run here by a Python without its site-packages (-S), finds the package only
+    through the added site directory and its .pth file, as the venv's would give it."""
     python = f"{VENV}\\Scripts\\python.exe"
     cfg = {f"{VENV}\\pyvenv.cfg": f"home = {BASE}\n"}
-    found = windows.windows_command(python, **machine({f"{BASE}\\pythonw.exe"}, {python}, cfg))
+    found = windows.windows_command(
+        python, **machine({f"{BASE}\\pythonw.exe"}, {python}, cfg), launcher=lambda: LAUNCHER
+    )
     site_dir = tmp_path / "site-packages"
     site_dir.mkdir()
     daemon = Path(windows.__file__).resolve().parents[2]
     (site_dir / "venv.pth").write_text(f"{daemon}\n{sysconfig.get_paths()['purelib']}\n")
-    code = found[2].replace(repr(f"{VENV}\\Lib\\site-packages"), repr(str(site_dir)))
-    done = subprocess.run([sys.executable, "-S", "-c", code, "--version"], capture_output=True, text=True, timeout=60)
+    assert found.launcher is not None
+    launcher = tmp_path / "autostart.pyw"
+    launcher.write_text(found.launcher.replace(repr(f"{VENV}\\Lib\\site-packages"), repr(str(site_dir))))
+    done = subprocess.run(
+        [sys.executable, "-S", str(launcher), "--version"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("uv-drive-guard ")
 
@@ -671,3 +688,63 @@ def test_cli_status_says_whether_the_daemon_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "uv_drive_guard", "autostart", "status"], capture_output=True, text=True, env=env
     )
     assert done.stdout.splitlines()[-1] == "running now: no"
+
+
+# Profiles as long as Windows makes them: a 20-character account name (the limit for a local
+# account) with its domain, as `C:\Users\<name>.<DOMAIN>` is made when a profile name is taken.
+PROFILE = "C:\\Users\\jose.fernandez-lo.CONTOSO-EMEA"
+INSTALLS = {
+    # `uv tool install uv-drive-guard` with a uv-managed Python, a uv before 0.12.4 (console pythonw)
+    "uv tool, uv <= 0.12.3": (
+        f"{PROFILE}\\AppData\\Roaming\\uv\\tools\\uv-drive-guard",
+        f"{PROFILE}\\AppData\\Roaming\\uv\\python\\cpython-3.12.11-windows-x86_64-none",
+        False,
+    ),
+    "uv tool, uv >= 0.12.4": (
+        f"{PROFILE}\\AppData\\Roaming\\uv\\tools\\uv-drive-guard",
+        f"{PROFILE}\\AppData\\Roaming\\uv\\python\\cpython-3.12.11-windows-x86_64-none",
+        True,
+    ),
+    "pipx, python.org Python": (
+        f"{PROFILE}\\pipx\\venvs\\uv-drive-guard",
+        f"{PROFILE}\\AppData\\Local\\Programs\\Python\\Python312",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("install", list(INSTALLS))
+def test_the_run_value_fits_windows_limit_with_long_real_paths(install: str, tmp_path: Path) -> None:
+    venv, home, windowed = INSTALLS[install]
+    python, pythonw = f"{venv}\\Scripts\\python.exe", f"{venv}\\Scripts\\pythonw.exe"
+    gui = {f"{home}\\pythonw.exe", *([pythonw] if windowed else [])}
+    console = {python, *([] if windowed else [pythonw])}
+    launcher = f"{PROFILE}\\AppData\\Local\\uv-drive-guard\\autostart.pyw"
+    start = windows.windows_command(
+        python, **machine(gui, console, {f"{venv}\\pyvenv.cfg": f"home = {home}\n"}), launcher=lambda: launcher
+    )
+    registry = FakeRegistry()
+    store = windows.WindowsAutostart(registry=registry, start=lambda: start, launcher=lambda: str(tmp_path / "a.pyw"))
+    store.enable()
+    [(_, _, _, value)] = registry.calls
+    assert len(value) <= windows.RUN_VALUE_LIMIT, f"{len(value)} characters: {value}"
+    assert _argv_w(value) == list(start.argv)
+    assert (tmp_path / "a.pyw").exists() == (not windowed)
+
+
+def test_a_run_value_windows_would_cut_is_refused(tmp_path: Path) -> None:
+    registry = FakeRegistry()
+    deep = "C:\\" + "\\".join(["a-folder-with-a-long-name"] * 12) + "\\pythonw.exe"
+    store = _windows(registry, windows.Start((deep, "-m", "uv_drive_guard", "run")), tmp_path / "a.pyw")
+    with pytest.raises(ValueError, match="characters, and Windows runs at most 260"):
+        store.enable()
+    assert registry.calls == []
+
+
+def test_the_launcher_is_written_before_the_value_and_goes_with_it(tmp_path: Path) -> None:
+    registry, launcher = FakeRegistry(), tmp_path / "data" / "autostart.pyw"
+    store = _windows(registry, windows.Start((PYTHONW, str(launcher), "run"), "print('hi')\n"), launcher)
+    store.enable()
+    assert launcher.read_text() == "print('hi')\n"
+    store.disable()
+    assert not launcher.exists() and registry.calls[-1][0] == "delete"

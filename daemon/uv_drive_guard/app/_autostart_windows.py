@@ -3,6 +3,9 @@
 Task Manager's Startup tab (and Settings > Apps > Startup) keeps its own switch in
 Explorer\\StartupApproved\\Run: a binary value whose first byte is even when the entry may run
 (02, 06) and odd when the user switched it off (03, 07). We read that switch, never flip it.
+
+"The data value for a key is a command line no longer than 260 characters" (Microsoft, "Run and
+RunOnce Registry Keys"): the value names one program and a few words, never a script.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import os
 import struct
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ..edges.registry import HKCU, REG_SZ, read_key
+from ..fixing import atomic
 from ._autostart_common import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState
 
 if sys.platform == "win32":
@@ -24,6 +30,8 @@ if sys.platform == "win32":
 RUN_KEY = "Software\\Microsoft\\Windows\\CurrentVersion\\Run"
 APPROVED_KEY = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\StartupApproved\\Run"
 VALUE_NAME = "uv-drive-guard"
+RUN_VALUE_LIMIT = 260  # characters (Microsoft, "Run and RunOnce Registry Keys")
+LAUNCHER = "autostart.pyw"  # in the product's local data folder
 
 
 class Registry(Protocol):
@@ -104,6 +112,37 @@ def _read_text(path: str) -> str:
         return handle.read(1 << 16)
 
 
+@dataclass(frozen=True)
+class Start:
+    """What the Run value starts, and the launcher file it runs when there is one to write."""
+
+    argv: tuple[str, ...]
+    launcher: str | None = None  # the launcher's text, written to `launcher_path` before the value
+
+
+def launcher_path() -> str:
+    """%LOCALAPPDATA%\\uv-drive-guard\\autostart.pyw: the product's own local data folder."""
+    from platformdirs import user_data_dir
+
+    return ntpath.join(user_data_dir("uv-drive-guard", appauthor=False, roaming=False), LAUNCHER)
+
+
+def launcher_text(executable: str, site_packages: str) -> str:
+    """A start for the base interpreter with a venv's packages, as its own python.exe would have
+    them: sys.executable first (uv's --python, this very module from the tray's "Start at login"
+    must see the venv's python), then the venv's site-packages through site.addsitedir (its .pth
+    files)."""
+    return (
+        "# Written by `uv-drive-guard autostart enable`: started at sign-in by the Run value\n"
+        "# uv-drive-guard, it runs the daemon windowless with the packages of its venv.\n"
+        "import site\nimport sys\n\n"
+        f"sys.executable = {executable!r}\n"
+        f"site.addsitedir({site_packages!r})\n"
+        "from uv_drive_guard.cli import main\n\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+
+
 def windows_command(
     executable: str = sys.executable,
     *,
@@ -111,33 +150,30 @@ def windows_command(
     exists: Callable[[str], bool] = os.path.exists,
     subsystem: Callable[[str], int | None] = pe_subsystem,
     read_text: Callable[[str], str] = _read_text,
-) -> list[str]:
+    launcher: Callable[[], str] = launcher_path,
+) -> Start:
     """A windowed program, whichever twin asks: a console one in the Run key opens a console
     window at every login, and closing it ends the daemon.
 
     Frozen: the GUI exe beside uv-drive-guard-cli.exe. Otherwise pythonw.exe beside python.exe
-    when it really is windowed; in a uv-made venv it is a console trampoline that starts the base
-    python.exe (uv #19226), so the base interpreter's pythonw.exe runs, with the venv's
-    site-packages added (site.addsitedir reads its .pth files, as the venv's own start would)."""
+    when it really is windowed (a CPython venv's venvwlauncher; uv 0.12.4 and later make it a
+    windowed trampoline too). Up to uv 0.12.3 a uv venv's pythonw.exe was the console trampoline
+    (uv #19226), so the base interpreter's pythonw.exe runs a launcher file that adds the venv's
+    site-packages: two paths on the command line, where a `-c` script with both inside it went
+    past the Run value's 260 characters."""
     folder = ntpath.dirname(executable)
     if frozen:
         gui = ntpath.join(folder, GUI_EXE)
-        return [gui if exists(gui) else executable, "run"]
+        return Start((gui if exists(gui) else executable, "run"))
     beside = ntpath.join(folder, "pythonw.exe")
     if exists(beside) and subsystem(beside) == IMAGE_SUBSYSTEM_WINDOWS_GUI:
-        return [beside, "-m", "uv_drive_guard", "run"]
+        return Start((beside, "-m", "uv_drive_guard", "run"))
     home = venv_home(executable, read_text)
     base = ntpath.join(home, "pythonw.exe") if home else None
     if base and exists(base) and subsystem(base) == IMAGE_SUBSYSTEM_WINDOWS_GUI:
         site = ntpath.join(ntpath.dirname(folder), "Lib", "site-packages")
-        # sys.executable first: what the daemon runs later (uv's --python, this very function
-        # from the tray's "Start at login") must see the venv's python, not the base one.
-        start = (
-            f"import site, sys; sys.executable = {executable!r}; site.addsitedir({site!r}); "
-            "from uv_drive_guard.cli import main; sys.exit(main())"
-        )
-        return [base, "-c", start, "run"]
-    return [beside if exists(beside) else executable, "-m", "uv_drive_guard", "run"]
+        return Start((base, launcher(), "run"), launcher_text(executable, site))
+    return Start((beside if exists(beside) else executable, "-m", "uv_drive_guard", "run"))
 
 
 def quote_argument(arg: str) -> str:
@@ -179,10 +215,12 @@ class WindowsAutostart(StatusFromState):
         self,
         *,
         registry: Registry | None = None,
-        argv: Callable[[], list[str]] = windows_command,
+        start: Callable[[], Start] = windows_command,
+        launcher: Callable[[], str] = launcher_path,
     ) -> None:
         self.registry: Registry = registry if registry is not None else UserRegistry()
-        self.argv = argv
+        self.start = start
+        self.launcher = launcher
 
     def state(self) -> State:
         try:
@@ -196,7 +234,17 @@ class WindowsAutostart(StatusFromState):
         return f"{HKCU}\\{RUN_KEY}\\{VALUE_NAME}"
 
     def enable(self) -> str:
-        line = command_line(self.argv())
+        start = self.start()
+        line = command_line(start.argv)
+        if len(line) > RUN_VALUE_LIMIT:
+            raise ValueError(
+                f"the command that starts uv-drive-guard is {len(line)} characters, and Windows runs at most "
+                f"{RUN_VALUE_LIMIT} from a Run value; install it in a folder with a shorter path: {line}"
+            )
+        launcher = Path(self.launcher())
+        launcher.unlink(missing_ok=True)  # ours, from an earlier install: never followed if a link
+        if start.launcher is not None:
+            atomic.write_atomic(launcher, start.launcher.encode("utf-8"))
         self.registry.write(RUN_KEY, VALUE_NAME, line)
         done = f"set {self.describe()} = {line}"
         if self.state() == DISABLED_BY_SYSTEM:
@@ -204,6 +252,7 @@ class WindowsAutostart(StatusFromState):
         return done
 
     def disable(self) -> str:
+        Path(self.launcher()).unlink(missing_ok=True)
         if self.registry.read(RUN_KEY, VALUE_NAME) is None:
             return "nothing to remove: it was not set to start at login"
         self.registry.delete(RUN_KEY, VALUE_NAME)
