@@ -265,7 +265,7 @@ def test_registry_definitions() -> None:
         Definition("UV_NO_CACHE", None, machine("UV_NO_CACHE"), "REG_DWORD:1"),
         Definition("UV_CACHE_DIR", "E:\\uv-cache", user("UV_CACHE_DIR"), "REG_SZ:E:\\uv-cache"),
         Definition("UV_LINK_MODE", "copy", user("UV_LINK_MODE"), "REG_SZ:copy"),
-        Definition("UV_TOOL_DIR", None, user("UV_TOOL_DIR"), "REG_EXPAND_SZ:%UV_HOME%\\tools"),
+        Definition("UV_TOOL_DIR", "%UV_HOME%\\tools", user("UV_TOOL_DIR"), "REG_EXPAND_SZ:%UV_HOME%\\tools"),
         Definition(
             "UV_PYTHON_INSTALL_DIR",
             "C:\\Users\\alice\\OneDrive\\uv\\python",
@@ -295,11 +295,12 @@ def test_registry_names_parameter_and_unreadable_machine_key() -> None:
         ("%USERPROFILE%\\uvcache", "C:\\Users\\alice\\uvcache"),
         ("%userprofile%\\uvcache", "C:\\Users\\alice\\uvcache"),
         ("E:\\plain", "E:\\plain"),
-        ("%NOPE%\\x", None),
+        ("%NOPE%\\x", "%NOPE%\\x"),  # Windows leaves an unknown name as it is
+        ("%USERPROFILE%\\%NOPE%", "C:\\Users\\alice\\%NOPE%"),
         ("100%", "100%"),
     ],
 )
-def test_expand(text: str, expected: str | None) -> None:
+def test_expand(text: str, expected: str) -> None:
     assert settings.expand(text, {"USERPROFILE": "C:\\Users\\alice"}) == expected
 
 

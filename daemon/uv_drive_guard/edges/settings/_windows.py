@@ -30,21 +30,16 @@ UV_VARIABLES: tuple[str, ...] = WATCHED  # one list, kept in core.resolve
 _REFERENCE = re.compile(r"%([^%]+)%")
 
 
-def expand(text: str, environ: Mapping[str, str]) -> str | None:
-    """ExpandEnvironmentStrings against a given environment; None if a name is unknown."""
+def expand(text: str, environ: Mapping[str, str]) -> str:
+    """ExpandEnvironmentStrings against a given environment: "Case is ignored when looking up the
+    environment-variable name. If the name is not found, the %variableName% portion is left
+    unexpanded" (Microsoft, ExpandEnvironmentStringsW), and uv then gets that text as it is."""
     upper = {name.upper(): value for name, value in environ.items()}
-    missing = False
 
     def substitute(match: re.Match[str]) -> str:
-        nonlocal missing
-        value = upper.get(match.group(1).upper())
-        if value is None:
-            missing = True
-            return match.group(0)
-        return value
+        return upper.get(match.group(1).upper(), match.group(0))
 
-    expanded = _REFERENCE.sub(substitute, text)
-    return None if missing else expanded
+    return _REFERENCE.sub(substitute, text)
 
 
 def definition(name: str, data: object, kind: int, source: Source, environ: Mapping[str, str]) -> Definition:
