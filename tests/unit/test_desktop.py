@@ -3,6 +3,7 @@ editor for its files."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,24 @@ def test_open_path_starts_no_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(desktop.proc, "popen", lambda argv: started.append(list(argv)))
     desktop.open_path(Path("x.log"))
     assert started == [desktop.text_editor_command(Path("x.log"))]
+
+
+LOG_ONE_LINE = """
+import logging
+from uv_drive_guard.app.desktop import log_file, setup_logging
+setup_logging(0)
+logging.getLogger("uv_drive_guard.test").warning("drive %s at %s", "Cl\\u00e9 \\u2713", "/media/jos\\udce9")
+logging.shutdown()
+print(log_file())
+"""
+
+
+def test_the_log_is_utf8_under_a_locale_that_is_not(tmp_path: Path) -> None:
+    """pythonw on Windows writes files in the ANSI code page; here the C locale (ASCII, Python's
+    UTF-8 mode and locale coercion off) stands in for it: a label it cannot hold lost the line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONUTF8", "PYTHONIOENCODING"))}
+    env.update(LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0", XDG_STATE_HOME=str(tmp_path / "state"))
+    done = subprocess.run([sys.executable, "-c", LOG_ONE_LINE], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0 and b"Logging error" not in done.stderr, done.stderr
+    written = Path(done.stdout.decode().strip()).read_bytes()
+    assert "drive Clé ✓ at /media/jos\\udce9".encode() in written

@@ -40,10 +40,16 @@ def settings_file() -> Path:
 
 
 def setup_logging(verbose: int) -> None:
-    """A rotating log file always; the console too with -v."""
+    """A rotating log file always, in UTF-8 (the locale's encoding is Windows' ANSI code page under
+    pythonw, which cannot hold a drive's label or a person's name, and a record that fails to
+    encode is dropped); the console too with -v."""
     path = log_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(path, maxBytes=1 << 20, backupCount=3)]
+    handlers: list[logging.Handler] = [
+        logging.handlers.RotatingFileHandler(
+            path, maxBytes=1 << 20, backupCount=3, encoding="utf-8", errors="backslashreplace"
+        )
+    ]
     if verbose:
         handlers.append(logging.StreamHandler())
     logging.basicConfig(
