@@ -86,3 +86,30 @@ def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytes
     monkeypatch.setattr(_windows, "get_remote_roots", lambda: ["Z:\\"])
     assert {entry[1] for entry in service._mount_table()} == {"C:\\", "G:\\", "Z:\\"}
     assert asked == [False]
+
+
+@pytest.mark.parametrize("fails", ["at the start", "between two polls"])
+def test_a_mount_list_that_cannot_be_read_does_not_end_the_watching(fails: str) -> None:
+    """psutil.disk_partitions raises OSError from the system call (psutil's disk.c), and the serial
+    query may fail for a volume going away: the poller keeps going and sees the card afterwards."""
+    before = keys(C, EMPTY_READER, serials={"C:\\": "1"})
+    after = keys(C, CARD, serials={"C:\\": "1", "G:\\": "2"})
+    steps: list[object] = [OSError(21, "The device is not ready"), before, after]
+    if fails == "between two polls":
+        steps = [before, OSError(21, "The device is not ready"), RuntimeError("psutil"), after]
+
+    def mounts() -> frozenset[watch.MountKey]:
+        step = steps.pop(0) if len(steps) > 1 else steps[0]
+        if isinstance(step, Exception):
+            raise step
+        assert isinstance(step, frozenset)
+        return step
+
+    changed = threading.Event()
+    poller = watch.PollingWatcher(interval=0.01, mounts=mounts)
+    poller.start(changed.set)
+    try:
+        assert changed.wait(5)
+        assert poller._thread is not None and poller._thread.is_alive()
+    finally:
+        poller.stop()

@@ -78,21 +78,38 @@ class PollingWatcher:
         self._mounts = mounts or _psutil_mounts
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing = False
 
     def start(self, on_change: Callable[[], None]) -> None:
         self._thread = threading.Thread(target=self._loop, args=(on_change,), name="mount poller", daemon=True)
         self._thread.start()
 
     def _loop(self, on_change: Callable[[], None]) -> None:
-        last = self._mounts()
+        last = self._read()
         while not self._stop.wait(self._interval):
-            now = self._mounts()
-            if now != last:
-                last = now
-                try:
-                    on_change()
-                except Exception:
-                    log.exception("mount change handler failed")
+            now = self._read()
+            if now is None or now == last:
+                continue
+            last = now  # after a list that could not be read, the next one counts as a change
+            try:
+                on_change()
+            except Exception:
+                log.exception("mount change handler failed")
+
+    def _read(self) -> frozenset[MountKey] | None:
+        """The mount list, or None when it cannot be read this time: one failure (psutil, a
+        volume that does not answer) must not end drive detection for the session."""
+        try:
+            keys = self._mounts()
+        except Exception:
+            if not self._failing:
+                log.exception("could not read the mount list; trying again every %g s", self._interval)
+            self._failing = True
+            return None
+        if self._failing:
+            log.info("the mount list can be read again")
+            self._failing = False
+        return keys
 
     def stop(self) -> None:
         self._stop.set()
