@@ -6,11 +6,13 @@
 #   /Applications/uv-drive-guard.app/Contents/MacOS/uv-drive-guard autostart enable
 #
 # Why a bundle: macOS shows notifications with buttons (the fix button) only for an app bundle
-# with a bundle identifier, and desktop-notifier only uses the UserNotifications framework when
-# that bundle is signed. Started from a plain Python, the daemon still runs, but notifications
-# fall back to none (the tray menu still has everything). An ad-hoc signature (`--sign -`) is
-# enough on the machine that built it; to hand the app to others, sign with a Developer ID
-# and notarize it (not done here), or Gatekeeper will refuse it.
+# with a bundle identifier; desktop-notifier uses the UserNotifications framework in any bundle
+# and, for one whose signature it cannot verify, only warns "notifications may fail"
+# (desktop_notifier/main.py get_backend_class). Started from a plain Python, the daemon still
+# runs, but notifications fall back to none (the tray menu still has everything). The build signs
+# ad hoc (`--sign -`) so that the bundle's signature verifies on the machine that built it; to
+# hand the app to others, sign with a Developer ID and notarize it (not done here), or
+# Gatekeeper will refuse it.
 #
 # The build uses a virtual environment in build/macos-venv with the package and PyInstaller;
 # PYTHON picks the interpreter (default python3; it decides the architecture of the app).

@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 NAME = "uv-drive-guard"
-BUNDLE_ID = "io.github.uv-drive-guard"  # the LaunchAgent label and the Windows AppUserModelID too
+BUNDLE_ID = "io.github.uv-drive-guard"  # macOS: the bundle identifier and the LaunchAgent's label
+# Windows: toasts go out under desktop-notifier's app name (desktop_notifier/backends/winrt.py uses
+# it as the AppUserModelID when the app is not packaged), which app/notify.py sets to NAME; the
+# Start-menu shortcut of installers/windows/uv-drive-guard.iss carries that same id.
+APP_USER_MODEL_ID = NAME
 
 ROOT = Path(__file__).resolve().parents[2]  # installers/shared/freeze.py -> repository root
 SOURCE = ROOT / "daemon"  # the source root holding the import package uv_drive_guard

@@ -138,6 +138,32 @@ def test_macos_spec_makes_a_menu_bar_bundle() -> None:
     assert freeze.BUNDLE_ID == LABEL
 
 
+def test_an_unsigned_bundle_gets_notifications_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What build.sh says of signing, checked against desktop-notifier's own choice of backend:
+    in a bundle whose signature does not verify it still picks UserNotifications, and warns."""
+    import platform
+    import types
+
+    import desktop_notifier.main
+    from packaging.version import Version
+
+    support = types.ModuleType("desktop_notifier.backends.macos_support")
+    support.is_bundle = lambda: True  # type: ignore[attr-defined]
+    support.is_signed_bundle = lambda: False  # type: ignore[attr-defined]
+    support.macos_version = Version("14.5")  # type: ignore[attr-defined]
+    cocoa = types.ModuleType("desktop_notifier.backends.macos")
+    cocoa.CocoaNotificationCenter = type("CocoaNotificationCenter", (), {})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, support.__name__, support)
+    monkeypatch.setitem(sys.modules, cocoa.__name__, cocoa)
+    monkeypatch.setattr(platform, "system", lambda: "Darwin")
+    assert desktop_notifier.main.get_backend_class() is cocoa.CocoaNotificationCenter  # type: ignore[attr-defined]
+    assert "notifications may fail" in caplog.text
+    build = (MACOS / "build.sh").read_text(encoding="utf-8")
+    assert '"notifications may fail"' in build and "only uses the UserNotifications framework when" not in build
+
+
 # --- Windows -----------------------------------------------------------------
 
 
@@ -147,7 +173,15 @@ def test_windows_installer_names_agree_with_autostart() -> None:
     assert "PrivilegesRequired=lowest" in iss
     assert r"DefaultDirName={localappdata}\Programs" in iss
     # desktop-notifier's winrt backend sends toasts under the app name given in app/notify.py.
-    assert '#define AppUserModelID "uv-drive-guard"' in iss
+    sys.path.insert(0, str(ROOT / "installers" / "shared"))
+    try:
+        import freeze
+    finally:
+        sys.path.pop(0)
+    from uv_drive_guard.app.notify import Notifier
+
+    assert freeze.APP_USER_MODEL_ID == Notifier().app_name == "uv-drive-guard" != freeze.BUNDLE_ID
+    assert f'#define AppUserModelID "{freeze.APP_USER_MODEL_ID}"' in iss
     assert 'AppUserModelID: "{#AppUserModelID}"' in iss
     assert r'Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"' in iss
     assert 'ValueName: "{#AppName}"; ValueData: """{app}\\{#AppExe}"" run"; Flags: uninsdeletevalue' in iss
