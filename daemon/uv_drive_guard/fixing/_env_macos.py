@@ -3,7 +3,8 @@
 launchd forgets setenv at logout, so the agent (ours, by its label) runs
 `/bin/sh -c "/bin/launchctl setenv NAME 'value' ..."` at load, the form the settings reader parses.
 A person's own agent in the same folder may set the same name at every login; a change made only
-in ours would be undone there at the next one (launchd does not define which agent runs last).
+in ours would be undone there at the next one (launchd loads a folder's agents together at login,
+and launchd.plist(5) has no key that orders them).
 So the store changes the value where those agents set it, takes it out of them on unset
 (fixing/agentfile.py), and keeps their bytes for undo.
 """
