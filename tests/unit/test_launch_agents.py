@@ -304,3 +304,16 @@ def test_edits_change_only_that_pair(script: str, value: str) -> None:
     changed = agentfile.with_value(data, "UV_CACHE_DIR", value)
     after = [(n, raw) for n, _, raw in launchctl.setenv_pairs(plistlib.loads(changed)["ProgramArguments"])]
     assert after == [(n, value if n == "UV_CACHE_DIR" else raw) for n, _, raw in pairs]
+
+
+def test_setting_the_value_an_agent_already_sets_leaves_it_byte_for_byte(tmp_path: Path) -> None:
+    folder = home_with(tmp_path, ALICE, STARTUP)
+    before = {name: (folder / name).read_bytes() for name in (ALICE, STARTUP)}
+    store, fake = store_in(tmp_path)
+    store.set("UV_LINK_MODE", "copy")
+    store.set("UV_TOOL_DIR", "/Volumes/STICK/uv-tools")
+    assert {name: (folder / name).read_bytes() for name in (ALICE, STARTUP)} == before
+    assert not store.agent_path.exists() and fake.env == {
+        "UV_LINK_MODE": "copy",
+        "UV_TOOL_DIR": "/Volumes/STICK/uv-tools",
+    }

@@ -226,10 +226,10 @@ def setenv_pairs(arguments: Sequence[str]) -> Iterator[tuple[str, str | None, st
     for run in setenv_runs(tokens):
         for at in run.names:
             name, raw = tokens[at], tokens[at + 1]
-            yield name, None if shell and _expands(raw) else raw, raw
+            yield name, None if shell and expands(raw) else raw, raw
 
 
-def _expands(raw: str) -> bool:
+def expands(raw: str) -> bool:
     """Whether a shell would rewrite the word: $VAR, `cmd`, or a leading ~."""
     return raw.startswith("~") or "$" in raw or "`" in raw
 

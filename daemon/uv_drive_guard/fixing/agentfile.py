@@ -12,7 +12,15 @@ from __future__ import annotations
 import plistlib
 from collections.abc import Collection
 
-from ..edges.launchctl import load_plist, program_arguments, runs_shell, setenv_pairs, setenv_runs, shell_words
+from ..edges.launchctl import (
+    expands,
+    load_plist,
+    program_arguments,
+    runs_shell,
+    setenv_pairs,
+    setenv_runs,
+    shell_words,
+)
 
 
 class CannotEdit(ValueError):
@@ -56,6 +64,8 @@ def _edit(data: bytes, names: Collection[str], value: str | None) -> bytes:
         new = [*arguments[:2], _edit_script(arguments[2], names, value), *arguments[3:]]
     else:
         new = _edit_words(arguments, names, value)
+    if new == arguments:  # the value it sets already: the file stays as it is, byte for byte
+        return data
     loaded["ProgramArguments"] = new
     fmt = plistlib.FMT_BINARY if data.startswith(b"bplist00") else plistlib.FMT_XML
     return plistlib.dumps(loaded, fmt=fmt, sort_keys=False)
@@ -93,6 +103,6 @@ def _edit_script(script: str, names: Collection[str], value: str | None) -> str:
             written = words[at + 1]
             if value is None:  # from the end of the word before the name to the end of the value
                 script = script[: words[at - 1].end] + script[written.end :]
-            else:
+            elif written.text != value or expands(written.text):
                 script = script[: written.start] + shell_quote(value) + script[written.end :]
     return script
