@@ -84,7 +84,7 @@ class Notifier:
         self._escape_markup = False
         self._asking: asyncio.Future[bool | None] | None = None  # the permission question, until answered
         self._held: list[tuple[Notification, list[bool]]] = []  # notices sent while it is asked
-        self._released: asyncio.Future[None] | None = None
+        self._released: asyncio.Future[None] | None = None  # sending what waited: kept referenced
 
     async def start(self) -> None:
         """Ask the server once what it can do, so each notice is rendered for it; log the outcome once."""
@@ -291,6 +291,7 @@ class Notifier:
         except Exception as exc:  # keep the references; the next show tries again
             log.debug("could not list current notifications: %s", exc)
             return
+        current |= {notification.identifier for notification, _ in self._held}  # not shown yet
         for identifier in [i for i in self._pending if i not in current]:
             del self._pending[identifier]
 
