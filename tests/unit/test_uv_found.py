@@ -80,10 +80,10 @@ def test_macos_places() -> None:
 
 
 def test_windows_places() -> None:
-    env = {
+    env = {  # as os.environ has them on Windows: upper-cased names (CPython Lib/os.py, encodekey)
         "USERPROFILE": "C:\\Users\\José",
         "LOCALAPPDATA": "C:\\Users\\José\\AppData\\Local",
-        "ProgramFiles": "C:\\Program Files",
+        "PROGRAMFILES": "C:\\Program Files",
         "CARGO_HOME": "D:\\cargo",
     }
     winget = "C:\\Users\\José\\AppData\\Local\\Microsoft\\WinGet"

@@ -49,11 +49,13 @@ def find_uv(env: Mapping[str, str], forbidden: Iterable[str] = (), *, os_: Os | 
 
 def install_places(env: Mapping[str, str], os_: Os, *, glob: Callable[[str], list[str]] = glob.glob) -> list[str]:
     """The folders uv's installers put `uv` in, most particular first (docs/uv-facts.md, "Where
-    uv is installed"): the standalone installer's receipt (UV_INSTALL_DIR included), uv's
-    executable directory (that installer since 0.5.0, pipx, `uv tool install uv`), Cargo's bin
-    (that installer before 0.5.0, `cargo install uv`), then Homebrew on macOS and Linux, and
-    WinGet's links and package folder on Windows."""
+    uv is installed, and what the daemon reads from it"): the standalone installer's receipt
+    (UV_INSTALL_DIR included), uv's executable directory (that installer since 0.5.0, pipx,
+    `uv tool install uv`), Cargo's bin (that installer before 0.5.0, `cargo install uv`), then
+    Homebrew on macOS and Linux, and WinGet's links and package folder on Windows."""
     path = ntpath if os_ is Os.WINDOWS else posixpath
+    if os_ is Os.WINDOWS:  # names ignore case there; os.environ keeps them upper-cased (Lib/os.py)
+        env = {name.upper(): value for name, value in env.items()}
     home = env.get("USERPROFILE" if os_ is Os.WINDOWS else "HOME") or os.path.expanduser("~")
     places = _receipt_places(env, os_, home)
     if env.get("XDG_BIN_HOME"):
@@ -98,7 +100,7 @@ def _winget_places(env: Mapping[str, str], glob: Callable[[str], list[str]]) -> 
     package's own folder, which it puts on PATH instead (winget-cli #3498)."""
     places: list[str] = []
     roots = [ntpath.join(env["LOCALAPPDATA"], "Microsoft", "WinGet")] if env.get("LOCALAPPDATA") else []
-    roots += [ntpath.join(env[name], "WinGet") for name in ("ProgramFiles", "ProgramFiles(x86)") if env.get(name)]
+    roots += [ntpath.join(env[name], "WinGet") for name in ("PROGRAMFILES", "PROGRAMFILES(X86)") if env.get(name)]
     for root in roots:
         places.append(ntpath.join(root, "Links"))
         places += sorted(glob(ntpath.join(root, "Packages", WINGET_PACKAGE + "_*")))[:4]
