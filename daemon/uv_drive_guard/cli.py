@@ -96,6 +96,24 @@ def _parser() -> argparse.ArgumentParser:
         "--no-uv", action="store_true", help="do not ask uv where it keeps things, even with [uv] confirm = true"
     )
     _config_option(scan)
+    explain = _command(
+        commands,
+        "explain",
+        help="after uv failed: which drive (if any) is why, and the fix",
+        description=(
+            "With uv's output (piped in, `explain FILE`, or `explain -` then paste it and press "
+            "Ctrl-D): says which of uv's messages a drive explains, on which drive and filesystem, "
+            "why, and the fixes with their ids; and which are not about drives (resolution, "
+            "network, interpreters, builds). With no output, in the folder where uv failed: judges "
+            "every place a uv command run here would use. Exit status: 0 no drive explains a "
+            "failure, 1 a drive does, 2 usage or settings errors, 3 messages no rule knows."
+        ),
+    )
+    explain.add_argument(
+        "file", nargs="?", metavar="FILE", help="uv's output saved to a file; - reads it from standard input"
+    )
+    explain.add_argument("--json", action="store_true", help="print one JSON document (docs/explain-json.md)")
+    _config_option(explain)
     fix = _command(
         commands,
         "fix",
@@ -190,6 +208,42 @@ def _scan(args: argparse.Namespace) -> int:
     else:
         _say(render.to_text(snapshot, findings))
     return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from . import explain, scan
+
+    options = scan.Options.from_config(_settings(args))
+    cwd = os.getcwd()
+    text = _uv_output(args.file)
+    if text is not None and not text.strip() and args.file is None:
+        text = None  # nothing piped in (a script's empty stdin): explain this folder
+    env = dict(os.environ)
+    report = explain.here(env, options, cwd) if text is None else explain.from_output(text, env, options, cwd)
+    if args.json:
+        _say(json.dumps(explain.to_json(report), indent=2))
+    else:
+        _say(explain.to_text(report))
+        if text is None and sys.stdin is not None and sys.stdin.isatty():
+            _say(
+                "(To explain what uv printed: `uv sync 2>&1 | uv-drive-guard explain`, or `explain -`, paste, Ctrl-D.)"
+            )
+    return explain.exit_status(report)
+
+
+def _uv_output(file: str | None) -> str | None:
+    """uv's output: FILE, `-` or piped standard input; None when there is none (a terminal)."""
+    from .explain import MAX_OUTPUT
+
+    if file is not None and file != "-":
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            return handle.read(MAX_OUTPUT)
+    stdin = sys.stdin
+    if stdin is None or (file is None and stdin.isatty()):
+        return None
+    if file == "-" and stdin.isatty():
+        _say("Paste uv's output, then press Ctrl-D (Ctrl-Z and Enter on Windows):", err=True)
+    return stdin.read(MAX_OUTPUT)
 
 
 def _fixing(args: argparse.Namespace) -> int:
@@ -304,6 +358,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbose
         return EXIT_USAGE
     if args.command == "scan":
         return _scan(args)
+    if args.command == "explain":
+        return _explain(args)
     if args.command == "autostart":
         return _autostart(args)
     if args.command in ("envs", "env"):

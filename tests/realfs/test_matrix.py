@@ -39,6 +39,8 @@ from typing import Any
 
 import pytest
 
+from uv_drive_guard.core import explain
+
 from . import drives
 from .drives import base_python, build_wheel, make_drive, need_real, requirement, uv_env
 
@@ -584,9 +586,30 @@ def test_prediction_matches_uv(
     setup = Setup(drive=pool.get(kind), mnt_root=pool.root, wheels=wheels, work=tmp_path)
     cell = run_cell(scenario, version, setup)
     RESULTS.append(cell)
+    _record(cell, kind, scenario)
     if cell.actual == "skip":
         # No venv can exist on this drive for uv to install into: what stands in for the cell
         # is uv refusing to create one, exactly as UVD005 says.
         assert "failed to symlink file" in cell.stderr, disagreement(cell)
+        assert "UVD005" in explained(cell.stderr), cell.stderr
         return
     assert cell.predicted == cell.actual, disagreement(cell)
+    if cell.actual in ("fails", "warns"):
+        # `uv-drive-guard explain`, given what uv printed, names a rule the scan predicted.
+        predicted = {code.split(":", 1)[0] for code in cell.codes}
+        assert predicted & explained(cell.stderr), f"explain says {explained(cell.stderr)}:\n{cell.stderr}"
+
+
+def explained(stderr: str) -> set[str]:
+    """The rules core.explain ties uv's messages to (the codes of every message it recognises)."""
+    return {code for message in explain.read(stderr) for code in message.codes}
+
+
+def _record(cell: Cell, kind: str, scenario: str) -> None:
+    """UVDG_RECORD_UV_OUTPUT=DIR keeps what uv printed in each cell (the explain corpus's source)."""
+    where = os.environ.get("UVDG_RECORD_UV_OUTPUT")
+    if where and cell.stderr.strip():
+        name = f"{scenario}-{kind}-{cell.version}.txt".replace(" ", "_")
+        header = f"# uv {cell.version}, {scenario} on {kind}: {cell.actual}; scan: {', '.join(cell.codes)}\n"
+        Path(where).mkdir(parents=True, exist_ok=True)
+        (Path(where) / name).write_text(header + cell.stderr + "\n")

@@ -227,7 +227,7 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
 # --- text -------------------------------------------------------------------------------
 
 
-def _wrap(text: str, indent: str) -> list[str]:
+def wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, width=96, initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
@@ -256,13 +256,13 @@ def _volume_header(vol: Volume) -> list[str]:
     ro = ", read-only" if vol.read_only else ""
     return [
         f"{vol.name}: {vol.fstype} at {vol.mountpoint} ({kind}{ro}, {vol.device})",
-        *_wrap(_abilities(vol.capabilities), "  "),
+        *wrap(_abilities(vol.capabilities), "  "),
     ]
 
 
-def _finding_lines(item: Finding) -> list[str]:
+def finding_lines(item: Finding) -> list[str]:
     lines = [f"  {_MARK[item.severity]} {item.code}: {item.title}"]
-    lines += _wrap(item.detail, "      ")
+    lines += wrap(item.detail, "      ")
     lines.append("      uv would print:")
     lines += ["        " + line for line in item.uv_message.splitlines()]
     for fix in item.fixes:
@@ -292,16 +292,16 @@ def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
             continue
         lines += _volume_header(vol)
         notes = [note for volume, note in snapshot.notes if volume == vol.mountpoint]
-        lines += [line for note in notes for line in _wrap(f"note: {note}", "  ")]
+        lines += [line for note in notes for line in wrap(f"note: {note}", "  ")]
         items = by_volume.pop(vol.mountpoint, [])
         unseen = [u for u in snapshot.unseen if u.volume == vol.mountpoint]
         searched = searched_on(snapshot, vol)
         whole = searched is None or vol.mountpoint in searched
         if not whole:
             said = f"searched only {', '.join(searched)}" if searched else "not searched for projects"
-            lines += _wrap(f"{said}: elsewhere on it only uv's own directories were judged", "  ")
-        lines += [line for item in items for line in _finding_lines(item)]
-        lines += [line for u in unseen for line in _wrap(f"not looked at: {u.path}: {u.reason}", "  ")]
+            lines += wrap(f"{said}: elsewhere on it only uv's own directories were judged", "  ")
+        lines += [line for item in items for line in finding_lines(item)]
+        lines += [line for u in unseen for line in wrap(f"not looked at: {u.path}: {u.reason}", "  ")]
         if not items:
             partial = unseen or notes or not whole
             lines.append(
@@ -310,7 +310,7 @@ def to_text(snapshot: Snapshot, findings: tuple[Finding, ...]) -> str:
         lines.append("")
     for items in by_volume.values():  # drives that are configured but not plugged in
         lines.append("Not mounted:")
-        lines += [line for item in items for line in _finding_lines(item)]
+        lines += [line for item in items for line in finding_lines(item)]
         lines.append("")
     if not any(v.mountpoint in snapshot.scope for v in snapshot.volumes) and not findings:
         lines.append("No external drives found; pass a path to scan one.")
