@@ -26,6 +26,7 @@ from uv_drive_guard.core.model import (
     Location,
     Os,
     Role,
+    Shebang,
     Snapshot,
     Source,
     SourceKind,
@@ -165,6 +166,10 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
             config_file=raw.get("config_file"),
             workspace=raw.get("workspace"),
             script=raw.get("script"),
+            shebangs=tuple(
+                Shebang(s["interpreter"], s.get("scripts", 1), s.get("example", "..."), s.get("exists"))
+                for s in raw.get("shebangs", ())
+            ),
         )
         for raw in case.get("artefacts", ())
     )
@@ -234,6 +239,8 @@ def test_case(path: Path) -> None:
             assert value in [c.value for c in fixes[fix_slug].changes], fix_slug
         for text in item.get("uv_message_contains", []):
             assert text in found.uv_message
+        for text in item.get("title_contains", []):
+            assert text in found.title
 
 
 def test_every_catalogue_code_has_a_case_file() -> None:

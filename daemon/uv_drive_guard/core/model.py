@@ -179,6 +179,16 @@ class ArtefactKind(str, Enum):
 
 
 @dataclass(frozen=True)
+class Shebang:
+    """The scripts of an environment that start one interpreter (their first lines, never run)."""
+
+    interpreter: str  # the absolute path after `#!`
+    scripts: int  # how many of the scripts read name it
+    example: str  # one of them, by name: the one a person would `uv run`
+    exists: bool | None = None  # None: not ours to look at (another machine, an automount)
+
+
+@dataclass(frozen=True)
 class Artefact:
     """Something uv made or will use, found by walking a drive."""
 
@@ -196,6 +206,8 @@ class Artefact:
     environment: str | None = None  # for projects: where its .venv is or would be
     config_file: str | None = None  # for projects: uv.toml if present, else pyproject.toml
     workspace: str | None = None  # for projects: the workspace root whose environment it shares
+    # for venvs: every interpreter the scripts of bin/ (Scripts/) name, how many name each
+    shebangs: tuple[Shebang, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.model import Artefact, ArtefactKind, Definition, Unseen
+from ..core.model import Artefact, ArtefactKind, Definition, Shebang, Unseen
 from ..core.model import SourceKind as Kind
-from . import projects, safeio, settings, untrusted
+from . import projects, safeio, settings, untrusted, venvs
 
 PRUNE = frozenset(
     {
@@ -171,7 +171,8 @@ def parse_pyvenv_cfg(text: str) -> dict[str, str]:
 def venv_artefact(path: str, volume: str) -> Artefact:
     cfg = parse_pyvenv_cfg(read_head(os.path.join(path, "pyvenv.cfg")) or "")
     home = cfg.get("home")
-    script, interpreter = _script_interpreter(path)
+    found = venvs.shebangs(path)
+    first = _telling(found)
     return Artefact(
         ArtefactKind.VENV,
         path,
@@ -179,35 +180,16 @@ def venv_artefact(path: str, volume: str) -> Artefact:
         uv_version=cfg.get("uv"),
         home=home,
         home_exists=untrusted.exists(home, directory=True),  # never a UNC or automount path
-        script_interpreter=interpreter,
-        # lstat: on a nosymfollow mount bin/python is there but cannot be followed (UVD016)
-        script_interpreter_exists=untrusted.exists(interpreter, stat=os.lstat),
-        script=script,
+        script_interpreter=first.interpreter if first else None,
+        script_interpreter_exists=first.exists if first else None,
+        script=first.example if first else None,
+        shebangs=found,
     )
 
 
-def _script_interpreter(venv: str) -> tuple[str | None, str | None]:
-    """The first console script in bin/ and its shebang's interpreter: where the venv was when
-    it was made. Read as text, never run."""
-    bin_dir = os.path.join(venv, "bin")
-    try:
-        with os.scandir(bin_dir) as entries:
-            candidates = [e.path for e, _ in zip(entries, range(50), strict=False) if e.is_file(follow_symlinks=False)]
-    except OSError:
-        return None, None
-    for candidate in sorted(candidates, key=_activation_last)[:10]:
-        head = read_head(candidate, 512) or ""
-        if head.startswith("#!") and "python" in head.split("\n", 1)[0]:
-            line = head[2:].split("\n", 1)[0].strip()
-            if line.startswith("/bin/sh"):
-                continue  # uv's relocatable / long-path trampoline: no absolute interpreter
-            return os.path.basename(candidate), (line.split()[0] if line else None)
-    return None, None
-
-
-def _activation_last(path: str) -> tuple[bool, str]:
-    """Console scripts first: `activate_this.py` and friends name no script a person runs."""
-    return os.path.basename(path).startswith(("activate", "pydoc")), path
+def _telling(found: tuple[Shebang, ...]) -> Shebang | None:
+    """The interpreter that decides: one that is gone (a script that will fail), else the most named."""
+    return next((s for s in found if s.exists is False), found[0] if found else None)
 
 
 def project_artefact(path: str, names: set[str], volume: str) -> Artefact | None:

@@ -1,5 +1,6 @@
 """Environments the walk found whose interpreter is gone: moved to another mount point, or
-made elsewhere (UVD010, UVD018). Their scripts and pyvenv.cfg are read as text, never run.
+made elsewhere (UVD010, UVD018). Their scripts (every one, first line only) and pyvenv.cfg are
+read as text, never run.
 
 A drive plugged in at another mount point gives `Failed to spawn` / os error 2 after `uv run`
 reinstalls the project (seen with uv 0.13.9).
@@ -8,12 +9,12 @@ reinstalls the project (seen with uv 0.13.9).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .. import scope
 from ..fixes import recreate, reinstall
 from ..messages import Text, _cause, spawn
-from ..model import Artefact, ArtefactKind, Fix, Location, Role, Severity, Snapshot, Source, SourceKind
+from ..model import Artefact, ArtefactKind, Fix, Location, Role, Severity, Shebang, Snapshot, Source, SourceKind
 from ..paths import under
 from ..resolve import pathmod
 from ..versions import Version
@@ -30,11 +31,42 @@ def _gone(scene: Scene, artefact: Artefact) -> tuple[str, str | None] | None:
     return None if gone is None else (gone, _owning_project(scene.snapshot, artefact))
 
 
-def _old_mount(scene: Scene, artefact: Artefact) -> tuple[str, str] | None:
-    """(old mount point, new one) when the venv's scripts name where the drive was before."""
+@dataclass(frozen=True)
+class Move:
+    """Where the drive was when the environment was made, and how many scripts still say so."""
+
+    old: str  # the old mount point
+    new: str  # where the drive is now
+    stale: int  # scripts still naming the old place
+    read: int  # scripts read (first lines, never run)
+    example: str  # one that still names it: it fails
+    rewritten: bool  # some already name the new place: `uv run` reinstalled the project
+
+
+def shebangs_of(artefact: Artefact) -> tuple[Shebang, ...]:
+    """Every interpreter the scripts name; a venv described by its first script alone (older
+    snapshots, the case files) counts as one script."""
+    if artefact.shebangs or not artefact.script_interpreter:
+        return artefact.shebangs
+    return (Shebang(artefact.script_interpreter, 1, artefact.script or "...", artefact.script_interpreter_exists),)
+
+
+def _old_mount(scene: Scene, artefact: Artefact) -> Move | None:
+    """Where the drive was, when any of the venv's scripts name its old mount point."""
     vol = scene.snapshot.volume(artefact.volume)
-    old = moved_from(artefact, vol.mountpoint, scope.roots_of(scene.snapshot)) if vol is not None else None
-    return None if vol is None or old is None else (old, vol.mountpoint)
+    if vol is None:
+        return None
+    roots = scope.roots_of(scene.snapshot)
+    found = shebangs_of(artefact)
+    olds = [(_made_at_mount(s, artefact.path, vol.mountpoint, roots), s) for s in found]
+    moved = [(old, s) for old, s in olds if old is not None]
+    if not moved:
+        return None
+    old = max({o for o, _ in moved}, key=lambda o: sum(s.scripts for x, s in moved if x == o))
+    stale = [s for o, s in moved if o == old]
+    rewritten = any(s.exists and s.interpreter.rsplit("/bin/", 1)[0] == artefact.path for s in found)
+    total = sum(s.scripts for s in found)
+    return Move(old, vol.mountpoint, sum(s.scripts for s in stale), total, stale[0].example, rewritten)
 
 
 def _interpreter_gone(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
@@ -48,17 +80,18 @@ def _interpreter_gone(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
 
 def _moved(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
     gone = _gone(scene, artefact)
-    mounts = _old_mount(scene, artefact) if gone is not None else None
-    if gone is None or mounts is None:
+    move = _old_mount(scene, artefact) if gone is not None else None
+    if gone is None or move is None:
         return
     project = gone[1]
     loc = found_environment(artefact, project)
-    yield Hit(loc, moved(artefact.path, *mounts, artefact.script, project is not None, scene.uv))
+    yield Hit(loc, moved(artefact.path, move, project is not None, scene.uv))
 
 
 def _missing_interpreter(artefact: Artefact) -> str | None:
-    if artefact.script_interpreter and artefact.script_interpreter_exists is False:
-        return artefact.script_interpreter
+    stale = next((s for s in shebangs_of(artefact) if s.exists is False), None)
+    if stale is not None:
+        return stale.interpreter
     if artefact.home and artefact.home_exists is False:
         return artefact.home
     return None
@@ -72,15 +105,20 @@ def _owning_project(snapshot: Snapshot, venv: Artefact) -> str | None:
 
 
 def moved_from(artefact: Artefact, mountpoint: str, roots: tuple[str, ...]) -> str | None:
-    """The mount point the drive had when this venv was made, read from a script's shebang:
+    """The mount point the drive had when this venv was made, read from its scripts' shebangs:
     `/media/ana/STICK1/demo/.venv/bin/python` for a venv now at `/media/ana/STICK/demo/.venv`.
     Only a place where drives are mounted counts: a venv copied from /home/bob is not a move."""
-    shebang = artefact.script_interpreter
-    if not shebang or artefact.script_interpreter_exists is not False or not mountpoint:
+    found = (_made_at_mount(s, artefact.path, mountpoint, roots) for s in shebangs_of(artefact))
+    return next((old for old in found if old is not None), None)
+
+
+def _made_at_mount(shebang: Shebang, path: str, mountpoint: str, roots: tuple[str, ...]) -> str | None:
+    """The old mount point one interpreter names, when it is gone and sits where drives are mounted."""
+    if shebang.exists is not False or not mountpoint:
         return None
-    made_at = shebang.rsplit("/bin/", 1)[0]
-    inside = artefact.path[len(mountpoint.rstrip("/")) :]
-    if not under(artefact.path, mountpoint, strict=True) or made_at == artefact.path:
+    made_at = shebang.interpreter.rsplit("/bin/", 1)[0]
+    inside = path[len(mountpoint.rstrip("/")) :]
+    if not under(path, mountpoint, strict=True) or made_at == path:
         return None
     if not made_at.endswith(inside) or len(made_at) <= len(inside):
         return None
@@ -116,17 +154,24 @@ def interpreter_gone(path: str, interpreter: str, project: bool) -> Text:
     )
 
 
-def moved(path: str, old: str, new: str, script: str | None, project: bool, uv: Version | None = None) -> Text:
+def moved(path: str, move: Move, project: bool, uv: Version | None = None) -> Text:
     # `uv run` rewrites the project's own scripts when it reinstalls it; its dependencies'
-    # scripts keep the old path (seen, 0.13.9): which one fails first is not known here.
-    script = None if project else script
+    # scripts keep the old path (seen, 0.13.9 and 0.13.10). Once some were rewritten, every
+    # script still naming the old place is a dependency's, and fails; before, the one that
+    # fails first is not known (the project's own is rewritten before it runs).
+    script = move.example if move.rewritten or not project else None
     again = "`uv sync --reinstall`" if project else f"`uv venv --clear {path}` and install again"
+    every = move.stale == move.read
+    count = "its scripts" if every else f"{move.stale} of the {move.read} scripts in its bin folder"
+    point = "its commands point there" if every else f"{move.stale} of its {move.read} commands still point there"
+    after = " (`uv run` already rewrote the project's own; its dependencies' still point there)"
     return Text(
-        title=f"The drive was at {old} when {path} was made: its commands point there",
+        title=f"The drive was at {move.old} when {path} was made: {point}",
         detail=(
-            f"The drive is mounted at {new} now, and the environment's scripts start the Python "
-            f"under {old}, which is gone. `uv run` first reinstalls the project, then its commands "
-            f"still fail. {again} rewrites them for {new} (the scripts were read as text, not run)."
+            f"The drive is mounted at {move.new} now, and {count} start the Python under {move.old}, "
+            f"which is gone{after if move.rewritten else ''}. `uv run` first reinstalls the project, then "
+            f"these commands still fail. {again} rewrites them for {move.new} (the scripts' first lines "
+            "were read as text, not run)."
         ),
         uv_message=f"error: {spawn(script, uv)}\n{_cause(uv)}No such file or directory (os error 2)",
     )
@@ -147,8 +192,8 @@ RULES = (
         "UVD010",
         (Severity.ERROR,),
         "R10",
-        "an environment whose interpreter (pyvenv.cfg `home` or script shebang) is gone: the mount point "
-        "or drive letter changed",
+        "an environment whose interpreter (pyvenv.cfg `home` or any script's shebang) is gone: the mount "
+        "point or drive letter changed",
         "a project's `.venv`: keep the environments on this computer ([portable.md](portable.md)); "
         "recreate (`uv sync` / `uv venv --clear`)",
         fixes=_moved_environment,
@@ -160,8 +205,9 @@ RULES = (
         "R10, seen: os error 2 after a remount",
         "an environment whose scripts name the drive's old mount point (`/media/ana/STICK1/...` for a "
         "drive now at `/media/ana/STICK`): `uv run` reinstalls the project, then `Failed to spawn` / "
-        "`No such file or directory (os error 2)`. Says what moved and from where; replaces UVD010 for "
-        "that environment",
+        "`No such file or directory (os error 2)`. Every script is read (up to 200, first line only): "
+        "after one `uv run` the project's own are rewritten and its dependencies' are not. Says what "
+        "moved, from where, and how many scripts still point there; replaces UVD010 for that environment",
         "`uv sync --reinstall` (project) or `uv venv --clear` (manual: nothing on a drive is run)",
         fixes=lambda c, s, loc: (reinstall(c, loc, loc.project is not None),),
         artefact=_moved,
