@@ -166,6 +166,7 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
             config_file=raw.get("config_file"),
             workspace=raw.get("workspace"),
             script=raw.get("script"),
+            non_project=raw.get("non_project", False),
             shebangs=tuple(
                 Shebang(s["interpreter"], s.get("scripts", 1), s.get("example", "..."), s.get("exists"))
                 for s in raw.get("shebangs", ())
@@ -241,6 +242,8 @@ def test_case(path: Path) -> None:
             assert text in found.uv_message
         for text in item.get("title_contains", []):
             assert text in found.title
+        if "folders" in item:
+            assert list(found.folders) == item["folders"]
 
 
 def test_every_catalogue_code_has_a_case_file() -> None:

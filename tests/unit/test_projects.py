@@ -34,25 +34,76 @@ def by_path(result: walk.WalkResult) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    ("text", "counts"),
+    ("text", "found"),
     [
-        (APP, True),  # uv init --app
-        (LIB, True),  # uv init --lib: [build-system] too
-        ("[tool.uv]\ndev-dependencies = []\n", True),
-        ("[tool.black]\nline-length = 90\n", False),  # configures another tool: quiet
-        ("", False),
-        (APP + "\n[tool.uv]\nmanaged = false\n", False),  # uv leaves it alone
+        (APP, "project"),  # uv init --app
+        (LIB, "project"),  # uv init --lib: [build-system] too
+        ("[tool.uv]\ndev-dependencies = []\n", "project"),
+        # no [project]: uv works in non-project mode there and makes .venv (seen, 0.13.10)
+        ("[tool.black]\nline-length = 90\n", "folder"),
+        ("", "folder"),
+        ('[tool.poetry]\nname = "x"\nversion = "0.1.0"\n', "folder"),
+        ("[dependency-groups]\ndev = []\n", "folder"),
+        ('[build-system]\nrequires = ["setuptools"]\n', "folder"),
+        # managed = false is read only beside [project] (ProjectWorkspace::from_project)
+        ("[tool.uv]\nmanaged = false\n", "project"),
+        (APP + "\n[tool.uv]\nmanaged = false\n", None),  # "The project is marked as unmanaged"
     ],
-    ids=["app", "lib", "tool-uv", "other-tool", "empty", "unmanaged"],
+    ids=[
+        "app",
+        "lib",
+        "tool-uv",
+        "other-tool",
+        "empty",
+        "poetry",
+        "groups",
+        "build-system",
+        "managed-alone",
+        "unmanaged",
+    ],
 )
-def test_what_counts_as_a_project(tmp_path: Path, text: str, counts: bool) -> None:
+def test_what_uv_makes_an_environment_for(tmp_path: Path, text: str, found: str | None) -> None:
     write(tmp_path / "p" / "pyproject.toml", text)
-    projects_ = by_path(found(tmp_path))
-    assert (str(tmp_path / "p") in projects_) is counts
-    if counts:
+    projects_ = by_path(walk.walk(str(tmp_path), str(tmp_path), walk.Budget()))
+    assert (str(tmp_path / "p") in projects_) is (found is not None)
+    if found is not None:
         project = projects_[str(tmp_path / "p")]
         assert project.environment == str(tmp_path / "p" / ".venv")  # type: ignore[attr-defined]
         assert project.workspace == str(tmp_path / "p")  # type: ignore[attr-defined]
+        assert project.non_project is (found == "folder")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[project]\nversion = "1"\n', "without a `name`"),
+        ('[tool.uv]\nmanaged = "no"\n', "managed to something other than true or false"),
+    ],
+    ids=["project-without-name", "managed-not-a-boolean"],
+)
+def test_what_uv_refuses_to_read_is_not_looked_at(tmp_path: Path, text: str, says: str) -> None:
+    target = write(tmp_path / "p" / "pyproject.toml", text)
+    result = found(tmp_path)
+    assert not by_path(result)
+    reasons = [u.reason for u in result.unseen if u.path == str(target)]
+    assert len(reasons) == 1 and says in reasons[0], result.unseen
+
+
+def test_a_folder_inside_a_workspace_is_its_own_root(tmp_path: Path) -> None:
+    """uv stops at the first pyproject.toml: a tool-only one inside a workspace's tree is a
+    non-project root of its own (VirtualProject::discover), its .venv beside it."""
+    root = tmp_path / "ws"
+    write(root / "pyproject.toml", APP + '\n[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    write(root / "packages" / "a" / "pyproject.toml", APP.replace("demo", "a"))
+    write(root / "docs" / "pyproject.toml", "[tool.ruff]\n")
+    got = by_path(found(tmp_path))
+    docs = got[str(root / "docs")]
+    assert (docs.workspace, docs.environment, docs.non_project) == (  # type: ignore[attr-defined]
+        str(root / "docs"),
+        str(root / "docs" / ".venv"),
+        True,
+    )
+    assert got[str(root / "packages" / "a")].environment == str(root / ".venv")  # type: ignore[attr-defined]
 
 
 def test_a_lock_file_makes_a_bare_pyproject_a_project(tmp_path: Path) -> None:

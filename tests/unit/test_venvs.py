@@ -1,13 +1,32 @@
 """An environment's scripts, read as uv wrote them: every one (bounded), first line only, never
-run."""
+run; folders with a pyproject.toml said once per drive."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from uv_drive_guard.core.diagnose import grouped
+from uv_drive_guard.core.model import (
+    Artefact,
+    ArtefactKind,
+    Change,
+    ChangeKind,
+    Finding,
+    Fix,
+    Location,
+    Manual,
+    Os,
+    Role,
+    Severity,
+    Snapshot,
+    Source,
+    SourceKind,
+    UvInfo,
+)
 from uv_drive_guard.edges import safeio, venvs, walk
 
 
@@ -79,3 +98,67 @@ def test_a_venv_made_on_windows_has_its_scripts_in_scripts(tmp_path: Path) -> No
     (venv / "Scripts" / "tool.exe").write_bytes(b"MZ\x90\x00" + b"\x00" * 100)
     (found,) = venvs.shebangs(str(venv))
     assert found.interpreter == "E:/app/.venv/Scripts/python.exe"
+
+
+# --- folders with a pyproject.toml, said once per drive ------------------------------------
+
+MOUNT = "/media/ana/STICK"
+
+
+def _finding(
+    folder: str, code: str = "UVD005", severity: Severity = Severity.ERROR, fixes: tuple[Fix, ...] = ()
+) -> Finding:
+    loc = Location(Role.PROJECT_ENVIRONMENT, f"{folder}/.venv", Source(SourceKind.DEFAULT), MOUNT, folder)
+    return Finding(code, severity, f"title {folder}", "detail", "error: x", loc, MOUNT, fixes)
+
+
+def _fix(name: str, where: str) -> Fix:
+    return Fix(f"uvd005-{name}-000000", name, "", (Change(ChangeKind.MANUAL, Manual(where), summary=name),))
+
+
+def _snapshot(*folders: str) -> Snapshot:
+    arts = tuple(Artefact(ArtefactKind.PROJECT, f, MOUNT, non_project=True) for f in folders)
+    arts += (Artefact(ArtefactKind.PROJECT, f"{MOUNT}/app", MOUNT),)
+    return Snapshot(Os.LINUX, UvInfo("0.13.10", "uv"), (), (), artefacts=arts)
+
+
+def test_one_folder_reads_in_the_singular_and_keeps_its_fixes() -> None:
+    drive_fix = _fix("reformat", MOUNT)
+    (item,) = grouped(_snapshot(f"{MOUNT}/docs"), (_finding(f"{MOUNT}/docs", fixes=(drive_fix,)),))
+    assert item.title == "uv would fail in 1 folder with a pyproject.toml"
+    assert item.folders == (f"{MOUNT}/docs",) and item.fixes == (drive_fix,)
+
+
+def test_only_the_fixes_every_folder_shares_are_offered() -> None:
+    shared = _fix("reformat", MOUNT)
+    findings = tuple(_finding(f"{MOUNT}/{n}", fixes=(_fix("recreate", f"{MOUNT}/{n}"), shared)) for n in ("a", "b"))
+    project = _finding(f"{MOUNT}/app")
+    out = grouped(_snapshot(f"{MOUNT}/a", f"{MOUNT}/b"), (project, *findings))
+    assert [f.title for f in out] == [project.title, "uv would also fail in 2 more folders with a pyproject.toml"]
+    assert [f.title for f in out[1].fixes] == ["reformat"]
+
+
+def test_each_code_and_severity_is_its_own_group_and_order_is_kept() -> None:
+    a, b = f"{MOUNT}/a", f"{MOUNT}/b"
+    findings = (
+        _finding(a),
+        _finding(f"{MOUNT}/app", "UVD003", Severity.WARNING),
+        _finding(b),
+        _finding(a, "UVD003", Severity.WARNING),
+        _finding(b, "UVD019", Severity.INFO),
+    )
+    out = grouped(_snapshot(a, b), findings)
+    assert [(f.code, f.folders) for f in out] == [
+        ("UVD005", (a, b)),
+        ("UVD003", ()),
+        ("UVD003", (a,)),
+        ("UVD019", (b,)),
+    ]
+    assert out[2].title == "uv would also warn in 1 more folder with a pyproject.toml"
+    assert out[3].title == "uv would meet the same in 1 folder with a pyproject.toml"
+
+
+def test_nothing_changes_without_folders() -> None:
+    findings = (_finding(f"{MOUNT}/app"),)
+    assert grouped(_snapshot(), findings) == findings
+    assert grouped(replace(_snapshot(), artefacts=()), findings) == findings

@@ -86,7 +86,7 @@ class DriveReport:
     @property
     def fingerprint(self) -> str:
         """Changes when what we would say changes: the same notice is not repeated."""
-        text = "\n".join(sorted(f"{f.code} {f.location.path if f.location else ''}" for f in self.findings))
+        text = "\n".join(sorted(_said(f) for f in self.findings))
         return f"{zlib.crc32(text.encode('utf-8', 'surrogateescape')):08x}"
 
     def actions(self, finding: Finding) -> tuple[Action, ...]:
@@ -105,11 +105,7 @@ class DriveReport:
     @property
     def problems(self) -> frozenset[str]:
         """What a notice would tell (information alone is the tray's), one line per finding."""
-        return frozenset(
-            f"{f.code} {f.location.path if f.location else ''}"
-            for f in self.findings
-            if f.severity is not Severity.INFO
-        )
+        return frozenset(_said(f) for f in self.findings if f.severity is not Severity.INFO)
 
     def mount(self, boot: float) -> str:
         """This mount of the drive: plugged in again (or after a reboot), it is another one."""
@@ -176,6 +172,12 @@ def new_terminals(fix: Fix) -> bool:
     settings files afresh on every run."""
     places = (StartupFile, UserEnvironment, VariableStore, ShellHook)
     return any(isinstance(change.target, places) for change in fix.changes)
+
+
+def _said(finding: Finding) -> str:
+    """What a finding is about: its code and place, and each folder it speaks for."""
+    said = f"{finding.code} {finding.location.path if finding.location else ''}"
+    return " ".join((said, *finding.folders))
 
 
 def _ours(change: Change) -> bool:
@@ -256,7 +258,8 @@ def _portable_notice(report: DriveReport) -> Notice | None:
     if first is None or fix is None or report.volume is None:
         return None
     same = [f for f in report.findings if any(x.id == fix.id for x in f.fixes)]
-    body = [portable.question(report.volume, len(same), first.code), portable.NOTICE_MORE]
+    places = sum(len(f.folders) or 1 for f in same)  # a finding for several folders counts each
+    body = [portable.question(report.volume, places, first.code), portable.NOTICE_MORE]
     title = f"uv on {report.name}: {first.severity.value}"  # as every notice: the log is read by it
     urgent = first.severity is Severity.ERROR
     state = State.ERROR if urgent else State.WARNING

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from .messages import shadowed_text
-from .model import Finding, Location, Severity, Snapshot
+from .model import ArtefactKind, Finding, Fix, Location, Severity, Snapshot
 from .rules import ALONE, ARTEFACTS, PLACES, RULES, SETTINGS, WHOLE, Scene
 from .versions import parse
 
@@ -28,7 +28,7 @@ def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
         found.extend(rule.finding(hit) for rule, check in ARTEFACTS for hit in check(scene, artefact))
     found.extend(rule.finding(hit) for rule, whole in WHOLE for hit in whole(scene))
     ordered = _unique(sorted(found, key=lambda f: (_ORDER[f.severity], f.volume or "", f.code)))
-    return tuple(RULES[item.code].with_fixes(snapshot, _also_set(item)) for item in ordered)
+    return grouped(snapshot, tuple(RULES[item.code].with_fixes(snapshot, _also_set(item)) for item in ordered))
 
 
 def _judged(scene: Scene, loc: Location) -> Location:
@@ -97,3 +97,55 @@ def _unique(findings: list[Finding]) -> tuple[Finding, ...]:
 def _layers(item: Finding) -> int:
     loc = item.location
     return 0 if loc is None else sum(s.source.kind.value != "default" for s in loc.shadowed)
+
+
+# --- folders with a pyproject.toml uv works in, said once per drive -----------------------
+
+_VERB = {Severity.ERROR: "fail", Severity.WARNING: "warn", Severity.INFO: "meet the same"}
+
+
+def grouped(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """One finding per drive, code and severity for the folders whose pyproject.toml has no
+    [project] (uv's non-project mode makes .venv there too): a drive full of tool-only
+    pyproject.tomls reads as one line, projects proper keep theirs."""
+    folders = {a.path for a in snapshot.artefacts if a.kind is ArtefactKind.PROJECT and a.non_project}
+    groups: dict[tuple[str, Severity, str | None], list[Finding]] = {}
+    order: list[Finding | tuple[str, Severity, str | None]] = []
+    for item in findings:
+        key = (item.code, item.severity, item.volume)
+        if item.location is None or item.location.project not in folders:
+            order.append(item)
+        elif key not in groups:
+            groups[key] = [item]
+            order.append(key)
+        else:
+            groups[key].append(item)
+    proper = {(f.code, f.volume) for f in order if isinstance(f, Finding)}
+    return tuple(f if isinstance(f, Finding) else _merged(groups[f], also=(f[0], f[2]) in proper) for f in order)
+
+
+def _merged(members: list[Finding], also: bool) -> Finding:
+    first = members[0]
+    folders = tuple(dict.fromkeys(m.location.project for m in members if m.location and m.location.project))
+    count = len(folders)
+    noun = "folder" if count == 1 else "folders"
+    where = f"{'also ' if also else ''}{_VERB[first.severity]} in {count}{' more' if also else ''} {noun}"
+    named = ", ".join(folders[:5]) + (f" and {count - 5} more" if count > 5 else "")
+    return replace(
+        first,
+        title=f"uv would {where} with a pyproject.toml",
+        detail=(
+            "In a folder whose pyproject.toml has no [project] table (only other tools' settings, "
+            "or nothing), `uv sync` and `uv run` work in uv's non-project mode and make a .venv "
+            f"there, as in a project: {named}. For the first of them: {first.title}. {first.detail}"
+        ),
+        fixes=_common(members),
+        folders=folders,
+    )
+
+
+def _common(members: list[Finding]) -> tuple[Fix, ...]:
+    """The first folder's fixes that make the same changes for every folder (a drive's, not one
+    folder's): offered once for all of them."""
+    others = [{fix.changes for fix in m.fixes} for m in members[1:]]
+    return tuple(fix for fix in members[0].fixes if all(fix.changes in changes for changes in others))

@@ -206,6 +206,9 @@ class Artefact:
     environment: str | None = None  # for projects: where its .venv is or would be
     config_file: str | None = None  # for projects: uv.toml if present, else pyproject.toml
     workspace: str | None = None  # for projects: the workspace root whose environment it shares
+    # for projects: a folder whose pyproject.toml has no [project] table, where uv works in its
+    # non-project mode (uv-workspace `VirtualProject::NonProject`)
+    non_project: bool = False
     # for venvs: every interpreter the scripts of bin/ (Scripts/) name, how many name each
     shebangs: tuple[Shebang, ...] = ()
 
@@ -413,3 +416,5 @@ class Finding:
     volume: str | None
     fixes: tuple[Fix, ...] = field(default=())
     facts: str = ""  # the uv issue or PR this rests on
+    # the same finding for several folders with a pyproject.toml on one drive, said once: each folder
+    folders: tuple[str, ...] = ()

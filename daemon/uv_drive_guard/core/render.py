@@ -166,6 +166,7 @@ def finding_json(item: Finding) -> dict[str, Any]:
         "volume": item.volume,
         "facts": item.facts,
         "fixes": [fix_json(f) for f in item.fixes],
+        "folders": list(item.folders),
     }
 
 
@@ -215,6 +216,7 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
                 "uv_version": a.uv_version,
                 "environment": a.environment,
                 "workspace": a.workspace,
+                "non_project": a.non_project,
             }
             for a in snapshot.artefacts
         ],

@@ -6,6 +6,13 @@ it declares `[tool.uv.workspace]`, else the first ancestor holding a `pyproject.
 declares a workspace whose `members` globs include the project and whose `exclude` globs do not,
 else the project itself. `uv sync` puts the environment at `<workspace root>/.venv`.
 
+A `pyproject.toml` without `[project]` is no refusal: `VirtualProject::discover` makes it a
+non-project workspace root of its own (`VirtualProject::NonProject`, with `Workspace::build`),
+and `uv sync` / `uv run` make `.venv` beside it, whatever else the file holds, even nothing.
+Only `[tool.uv] managed = false` beside a `[project]` table makes uv refuse
+(`ProjectWorkspace::from_project`: "The project is marked as unmanaged"); without `[project]`
+uv does not look at `managed` (read in uv 0.12.5, seen with 0.13.10).
+
 Every read is bounded and never follows what a drive names: manifests are read as text through
 `settings.read_text`, member globs are expanded without following symbolic links, within a count
 and a clock. What could not be read becomes an `Unseen` line, never a crash.
@@ -39,7 +46,7 @@ class Manifest:
     directory: str
     project: bool = False  # a [project] table
     tool_uv: bool = False  # a [tool.uv] table
-    managed: bool = True  # tool.uv.managed = false makes uv leave it alone
+    managed: bool = True  # tool.uv.managed; false makes uv refuse a [project] (only that)
     members: tuple[str, ...] | None = None  # [tool.uv.workspace] members; None: no workspace
     exclude: tuple[str, ...] = ()
     problem: str | None = None  # why uv could not read it
@@ -47,6 +54,11 @@ class Manifest:
     @property
     def workspace(self) -> bool:
         return self.members is not None
+
+    @property
+    def refused(self) -> bool:
+        """uv stops here: unreadable, or a [project] marked `managed = false`."""
+        return self.problem is not None or (self.project and not self.managed)
 
 
 def _parse(text: str) -> dict[str, Any] | str:
@@ -90,18 +102,33 @@ def _manifest(directory: str, table: dict[str, Any]) -> Manifest:
     tool = table.get("tool")
     uv = tool.get("uv") if isinstance(tool, dict) else None
     uv = uv if isinstance(uv, dict) else None
+    project = table.get("project")
+    managed = uv.get("managed", True) if uv is not None else True
+    problem = _schema_problem(project, managed)
+    if problem is not None:
+        return Manifest(directory, problem=problem)
     workspace = uv.get("workspace") if uv is not None else None
     members = exclude = None
     if isinstance(workspace, dict):
         members, exclude = _strings(workspace.get("members")), _strings(workspace.get("exclude"))
     return Manifest(
         directory,
-        project=isinstance(table.get("project"), dict),
+        project=isinstance(project, dict),
         tool_uv=uv is not None,
-        managed=uv is None or uv.get("managed") is not False,
+        managed=managed is not False,
         members=members,
         exclude=exclude or (),
     )
+
+
+def _schema_problem(project: object, managed: object) -> str | None:
+    """What uv's `PyProjectToml` refuses before it does anything there (seen, 0.13.10): the
+    two mistakes that decide whether uv works in the folder at all."""
+    if isinstance(project, dict) and not isinstance(project.get("name"), str):
+        return "pyproject.toml has a [project] table without a `name`: uv stops with an error there"
+    if not isinstance(managed, bool):
+        return "pyproject.toml sets tool.uv.managed to something other than true or false: uv stops there"
+    return None
 
 
 def _pattern(root: str, glob: str) -> str:
@@ -213,25 +240,30 @@ class Finder:
 
 
 def is_project(manifest: Manifest, names: Iterable[str] = ()) -> bool:
-    """What a person would run uv in: [project], [tool.uv], or a uv.lock or .venv beside it.
-
-    uv 0.13.9 also syncs a bare pyproject.toml (no [project], no [tool.uv]) in its non-project
-    mode; such files usually configure other tools, so they stay quiet here.
-    """
-    if manifest.problem is not None or not manifest.managed:
+    """A project proper: [project], [tool.uv], or a uv.lock or .venv beside it (uv was used
+    there). Any other pyproject.toml uv works in is a non-project folder (`is_folder`)."""
+    if manifest.refused:
         return False
     names = set(names)
     return manifest.project or manifest.tool_uv or "uv.lock" in names or ".venv" in names
 
 
+def is_folder(manifest: Manifest, names: Iterable[str] = ()) -> bool:
+    """A pyproject.toml of tool settings only, `[build-system]` only, `[dependency-groups]`
+    only, or nothing at all: `uv sync` and `uv run` there make `.venv` in non-project mode."""
+    return not manifest.refused and not is_project(manifest, names)
+
+
 def resolve(
     finder: Finder,
     found: dict[str, set[str]],
-    build: Callable[[str, str], Artefact],
+    build: Callable[[str, str, bool], Artefact],
 ) -> list[Artefact]:
     """Project artefacts for the manifests a walk found (`found`: directory -> names in it);
-    `build(project, workspace_root)` makes one."""
+    `build(project, workspace_root, non_project)` makes one. A non-project folder is its own
+    root: uv stops at its pyproject.toml and never joins it to a workspace above."""
     chosen: dict[str, str] = {}  # project directory -> workspace root
+    folders: list[str] = []
     for directory in sorted(found):
         manifest = finder.manifest(directory)
         if manifest is None:
@@ -240,6 +272,8 @@ def resolve(
             finder.note(os.path.join(directory, "pyproject.toml"), manifest.problem)
         elif is_project(manifest, found[directory]):
             chosen[directory] = finder.workspace_root(manifest)
+        elif is_folder(manifest, found[directory]):
+            folders.append(directory)
     for root in sorted(set(chosen.values())):
         manifest = finder.manifest(root)
         if manifest is not None and manifest.workspace:
@@ -249,7 +283,8 @@ def resolve(
                     break
                 _add_member(finder, member, root, chosen)
     roots = sorted(set(chosen.values()) - set(chosen))  # a workspace root above the walk
-    return [build(path, root) for path, root in sorted(chosen.items())] + [build(r, r) for r in roots]
+    found_projects = [build(path, root, False) for path, root in sorted(chosen.items())]
+    return found_projects + [build(r, r, False) for r in roots] + [build(f, f, True) for f in folders]
 
 
 def _add_member(finder: Finder, member: str, root: str, chosen: dict[str, str]) -> None:

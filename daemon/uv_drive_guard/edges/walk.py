@@ -79,7 +79,9 @@ def walk(root: str, volume: str, budget: Budget = Budget()) -> WalkResult:
     with safeio.collect() as notes:
         _walk(queue, volume, budget, deadline, result)
         result.artefacts += projects.resolve(
-            result.finder, result.manifests, lambda path, ws: build_project(path, ws, volume, result.finder)
+            result.finder,
+            result.manifests,
+            lambda path, ws, non_project: build_project(path, ws, volume, result.finder, non_project),
         )
     result.notes = notes
     return result
@@ -193,15 +195,19 @@ def _telling(found: tuple[Shebang, ...]) -> Shebang | None:
 
 
 def project_artefact(path: str, names: set[str], volume: str) -> Artefact | None:
-    """A directory uv would treat as a project, with the settings uv would read for it."""
+    """A directory uv would make an environment for (a project, or a non-project folder),
+    with the settings uv would read for it; None where uv refuses."""
     finder = projects.Finder(deadline=time.monotonic() + GRACE_S, volume=volume)
     manifest = finder.manifest(path)
-    if manifest is None or not projects.is_project(manifest, names):
+    if manifest is None or manifest.refused:
         return None
-    return build_project(path, finder.workspace_root(manifest), volume, finder)
+    folder = projects.is_folder(manifest, names)
+    return build_project(path, finder.workspace_root(manifest), volume, finder, folder)
 
 
-def build_project(path: str, workspace: str, volume: str, finder: projects.Finder) -> Artefact:
+def build_project(
+    path: str, workspace: str, volume: str, finder: projects.Finder, non_project: bool = False
+) -> Artefact:
     """One project; members share the workspace root's environment and settings."""
     config_file, definitions = project_settings(Path(workspace), finder)
     return Artefact(
@@ -212,6 +218,7 @@ def build_project(path: str, workspace: str, volume: str, finder: projects.Finde
         environment=_environment(workspace),
         config_file=str(config_file or Path(workspace, "pyproject.toml")),
         workspace=workspace,
+        non_project=non_project,
     )
 
 
