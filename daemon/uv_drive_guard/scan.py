@@ -32,7 +32,7 @@ from .core.model import (
     UvInfo,
     Volume,
 )
-from .edges import bounded, portable_registry, settings, uvcli, walk
+from .edges import bounded, portable_registry, settings, untrusted, uvcli, walk
 from .edges import probe as probing
 from .edges.volumes import list_volumes
 
@@ -147,6 +147,7 @@ def gather(
         if not resolve.reads_project_config(inputs):
             artefacts = [replace(a, settings=()) for a in artefacts]
         locations = _place(inputs.os, mounts, global_locs + _project_locations(inputs, artefacts))
+        locations, artefacts = _set_environments(inputs.os, mounts, locations, artefacts)
         if options.paths:  # what uv uses for the places named (their cache, their environment) is theirs too
             scope = _with_places_used(scope, locations, volumes)
         artefacts = _with_environments(artefacts, locations)
@@ -256,6 +257,36 @@ def _project_locations(inputs: resolve.Inputs, artefacts: list[Artefact]) -> tup
             source = Source(SourceKind.FOUND, file=artefact.path)
             locations.append(Location(Role.VENV, artefact.path, source))
     return tuple(locations)
+
+
+def _set_environments(
+    os_: Os, mounts: tuple[str, ...], locations: tuple[Location, ...], artefacts: list[Artefact]
+) -> tuple[tuple[Location, ...], list[Artefact]]:
+    """A UV_PROJECT_ENVIRONMENT may name a link or a redirect file, as `.venv` may: read it as
+    the walk reads `.venv` (text only; only on a local volume that is mounted), and judge the
+    environment where it leads."""
+    roots = {a.path: a for a in artefacts if a.kind is ArtefactKind.PROJECT and a.workspace in (None, a.path)}
+    followed: dict[str, Artefact] = {}
+    out = []
+    for loc in locations:
+        root = roots.get(loc.project or "")
+        if loc.role is not Role.PROJECT_ENVIRONMENT or root is None or loc.source.kind is SourceKind.DEFAULT:
+            out.append(loc)
+            continue
+        if untrusted.touchable(loc.path):
+            seen = walk.with_environment(root, loc.path)
+        else:  # another machine's path, or an automount: judged as text, where it is set
+            seen = walk.plain_environment(root, loc.path)
+        followed[root.path] = seen
+        where = seen.environment or loc.path
+        out.append(replace(loc, path=where, volume=resolve.volume_of(os_, where, mounts)))
+    fields = ("environment_kind", "environment_link", "environment_target", "environment_target_exists")
+    return tuple(out), [
+        replace(a, **{f: getattr(followed[a.workspace or a.path], f) for f in fields})
+        if a.kind is ArtefactKind.PROJECT and (a.workspace or a.path) in followed
+        else a
+        for a in artefacts
+    ]
 
 
 def _with_environments(artefacts: list[Artefact], locations: tuple[Location, ...]) -> list[Artefact]:

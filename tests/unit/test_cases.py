@@ -22,6 +22,7 @@ from uv_drive_guard.core.model import (
     ArtefactKind,
     Capabilities,
     Definition,
+    EnvironmentKind,
     Finding,
     Location,
     Os,
@@ -171,6 +172,10 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
                 Shebang(s["interpreter"], s.get("scripts", 1), s.get("example", "..."), s.get("exists"))
                 for s in raw.get("shebangs", ())
             ),
+            environment_kind=EnvironmentKind(raw.get("environment_kind", "directory")),
+            environment_link=raw.get("environment_link"),
+            environment_target=raw.get("environment_target"),
+            environment_target_exists=raw.get("environment_target_exists"),
         )
         for raw in case.get("artefacts", ())
     )

@@ -13,6 +13,7 @@ from tests.unit.test_cases import CASE_FILES, run, snapshot
 
 from uv_drive_guard.core import render
 from uv_drive_guard.core.model import OPS, ArtefactKind, ChangeKind, Os, Role, Severity, SourceKind
+from uv_drive_guard.core.rules import CATALOGUE
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -59,11 +60,12 @@ def test_scan_json_states_the_schema_version() -> None:
 
 
 def test_every_cited_fact_has_its_row() -> None:
-    """`fact="R5, #2103"` names row R5 of docs/uv-facts.md: it must be there, and R1..R20 all are."""
+    """`fact="R5, #2103"` names row R5 of docs/uv-facts.md: it must be there, and a row Rn for
+    every code UVD00n of the catalogue is."""
     cited = {row for doc in _documents() for f in doc["findings"] for row in re.findall(r"\bR(\d+)\b", f["facts"])}
     assert cited, "no finding of the cases cites a row"
     rows = set(re.findall(r'<a id="r(\d+)"></a>R\1 \| UVD0*\1 \|', FACTS))
-    assert {str(n) for n in range(1, 21)} <= rows
+    assert {str(int(rule.code[3:])) for rule in CATALOGUE} <= rows
     assert sorted(cited - rows, key=int) == []
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from uv_drive_guard.core import render, resolve
-from uv_drive_guard.core.model import ArtefactKind, Os, Snapshot, UvInfo, Volume
+from uv_drive_guard.core.model import ArtefactKind, EnvironmentKind, Os, Snapshot, UvInfo, Volume
 from uv_drive_guard.edges import projects, settings, walk
 
 APP = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n'
@@ -225,8 +225,54 @@ def test_an_unreadable_pyproject_above_is_passed_by_as_uv_does(tmp_path: Path) -
 
 def test_a_venv_symlink_is_where_the_environment_is(tmp_path: Path) -> None:
     write(tmp_path / "p" / "pyproject.toml", APP)
-    os.symlink("/somewhere/else/env", tmp_path / "p" / ".venv")
-    assert by_path(found(tmp_path))[str(tmp_path / "p")].environment == "/somewhere/else/env"  # type: ignore[attr-defined]
+    (tmp_path / "fast" / "env").mkdir(parents=True)
+    os.symlink("../fast/env", tmp_path / "p" / ".venv")  # relative to the link's folder
+    project = by_path(found(tmp_path / "p"))[str(tmp_path / "p")]
+    assert project.environment == str(tmp_path / "fast" / "env")  # type: ignore[attr-defined]
+    assert project.environment_kind is EnvironmentKind.LINK  # type: ignore[attr-defined]
+    assert project.environment_link == str(tmp_path / "p" / ".venv")  # type: ignore[attr-defined]
+    assert project.environment_target_exists is True  # type: ignore[attr-defined]
+
+
+def test_a_venv_link_that_leads_nowhere_stays_where_uv_stops(tmp_path: Path) -> None:
+    write(tmp_path / "p" / "pyproject.toml", APP)
+    os.symlink("/media/nobody/FAST/envs/demo", tmp_path / "p" / ".venv")
+    project = by_path(found(tmp_path))[str(tmp_path / "p")]
+    assert project.environment == str(tmp_path / "p" / ".venv")  # type: ignore[attr-defined]
+    assert project.environment_target == "/media/nobody/FAST/envs/demo"  # type: ignore[attr-defined]
+    assert project.environment_target_exists is False  # type: ignore[attr-defined]
+
+
+def test_a_chain_of_links_is_read_hop_by_hop_and_a_loop_is_given_up(tmp_path: Path) -> None:
+    write(tmp_path / "p" / "pyproject.toml", APP)
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "hop2")
+    os.symlink(tmp_path / "hop2", tmp_path / "p" / ".venv")
+    assert by_path(found(tmp_path / "p"))[str(tmp_path / "p")].environment == str(tmp_path / "real")  # type: ignore[attr-defined]
+    write(tmp_path / "q" / "pyproject.toml", APP)
+    os.symlink(tmp_path / "q" / ".venv", tmp_path / "q" / ".venv2")
+    os.symlink(tmp_path / "q" / ".venv2", tmp_path / "q" / ".venv")
+    project = by_path(found(tmp_path / "q"))[str(tmp_path / "q")]
+    assert project.environment_kind is EnvironmentKind.LINK and project.environment_target_exists is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("content", "target", "there"),
+    [("../envs/demo\n", "{p}/../envs/demo", True), ("", None, None), ("/nowhere/env", "/nowhere/env", False)],
+    ids=["redirect", "empty", "nowhere"],
+)
+def test_a_venv_file_is_read_as_a_redirect(
+    tmp_path: Path, content: str, target: str | None, there: bool | None
+) -> None:
+    """PEP 832, as uv 0.13.9 reads it: the first line, relative to the file's folder, as is."""
+    write(tmp_path / "p" / "pyproject.toml", APP)
+    write(tmp_path / "envs" / "demo" / "pyvenv.cfg", "home = /usr/bin\n")
+    write(tmp_path / "p" / ".venv", content)
+    project = by_path(found(tmp_path / "p"))[str(tmp_path / "p")]
+    assert project.environment_kind is EnvironmentKind.FILE  # type: ignore[attr-defined]
+    want = target.format(p=tmp_path / "p") if target else None
+    assert (project.environment_target, project.environment_target_exists) == (want, there)  # type: ignore[attr-defined]
+    assert project.environment == (want if there else str(tmp_path / "p" / ".venv"))  # type: ignore[attr-defined]
 
 
 def _inputs(env: dict[str, str]) -> resolve.Inputs:

@@ -1,5 +1,5 @@
 """An environment's scripts, read as uv wrote them: every one (bounded), first line only, never
-run; folders with a pyproject.toml said once per drive."""
+run; what stands where uv makes a project's environment; folders said once per drive."""
 
 from __future__ import annotations
 

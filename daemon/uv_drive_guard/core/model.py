@@ -188,6 +188,14 @@ class Shebang:
     exists: bool | None = None  # None: not ours to look at (another machine, an automount)
 
 
+class EnvironmentKind(str, Enum):
+    """What stands where uv keeps a project's environment, before uv runs there."""
+
+    DIRECTORY = "directory"  # a directory, or nothing yet: uv makes one
+    LINK = "link"  # a symbolic link or a junction: uv goes where it points
+    FILE = "file"  # a file: uv refuses it, or (0.13.9 and later) reads it as a redirect
+
+
 @dataclass(frozen=True)
 class Artefact:
     """Something uv made or will use, found by walking a drive."""
@@ -211,6 +219,11 @@ class Artefact:
     non_project: bool = False
     # for venvs: every interpreter the scripts of bin/ (Scripts/) name, how many name each
     shebangs: tuple[Shebang, ...] = ()
+    # for projects: the path uv would make its environment at, when a link or file stands there
+    environment_kind: EnvironmentKind = EnvironmentKind.DIRECTORY
+    environment_link: str | None = None  # that path (`<root>/.venv`, or UV_PROJECT_ENVIRONMENT)
+    environment_target: str | None = None  # where it leads, read as text: readlink, or the file's line
+    environment_target_exists: bool | None = None  # None: not ours to look at, or not asked
 
 
 @dataclass(frozen=True)

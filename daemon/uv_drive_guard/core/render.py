@@ -217,6 +217,7 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
                 "environment": a.environment,
                 "workspace": a.workspace,
                 "non_project": a.non_project,
+                "environment_link": a.environment_link,
             }
             for a in snapshot.artefacts
         ],

@@ -1,23 +1,32 @@
-"""What an environment on a drive says about where it was made: its scripts of `bin/`
-(`Scripts/` on Windows), up to `MAX_SCRIPTS` entries, first line only, read as text, never run.
+"""What an environment on a drive says about where it was made, and what stands where uv would
+make one: read as text, bounded, never run, never followed onto another machine.
 
-Each console script names its interpreter by absolute path (`#!/media/ana/STICK/app/.venv/
-bin/python`). After the drive moved, `uv run` reinstalls the project and rewrites its own
-scripts, while its dependencies' scripts keep the old path (seen, uv 0.13.9 and 0.13.10): one
-script alone can look fine while the next fails, so all of them are read.
+- The scripts of `bin/` (`Scripts/` on Windows), up to `MAX_SCRIPTS` entries, first line only:
+  each console script names its interpreter by absolute path (`#!/media/ana/STICK/app/.venv/
+  bin/python`). After the drive moved, `uv run` reinstalls the project and rewrites its own
+  scripts, while its dependencies' scripts keep the old path (seen, uv 0.13.9 and 0.13.10): one
+  script alone can look fine while the next fails, so all of them are read.
+- The path uv makes a project's environment at: nothing, a directory, a symbolic link or
+  junction (read with readlink, one hop at a time, looked at only on a local volume that is
+  mounted: `untrusted.touchable`), or a file (uv 0.13.9 and later read it as a redirect to the
+  environment, PEP 832; before, uv refuses it).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 
-from ..core.model import Shebang
+from ..core.model import EnvironmentKind, Shebang
 from . import safeio, untrusted
 
 MAX_SCRIPTS = 200  # entries of bin/ looked at per environment: a big one has a few hundred
 FIRST_LINE = 512  # bytes read of each: a shebang is one line, at most 255 bytes on Linux
+MAX_HOPS = 8  # links followed, as text, from `.venv` to the directory it leads to
+REDIRECT_LIMIT = 4096  # a redirect file holds one path
 _INTERPRETERS = ("python", "pypy", "graalpy")
+JUNCTION = getattr(stat, "IO_REPARSE_TAG_MOUNT_POINT", 0xA0000003)
 
 
 def _entries(venv: str) -> list[str]:
@@ -72,4 +81,68 @@ def shebangs(venv: str) -> tuple[Shebang, ...]:
     return tuple(sorted(found, key=lambda s: -s.scripts))
 
 
-__all__ = ["FIRST_LINE", "MAX_SCRIPTS", "interpreter_of", "shebangs"]
+def _is_link(info: os.stat_result) -> bool:
+    """A symbolic link, or an NTFS junction (which Python's lstat shows as a directory)."""
+    return stat.S_ISLNK(info.st_mode) or getattr(info, "st_reparse_tag", 0) == JUNCTION
+
+
+def _readlink(path: str) -> str | None:
+    try:
+        target = os.readlink(path)
+    except (OSError, ValueError):
+        return None
+    if target.startswith("\\\\?\\") and not untrusted.is_unc(target):
+        target = target[4:]  # a junction's target, `\\?\E:\envs\demo`
+    return target
+
+
+def _join(base: str, target: str) -> str:
+    """A link's target, relative to the directory holding the link (as the OS reads it)."""
+    return os.path.normpath(os.path.join(os.path.dirname(base), target))
+
+
+def _follow(path: str) -> tuple[str, bool | None]:
+    """The directory a chain of links leads to, read hop by hop, and whether it is there
+    (None: a hop leaves the local volumes that are mounted, and is not asked)."""
+    here = path
+    for _ in range(MAX_HOPS):
+        target = _readlink(here)
+        if target is None:
+            return here, None
+        here = _join(here, target)
+        if not untrusted.touchable(here):
+            return here, None
+        try:
+            info = os.lstat(here)
+        except OSError:
+            return here, False
+        if not _is_link(info):
+            return here, stat.S_ISDIR(info.st_mode)
+    return here, None  # a loop, or a very long chain: uv would stop on it too
+
+
+def _redirect(path: str) -> tuple[str | None, bool | None]:
+    """A `.venv` file's first line, the path it redirects to, and whether an environment
+    (pyvenv.cfg) is there; (None, None) for an empty or unreadable file."""
+    data = safeio.read_bytes(path, REDIRECT_LIMIT)
+    line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip() if data else ""
+    if not line:
+        return None, None
+    target = os.path.join(os.path.dirname(path), line)  # uv: `path.parent().join(target)`, as is
+    return target, untrusted.exists(os.path.join(target, "pyvenv.cfg"))
+
+
+def environment_at(path: str) -> tuple[EnvironmentKind, str | None, bool | None]:
+    """What stands at the path uv makes a project's environment at: (kind, target, target there)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return EnvironmentKind.DIRECTORY, None, None  # nothing yet: uv makes it
+    if _is_link(info):
+        return (EnvironmentKind.LINK, *_follow(path))
+    if stat.S_ISREG(info.st_mode):
+        return (EnvironmentKind.FILE, *_redirect(path))
+    return EnvironmentKind.DIRECTORY, None, None
+
+
+__all__ = ["JUNCTION", "MAX_SCRIPTS", "environment_at", "interpreter_of", "shebangs"]

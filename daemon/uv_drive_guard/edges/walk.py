@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..core.model import Artefact, ArtefactKind, Definition, Shebang, Unseen
+from ..core.model import Artefact, ArtefactKind, Definition, EnvironmentKind, Shebang, Unseen
 from ..core.model import SourceKind as Kind
 from . import projects, safeio, settings, untrusted, venvs
 
@@ -111,13 +111,20 @@ def _list(path: str) -> tuple[set[str], list[str]]:
             for entry in entries:
                 names.add(entry.name)
                 try:
-                    if entry.is_dir(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False) and not _junction(entry):
                         subdirs.append(entry.name)
                 except OSError:
                     continue
     except OSError:
         pass  # unreadable, vanished, or the drive went away: nothing more below here
     return names, subdirs
+
+
+def _junction(entry: os.DirEntry[str]) -> bool:
+    """An NTFS junction reads as a directory, not a link: the walk never goes through one."""
+    if os.name != "nt":
+        return False
+    return getattr(entry.stat(follow_symlinks=False), "st_reparse_tag", 0) == venvs.JUNCTION
 
 
 def _classify(path: str, names: set[str], subdirs: list[str], volume: str, result: WalkResult) -> bool:
@@ -210,26 +217,51 @@ def build_project(
 ) -> Artefact:
     """One project; members share the workspace root's environment and settings."""
     config_file, definitions = project_settings(Path(workspace), finder)
-    return Artefact(
-        ArtefactKind.PROJECT,
-        path,
-        volume,
-        settings=tuple(definitions),
-        environment=_environment(workspace),
-        config_file=str(config_file or Path(workspace, "pyproject.toml")),
-        workspace=workspace,
-        non_project=non_project,
+    return with_environment(
+        Artefact(
+            ArtefactKind.PROJECT,
+            path,
+            volume,
+            settings=tuple(definitions),
+            environment=os.path.join(workspace, ".venv"),
+            config_file=str(config_file or Path(workspace, "pyproject.toml")),
+            workspace=workspace,
+            non_project=non_project,
+        ),
+        os.path.join(workspace, ".venv"),
     )
 
 
-def _environment(root: str) -> str:
-    """`<root>/.venv`; a `.venv` that is a symbolic link is where uv really writes (text only)."""
-    venv = os.path.join(root, ".venv")
-    try:
-        target = os.readlink(venv)
-    except OSError:
-        return venv
-    return os.path.normpath(os.path.join(root, target))
+def with_environment(project: Artefact, at: str) -> Artefact:
+    """The project as uv finds its environment path `at`: a directory (or nothing) is where uv
+    writes; a link leads where it points, a redirect file (uv 0.13.9 and later) to the
+    environment it names (whether that is there decides what uv does: see the rules)."""
+    kind, target, there = venvs.environment_at(at)
+    # judged where it leads (as text, when not ours to look at); a link or redirect that leads
+    # nowhere stays where uv stops: at `at`
+    leads = at if target is None or there is False else target
+    if kind is EnvironmentKind.DIRECTORY:
+        return plain_environment(project, at)
+    return replace(
+        project,
+        environment=leads,
+        environment_kind=kind,
+        environment_link=at,
+        environment_target=target,
+        environment_target_exists=there,
+    )
+
+
+def plain_environment(project: Artefact, at: str) -> Artefact:
+    """The project with its environment at `at`, a directory uv makes or uses as it is."""
+    return replace(
+        project,
+        environment=at,
+        environment_kind=EnvironmentKind.DIRECTORY,
+        environment_link=None,
+        environment_target=None,
+        environment_target_exists=None,
+    )
 
 
 def project_settings(project: Path, finder: projects.Finder | None = None) -> tuple[Path | None, list[Definition]]:

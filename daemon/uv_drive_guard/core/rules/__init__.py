@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from . import cache, environments, filesystem, links, settings, states
+from . import cache, environments, envlinks, filesystem, links, settings, states
 from .base import ArtefactCheck, Hit, PlaceCheck, Rule, Scene, SettingCheck, SnapshotCheck
 
 _CODE = re.compile(r"UVD\d{3}")
@@ -27,7 +27,9 @@ def _collect(*families: tuple[Rule, ...]) -> tuple[Rule, ...]:
     return rules
 
 
-CATALOGUE = _collect(cache.RULES, links.RULES, filesystem.RULES, environments.RULES, states.RULES, settings.RULES)
+CATALOGUE = _collect(
+    cache.RULES, links.RULES, filesystem.RULES, environments.RULES, envlinks.RULES, states.RULES, settings.RULES
+)
 RULES = {rule.code: rule for rule in CATALOGUE}
 
 # The catalogue by what each rule looks at, in code order: what diagnose() walks.
