@@ -686,3 +686,75 @@ dependencies = []
 [tool.uv]
 package = false
 """
+
+
+# A PEP 517 backend that lives in the project (`backend-path`), so that uv can build and
+# install a packaged project offline: `uv init --package` needs the uv_build wheel, which a
+# machine without the network does not have. Editable builds point a .pth at `src/`.
+_BACKEND = """\
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = {name!r}, "0.1.0"
+DEPENDENCIES = {dependencies!r}
+
+
+def _hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _wheel(directory, editable):
+    info = f"{{NAME}}-{{VERSION}}.dist-info"
+    files = {{}}
+    src = os.path.join(os.getcwd(), "src")
+    if editable:
+        files[f"_{{NAME}}_editable.pth"] = (src + "\\n").encode()
+    else:
+        with open(os.path.join(src, NAME, "__init__.py"), "rb") as handle:
+            files[f"{{NAME}}/__init__.py"] = handle.read()
+    requires = "".join(f"Requires-Dist: {{d}}\\n" for d in DEPENDENCIES)
+    metadata = f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\n{{requires}}"
+    files[f"{{info}}/METADATA"] = metadata.encode()
+    wheel = "Wheel-Version: 1.0\\nGenerator: uvdg-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    files[f"{{info}}/WHEEL"] = wheel.encode()
+    files[f"{{info}}/entry_points.txt"] = f"[console_scripts]\\n{{NAME}} = {{NAME}}:main\\n".encode()
+    record = "".join(f"{{p}},{{_hash(c)}},{{len(c)}}\\n" for p, c in files.items()) + f"{{info}}/RECORD,,\\n"
+    files[f"{{info}}/RECORD"] = record.encode()
+    name = f"{{NAME}}-{{VERSION}}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, name), "w") as archive:
+        for path, content in files.items():
+            archive.writestr(path, content)
+    return name
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, False)
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, True)
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+"""
+
+
+def packaged_project(where: Path, name: str = "app", dependencies: Sequence[str] = ("tinypkg",)) -> Path:
+    """A packaged project with a console script of its own (`name`), built by an in-tree
+    backend: `uv sync` installs it (editable), `uv run` reinstalls it when it moved."""
+    project = where / name
+    (project / "src" / name).mkdir(parents=True)
+    (project / "_build").mkdir()
+    deps = ", ".join(f'"{d}"' for d in dependencies)
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "0.1.0"\nrequires-python = ">=3.8"\ndependencies = [{deps}]\n\n'
+        f'[project.scripts]\n{name} = "{name}:main"\n\n'
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["_build"]\n'
+    )
+    (project / "src" / name / "__init__.py").write_text(f'def main() -> None:\n    print("{name} runs")\n')
+    (project / "_build" / "backend.py").write_text(_BACKEND.format(name=name, dependencies=tuple(dependencies)))
+    return project

@@ -13,6 +13,10 @@ releases installed side by side, one cell:
    exits non-zero, ``warns`` when it printed uv's link fallback warning, else ``works``.
 3. predicted == actual.
 
+The cells about where uv makes an environment (folders with a pyproject.toml, a drive moved
+after one `uv run`, a `.venv` leading to another drive or nowhere) live in ``matrix_places.py``,
+on exFAT and ext4.
+
 uv releases: the venv's own uv, and those found in ``$UVDG_UV_VERSIONS`` (default
 ``<repo>/.uv-versions``), one per directory, as installed with
 ``pip install --no-deps uv==X --target .uv-versions/X``. Nothing here reaches the network.
@@ -42,6 +46,7 @@ import pytest
 from uv_drive_guard.core import explain
 
 from . import drives
+from . import matrix_places as places
 from .drives import base_python, build_wheel, make_drive, need_real, requirement, uv_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,9 +91,12 @@ SCENARIOS.update(
     }
 )
 STATE_KINDS = frozenset({"ext4", "btrfs"})
+SCENARIOS.update(places.SCENARIOS)  # where uv makes environments: on exFAT and ext4
 
 
 def applies(kind: str, scenario: str) -> bool:
+    if scenario in places.SCENARIOS:
+        return kind in places.KINDS
     return scenario not in STATES or kind in STATE_KINDS
 
 
@@ -336,6 +344,8 @@ def sync(wheels: Path, *extra: str) -> list[str | Path]:
 
 def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
     """Predict with scan, then run real uv. Asserts only on a broken setup; the caller compares."""
+    if scenario in places.SCENARIOS:
+        return run_place_cell(scenario, version, setup)
     bin_dir = uv_bin_dir(version)
     assert bin_dir is not None, install_hint(version)
     mp = setup.drive.mountpoint
@@ -399,18 +409,7 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
     # The cache cell names its local venv (the path being scanned): a cache on a drive warns
     # about copies only for an environment elsewhere that the scan knows of (UVD003).
     named = (home / "venv",) if scenario == "cache" else ()
-    try:
-        report = scan(env, cwd, *named)
-    except ScanCrash as exc:
-        # Not a prediction: shown as such (and a disagreement), with the traceback's last line.
-        cell.predicted = "crash"
-        cell.codes = [str(exc).strip().splitlines()[-1]]
-        cell.stderr = str(exc) + "\n" + cell.stderr
-    else:
-        assert report["uv"]["version"] and cell.version in report["uv"]["version"], (
-            f"scan asked the wrong uv: {report['uv']} (wanted {cell.version})"
-        )
-        cell.predicted, cell.codes, cell.others, cell.messages = classify_prediction(report, paths, mp, home)
+    predict(cell, env, cwd, named, paths, mp, home)
     if cell.actual == "skip":
         return cell
 
@@ -432,6 +431,29 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
         procs.append(run_uv(bin_dir, sync(setup.wheels), env, cwd=cwd))
     else:
         procs.append(run_uv(bin_dir, pip_install(mp / "venv", setup.wheels), env))
+    return settle(cell, procs, mp, home)
+
+
+def predict(
+    cell: Cell, env: dict[str, str], cwd: Path, named: tuple[Path, ...], paths: set[str], mp: Path, home: Path
+) -> None:
+    """The scan's prediction for the cell, from its findings about `paths` and the drive at `mp`."""
+    try:
+        report = scan(env, cwd, *named)
+    except ScanCrash as exc:
+        # Not a prediction: shown as such (and a disagreement), with the traceback's last line.
+        cell.predicted = "crash"
+        cell.codes = [str(exc).strip().splitlines()[-1]]
+        cell.stderr = str(exc) + "\n" + cell.stderr
+    else:
+        assert report["uv"]["version"] and cell.version in report["uv"]["version"], (
+            f"scan asked the wrong uv: {report['uv']} (wanted {cell.version})"
+        )
+        cell.predicted, cell.codes, cell.others, cell.messages = classify_prediction(report, paths, mp, home)
+
+
+def settle(cell: Cell, procs: list[Any], mp: Path, home: Path) -> Cell:
+    """What uv did, against the prediction."""
     scan_error = cell.stderr
     cell.actual, cell.note, cell.stderr = classify_actual(procs)
     cell.stderr = scan_error + cell.stderr
@@ -439,6 +461,34 @@ def run_cell(scenario: str, version: str, setup: Setup) -> Cell:
     if cell.predicted == cell.actual:
         cell.unsaid = unsaid_lines(cell.messages, cell.stderr)
     return cell
+
+
+def run_place_cell(scenario: str, version: str, setup: Setup) -> Cell:
+    """A cell of tests/realfs/matrix_places.py: where uv makes an environment, what it says."""
+    bin_dir = uv_bin_dir(version)
+    assert bin_dir is not None, install_hint(version)
+    mp = setup.drive.mountpoint
+    wipe(mp)
+    home = setup.work / "home"
+    home.mkdir(parents=True)
+    cell = Cell(scenario, setup.drive.kind, reported_version(bin_dir))
+    write_bashrc(home, {})
+    env = cell_env(home, bin_dir)
+
+    def uv_in(args: list[str | Path], env: dict[str, str], cwd: Path | None) -> Any:
+        return run_uv(bin_dir, args, env, cwd=cwd)
+
+    def project() -> Path:
+        return init_project("init-app", mp, setup.work)[0]
+
+    with places.prepared(scenario, setup.drive, setup.mnt_root, setup.wheels, uv_in, env, project) as plan:
+        if plan.skip:
+            cell.actual, cell.note, cell.stderr = "skip", SKIP_NO_VENV, plan.skip
+        predict(cell, env, plan.cwd, (), plan.paths, plan.drive_root, home)
+        if cell.actual == "skip":
+            return cell
+        procs = [run_uv(bin_dir, args, env, cwd=plan.cwd) for args in plan.job]
+        return settle(cell, procs, plan.drive_root, home)
 
 
 # --- the table ----------------------------------------------------------------------------

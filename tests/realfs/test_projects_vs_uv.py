@@ -33,6 +33,10 @@ PHRASES = (
     "Too many levels of symbolic links (os error 40)",
     "No space left on device (os error 28)",
     "No such file or directory (os error 2)",
+    "File exists (os error 17)",
+    "expected directory but found a file",
+    "no `pyvenv.cfg` file was found",
+    "redirect file at",
 )
 EXFAT_CAPS = "exfat"
 
