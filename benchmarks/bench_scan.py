@@ -8,6 +8,8 @@ without them that part says why and is left out. Prints figures; asserts nothing
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import shutil
 import statistics
@@ -24,7 +26,7 @@ sys.path[:0] = [str(ROOT / "daemon"), str(ROOT)]
 from tests.realfs import drives  # noqa: E402
 
 from uv_drive_guard.edges import probe as probing  # noqa: E402
-from uv_drive_guard.edges import walk  # noqa: E402
+from uv_drive_guard.edges import venvs, walk  # noqa: E402
 from uv_drive_guard.edges.volumes import list_volumes  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -167,6 +169,41 @@ def bench_walk(entries: int, repeat: int) -> None:
         print(f"  budget of 20 ms: stopped after {(time.perf_counter() - start) * 1000:.1f} ms ({cut.truncated})")
 
 
+def make_environments(root: Path, count: int, scripts: int) -> None:
+    """`count` projects with a synced environment each: pyvenv.cfg and `scripts` console scripts
+    naming the interpreter by absolute path, as uv writes them (never run here)."""
+    for n in range(count):
+        venv = root / f"p{n}" / ".venv"
+        (venv / "bin").mkdir(parents=True)
+        (root / f"p{n}" / "pyproject.toml").write_text(f'[project]\nname = "p{n}"\nversion = "0"\n')
+        (venv / "pyvenv.cfg").write_text("home = /usr/bin\nuv = 0.13.10\n")
+        for s in range(scripts):
+            (venv / "bin" / f"tool{s:03d}").write_text(f"#!{venv}/bin/python\nimport sys\n")
+
+
+def bench_environments(repeat: int) -> None:
+    """What reading every script costs the walk: 20 environments of 20 scripts (a small
+    project's) and of 200 (the bound), every script's first line read, against one per environment."""
+    counter = OpCounter()
+    kinds = [k for k in ("ext4", "exfat") if not drives.requirement(k)] or ["local"]
+    for kind, scripts in ((k, n) for n in (20, 200) for k in kinds):
+        print(f"== walk with 20 environments of {scripts} scripts on {kind} (every first line read vs one)")
+        with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+            root = Path(tmp) if kind == "local" else stack.enter_context(drives.make_drive(kind, Path(tmp))).mountpoint
+            make_environments(root, 20, scripts)
+            budget = walk.Budget(max_depth=64, max_entries=10_000_000, seconds=600)
+            figures = {}
+            for label, limit in (("all", venvs.MAX_SCRIPTS), ("one", 1)):
+                venvs.MAX_SCRIPTS = limit
+                counter.count, counter.active = 0, True
+                times = timed(functools.partial(walk.walk, str(root), str(root), budget), repeat)
+                counter.active = False
+                figures[label] = (times, counter.count // repeat)
+            venvs.MAX_SCRIPTS = 200
+            for label, (times, ops) in figures.items():
+                print(f"  {label:4} {ms(times)}  file operations per walk: {ops}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller tree")
@@ -175,6 +212,7 @@ def main() -> None:
     bench_start(repeat)
     bench_probe(repeat)
     bench_walk(20_000 if args.quick else 100_000, 3 if args.quick else 7)
+    bench_environments(3 if args.quick else 7)
 
 
 if __name__ == "__main__":

@@ -66,8 +66,9 @@ def _first_lines(paths: list[str]) -> Iterator[tuple[str, str]]:
             yield os.path.basename(path), data[:FIRST_LINE].split(b"\n", 1)[0].decode("utf-8", errors="replace")
 
 
-def shebangs(venv: str) -> tuple[Shebang, ...]:
-    """Each interpreter the environment's scripts name, with how many name it, most first."""
+def shebangs(venv: str, mounts: untrusted.Mounts | None = None) -> tuple[Shebang, ...]:
+    """Each interpreter the environment's scripts name, with how many name it, most first
+    (`mounts`: the mount table, when the caller read it already)."""
     counts: dict[str, list[str]] = {}
     for name, line in _first_lines(sorted(_entries(venv), key=_activation_last)):
         interpreter = interpreter_of(line.rstrip("\r"))
@@ -75,7 +76,7 @@ def shebangs(venv: str) -> tuple[Shebang, ...]:
             counts.setdefault(interpreter, []).append(name)
     found = [
         # lstat: on a nosymfollow mount bin/python is there but cannot be followed (UVD016)
-        Shebang(path, len(names), names[0], untrusted.exists(path, stat=os.lstat))
+        Shebang(path, len(names), names[0], untrusted.exists(path, stat=os.lstat, mounts=mounts))
         for path, names in counts.items()
     ]
     return tuple(sorted(found, key=lambda s: -s.scripts))

@@ -62,6 +62,7 @@ class WalkResult:
     manifests: dict[str, set[str]] = field(default_factory=dict)  # pyproject.toml dirs: names there
     finder: projects.Finder = field(default_factory=lambda: projects.Finder(deadline=0.0))
     root: str = ""
+    mounts: list[tuple[str, str]] | None = None  # the mount table, read once for the walk's venvs
 
     @property
     def unseen(self) -> list[Unseen]:
@@ -136,7 +137,9 @@ def _classify(path: str, names: set[str], subdirs: list[str], volume: str, resul
         result.artefacts.append(Artefact(ArtefactKind.PYTHON_DIR, path, volume))
         return False
     if "pyvenv.cfg" in names:
-        result.artefacts.append(venv_artefact(path, volume))
+        if result.mounts is None:
+            result.mounts = untrusted.mount_table()
+        result.artefacts.append(venv_artefact(path, volume, result.mounts))
         return False
     if "CACHEDIR.TAG" in names and names & CACHE_MARKERS:
         result.artefacts.append(Artefact(ArtefactKind.CACHE, path, volume))
@@ -177,10 +180,11 @@ def parse_pyvenv_cfg(text: str) -> dict[str, str]:
     return values
 
 
-def venv_artefact(path: str, volume: str) -> Artefact:
+def venv_artefact(path: str, volume: str, mounts: untrusted.Mounts | None = None) -> Artefact:
     cfg = parse_pyvenv_cfg(read_head(os.path.join(path, "pyvenv.cfg")) or "")
     home = cfg.get("home")
-    found = venvs.shebangs(path)
+    mounts = untrusted.mount_table() if mounts is None else mounts
+    found = venvs.shebangs(path, mounts)
     first = _telling(found)
     return Artefact(
         ArtefactKind.VENV,
@@ -188,7 +192,7 @@ def venv_artefact(path: str, volume: str) -> Artefact:
         volume,
         uv_version=cfg.get("uv"),
         home=home,
-        home_exists=untrusted.exists(home, directory=True),  # never a UNC or automount path
+        home_exists=untrusted.exists(home, directory=True, mounts=mounts),  # never a UNC or automount path
         script_interpreter=first.interpreter if first else None,
         script_interpreter_exists=first.exists if first else None,
         script=first.example if first else None,
