@@ -186,7 +186,7 @@ def wipe(mountpoint: Path) -> None:
             if child.exists():
                 shutil.rmtree(child)
         else:
-            child.unlink()
+            child.unlink(missing_ok=True)  # a probe's scratch entry may vanish as it is listed (fusefat)
 
 
 def cell_env(home: Path, bin_dir: Path, **overrides: str | None) -> dict[str, str]:
@@ -468,6 +468,8 @@ def run_place_cell(scenario: str, version: str, setup: Setup) -> Cell:
     bin_dir = uv_bin_dir(version)
     assert bin_dir is not None, install_hint(version)
     mp = setup.drive.mountpoint
+    if setup.drive.kind in STATE_KINDS:
+        remount(mp, "rw,exec,symfollow")  # whatever a drive-state cell left
     wipe(mp)
     home = setup.work / "home"
     home.mkdir(parents=True)

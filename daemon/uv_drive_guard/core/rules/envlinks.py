@@ -67,6 +67,7 @@ def owner(snapshot: Snapshot, loc: Location) -> Artefact | None:
 
 
 def stop(snapshot: Snapshot, uv: Version | None, project: Artefact) -> Stop | None:
+    """Why this uv stops at the project's environment path, or None where it goes on."""
     link, target, there = project.environment_link, project.environment_target, project.environment_target_exists
     if link is None:
         return None
@@ -103,11 +104,11 @@ def _unusable(scene: Scene, loc: Location) -> Iterator[Hit]:
         return
     project = owner(scene.snapshot, loc)
     found = stop(scene.snapshot, scene.uv, project) if project is not None else None
-    if found is None or project is None:
+    if found is None:
         return
     mounts = tuple(v.mountpoint for v in scene.snapshot.volumes)
     at = replace(loc, path=found.link, volume=volume_of(scene.os, found.link, mounts), exists=True)
-    yield Hit(at, unusable(found, scene.os, scene.uv, loc.source.kind is SourceKind.DEFAULT))
+    yield Hit(at, unusable(found, scene.os, loc.source.kind is SourceKind.DEFAULT))
 
 
 # --- what it says ---------------------------------------------------------------------
@@ -134,7 +135,7 @@ def _message(found: Stop, os_: Os) -> str:
     )
 
 
-def unusable(found: Stop, os_: Os, uv: Version | None, default: bool) -> Text:
+def unusable(found: Stop, os_: Os, default: bool) -> Text:
     name = "The project's .venv" if default else f"UV_PROJECT_ENVIRONMENT ({found.link})"
     link = "a junction" if os_ is Os.WINDOWS else "a symbolic link"
     if found.why in ("away", "gone"):
