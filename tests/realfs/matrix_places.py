@@ -110,7 +110,9 @@ def _moved_after_run(drive: drives.Drive, wheels: Path, run: Run, env: dict[str,
         return
     moved = drive.mountpoint.with_name(f"{drive.mountpoint.name}-moved")
     moved.mkdir()
-    _mount(["umount", str(drive.mountpoint)])
+    # unplugged and plugged in elsewhere: the same device at another mount point. A scan run by
+    # anything else on this machine may hold a drive under /mnt for a moment: unmounting retries.
+    drives._unmount(drive.mountpoint)
     try:
         _mount(["mount", "-t", drive.kind, drive.device, str(moved)])
         here = moved / project.name
@@ -118,7 +120,7 @@ def _moved_after_run(drive: drives.Drive, wheels: Path, run: Run, env: dict[str,
         assert ran.returncode == 0, f"uv run {project.name} after the move:\n{ran.stderr}"
         yield Plan(here, moved, {str(here), str(here / ".venv")}, [["run", "tinypkg"]])
     finally:
-        subprocess.run(["umount", str(moved)], capture_output=True, check=False)
+        drives._unmount(moved)
         moved.rmdir()
         _mount(["mount", "-t", drive.kind, drive.device, str(drive.mountpoint)])
 
