@@ -128,6 +128,13 @@ SIGNS = (
         r"File exists \(os error 17\)|Cannot create a file when that file already exists\. \(os error 183\)",
     ),
     _sign(
+        "environment-not-usable",
+        ("UVD021",),
+        "the project's environment is a link or a redirect file that does not lead to an environment "
+        "(a file where uv wants a folder before 0.13.9; a folder without pyvenv.cfg; an empty redirect)",
+        r"virtual environment directory .* cannot be used because|Virtual environment redirect file .* is empty",
+    ),
+    _sign(
         "chmod",
         ("UVD014",),
         "the drive refuses file permissions, which uv sets on every file it installs",
