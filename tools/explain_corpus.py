@@ -88,6 +88,7 @@ def not_drives(out: Path) -> int:
             ],
             "interpreter-missing": [str(UV), "venv", str(work / "v2"), "--python", "3.99"],
             "build-backend-fails": [str(UV), "build", "--wheel", str(backend), "--no-build-isolation"],
+            "externally-managed": [str(UV), "pip", "install", "--offline", "--python", "/usr/bin/python3", "x"],
         }  # fmt: skip
         version = subprocess.run([str(UV), "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
         written = 0

@@ -65,6 +65,26 @@ def _existing_parent(path: str) -> str | None:
     return None
 
 
+def _places(named: list[str], options: scan.Options) -> list[str]:
+    """What to scan for the paths uv named: the project holding each (uv's project discovery),
+    else its nearest existing folder; never a place on the system disk (the base interpreter
+    a venv links to, /usr/bin), which no rule judges and whose walk would only cost time."""
+    from .core.resolve import volume_of
+    from .edges import platforms
+    from .edges.volumes import list_volumes
+
+    volumes = list_volumes(options.mount_roots)
+    mounts = tuple(v.mountpoint for v in volumes)
+    system = {v.mountpoint for v in volumes if v.system}
+    places = []
+    for path in named:
+        found = _existing_parent(path)
+        place = (project_root(found) or found) if found else None
+        if place is not None and volume_of(platforms.current(), place, mounts) not in system:
+            places.append(place)
+    return places
+
+
 def _options(options: scan.Options, places: list[str]) -> scan.Options:
     return replace(options, paths=tuple(dict.fromkeys(places)))
 
@@ -73,7 +93,7 @@ def from_output(output: str, env: Mapping[str, str], options: scan.Options, cwd:
     """uv's output: each message recognised, the places it names scanned, tied to a finding."""
     messages = signs.read(output[:MAX_OUTPUT])
     named = [p for m in messages for p in m.paths if not signs.windows_path(p) or os.name == "nt"]
-    places = [found for p in named if (found := _existing_parent(p)) is not None]
+    places = _places(named, options)
     snapshot = scan.gather(env, _options(options, places or [project_root(cwd) or cwd]), cwd=cwd)
     findings = diagnose(snapshot)
     explained = tuple(_explain(message, snapshot, findings) for message in messages)

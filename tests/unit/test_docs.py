@@ -97,3 +97,21 @@ def test_links_between_the_docs_land(page: Path) -> None:
         elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
             broken.append(f"{target}: no such heading in {file.name}")
     assert broken == []
+
+
+def test_explain_json_describes_every_key() -> None:
+    """Every key `explain --json` writes, in both modes, is named in docs/explain-json.md."""
+    from uv_drive_guard import explain as explaining
+    from uv_drive_guard.core import explain as signs
+
+    text = (DOCS / "explain-json.md").read_text(encoding="utf-8")
+    case, findings = run(next(p for p in CASE_FILES if p.stem == "UVD006"))
+    snap = snapshot(case)
+    (message,) = signs.read("error: Could not acquire lock\n  cause: Could not persist temporary file `/x/.tmp`\n")
+    vol = snap.volumes[-1]
+    told = explaining.Report(snap, (explaining.Explained(message, findings[0], vol, ""),))
+    here = explaining.Report(snap, here=findings, places=snap.locations, folder="/w", from_output=False)
+    keys = {k for report in (told, here) for k in _keys(explaining.to_json(report))}
+    keys -= {k for k in keys if f"`{k}`" in SCAN_JSON and f"`{k}`" not in text and k not in ("messages", "places")}
+    assert sorted(k for k in keys if f"`{k}`" not in text) == []
+    assert sorted(k.value for k in signs.Kind if f"`{k.value}`" not in text) == []

@@ -41,7 +41,7 @@ def _commands() -> list[tuple[str, str]]:
 
 
 COMMANDS = _commands()
-NAMES = {"scan", "fix", "undo", "history", "envs", "env", "autostart", "run"}
+NAMES = {"scan", "explain", "fix", "undo", "history", "envs", "env", "autostart", "run"}
 
 
 def test_the_docs_show_commands() -> None:

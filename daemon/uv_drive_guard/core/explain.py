@@ -231,6 +231,13 @@ SIGNS = (
         kind=Kind.NOT_DRIVE,
     ),
     _sign(
+        "externally-managed",
+        (),
+        "uv will not install into a Python the system's package manager owns (EXTERNALLY-MANAGED)",
+        r"(?i)externally managed",
+        kind=Kind.NOT_DRIVE,
+    ),
+    _sign(
         "build",
         (),
         "a package failed to build (its build backend reported the error)",
