@@ -29,12 +29,7 @@ if sys.platform == "win32":
     import winreg
     from ctypes import wintypes
 
-    def _declare(dll: ctypes.WinDLL, prototypes: dict[str, tuple[tuple[type, ...], type | None]]) -> ctypes.WinDLL:
-        for name, (argtypes, restype) in prototypes.items():
-            function = getattr(dll, name)
-            function.argtypes = argtypes
-            function.restype = restype
-        return dll
+    from ._win32 import declare as _declare
 
     @functools.cache
     def _kernel32() -> ctypes.WinDLL:

@@ -67,12 +67,7 @@ if sys.platform == "win32":
             ("lpszMenuName", wintypes.LPCWSTR), ("lpszClassName", wintypes.LPCWSTR),
         ]  # fmt: skip
 
-    def _declare(dll: ctypes.WinDLL, prototypes: dict[str, tuple[tuple[type, ...], type | None]]) -> ctypes.WinDLL:
-        for name, (argtypes, restype) in prototypes.items():
-            function = getattr(dll, name)
-            function.argtypes = argtypes
-            function.restype = restype
-        return dll
+    from ._win32 import declare as _declare
 
     @functools.cache
     def _user32() -> ctypes.WinDLL:
