@@ -254,16 +254,27 @@ def _fixing(args: argparse.Namespace) -> int:
         return EXIT_OK
     ask = (lambda _question: True) if args.yes else _ask_terminal(commands.ask_terminal)
     if args.command == "undo":
-        outcome = commands.run_undo(args.entry, force=args.force, confirm=ask)
+        outcome = commands.run_undo(args.entry, force=args.force, confirm=ask, say=_waiting)
     else:
         from . import scan
 
         options = scan.Options.from_config(_settings(args), args.paths)
         outcome = commands.run_fix(
-            args.fix_id, dict(os.environ), options, dry_run=args.dry_run, confirm=ask, check=not args.no_verify
+            args.fix_id,
+            dict(os.environ),
+            options,
+            dry_run=args.dry_run,
+            confirm=ask,
+            check=not args.no_verify,
+            say=_waiting,
         )
     _say("\n".join(outcome.lines), err=outcome.status != EXIT_OK)
     return outcome.status
+
+
+def _waiting(line: str) -> None:
+    """What `fix` and `undo` say while they wait for another writer: on stderr, at once."""
+    _say(f"{NAME}: {line}", err=True)
 
 
 def _autostart(args: argparse.Namespace) -> int:

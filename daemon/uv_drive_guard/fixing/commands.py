@@ -7,13 +7,13 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from .. import scan
 from ..core.diagnose import diagnose
 from ..core.model import ChangeKind, Severity
-from . import engine, plan, portable, verify
+from . import engine, locks, plan, portable, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, Journal
 from .outcome import NEW_TERMINALS, Outcome, Result, Verification, file_changes
@@ -26,6 +26,15 @@ def _stores(store: EnvStore | None) -> dict[str, EnvStore]:
     if store is not None:
         stores[store.name] = store
     return stores
+
+
+def _touched(paths: Iterable[str], names: Iterable[str], stores: Mapping[str, EnvStore]) -> list[str]:
+    """The files a change writes: its own, and the portable registry's when it changes that store."""
+    found = list(paths)
+    registry = stores.get(portable.STORE)
+    if portable.STORE in names and isinstance(registry, portable.Store):
+        found += [str(path) for path in registry.files()]
+    return found
 
 
 def prepare(fix_id: str, env: Mapping[str, str], options: scan.Options, store: EnvStore | None) -> plan.Plan:
@@ -47,9 +56,31 @@ def run_fix(
     journal: Journal | None = None,
     store: EnvStore | None = None,
     check: bool = True,
+    say: Callable[[str], None] = log.info,
 ) -> Outcome:
+    """Scan, plan, write, journal and verify under the writers' locks (fixing/locks.py): the
+    journal's before the scan, so a fix started at the same moment plans against what this one
+    wrote; each file's once the plan names them, checked again against the plan there."""
     store = store if store is not None else native_store()
     journal = journal or Journal()
+    try:
+        with locks.Writer(locks.directory(journal.root), say=say) as held:
+            return _fix(fix_id, env, options, held, dry_run, confirm, journal, store, check)
+    except locks.Busy as exc:
+        return Outcome(Result.REFUSED, error=str(exc))
+
+
+def _fix(
+    fix_id: str,
+    env: Mapping[str, str],
+    options: scan.Options,
+    held: locks.Writer,
+    dry_run: bool,
+    confirm: Callable[[str], bool],
+    journal: Journal,
+    store: EnvStore | None,
+    check: bool,
+) -> Outcome:
     try:
         the_plan = prepare(fix_id, env, options, store)
     except (engine.FixError, plan.CannotPlan) as exc:
@@ -75,8 +106,12 @@ def run_fix(
     if not confirm("Apply these changes?"):
         hint = "" if sys.stdin.isatty() else " (without a terminal to ask on, add --yes to apply)"
         return replace(planned, result=Result.DECLINED, hint=hint)
+    stores = _stores(store)
+    held.add(_touched([f.path for f in the_plan.files], [edit.store for edit in the_plan.stores], stores))
     try:
-        entry = engine.apply(the_plan, journal, _stores(store))
+        entry = engine.apply(the_plan, journal, stores)
+    except engine.Stale as exc:
+        return Outcome(Result.REFUSED, error=str(exc))
     except engine.FixError as exc:
         return replace(planned, result=Result.FAILED, error=str(exc))
     applied = replace(planned, result=Result.APPLIED, entry=entry, follow_up=follow_up(the_plan))
@@ -147,21 +182,42 @@ def run_undo(
     journal: Journal | None = None,
     store: EnvStore | None = None,
     confirm: Callable[[str], bool] = lambda _q: True,
+    say: Callable[[str], None] = log.info,
 ) -> Outcome:
     """Undo keeps the person's later edits; `force` puts back the saved bytes, after showing
-    (and, on a terminal, asking about) what that throws away."""
+    (and, on a terminal, asking about) what that throws away. Under the same locks as a fix."""
     store = store if store is not None else native_store()
     journal = journal or Journal()
+    try:
+        with locks.Writer(locks.directory(journal.root), say=say) as held:
+            return _undo(entry_id, force, held, journal, _stores(store), confirm)
+    except locks.Busy as exc:
+        return Outcome(Result.REFUSED, undo=True, error=str(exc))
+
+
+def _undo(
+    entry_id: str | None,
+    force: bool,
+    held: locks.Writer,
+    journal: Journal,
+    stores: Mapping[str, EnvStore],
+    confirm: Callable[[str], bool],
+) -> Outcome:
+    try:
+        target = engine.find_entry(journal, entry_id)
+    except engine.FixError as exc:
+        return Outcome(Result.FAILED, undo=True, error=str(exc))
+    held.add(_touched([r.path for r in target.files], [name for name, _saved in target.stores], stores))
     lost = ""
     if force:
         try:
-            lost = engine.discarded(journal, entry_id)
+            lost = engine.discarded(journal, target.id)
         except engine.FixError as exc:
             return Outcome(Result.FAILED, undo=True, error=str(exc))
         if lost and not confirm("Discard these changes?"):
             return Outcome(Result.DECLINED, undo=True, discarded=lost)
     try:
-        entry = engine.undo(journal, entry_id, stores=_stores(store), force=force)
+        entry = engine.undo(journal, target.id, stores=stores, force=force)
     except engine.FixError as exc:
         return Outcome(Result.FAILED, undo=True, discarded=lost, error=str(exc))
     variables = bool(entry.stores) or any(not r.path.endswith(".toml") for r in entry.files)

@@ -1,6 +1,7 @@
 """Apply a plan (journal first, then atomic writes), undo it byte for byte, and verify it.
 
-Order of a fix: check every target is writable and unchanged since the plan; journal the
+Order of a fix (under the writers' locks, fixing/locks.py, which the commands take): check
+every target is writable and unchanged since the plan; journal the
 previous bytes and store values; write each file atomically; set the stores; run commands;
 mark the entry applied. Any failure rolls back what was done and marks the entry failed.
 """
@@ -31,6 +32,10 @@ class AlreadyApplied(FixError):
     """Everything the fix would write is in place: a second apply does nothing."""
 
 
+class Stale(FixError):
+    """A file no longer holds what the plan was made from: writing would undo someone's change."""
+
+
 def _read(path: str) -> bytes | None:
     try:
         return atomic.read_bytes(Path(path))
@@ -57,7 +62,7 @@ def apply(plan: Plan, journal: Journal, stores: Mapping[str, EnvStore] | None = 
         except atomic.NotWritable as exc:
             raise FixError(str(exc)) from exc
         if _read(edit.path) != edit.before:
-            raise FixError(f"{edit.path} changed since the preview; scan again")
+            raise Stale(f"{edit.path} changed since the scan; scan again")
     try:
         saved = _save(plan, stores)
     except OSError as exc:
