@@ -3,6 +3,7 @@ whose holder was killed with SIGKILL never blocking anyone."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from uv_drive_guard.core.model import Finding, Fix, Severity
-from uv_drive_guard.fixing import atomic, commands, locks
+from uv_drive_guard.app.memory import DriveMemory, Memory
+from uv_drive_guard.core.model import Finding, Fix, Os, Severity
+from uv_drive_guard.fixing import atomic, commands, locks, portable
 from uv_drive_guard.fixing.journal import Journal
 from uv_drive_guard.fixing.outcome import Result
 from uv_drive_guard.fixing.plan import FileEdit, Plan
@@ -294,3 +296,25 @@ def test_the_cli_says_it_waits_on_stderr(tmp_path: Path, holder: list[subprocess
     holder[0].kill()  # the other writer dies: the undo goes on at once
     _out, err = proc.communicate(timeout=30)
     assert (proc.returncode, err) == (1, "uv-drive-guard: no applied fix to undo\n")
+
+
+# --- the daemon's own writes --------------------------------------------------------------
+
+
+def test_drive_memory_is_read_and_changed_under_the_lock_keeping_other_writers_drives(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "drives.json"
+    first, second = Memory(path), Memory(path)  # two daemons of one person, in two sessions
+    first.ignore("uuid:AAAA")
+    second.mute("uuid:BBBB", "UVD003")
+    first.shown("uuid:AAAA", "fp1")
+    data = json.loads(path.read_text())["drives"]
+    assert set(data) == {"uuid:AAAA", "uuid:BBBB"}
+    assert Memory(path).drives["uuid:BBBB"] == DriveMemory(muted=["UVD003"])
+    assert Memory(path).drives["uuid:AAAA"] == DriveMemory(shown="fp1", ignored=True)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["drives.json", "locks"]
+
+
+def test_the_portable_registry_and_its_generated_files_are_locked_together(tmp_path: Path) -> None:
+    store = portable.Store(tmp_path / "data", Os.LINUX)
+    assert [p.name for p in store.files()] == ["portable.json", "portable.sh", "portable.fish"]
+    assert [p.name for p in portable.files(tmp_path, Os.WINDOWS)] == ["portable.json", "portable.ps1"]

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..fixing import atomic
+from ..fixing import atomic, locks
 from .policy import Known
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,14 @@ class Memory:
         return json.dumps(data, indent=2).encode()
 
     def write(self, data: bytes) -> None:
-        """Disk I/O only: the daemon runs it in its executor, off the loop."""
-        atomic.write_atomic(self.path, data)
+        """Disk I/O only: the daemon runs it in its executor, off the loop. Under the file's
+        lock, what is there now with our drives laid over it: a drive another daemon of this
+        user (another session, one started over ssh) wrote meanwhile is kept, not lost."""
+        ours = json.loads(data)["drives"]
+        with locks.files([self.path], self.path.parent / "locks"):
+            there = {key: vars(value) for key, value in self._load().items()}
+            merged = {"drives": {**there, **ours}}
+            atomic.write_atomic(self.path, json.dumps(merged, indent=2).encode())
 
     def save(self) -> None:
         self.write(self.dump())

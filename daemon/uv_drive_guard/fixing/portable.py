@@ -26,7 +26,7 @@ from ..edges.portable_registry import data_dir as data_dir
 from ..edges.portable_registry import from_json as from_json
 from ..edges.portable_registry import load as load
 from ..edges.portable_registry import to_json as to_json
-from . import atomic
+from . import atomic, locks
 from .envstore import Saved
 
 if TYPE_CHECKING:
@@ -87,10 +87,23 @@ def regenerate(root: Path, os_: Os, drives: tuple[PortableDrive, ...]) -> tuple[
 # --- keeping it current -----------------------------------------------------------------------
 
 
-def refresh(snapshot: Snapshot, root: Path | None = None) -> bool:
+def files(root: Path, os_: Os) -> list[Path]:
+    """What the registry's writers write: the registry and the files generated from it."""
+    return [root / REGISTRY, *generated(root, os_).values()]
+
+
+def refresh(snapshot: Snapshot, root: Path | None = None, where: Path | None = None) -> bool:
     """After a scan: the drives' new places into the registry and the generated files, silently.
-    True when something was rewritten."""
+    True when something was rewritten. Read, changed and written under the registry's locks
+    (`where`: the lock directory), so a fix or undo writing it meanwhile is never overwritten."""
     root = root or data_dir()
+    if not load(root):
+        return False
+    with locks.files(files(root, snapshot.os), where):
+        return _refresh(snapshot, root)
+
+
+def _refresh(snapshot: Snapshot, root: Path) -> bool:
     drives = load(root)
     if not drives:
         return False
@@ -107,13 +120,17 @@ def refresh(snapshot: Snapshot, root: Path | None = None) -> bool:
 
 
 class Store:
-    """The registry as the fix engine's store: saved before a fix, restored by undo."""
+    """The registry as the fix engine's store: saved before a fix, restored by undo. Its
+    writes read the registry and change it: `fix` and `undo` hold the locks of `files()`."""
 
     name = STORE
 
     def __init__(self, root: Path | None = None, os_: Os | None = None) -> None:
         self.root = root or data_dir()
         self.os = os_ or platforms.current()
+
+    def files(self) -> list[Path]:
+        return files(self.root, self.os)
 
     def _drives(self) -> dict[str, PortableDrive]:
         return {d.drive_id: d for d in load(self.root)}
