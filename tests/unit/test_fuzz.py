@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from uv_drive_guard.core import shelllex
 from uv_drive_guard.core.model import SourceKind, Volume
 from uv_drive_guard.core.shellparse import parse_environment_d, parse_shell
 from uv_drive_guard.edges import walk
@@ -188,6 +189,10 @@ SYNTAXES: tuple[Any, ...] = ("posix", "fish", "environment.d")
 @given(text=user_file, value=safe_value, syntax=st.sampled_from(SYNTAXES))
 def test_set_in_block_then_unset_restores_the_file(text: str, value: str, syntax: Any) -> None:
     assume(textlines.BEGIN not in text and textlines.END not in text)
+    if shelllex.stops_at(shelllex.physical_lines(text), syntax) is not None:  # bash never reaches the end
+        with pytest.raises(shellfile.NeverRead):
+            shellfile.set_in_block(text, "UV_CACHE_DIR", value, syntax=syntax)
+        return
     added = shellfile.set_in_block(text, "UV_CACHE_DIR", value, syntax=syntax)
     assert shellfile.assignment("UV_CACHE_DIR", value, syntax) in added
     assert shellfile.set_in_block(added, "UV_CACHE_DIR", value, syntax=syntax) == added, "a second set is a no-op"

@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from uv_drive_guard.core import shelllex
 from uv_drive_guard.core.model import Definition
 from uv_drive_guard.core.shellparse import parse_environment_d, parse_shell
-from uv_drive_guard.fixing.shellfile import CannotDisable, Syntax, disable_line, lines_setting, set_in_block
+from uv_drive_guard.fixing.shellfile import (
+    CannotDisable,
+    NeverRead,
+    Syntax,
+    disable_line,
+    lines_setting,
+    set_in_block,
+)
 
 NAMES = ("UV_CACHE_DIR", "UV_TOOL_DIR", "UV_LINK_MODE")
 HOME = "/home/ana"
@@ -96,7 +103,8 @@ def _definitions(text: str, syntax: Syntax) -> list[Definition]:
     known = {"HOME": HOME}
     if syntax == "environment.d":
         return parse_environment_d(text, file="f", names=NAMES, known=known)
-    return parse_shell(text, file="f", names=NAMES, known=known, fish=syntax == "fish")
+    file = "/home/ana/.zshrc" if syntax == "zsh" else "f"
+    return parse_shell(text, file=file, names=NAMES, known=known, fish=syntax == "fish")
 
 
 def _read_lines(text: str, syntax: Syntax) -> set[tuple[str, int]]:
@@ -170,7 +178,7 @@ def _shell_sets(shell: str, text: str, tmp_path: Path) -> set[tuple[str, str]]:
     log.write_bytes(b"")
     argv = [str(shutil.which(shell)), str(harness), str(rc), str(log)]
     subprocess.run(argv, capture_output=True, env=env, cwd=tmp_path, timeout=20, check=False)
-    pairs = [item.split("=", 1) for item in log.read_text(encoding="utf-8").split("\0") if item]
+    pairs = [item.split("=", 1) for item in log.read_bytes().decode("utf-8").split("\0") if item]
     return {(name, value) for name, value in pairs}
 
 
@@ -301,3 +309,140 @@ def test_environment_d_reader_and_editor_agree(text: str) -> None:
 def test_systemd_sets_what_the_lexer_says(text: str, tmp_path: Path) -> None:
     last = {d.name: d.value for d in _definitions(text, "environment.d")}
     assert _systemd_final(text, tmp_path) == last
+
+
+# --- CR LF files, as each shell reads them -------------------------------------------------------
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\n", "\r\n")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=startup_file(fish=False).map(_crlf))
+def test_bash_reads_a_crlf_file_as_the_lexer_says(text: str, tmp_path: Path) -> None:
+    """The CR stays in the last word, and the first compound command ends the file."""
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    assert _shell_sets("bash", text, tmp_path) == _read_values(text, "posix")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=startup_file(fish=True).map(_crlf))
+def test_fish_reads_a_crlf_file_as_the_lexer_says(text: str, tmp_path: Path) -> None:
+    """fish takes a CR for a blank."""
+    if shutil.which("fish") is None:
+        pytest.skip("fish is not installed")
+    assert _shell_sets("fish", text, tmp_path) == _read_values(text, "fish")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=startup_file(fish=False).map(_crlf))
+def test_zsh_reads_its_own_crlf_file_as_the_lexer_says(text: str, tmp_path: Path) -> None:
+    """zsh also stops at `export NAME`, `unset NAME` and their kin followed by the line's CR."""
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    assert _shell_sets("zsh", text, tmp_path) == _read_values(text, "zsh")
+
+
+# Lines of real startup files: on a CR LF line, which of them stop bash and zsh reading the file
+# (the reader sees no assignment inside a compound command on one line: nothing is set in them).
+CRLF_FORMS = [
+    "if [ -f ~/.bash_aliases ]; then",
+    "if true; then true; fi",
+    "if true; then true; fi;",
+    "if true; then true; fi # done",
+    "case $- in",
+    "case x in *) true;; esac",
+    "case x in *) true;; esac;",
+    "for d in a b; do true; done",
+    "for d in a b; do true; done 2>/dev/null;",
+    "while false; do :; done",
+    "f() {",
+    "f() { :; }",
+    "f() { :; };",
+    "function f { :; }",
+    "(true)",
+    "(true);",
+    "{ true; }",
+    "{ true; };",
+    "[[ -n x ]] && true",
+    '[ -x /usr/bin/lesspipe ] && eval "$(true)"',
+    "PS1='${debian_chroot:+($debian_chroot)}\\u@\\h:\\w\\$ '",
+    "alias ll='ls -l'",
+    "X=(a 'b c')",
+    "export PATH",
+    "unset UV_LINK_MODE",
+    "readonly R",
+    "export R=1 \\",
+    "true &&",
+    "",
+    "# a comment",
+    "cat >/dev/null <<EOF\nexport UV_LINK_MODE=/c\nEOF",
+    'echo "$(echo fi)" >/dev/null',
+]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+@pytest.mark.parametrize("form", CRLF_FORMS)
+def test_where_bash_and_zsh_stop_reading_a_crlf_file(shell: str, form: str, tmp_path: Path) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    text = _crlf(f"export UV_TOOL_DIR=/a\n{form}\nexport UV_CACHE_DIR=/z\n")
+    syntax: Syntax = "zsh" if shell == "zsh" else "posix"
+    assert _shell_sets(shell, text, tmp_path) == _read_values(text, syntax)
+
+
+@pytest.mark.parametrize("syntax", ["posix", "zsh", "fish"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), name=st.sampled_from(NAMES))
+def test_real_shells_run_an_edited_crlf_file_as_the_lexer_reads_it(
+    syntax: Syntax, data: st.DataObject, name: str, tmp_path: Path
+) -> None:
+    shell = {"posix": "bash", "zsh": "zsh", "fish": "fish"}[syntax]
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    text = _crlf(data.draw(startup_file(fish=syntax == "fish")))
+    try:
+        fixed = _fixed(text, syntax, name, "/home/ana/it's $HOME")
+    except NeverRead:  # the shell stops before the end: a block there would never run
+        assert shelllex.stops_at(shelllex.physical_lines(text), syntax) is not None
+        return
+    assert _shell_sets(shell, fixed, tmp_path) == _read_values(fixed, syntax)
+    assert [d.value for d in _definitions(fixed, syntax) if d.name == name][-1] == "/home/ana/it's $HOME"
+    if text:  # an empty file has no line ends of its own to keep: ours are LF
+        lone = fixed.replace("\r\n", "").count("\n")  # lines ending in LF alone: only our blank one
+        assert lone == (0 if syntax == "fish" else 1)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "dash", "fish"])
+def test_a_crlf_file_edited_sets_exactly_the_value_and_says_nothing_more(shell: str, tmp_path: Path) -> None:
+    """No CR in the value, no "$'\\r': command not found" from a line of ours."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    fish = shell == "fish"
+    mine = "set -gx UV_CACHE_DIR /media/ana/STICK/c" if fish else "export UV_CACHE_DIR=/media/ana/STICK/c"
+    text = f"# mine\r\n{mine}\r\nalias ll='ls -l'\r\n"
+    syntax: Syntax = "fish" if fish else "zsh" if shell == "zsh" else "posix"
+    fixed = _fixed(text, syntax, "UV_CACHE_DIR", "/home/ana/.cache/uv")
+    rc = tmp_path / "rc"
+    rc.write_bytes(text.encode())
+    show = ["-c", f"source {rc}; printf %s $UV_CACHE_DIR"] if fish else ["-c", f'. {rc}; printf %s "$UV_CACHE_DIR"']
+    env = {"HOME": HOME, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "XDG_CONFIG_HOME": str(tmp_path)}
+    before = subprocess.run([shell, *show], capture_output=True, env=env, timeout=20, check=False)
+    rc.write_bytes(fixed.encode())
+    after = subprocess.run([shell, *show], capture_output=True, env=env, timeout=20, check=False)
+    assert after.stdout == b"/home/ana/.cache/uv"
+    assert after.stderr == before.stderr == b""
+    assert fixed.count("\r\n") == fixed.count("\n") - (0 if fish else 1)  # our lines end as the file's do
+
+
+def test_a_crlf_file_bash_stops_reading_gets_no_block_it_would_never_run() -> None:
+    text = "# ~/.bashrc\r\ncase $- in\r\n  *i*) ;;\r\n  *) return;;\r\nesac\r\nexport UV_LINK_MODE=hardlink\r\n"
+    assert shelllex.stops_at(shelllex.physical_lines(text), "posix") is not None
+    assert _read_lines(text, "posix") == set()  # bash never gets to the export
+    with pytest.raises(NeverRead, match=r"bash stops reading it at line 2 \(`case \$- in`\): its lines end in CR LF"):
+        set_in_block(text, "UV_LINK_MODE", "copy", syntax="posix")
+    lf = text.replace("\r\n", "\n")
+    assert _read_lines(lf, "posix") == {("UV_LINK_MODE", 6)}
+    assert "export UV_LINK_MODE='copy'" in set_in_block(lf, "UV_LINK_MODE", "copy", syntax="posix")

@@ -56,7 +56,7 @@ def test_undo_after_edits_keeps_them(tmp_path: Path, shell: str, newline: str, w
     before = text if newline == "\n" else _crlf(text)
     after = _fixed(before, syntax)  # type: ignore[arg-type]
     path, journal = _apply(tmp_path, f"rc.{shell}", before.encode(), after.encode())
-    lines = after.split(newline)
+    lines = [textlines.content(x)[0] for x in textlines.split(after)]
     top, mine, end = f"# added on top{newline}", f"export MINE=1{newline}", f"alias gs='git status'{newline}"
     begin = lines.index(textlines.BEGIN)
     edited = after
@@ -179,7 +179,7 @@ def test_property_undo_restores_the_setting_and_keeps_edits(
     nl = "\r\n" if crlf else "\n"
     before = _crlf(text) if crlf else text
     after = _fixed(before, syntax)  # type: ignore[arg-type]
-    lines = after.split(nl)[:-1]
+    lines = [textlines.content(x)[0] for x in textlines.split(after)]  # the person's editor: one line end
     ours = [x.startswith((*OURS, textlines.DISABLED)) for x in lines]
     for number, (kind, position, line) in enumerate(edits):
         theirs = [i for i, mine in enumerate(ours) if not mine and lines[i]]

@@ -7,6 +7,13 @@ which turns lines off and writes our block) both ask this module, so they cannot
 which lines set a variable. The grammar follows what bash, zsh, fish and systemd's
 environment.d parser do with the forms people write; tests run the real shells on generated
 files to keep it so.
+
+Line ends as each reads them (a dotfiles checkout made on Windows has CR LF): only LF ends a
+line. bash, zsh and dash keep the CR in the line's last word, so `export X=/x` sets "/x" and
+a CR, a blank line runs the command "\r", and `fi`, `done`, `then`, `in` or `{` followed by CR
+are no reserved words: the first compound command (`if`, `case`, a function...) is a syntax
+error at which they stop reading the file (`stops_at`). fish reads a CR as a blank (`end`
+works), systemd's environment.d parser as the end of the line.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Syntax = Literal["posix", "fish", "environment.d", "powershell"]
+from .shellwords import INSIDE, parses, tokens, word_end
+
+Syntax = Literal["posix", "zsh", "fish", "environment.d", "powershell"]  # zsh: posix, and how zsh stops reading
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME = re.compile(NAME)
@@ -34,14 +43,33 @@ _COMMENT_AFTER = " \t;&|()"  # a `#` starts a comment only at the start of a wor
 HEREDOC = "<<"  # the state of a line inside a here-document's body
 _POSIX_OUTSIDE = re.compile(r"[\\'\"#()<]")
 _FISH_OUTSIDE = re.compile(r"[\\'\"#]")
-_INSIDE = {
-    '"': re.compile(r'[\\"]'),
-    "'": re.compile(r"[\\']"),  # fish's single quotes
-    "$'": re.compile(r"[\\']"),  # bash and zsh's $'...': backslash escapes, even \'
-    "`": re.compile(r"[\\`]"),
-}
-_WORD_STOP = re.compile(r"[\\'\"`$(){} \t;&|<>]")
 _CANDIDATE = re.compile(rf"[ \t]*(?:(?:export|readonly|local|declare|typeset)[ \t]|{NAME}=)")
+
+
+FISH_BLANKS = " \t\r"  # fish 3.6 splits words at a CR as at a space (seen with the real shell)
+
+
+def cr_in_words(syntax: Syntax) -> bool:
+    """Whether a CR before a line's LF belongs to the line's last word (bash, zsh, dash): a
+    CR LF file then needs our own lines to end in a comment that takes the CR, and no blank
+    line of ours (it would run the command "\r")."""
+    return syntax in ("posix", "zsh")
+
+
+def syntax_of(path: str) -> Syntax:
+    """How the shell that reads this file reads it: fish's files, environment.d's, zsh's own
+    startup files, and the rest as bash and sh do."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.endswith(".fish"):
+        return "fish"
+    if name.lower().endswith(".ps1"):
+        return "powershell"
+    if path.replace("\\", "/").rsplit("/", 2)[-2:-1] == ["environment.d"]:
+        return "environment.d"
+    return "zsh" if name in ZSH_FILES else "posix"
+
+
+ZSH_FILES = frozenset({".zshenv", ".zprofile", ".zshrc", ".zlogin", ".zlogout"})
 
 
 def fish_sets(flags: Iterable[str]) -> bool:
@@ -130,7 +158,7 @@ def _scan_shell(line: str, state: str, fish: bool) -> _Scan:
                 break
             quote, i = "", end + 1
             continue
-        pattern = _INSIDE.get(quote, _FISH_OUTSIDE if fish else _POSIX_OUTSIDE)
+        pattern = INSIDE.get(quote, _FISH_OUTSIDE if fish else _POSIX_OUTSIDE)
         match = pattern.search(line, i)
         if match is None:
             break
@@ -149,7 +177,7 @@ def _scan_shell(line: str, state: str, fish: bool) -> _Scan:
         elif char in "'\"":
             quote, i = char, j + 1
         elif char == "#":
-            if j == 0 or line[j - 1] in _COMMENT_AFTER:
+            if j == 0 or line[j - 1] in _COMMENT_AFTER or (fish and line[j - 1] == "\r"):
                 break
             i = j + 1
         elif char in "()":
@@ -303,40 +331,6 @@ def logical_lines(lines: list[str], syntax: Syntax) -> list[Logical]:
     return _analyse(lines, syntax)[1]
 
 
-def _word_end(text: str, i: int) -> int:
-    """End of the shell word starting at i: quotes, escapes, `$(...)`, `${...}`, backquotes."""
-    depth, quote, size = 0, "", len(text)
-    while i < size:
-        if quote == "'":
-            end = text.find("'", i)
-            quote, i = ("", end + 1) if end >= 0 else (quote, size)
-            continue
-        match = _INSIDE[quote].search(text, i) if quote else _WORD_STOP.search(text, i)
-        if match is None:
-            return size
-        j = match.start()
-        char = text[j]
-        if char == "\\":
-            i = j + 2
-        elif quote:
-            quote, i = "", j + 1
-        elif char in "'\"`":
-            quote, i = char, j + 1
-        elif text.startswith("$'", j):
-            quote, i = "$'", j + 2
-        elif text.startswith(("$(", "${"), j):
-            depth, i = depth + 1, j + 2
-        elif depth and char in "({":
-            depth, i = depth + 1, j + 1
-        elif depth and char in ")}":
-            depth, i = depth - 1, j + 1
-        elif char in " \t;&|<>()" and not depth:
-            return j
-        else:
-            i = j + 1
-    return size
-
-
 def _words(text: str) -> list[tuple[int, str]]:
     """The words of the first simple command of a POSIX logical line, with their offsets."""
     words: list[tuple[int, str]] = []
@@ -348,9 +342,9 @@ def _words(text: str) -> list[tuple[int, str]]:
             continue
         if char in ";&|<>()#\n":
             break
-        end = _word_end(text, i)
+        end = word_end(text, i)
         if end < len(text) and text[end] == "(" and text[i:end].endswith("="):
-            end = _word_end(text, end + 1) + 1  # `X=(a b)`: an array, read as one word
+            end = word_end(text, end + 1) + 1  # `X=(a b)`: an array, read as one word
         words.append((i, text[i:end]))
         i = max(end, i + 1)
     return words
@@ -407,14 +401,62 @@ def _powershell_assignments(line: Logical) -> list[Assignment]:
 
 
 def assignments(lines: list[str], syntax: Syntax) -> list[Assignment]:
-    """Every assignment in the file, in order, as the shell (or systemd) would make them."""
+    """Every assignment in the file, in order, as the shell (or systemd) would make them:
+    none from the line where the shell stops reading (`stops_at`) on."""
     pick = {
         "posix": _posix_assignments,
+        "zsh": _posix_assignments,
         "fish": _fish_assignments,
         "environment.d": _envd_assignments,
         "powershell": _powershell_assignments,
     }[syntax]
-    return [found for line in logical_lines(lines, syntax) if line.text.strip() for found in pick(line)]
+    logical = logical_lines(lines, syntax)
+    stop = _stop(logical, syntax)
+    return [
+        found
+        for line in logical
+        if line.text.strip() and (stop is None or line.first < stop.first)
+        for found in pick(line)
+    ]
+
+
+def stops_at(lines: list[str], syntax: Syntax) -> Logical | None:
+    """The command at which the shell stops reading the file with a syntax error, or None.
+    Only CR LF lines are judged (see the module's docstring): a CR line whose compound
+    command does not close on it, or that puts a word where bash wants an operator."""
+    return _stop(logical_lines(lines, syntax), syntax)
+
+
+def _stop(logical: list[Logical], syntax: Syntax) -> Logical | None:
+    if not cr_in_words(syntax):
+        return None
+    for line in logical:
+        if "\r" in line.text and (not parses(line.text) or (syntax == "zsh" and not _zsh_goes_on(line.text))):
+            return line
+    return None
+
+
+_ZSH_FATAL = frozenset({"export", "readonly", "unset", "typeset", "declare", "local", "integer", "float"})
+
+
+def _zsh_goes_on(text: str) -> bool:
+    """zsh stops reading a file at `export`, `unset` and their kin given a word that names no
+    variable ("not valid in this context", "invalid parameter name"): on a CR LF line, a name
+    followed by the line's CR (`export PATH`, `unset X`), or the CR alone after a `\\`. bash
+    says so and goes on."""
+    words = tokens(text)
+    starts = [0] + [i + 1 for i, word in enumerate(words) if word in (";", "&&", "||", "|", "&", "(", ")")]
+    for start in starts:
+        if words[start : start + 1] and words[start] in _ZSH_FATAL:
+            unset = words[start] == "unset"
+            for word in words[start + 1 :]:
+                if word in (";", "&&", "||", "|", "&", "(", ")", "<", ">"):
+                    break
+                if word.startswith("-"):
+                    continue
+                if not (is_name(word) or (not unset and _ASSIGN.match(word))):
+                    return False
+    return True
 
 
 def sets(line: str, name: str, syntax: Syntax) -> bool:

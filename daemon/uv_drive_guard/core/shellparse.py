@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .model import Definition, Source, SourceKind
+from .shelllex import FISH_BLANKS, Syntax, assignments, physical_lines, syntax_of
 from .shelllex import NAME as _NAME
-from .shelllex import assignments, physical_lines
 
 _VAR_REF = re.compile(rf"\$(?:\{{({_NAME})\}}|({_NAME}))")
 
@@ -145,22 +145,22 @@ def _closing_quote(text: str, start: int) -> int:
 
 def _fish_words(text: str, known: Mapping[str, str]) -> str | None:
     """fish joins list values with spaces for export; we only need the first word."""
-    if not text.strip():
-        return ""
-    return read_fish_word(text.strip(), known)
+    text = text.lstrip(FISH_BLANKS)  # the word ends at its first unescaped blank (`\\` CR is a CR)
+    return read_fish_word(text, known) if text else ""
 
 
 def read_fish_word(text: str, known: Mapping[str, str]) -> str | None:
     """One fish word: in single quotes only \\ and \' are escapes (unlike POSIX shells);
-    `(...)` and `$(...)` are command substitutions, so the value cannot be known."""
+    `(...)` and `$(...)` are command substitutions, so the value cannot be known. A CR ends
+    the word, as a space does (a CR LF config.fish)."""
     out: list[str] = []
     i = 0
-    if text.startswith("~") and (len(text) == 1 or text[1] in "/ \t;"):
+    if text.startswith("~") and (len(text) == 1 or text[1] in f"/;{FISH_BLANKS}"):
         if "HOME" not in known:
             return None
         out.append(known["HOME"])
         i = 1
-    while i < len(text) and text[i] not in " \t;":
+    while i < len(text) and text[i] not in f";{FISH_BLANKS}":
         ch = text[i]
         if ch == "'":
             piece, i = _fish_single(text, i + 1)
@@ -232,12 +232,14 @@ def parse_shell(
     known: Mapping[str, str],
     fish: bool = False,
 ) -> list[Definition]:
-    """Definitions of `names` in a bash/zsh/sh (or fish) file, in file order."""
+    """Definitions of `names` in a bash/zsh/sh (or fish) file, in file order (zsh's own files,
+    by name, as zsh reads them)."""
     wanted = set(names)
     scope = dict(known)
     found: list[Definition] = []
     lines = physical_lines(text)
-    for assigned in assignments(lines, "fish" if fish else "posix"):
+    syntax: Syntax = "fish" if fish else ("zsh" if syntax_of(file) == "zsh" else "posix")
+    for assigned in assignments(lines, syntax):
         value = _fish_words(assigned.value, scope) if fish else _posix_value(assigned.value, scope)
         value = _one_line(value)
         if value is not None:

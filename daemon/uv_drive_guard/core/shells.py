@@ -15,6 +15,7 @@ import posixpath
 from dataclasses import dataclass
 from enum import Enum
 
+from . import shelllex
 from .model import Os
 from .resolve import pathmod
 from .shelllex import Syntax
@@ -155,10 +156,10 @@ def _files_of(facts: Facts, shell: Shell) -> list[ShellFile]:
         return [*found, ShellFile(_join(facts, home, ".bashrc"), "posix", Stage.INTERACTIVE, shell)]
     if shell is Shell.ZSH:
         return [
-            ShellFile(_zshenv(facts), "posix", Stage.EVERY, shell),
-            ShellFile(_join(facts, z, ".zprofile"), "posix", Stage.LOGIN, shell),
-            ShellFile(_join(facts, z, ".zshrc"), "posix", Stage.INTERACTIVE, shell),
-            ShellFile(_join(facts, z, ".zlogin"), "posix", Stage.LOGIN, shell),
+            ShellFile(_zshenv(facts), "zsh", Stage.EVERY, shell),
+            ShellFile(_join(facts, z, ".zprofile"), "zsh", Stage.LOGIN, shell),
+            ShellFile(_join(facts, z, ".zshrc"), "zsh", Stage.INTERACTIVE, shell),
+            ShellFile(_join(facts, z, ".zlogin"), "zsh", Stage.LOGIN, shell),
         ]
     if shell is Shell.FISH:  # conf.d before config.fish: a later `set` in config.fish wins
         conf_d = [ShellFile(p, "fish", Stage.EVERY, shell) for p in facts.fish_conf_d]
@@ -218,7 +219,7 @@ def rc_files(facts: Facts) -> tuple[ShellFile, ...]:
                 path = profile
             found.append(ShellFile(path, "posix", Stage.INTERACTIVE, shell))
         elif shell is Shell.ZSH:
-            found.append(ShellFile(_join(facts, zdotdir(facts), ".zshrc"), "posix", Stage.INTERACTIVE, shell))
+            found.append(ShellFile(_join(facts, zdotdir(facts), ".zshrc"), "zsh", Stage.INTERACTIVE, shell))
         elif shell is Shell.FISH:
             found.append(ShellFile(_fish_config(facts), "fish", Stage.EVERY, shell))
         elif shell is Shell.POWERSHELL:
@@ -245,12 +246,5 @@ def write_targets(facts: Facts) -> tuple[ShellFile, ...]:
 
 
 def syntax_of(facts: Facts, path: str) -> Syntax:
-    """The syntax of a startup file by where it sits."""
-    mod = pathmod(facts.os)
-    if path.endswith(".fish"):
-        return "fish"
-    if path.lower().endswith(".ps1"):
-        return "powershell"
-    if mod.basename(mod.dirname(path)) == "environment.d":
-        return "environment.d"
-    return "posix"
+    """The syntax of a startup file by where it sits (the one lexer's answer)."""
+    return shelllex.syntax_of(path)

@@ -51,7 +51,8 @@ def zdotdir(home: str, env: Mapping[str, str]) -> str:
     if text is None:
         return start
     known = {"HOME": home, **{k: v for k, v in env.items() if k in ("XDG_CONFIG_HOME", "ZDOTDIR")}}
-    found = [d for d in parse_shell(text, file="", names=("ZDOTDIR",), known=known) if d.value]
+    zshenv = str(Path(start, ".zshenv"))
+    found = [d for d in parse_shell(text, file=zshenv, names=("ZDOTDIR",), known=known) if d.value]
     return str(found[-1].value) if found else start
 
 

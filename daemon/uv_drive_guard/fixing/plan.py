@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import shells
+from ..core import shelllex, shells
 from ..core.model import (
     Change,
     ChangeKind,
@@ -79,8 +79,7 @@ def find_fix(findings: tuple[Finding, ...], fix_id: str) -> tuple[Finding, Fix] 
 
 
 def syntax_of(path: str) -> shellfile.Syntax:
-    """A startup file's syntax by where it sits (core.shells)."""
-    return shells.syntax_of(shells.Facts(platforms.current(), ""), path)
+    return shelllex.syntax_of(path)
 
 
 class _Texts:
@@ -261,7 +260,10 @@ def _set(change: Change, target: EnvTarget, machine: Machine, texts: _Texts, sto
         text = texts.get(path)
         for number in shellfile.lines_setting(text, change.name, syntax=syntax):
             text = shellfile.disable_line(text, number, None, syntax=syntax)
-        new = shellfile.set_in_block(text, change.name, change.value, syntax=syntax)
+        try:
+            new = shellfile.set_in_block(text, change.name, change.value, syntax=syntax)
+        except shellfile.NeverRead as exc:
+            raise CannotPlan(f"{path}: {exc}") from exc
         texts.put(path, new, f"set {change.name}={change.value} in a marked block")
 
 

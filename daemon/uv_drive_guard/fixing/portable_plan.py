@@ -15,7 +15,7 @@ from ..core import portable as core
 from ..core import shells
 from ..core.model import Change, Os, PortableDrive, PortableRegistry, ShellHook, Volume, assert_never
 from ..edges import shells as shell_facts
-from . import portable, portable_shell, textlines
+from . import portable, portable_shell, shellfile, textlines
 from .planned import CannotPlan, Machine, StoreEdit
 
 
@@ -43,14 +43,23 @@ def add(
 
 
 def _hook(generated_dir: Path, machine: Machine, texts: Texts) -> None:
-    """One line in each startup file that reads the generated file for that shell."""
+    """One line in each startup file that reads the generated file for that shell (it ends in
+    our mark, a comment, which also takes a CR LF line's CR in bash and zsh)."""
     for path, shell in startup_files(machine):
         name = portable.GENERATED[shell if shell in ("fish", "powershell") else "posix"]
         line = portable_shell.rc_line(shell, str(generated_dir / name))
         text = texts.get(path)
         if shell == "powershell" and not text:
             text = BOM  # a new profile: Windows PowerShell 5.1 reads a file without one as ANSI
-        texts.put(path, set_hook(text, line), f"read {name} at start (portable projects)")
+        sep = None
+        if shell != "powershell":  # PowerShell reads CR LF as the end of a line, as it should
+            syntax = shellfile.syntax_of(path)
+            try:
+                shellfile.check_reaches_end(text, syntax)
+            except shellfile.NeverRead as exc:
+                raise CannotPlan(f"{path}: {exc}") from exc
+            sep = shellfile.line_ends(text, syntax)[1]
+        texts.put(path, set_hook(text, line, sep=sep), f"read {name} at start (portable projects)")
 
 
 def _volume(machine: Machine, did: str) -> Volume:
@@ -108,10 +117,10 @@ def startup_files(machine: Machine) -> list[tuple[str, str]]:
 BOM = "\ufeff"
 
 
-def set_hook(text: str, line: str | None) -> str:
+def set_hook(text: str, line: str | None, *, sep: str | None = None) -> str:
     """Put our one line into the file's uv-drive-guard block (made if needed), or take it out
     (and the block with it when nothing else is left in it), keeping every other byte (and a
     byte-order mark, which PowerShell profiles often start with)."""
     if text.startswith(BOM):
-        return BOM + set_hook(text[1:], line)
-    return textlines.set_block_line(text, line, lambda old: textlines.bare(old).endswith(portable_shell.MARK))
+        return BOM + set_hook(text[1:], line, sep=sep)
+    return textlines.set_block_line(text, line, lambda old: textlines.bare(old).endswith(portable_shell.MARK), sep=sep)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..core import shelllex
-from ..core.shelllex import Syntax
+from ..core.shelllex import Syntax, syntax_of
 from . import envdfile
 from .textlines import (
     DISABLED,
@@ -20,6 +20,7 @@ from .textlines import (
     content,
     find_block,
     is_code,
+    newline,
     set_block_line,
     split,
 )
@@ -27,12 +28,15 @@ from .textlines import (
 __all__ = [
     "Syntax",
     "assignment",
+    "check_reaches_end",
     "disable_line",
+    "line_ends",
     "lines_setting",
     "quote_fish",
     "quote_posix",
     "quote_powershell",
     "set_in_block",
+    "syntax_of",
 ]
 
 _OPENS_BODY = re.compile(r"(?:^|[\s;])(?:then|do|else)\s*$|\{\s*$")
@@ -49,6 +53,15 @@ class InOwnBlock(ValueError):
 
 class CannotDisable(ValueError):
     """Commenting the line out would break the file (multi-line construct, empty if/do body)."""
+
+
+class NeverRead(ValueError):
+    """The shell stops reading the file before its end: a line added there would never run."""
+
+
+# bash, zsh and dash keep a CR LF line's CR in its last word: a line of ours ends in this
+# comment, which takes the CR, so `export X='v'` sets v and nothing after it.
+CR_COMMENT = "  # keeps the CR of this CR LF line out of the value"
 
 
 def quote_posix(value: str) -> str:
@@ -81,7 +94,7 @@ def _check_name(name: str) -> None:
 def assignment(name: str, value: str, syntax: Syntax) -> str:
     """The one line that sets `name` in the target syntax, quoted so the value is taken literally."""
     _check_name(name)
-    if syntax == "posix":
+    if syntax in ("posix", "zsh"):
         return f"export {name}={quote_posix(value)}"
     if syntax == "fish":
         return f"set -gx {name} {quote_fish(value)}"
@@ -95,10 +108,39 @@ def _sets(line: str, name: str, syntax: Syntax) -> bool:
 
 
 def set_in_block(text: str, name: str, value: str | None, *, syntax: Syntax) -> str:
-    """Set (or with None unset) `name` in our block, creating it or removing it when empty."""
+    """Set (or with None unset) `name` in our block, creating it or removing it when empty;
+    each line as the shell reads it in this file's line ends (`line_ends`)."""
     _check_name(name)
-    line = None if value is None else assignment(name, value, syntax)
-    return set_block_line(text, line, lambda old: _sets(old, name, syntax))
+    end, sep = line_ends(text, syntax)
+    line = None
+    if value is not None:
+        check_reaches_end(text, syntax)
+        line = assignment(name, value, syntax) + end
+    return set_block_line(text, line, lambda old: _sets(old, name, syntax), sep=sep)
+
+
+def line_ends(text: str, syntax: Syntax) -> tuple[str, str | None]:
+    """How a line we add to this file ends before its newline, and how the blank line before
+    our block ends (None: with the file's newline). In a CR LF file that bash or zsh reads, a
+    comment that takes the CR, and a blank line of a plain LF (a CR LF one would run its CR as
+    a command, "$'\\r': command not found"); elsewhere nothing special."""
+    if newline(text) == "\r\n" and shelllex.cr_in_words(syntax):
+        return CR_COMMENT, "\n"
+    return "", None
+
+
+def check_reaches_end(text: str, syntax: Syntax) -> None:
+    """Refuse to add lines at the end of a file the shell stops reading before it."""
+    stop = shelllex.stops_at(shelllex.physical_lines(text), syntax)
+    if stop is None:
+        return
+    shown = " ".join(stop.text.split())[:60]
+    shell = "zsh" if syntax == "zsh" else "bash"
+    raise NeverRead(
+        f"{shell} stops reading it at line {stop.first + 1} (`{shown}`): its lines end in CR LF, and {shell} "
+        "takes the CR for part of the line's last word, which makes that line an error, so a line added at "
+        "the end would never run. Give the file LF line ends (`dos2unix` does) and scan again"
+    )
 
 
 def lines_setting(text: str, name: str, *, syntax: Syntax) -> list[int]:
@@ -128,7 +170,7 @@ def _check_can_disable(lines: list[str], index: int, syntax: Syntax) -> None:
     states = shelllex.starts(shelllex.physical_lines("".join(lines)), syntax)
     if states[index] or states[index + 1]:
         raise CannotDisable(f"line {index + 1} is part of a multi-line construct; turn it off by hand")
-    if syntax == "posix" and _empties_body(lines, index):
+    if syntax in ("posix", "zsh") and _empties_body(lines, index):
         raise CannotDisable(f"line {index + 1} is the only command in its block; turn it off by hand")
 
 

@@ -86,27 +86,35 @@ def find_block(lines: list[str]) -> tuple[int, int] | None:
     return begins[0], ends[0]
 
 
-def cut(lines: list[str], start: int, stop: int, nl: str) -> str:
-    """Remove lines[start:stop] and the separator we added before them when they were appended."""
+def cut(lines: list[str], start: int, stop: int, nl: str, *, sep: str | None = None) -> str:
+    """Remove lines[start:stop] and what `append` put before them: the blank line (ending in
+    `sep`, the file's newline unless said otherwise), or the end of an unfinished last line."""
+    sep = sep or nl
     prefix, suffix = "".join(lines[:start]), "".join(lines[stop:])
-    if suffix or not prefix.endswith(nl):
+    if suffix:
         return prefix + suffix
-    return prefix[: -len(nl)]
+    if prefix.endswith("\n" + sep):
+        return prefix[: -len(sep)]
+    return prefix[: -len(nl)] if prefix.endswith(nl) else prefix
 
 
-def append(text: str, chunk: str, nl: str) -> str:
-    """Append after a blank line (or just end the last line if it had no newline): `cut` undoes it."""
-    return text + nl + chunk if text else chunk
+def append(text: str, chunk: str, nl: str, *, sep: str | None = None) -> str:
+    """Append after a blank line ending in `sep` (the file's newline unless said otherwise), or
+    just end the last line if it had no newline: `cut` with the same `sep` undoes it exactly."""
+    if not text:
+        return chunk
+    return text + ((sep or nl) if text.endswith("\n") else nl) + chunk
 
 
-def set_block_line(text: str, line: str | None, owns: Callable[[str], bool]) -> str:
+def set_block_line(text: str, line: str | None, owns: Callable[[str], bool], *, sep: str | None = None) -> str:
     """Put `line` in our block in place of the first line there that `owns` picks (dropping any
     other such line), or with None take those lines out; the block is made when needed and
-    removed when nothing is left in it, keeping every other byte."""
+    removed when nothing is left in it, keeping every other byte. `sep` ends the blank line
+    before a new block (a plain LF in a CR LF file for bash, which would run a blank line's CR)."""
     lines, nl = split(text), newline(text)
     found = find_block(lines)
     if found is None:
-        return text if line is None else append(text, nl.join([BEGIN, NOTE, line, END]) + nl, nl)
+        return text if line is None else append(text, nl.join([BEGIN, NOTE, line, END]) + nl, nl, sep=sep)
     begin, end = found
     body: list[str] = []
     placed = line is None
@@ -119,5 +127,5 @@ def set_block_line(text: str, line: str | None, owns: Callable[[str], bool]) -> 
     if not placed:
         body.append(f"{line}{nl}")
     if not any(is_code(old) for old in body):
-        return cut(lines, begin, end + 1, nl)
+        return cut(lines, begin, end + 1, nl, sep=sep)
     return "".join([*lines[: begin + 1], *body, *lines[end:]])
