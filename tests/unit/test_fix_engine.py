@@ -146,3 +146,28 @@ def test_kill_9_during_writes_leaves_old_or_new_never_partial(tmp_path: Path) ->
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert target.read_bytes() in (b"o" * 2_000_000, b"n" * 3_000_000)
+
+
+def test_entries_a_dead_writer_left_pending_are_settled_by_what_the_files_hold(tmp_path: Path) -> None:
+    """Under the journal's lock a pending entry has no live writer: nothing written means it
+    failed, everything written means it was applied, anything else is left for undo."""
+    journal = Journal(tmp_path / "j")
+    untouched, written, mixed = (tmp_path / name for name in ("a.rc", "b.rc", "c.rc"))
+    for path in (untouched, written, mixed):
+        path.write_bytes(b"old\n")
+
+    def begin(fix_id: str, *paths: Path) -> str:
+        files = [(str(p), b"old\n", b"new\n") for p in paths]
+        return journal.begin(fix_id=fix_id, code="UVD006", title=fix_id, files=files).id
+
+    never = begin("killed-before-the-rename", untouched)
+    done = begin("killed-after-the-rename", written)
+    half = begin("killed-between-two-files", mixed, written)
+    written.write_bytes(b"new\n")  # what the second writer had renamed into place when it died
+    engine.settle(journal)
+    states = {e.id: (e.state, e.note) for e in journal.entries()}
+    assert states[never] == (FAILED, "its writer stopped before writing anything")
+    assert states[done] == (APPLIED, "its writer stopped after writing the files")
+    assert states[half] == ("pending", "")
+    engine.undo(journal, half)  # undo takes back what was written
+    assert (mixed.read_bytes(), written.read_bytes()) == (b"old\n", b"old\n")

@@ -81,6 +81,7 @@ def _fix(
     store: EnvStore | None,
     check: bool,
 ) -> Outcome:
+    engine.settle(journal)
     try:
         the_plan = prepare(fix_id, env, options, store)
     except (engine.FixError, plan.CannotPlan) as exc:
@@ -203,6 +204,7 @@ def _undo(
     stores: Mapping[str, EnvStore],
     confirm: Callable[[str], bool],
 ) -> Outcome:
+    engine.settle(journal)
     try:
         target = engine.find_entry(journal, entry_id)
     except engine.FixError as exc:

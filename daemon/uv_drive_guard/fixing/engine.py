@@ -126,6 +126,25 @@ def _restore_file(entry: Entry, journal: Journal, path: str) -> None:
         atomic.write_atomic(Path(path), previous)
 
 
+def settle(journal: Journal) -> None:
+    """Entries left `pending` by a writer that died (SIGKILL, a power cut) between its journal
+    entry and its end, settled by what the files hold. Called under the journal's lock: every
+    writer takes it before it begins an entry, so a pending entry then has no live writer.
+    Every file still as before: nothing was written (files go first), so it failed; every file
+    as the fix meant: it was applied. Anything else stays pending, for undo to take back."""
+    for entry in journal.entries():
+        if entry.state != PENDING or not entry.files:
+            continue
+        try:
+            now = [digest(atomic.read_bytes(Path(r.path))) for r in entry.files]
+        except atomic.NotWritable:
+            continue
+        if all(n == r.before for n, r in zip(now, entry.files, strict=True)):
+            journal.finish(entry, FAILED, note="its writer stopped before writing anything")
+        elif all(n == r.after for n, r in zip(now, entry.files, strict=True)):
+            journal.finish(entry, APPLIED, note="its writer stopped after writing the files")
+
+
 @dataclass(frozen=True)
 class _Write:
     path: str
