@@ -268,7 +268,9 @@ def _fixing(args: argparse.Namespace) -> int:
             check=not args.no_verify,
             say=_waiting,
         )
-    _say("\n".join(outcome.lines), err=outcome.status != EXIT_OK)
+    from .core.render import visible
+
+    _say(visible("\n".join(outcome.lines)), err=outcome.status != EXIT_OK)
     return outcome.status
 
 

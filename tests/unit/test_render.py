@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -23,7 +24,7 @@ from uv_drive_guard.core.model import (
     UvInfo,
     Volume,
 )
-from uv_drive_guard.core.render import SCHEMA_VERSION, to_json, to_text
+from uv_drive_guard.core.render import SCHEMA_VERSION, to_json, to_text, visible
 
 EPERM, ENOSYS = "Operation not permitted (os error 1)", "Function not implemented (os error 38)"
 
@@ -254,3 +255,20 @@ def test_text_without_drives() -> None:
     assert "uv: not found, on PATH or where uv's installers put it" in text
     assert "No external drives found" in text
     assert text.endswith("0 error(s), 0 warning(s).")
+
+
+def test_text_shows_a_value_s_cr_escaped_and_keeps_it_in_json() -> None:
+    """A CR LF ~/.bashrc gives bash a cache path ending in CR: the person sees it as `\\r`,
+    never as a raw CR that sends the terminal back to the start of the line."""
+    cr = "/media/ana/STICK/uv-cache\r"
+    snap = replace(
+        snapshot(),
+        locations=(Location(Role.CACHE, cr, BASHRC, volume="/media/ana/STICK"),),
+        definitions=(Definition("UV_CACHE_DIR", cr, BASHRC),),
+    )
+    findings = diagnose(snap)
+    text = to_text(snap, findings)
+    assert "\r" not in text and "uv-cache\\r" in text
+    assert "turn off UV_CACHE_DIR=/media/ana/STICK/uv-cache\\r in ~/.bashrc (line 20)" in text
+    assert any(f["location"]["path"] == cr for f in to_json(snap, findings)["findings"])
+    assert visible("a\r\nb\tc\x1b") == "a\r\nb\tc\\x1b"  # line ends and tabs stay

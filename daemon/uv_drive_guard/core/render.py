@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -230,8 +231,18 @@ def to_json(snapshot: Snapshot, findings: tuple[Finding, ...]) -> dict[str, Any]
 # --- text -------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def visible(text: str) -> str:
+    """Control characters in what files gave us (the CR of a CR LF line, which bash keeps in a
+    value) shown escaped, as `\\r`: raw, a CR sends the terminal back to the line's start and
+    the words after it hide the value. Line ends, CR LF ones too, and tabs stay."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 def wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=96, initial_indent=indent, subsequent_indent=indent) or [indent]
+    return textwrap.wrap(visible(text), width=96, initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
 def _abilities(caps: Capabilities) -> str:
@@ -264,14 +275,14 @@ def _volume_header(vol: Volume) -> list[str]:
 
 
 def finding_lines(item: Finding) -> list[str]:
-    lines = [f"  {_MARK[item.severity]} {item.code}: {item.title}"]
+    lines = [f"  {_MARK[item.severity]} {item.code}: {visible(item.title)}"]
     lines += wrap(item.detail, "      ")
     lines.append("      uv would print:")
-    lines += ["        " + line for line in item.uv_message.splitlines()]
+    lines += ["        " + line for line in visible(item.uv_message).splitlines()]
     for fix in item.fixes:
         star = " (recommended)" if fix.recommended else ""
-        lines.append(f"      fix {fix.id}: {fix.title}{star}")
-        lines += ["          - " + c.summary for c in fix.changes]
+        lines.append(f"      fix {fix.id}: {visible(fix.title)}{star}")
+        lines += ["          - " + visible(c.summary) for c in fix.changes]
     return lines
 
 
