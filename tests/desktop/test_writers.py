@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -59,18 +60,21 @@ import json, os, sys, time
 from uv_drive_guard import config, scan
 from uv_drive_guard.fixing import commands
 options = scan.Options.from_config(config.load(None), [])
+
+def say(line):
+    print(json.dumps({"said": line}), flush=True)  # at once: the test sees who is waiting
+
 print("ready", flush=True)
 for line in sys.stdin:
     verb, fix, verify = line.split()
-    said, started = [], time.monotonic()
+    started = time.monotonic()
     if verb == "fix":
         outcome = commands.run_fix(
-            fix, dict(os.environ), options, dry_run=False, confirm=lambda _q: True, check=verify == "verify",
-            say=said.append,
+            fix, dict(os.environ), options, dry_run=False, confirm=lambda _q: True, check=verify == "verify", say=say
         )
     else:
-        outcome = commands.run_undo(fix, force=False, say=said.append)
-    answer = {"status": outcome.status, "out": "\\n".join(outcome.lines), "said": said}
+        outcome = commands.run_undo(fix, force=False, say=say)
+    answer = {"status": outcome.status, "out": "\\n".join(outcome.lines)}
     print(json.dumps({**answer, "took": time.monotonic() - started}), flush=True)
 """
 
@@ -89,33 +93,62 @@ class Op:
 
 
 class Participant:
-    """A process that runs `fix` and `undo` as the CLI does, one command at a time."""
+    """A process that runs `fix` and `undo` as the CLI does, one command at a time; what it
+    says while it waits reaches the test at once."""
 
     def __init__(self, env: dict[str, str], work: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", PARTICIPANT],
-            env=env,
-            cwd=work,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-c", PARTICIPANT], env=env, cwd=work, stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
+        self.pending = b""
+        assert self._line(60) == "ready"
         self.op: Op | None = None
 
     def send(self, verb: str, fix: str, *, verify: bool = False) -> None:
         assert self.proc.stdin is not None
         self.op = Op(verb, fix)
-        self.proc.stdin.write(f"{verb} {fix} {'verify' if verify else 'no-verify'}\n")
+        self.proc.stdin.write(f"{verb} {fix} {'verify' if verify else 'no-verify'}\n".encode())
         self.proc.stdin.flush()
 
+    def _line(self, timeout: float) -> str | None:
+        """The next line it printed, within `timeout` seconds (None: nothing yet)."""
+        assert self.proc.stdout is not None
+        fd, deadline = self.proc.stdout.fileno(), time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left < 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            assert chunk, f"participant {self.proc.pid} ended ({self.proc.poll()})"
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode()
+
+    def _hear(self, timeout: float) -> bool:
+        """Take in what it says within `timeout` seconds; True once its answer has come."""
+        assert self.op is not None
+        while (line := self._line(timeout)) is not None:
+            data: dict[str, Any] = json.loads(line)
+            if "said" in data:
+                self.op.said.append(data["said"])
+                continue
+            self.op.status, self.op.out, self.op.took = data["status"], data["out"], data["took"]
+            return True
+        return False
+
+    def waiting(self) -> bool:
+        """It said it waits for another writer, and has not answered yet."""
+        return self.op is not None and not self.answered() and locks.WAITING in self.op.said
+
+    def answered(self) -> bool:
+        assert self.op is not None
+        return self.op.took > 0 or self._hear(0)
+
     def answer(self) -> Op:
-        assert self.proc.stdout is not None and self.op is not None
-        line = self.proc.stdout.readline()
-        assert line, f"participant {self.proc.pid} ended ({self.proc.poll()})"
-        data: dict[str, Any] = json.loads(line)
+        assert self.op is not None
+        if not self.answered():
+            assert self._hear(locks.WAIT + 60), f"participant {self.proc.pid} did not answer"
         op, self.op = self.op, None
-        op.status, op.out, op.said, op.took = data["status"], data["out"], data["said"], data["took"]
         return op
 
     def kill(self) -> Op:
@@ -223,18 +256,21 @@ def _round(bench: Bench, rng: random.Random, fixes: list[str]) -> list[Op]:
 
 
 def _kill_a_holder(bench: Bench, rng: random.Random, fixes: list[str]) -> list[Op]:
-    """A fix killed during its verification (journaled as applied, the locks held): the others,
-    waiting for those locks meanwhile, go on as soon as it is gone."""
+    """A fix killed during its verification (journaled as applied, the locks held), once the
+    others say they wait for those locks: they go on as soon as it is gone."""
     victim, others = bench.people[0], bench.people[1:]
-    for _attempt in range(5):
+    for _attempt in range(10):
         bench.undo_all(fixes[0])
         known = {e.id for e in bench.journal.entries()}
         victim.send("fix", fixes[0], verify=True)
-        wait_for("the fix journaled as applied", lambda known=known: _applied_since(bench, known), timeout=60)
+        while not _applied_since(bench, known) and not victim.answered():
+            time.sleep(0.005)
         for person in others:
             _send(person, rng, fixes)
-        time.sleep(0.3)
-        if victim.proc.poll() is None and not _answered(victim):
+        deadline = time.monotonic() + 30
+        while not victim.answered() and not any(p.waiting() for p in others) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not victim.answered():
             killed = victim.kill()
             killed_at = time.monotonic()
             ops = [killed, *(person.answer() for person in others)]
@@ -243,14 +279,7 @@ def _kill_a_holder(bench: Bench, rng: random.Random, fixes: list[str]) -> list[O
             assert any(locks.WAITING in op.said for op in ops[1:]), [op.said for op in ops]
             return ops
         [person.answer() for person in bench.people]  # its verification ended first: again
-    raise AssertionError("no verification outlasted the wait for it: nothing was killed while holding the locks")
-
-
-def _answered(person: Participant) -> bool:
-    import select
-
-    assert person.proc.stdout is not None
-    return bool(select.select([person.proc.stdout], [], [], 0)[0])
+    raise AssertionError("no verification outlasted the others' start: nothing was killed while holding the locks")
 
 
 def _applied_since(bench: Bench, known: set[str]) -> bool:
@@ -263,7 +292,7 @@ def _kill_someone(bench: Bench, rng: random.Random, fixes: list[str]) -> list[Op
     for person in bench.people[1:]:
         _send(person, rng, fixes)
     time.sleep(rng.uniform(0.0, 0.4))
-    if _answered(bench.people[0]):
+    if bench.people[0].answered():
         first = bench.people[0].answer()  # it finished before the kill: killed between commands
         bench.people[0].proc.send_signal(signal.SIGKILL)
     else:
