@@ -318,3 +318,27 @@ def test_the_portable_registry_and_its_generated_files_are_locked_together(tmp_p
     store = portable.Store(tmp_path / "data", Os.LINUX)
     assert [p.name for p in store.files()] == ["portable.json", "portable.sh", "portable.fish"]
     assert [p.name for p in portable.files(tmp_path, Os.WINDOWS)] == ["portable.json", "portable.ps1"]
+
+
+def test_following_a_moved_drive_waits_for_the_registry_s_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holder: list[subprocess.Popen[str]]
+) -> None:
+    """The daemon's follow reads, changes and writes the registry under its locks: while a
+    fix holds them it waits (and after the wait gives up, logged by app/portable.py)."""
+    from tests.unit.test_portable import MOUNT, _snapshot
+
+    from uv_drive_guard.core.model import PortableDrive
+
+    snap = _snapshot(tmp_path)
+    root, where = Path(snap.data_dir), tmp_path / "state" / "locks"
+    old = PortableDrive("1a2b-3c4d", "STICK", True, (), ("demo",), "/media/ana/OLD", "/media/ana/OLD")
+    portable.save(root, [old])
+    other = hold(holder, where, *(str(p) for p in portable.files(root, snap.os)), journal=False)
+    monkeypatch.setattr(locks, "WAIT", 0.3)
+    with pytest.raises(locks.Busy):
+        portable.refresh(snap, root, where)
+    assert portable.load(root)[0].mount == "/media/ana/OLD"  # nothing was written meanwhile
+    other.kill()
+    other.wait(timeout=10)
+    assert portable.refresh(snap, root, where)
+    assert portable.load(root)[0].mount == MOUNT
