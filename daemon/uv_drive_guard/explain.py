@@ -85,6 +85,14 @@ def _places(named: list[str], options: scan.Options) -> list[str]:
     return places
 
 
+def _shallow(options: scan.Options) -> scan.Options:
+    """A folder in no project: uv would make no environment below it, so nothing below is walked
+    (the folder itself is looked at: a venv of its own)."""
+    from .edges.walk import Budget
+
+    return replace(options, walk=Budget(max_depth=0, max_entries=1000, seconds=options.walk.seconds))
+
+
 def _options(options: scan.Options, places: list[str]) -> scan.Options:
     return replace(options, paths=tuple(dict.fromkeys(places)))
 
@@ -94,7 +102,11 @@ def from_output(output: str, env: Mapping[str, str], options: scan.Options, cwd:
     messages = signs.read(output[:MAX_OUTPUT])
     named = [p for m in messages for p in m.paths if not signs.windows_path(p) or os.name == "nt"]
     places = _places(named, options)
-    snapshot = scan.gather(env, _options(options, places or [project_root(cwd) or cwd]), cwd=cwd)
+    root = project_root(cwd)
+    chosen = _options(options, places or [root or cwd])
+    if not places and root is None:
+        chosen = _shallow(chosen)
+    snapshot = scan.gather(env, chosen, cwd=cwd)
     findings = diagnose(snapshot)
     explained = tuple(_explain(message, snapshot, findings) for message in messages)
     return Report(snapshot, explained, folder=cwd)
@@ -145,7 +157,8 @@ def project_root(cwd: str) -> str | None:
 def here(env: Mapping[str, str], options: scan.Options, cwd: str) -> Report:
     """No output: every place a uv command run from `cwd` would use, judged."""
     root = project_root(cwd)
-    snapshot = scan.gather(env, _options(options, [root or cwd]), cwd=cwd)
+    chosen_options = _options(options, [root or cwd])
+    snapshot = scan.gather(env, chosen_options if root else _shallow(chosen_options), cwd=cwd)
     findings = diagnose(snapshot)
     chosen = {
         (loc.role, loc.path): loc
