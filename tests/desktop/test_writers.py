@@ -38,7 +38,6 @@ from typing import Any
 
 from tests.realfs import drives
 
-from uv_drive_guard.app.notify import shorten
 from uv_drive_guard.fixing import locks
 from uv_drive_guard.fixing.journal import APPLIED, PENDING, UNDONE, Journal
 from uv_drive_guard.fixing.textlines import DISABLED
@@ -303,14 +302,17 @@ def _kill_someone(bench: Bench, rng: random.Random, fixes: list[str]) -> list[Op
     return ops
 
 
+BUTTONS = {"cache": "Move cache off the drive", "tool-dir": "Move tools off the drive"}
+
+
 def _press(
-    bench: Bench, desk: session.DunstSession, rng: random.Random, fixes: list[str], title: str
+    bench: Bench, desk: session.DunstSession, rng: random.Random, fixes: list[str], title: str, button: str
 ) -> tuple[list[Op], str | None]:
     """The daemon's button for the first fix (its notification is still on screen), pressed as
     the four start: the daemon's fix, which verifies, and theirs wait for each other."""
     bench.undo_all(fixes[0])
     known = {e.id for e in bench.journal.entries()}
-    desk.choose(shorten(title))
+    desk.choose(button)
     ops = _round(bench, rng, fixes)
     notice = wait_for(
         "the daemon's follow-up",
@@ -373,7 +375,8 @@ def test_writers_at_once_never_overwrite_each_other(tmp_path: Path) -> None:
                     elif number in KILL_SOMEONE:
                         ops = _kill_someone(bench, rng, ids)
                     elif number == PRESS_AT:
-                        ops, daemon_entry = _press(bench, desk, rng, ids, fixes[0]["title"])
+                        button = BUTTONS[found[0]["location"]["role"]]  # the notice's words for that fix
+                        ops, daemon_entry = _press(bench, desk, rng, ids, fixes[0]["title"], button)
                     else:
                         ops = _round(bench, rng, ids)
                     tally.ops += ops
