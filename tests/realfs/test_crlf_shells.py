@@ -27,7 +27,7 @@ from .test_scan_vs_uv import CLI, UV, _require, env_for, under
 
 SHELLS = ("bash", "zsh", "fish")
 RC = {"bash": ".bashrc", "zsh": ".zshrc", "fish": ".config/fish/config.fish"}
-VERIFIED = "Scanned again as a new terminal would: the problem is gone."
+VERIFIED = "Checked as a new terminal would run it: uv works now."
 
 
 def _need(shell: str) -> None:

@@ -37,6 +37,8 @@ CASES = [
          frozenset({A, B})),
     Case("seen gone, back with the same mount: a new plug-in", Known("m1", frozenset({A})),
          Found("m1", frozenset({A}), returned=True), True, frozenset({A})),
+    Case("seen at the scan before, its mount told apart anew: the same plug-in", Known("m1", frozenset({A})),
+         Found("m2", frozenset({A}), stayed=True), False, frozenset({A})),
     Case("quiet drive: never", Known(quiet=True), Found("m1", frozenset({A})), False, frozenset({A})),
     Case("ignored drive: never", Known(ignored=True), Found("m1", frozenset({A})), False, frozenset({A})),
     Case("paused: counted as seen", Known(), Found("m1", frozenset({A})), False, frozenset({A}), paused=True),

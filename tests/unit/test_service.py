@@ -428,6 +428,16 @@ def test_every_plug_in_is_announced_a_blip_is_not(daemon, monkeypatch: pytest.Mo
     assert len(_stick_notices(notifier)) == 2
 
 
+def _replug(svc: service.Service, watcher: FakeWatcher, state: dict[str, object], mount: str, scans: int) -> None:
+    """Pulled out (a scan sees it gone), plugged in again as a new mount (a scan sees it back)."""
+    state["plugged"] = False
+    watcher.on_change()
+    _settle(svc, scans)
+    state.update(plugged=True, mount=mount)
+    watcher.on_change()
+    _settle(svc, scans + 1)
+
+
 def test_dont_tell_me_again_for_this_drive(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     """The notice's button: no notice at the next plug-in, but the tray still shows the problem."""
     svc, notifier, watcher, state, views = daemon
@@ -436,17 +446,13 @@ def test_dont_tell_me_again_for_this_drive(daemon, monkeypatch: pytest.MonkeyPat
     quiet = next(a for a in notifier.shown[0].actions if a.kind is Kind.QUIET)
     notifier.callbacks[0](quiet)
     _until(lambda: svc.memory.drive("uuid:AB-CD").quiet)
-    state.update(mount="99")
-    watcher.on_change()
-    _settle(svc, 2)
+    _replug(svc, watcher, state, "99", 2)
     assert len(_stick_notices(notifier)) == 1
     assert views[-1].reports[0].findings and views[-1].quiet == ("uuid:AB-CD",)
     assert views[-1].state is actions.State.ERROR
     svc.set_quiet("uuid:AB-CD", False)
     _until(lambda: not svc.memory.drive("uuid:AB-CD").quiet)
-    state.update(mount="100")
-    watcher.on_change()
-    _settle(svc, 3)
+    _replug(svc, watcher, state, "100", 4)
     assert len(_stick_notices(notifier)) == 2
 
 
@@ -456,9 +462,7 @@ def test_a_muted_finding_is_not_announced_at_the_next_plug_in(daemon, monkeypatc
     _settle(svc, 1)
     svc.mute("uuid:AB-CD", "UVD006")
     _settle(svc, 2)
-    state.update(mount="77")
-    watcher.on_change()
-    _settle(svc, 3)
+    _replug(svc, watcher, state, "77", 3)
     assert len(_stick_notices(notifier)) == 1
 
 

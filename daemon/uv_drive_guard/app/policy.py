@@ -33,6 +33,7 @@ class Found:
     problems: frozenset[str]  # its findings worth a notice, muted ones left out
     blip: bool = False  # it was gone, or mounted anew, only moments ago
     returned: bool = False  # the daemon saw it gone for longer than a blip: a new plug-in, whatever the mount says
+    stayed: bool = False  # the daemon's previous scan saw it too: the same plug-in, whatever the mount says
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Decision:
 def decide(known: Known, found: Found, *, paused: bool = False) -> Decision:
     """A new plug-in tells every problem; the same plug-in (a rescan, a blip) only new ones.
     Silence (quiet, ignored, paused) tells nothing but still counts what was found as seen."""
-    same = not found.returned and (found.mount == known.announced or found.blip)
+    same = not found.returned and (found.stayed or found.mount == known.announced or found.blip)
     before = known.said if same else frozenset()
     news = found.problems - before
     silent = known.quiet or known.ignored or paused

@@ -103,6 +103,7 @@ class Service:
         self._boot = 0.0  # when this computer started: part of what makes a mount this mount
         self._present: dict[str, str] = {}  # drive key -> its mount, at the last scan
         self._gone: dict[str, float] = {}  # drive key -> when a scan first found it gone
+        self._present_before: frozenset[str] = frozenset()  # drive keys the scan before the last one saw
         self._last_scan = float("-inf")
 
     # --- life cycle -----------------------------------------------------------------------
@@ -337,6 +338,7 @@ class Service:
         }
         for key in present:
             self._gone.pop(key, None)
+        self._present_before = frozenset(self._present)
         self._present, self._last_scan = present, now
         return frozenset(blips), frozenset(came - blips)
 
@@ -354,9 +356,11 @@ class Service:
                 self.notified.append((time.monotonic(), notice.title))
             return
         entry = self.memory.drive(report.key)
-        found = Found(report.mount(self._boot), report.problems, report.key in blips, report.key in returns)
+        stayed = report.key in self._present_before
+        found = Found(report.mount(self._boot), report.problems, report.key in blips, report.key in returns, stayed)
         plugged_in = found.returned or (found.mount != entry.announced and not found.blip)
         decision = decide(entry.known(), found, paused=self.paused)
+        log.debug("notice for %s? %s (mount %s, told %s)", report.key, decision.notify, found.mount, entry.announced)
         entry.remember(decision.remember)
         notice = actions.notice(report) if decision.notify else None
         if notice is not None:
