@@ -151,6 +151,11 @@ def gather(
         if options.paths:  # what uv uses for the places named (their cache, their environment) is theirs too
             scope = _with_places_used(scope, locations, volumes)
         artefacts = _with_environments(artefacts, locations)
+        temp = resolve.temp_location(inputs)
+        temp = replace(temp, volume=resolve.volume_of(inputs.os, temp.path, mounts))
+        if not options.paths:  # a share, an overlay, a noexec mount holding a uv place: judged there
+            used = policy.where_uv_works(inputs.os, volumes, [*with_shadowed(locations), temp])
+            scope = tuple(m for m in mounts if m in scope or m in used)
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
             memo.uv = uv_future.result()
@@ -173,8 +178,22 @@ def gather(
         switches=resolve.switches(inputs),
         searched=tuple(root for root, _ in roots if root in memo.walks),
         session=session,
+        temp=temp,
+        leftovers=_leftovers(locations),
     )
-    return portable_registry.attach(snapshot)  # environments kept on this computer for drives' projects
+    return portable_registry.attach(snapshot)
+
+
+def _leftovers(locations: tuple[Location, ...]) -> tuple[str, ...]:
+    """uv's old `toolchains` directory beside a Python install directory not made yet: uv moves
+    it into place with a rename on its next Python command (uv-python `ManagedPythonInstallations::init`)."""
+    found = []
+    for loc in locations:
+        if loc.role is Role.PYTHON_INSTALL_DIR and loc.project is None:
+            old = os.path.join(os.path.dirname(loc.path.rstrip("/\\")), "toolchains")
+            if untrusted.touchable(old) and os.path.isdir(old) and not os.path.exists(loc.path):
+                found.append(old)
+    return tuple(found)  # environments kept on this computer for drives' projects
 
 
 def _uv_relevant(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

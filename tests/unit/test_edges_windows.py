@@ -317,6 +317,7 @@ def test_operations_are_the_windows_ones() -> None:
         "flock_shared",
         "flock_exclusive",
         "case_sensitive",
+        "canonicalize",
     }
     assert set(probe.OPERATIONS) <= set(OPS)
 
@@ -426,3 +427,135 @@ def test_setup_failure_is_unknown(tmp_path: Path) -> None:
 )
 def test_drive_device_path(root: str, expected: str | None) -> None:
     assert volumes.drive_device_path(root) == expected
+
+
+# OneDrive folders and RAM disks ---------------------------------------------------------
+
+HOME = "C:\\Users\\ana"
+DOCUMENTS, DESKTOP, PICTURES = volumes.KNOWN_FOLDERS
+
+
+def test_cloud_reparse_tags() -> None:
+    """IO_REPARSE_TAG_CLOUD (0x9000001A) and CLOUD_1..F (0x9000101A..0x9000F01A), winnt.h."""
+    assert all(volumes.is_cloud_tag(0x9000001A | n << 12) for n in range(16))
+    assert not volumes.is_cloud_tag(0xA000000C)  # a symbolic link
+    assert not volumes.is_cloud_tag(0xA0000003)  # a junction (mount point)
+    assert not volumes.is_cloud_tag(0)
+
+
+def onedrive_machine(asked: list[str]) -> dict[str, Any]:
+    """A machine with a personal and a work OneDrive: the client sets %OneDrive% and writes each
+    account's UserFolder under HKCU\\Software\\Microsoft\\OneDrive\\Accounts; folder backup moved
+    Documents into the personal one, the Desktop stayed in place but is kept by the work account
+    (its entry carries a cloud tag); Pictures is an ordinary folder."""
+    accounts = {"Personal": f"{HOME}\\OneDrive", "Business1": f"{HOME}\\OneDrive - Contoso"}
+    known = {DOCUMENTS: f"{HOME}\\OneDrive\\Documents", DESKTOP: f"{HOME}\\Desktop", PICTURES: f"{HOME}\\Pictures"}
+    tags = {f"{HOME}\\Desktop": 0x9000601A, f"{HOME}\\Pictures": 0}
+
+    def read_value(path: str, name: str) -> str | None:
+        assert path.startswith(volumes.ONEDRIVE_ACCOUNTS) and name == "UserFolder"
+        return accounts.get(path.rsplit("\\", 1)[1])
+
+    def reparse_tag(path: str) -> int | None:
+        asked.append(path)
+        return tags.get(path)
+
+    return {
+        "env": {"OneDrive": f"{HOME}\\OneDrive", "OneDriveConsumer": f"{HOME}\\OneDrive"},
+        "read_value": read_value,
+        "known_folder": known.get,
+        "reparse_tag": reparse_tag,
+    }
+
+
+def test_onedrive_roots_from_the_client_and_the_known_folders() -> None:
+    asked: list[str] = []
+    roots = volumes.onedrive_roots(**onedrive_machine(asked))
+    assert roots == [f"{HOME}\\OneDrive", f"{HOME}\\OneDrive - Contoso", f"{HOME}\\Desktop"]
+    # Documents lies in a sync root already: its tag is never asked; only folders are asked, no file
+    assert asked == [f"{HOME}\\Desktop", f"{HOME}\\Pictures"]
+
+
+def test_onedrive_folders_are_volumes_of_their_own() -> None:
+    recorded = Recorded()
+    found = volumes.list_volumes(
+        partitions=recorded.partitions,
+        remote_roots=lambda: [],
+        ram_roots=lambda: [],
+        volume_info=recorded.volume_info,
+        drive_type=lambda root: int(recorded.doc["drive_type"][root]),
+        bus_type=recorded.bus_type,
+        system_drive=lambda: "C:",
+        size=lambda root: None,
+        **onedrive_machine([]),
+    )
+    onedrive = [v for v in found if v.fstype == "onedrive"]
+    assert [v.mountpoint for v in onedrive] == [f"{HOME}\\OneDrive", f"{HOME}\\OneDrive - Contoso", f"{HOME}\\Desktop"]
+    system = next(v for v in found if v.mountpoint == "C:\\")
+    assert all(v.device == system.device and v.uuid == system.uuid and not v.system for v in onedrive)
+    from uv_drive_guard.core.model import Os
+    from uv_drive_guard.core.resolve import volume_of
+
+    mounts = tuple(v.mountpoint for v in found)
+    assert volume_of(Os.WINDOWS, f"{HOME}\\OneDrive\\Documents\\app\\.venv", mounts) == f"{HOME}\\OneDrive"
+    assert volume_of(Os.WINDOWS, f"{HOME}\\AppData\\Local\\uv\\cache", mounts) == "C:\\"
+
+
+def test_no_registry_no_onedrive_and_the_drives_all_the_same() -> None:
+    recorded = Recorded()
+
+    def no_registry(path: str, name: str) -> str | None:
+        raise OSError(2, "the registry is not here")
+
+    found = volumes.list_volumes(
+        partitions=recorded.partitions,
+        remote_roots=lambda: [],
+        ram_roots=lambda: [],
+        volume_info=recorded.volume_info,
+        drive_type=lambda root: int(recorded.doc["drive_type"][root]),
+        bus_type=recorded.bus_type,
+        system_drive=lambda: "C:",
+        size=lambda root: None,
+        env={},
+        read_value=no_registry,
+        known_folder=lambda guid: None,
+        reparse_tag=lambda path: None,
+    )
+    assert sorted(v.mountpoint for v in found) == ["C:\\", "E:\\", "F:\\", "G:\\"]
+
+
+def test_a_ram_disk_is_listed_though_psutil_skips_it() -> None:
+    """psutil's all=False leaves DRIVE_RAMDISK out; the listing asks those roots itself."""
+    recorded = Recorded()
+    info = {**recorded.doc["volume_info"], "R:\\": ["RAMDISK", 0x1234ABCD, "NTFS", 255, 0]}
+    kinds = {**recorded.doc["drive_type"], "R:\\": volumes.DRIVE_RAMDISK}
+    found = volumes.list_volumes(
+        partitions=recorded.partitions,
+        remote_roots=lambda: [],
+        ram_roots=lambda: ["R:\\"],
+        volume_info=lambda root: volumes.VolumeInfo(*info[root]) if info[root] else None,
+        drive_type=lambda root: int(kinds[root]),
+        bus_type=lambda root: None,
+        system_drive=lambda: "C:",
+        size=lambda root: None,
+        env={},
+        read_value=lambda path, name: None,
+        known_folder=lambda guid: None,
+        reparse_tag=lambda path: None,
+    )
+    ram = next(v for v in found if v.mountpoint == "R:\\")
+    assert (ram.fstype, ram.label, ram.removable) == ("ntfs", "RAMDISK", False)
+
+
+def test_canonicalize_refused_on_a_ram_disk(tmp_path: Path) -> None:
+    """GetFinalPathNameByHandleW on an ImDisk drive: ERROR_INVALID_FUNCTION (uv #5651)."""
+
+    def refuse(path: str) -> str:
+        raise win_error(1)
+
+    assert probe.canonicalize(tmp_path, realpath=refuse, strerror=format_message) == (
+        False,
+        1,
+        "Incorrect function. (os error 1)",
+    )
+    assert probe.canonicalize(tmp_path) == (True, None, None)

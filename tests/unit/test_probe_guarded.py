@@ -102,6 +102,7 @@ def exfat_operations() -> dict[str, probe.Operation]:
         "flock_shared": functools.partial(probe.flock_shared, lock=granted),
         "flock_exclusive": functools.partial(probe.flock_exclusive, lock=granted),
         "case_sensitive": probe.case_sensitive,
+        "canonicalize": probe.canonicalize,
     }
     assert set(ops) == set(probe.OPERATIONS)
     return ops

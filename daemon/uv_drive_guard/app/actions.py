@@ -133,6 +133,7 @@ _ROLE_WORDS = {
     Role.TOOL_BIN_DIR: "tool bin",
     Role.PYTHON_INSTALL_DIR: "Pythons",
     Role.PYTHON_BIN_DIR: "Python bin",
+    Role.TEMP_DIR: "temp",
 }
 _SEPARATORS = re.compile(r"[\\/]")
 _BUTTONS = {

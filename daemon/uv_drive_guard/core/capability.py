@@ -10,6 +10,34 @@ FAT_FAMILY = frozenset({"exfat", "vfat", "fat", "fat16", "fat32", "msdos"})
 NETWORK = frozenset({"smbfs", "cifs", "smb3", "nfs", "nfs4", "afpfs", "9p", "fuse.sshfs", "sshfs", "drvfs"})
 # Shared folders of virtual machines and WSL: like the network, judged by name only when unprobed.
 VIRTUAL = frozenset({"vboxsf", "virtiofs", "9p", "drvfs", "prl_fs", "vmhgfs", "fuse.vmhgfs-fuse"})
+# Object storage behind FUSE: every file is an object, every rename a copy (s3fs's README: "no
+# atomic renames of files or directories", "no hard links"; link(2) gives ENOTSUP since s3fs
+# PR #943; gcsfuse #178: no hard links). Mounted as `fuse.<driver>`, some as the bare name.
+OBJECT_STORAGE = frozenset(
+    {
+        "fuse.s3fs",
+        "s3fs",
+        "fuse.gcsfuse",
+        "gcsfuse",
+        "fuse.ossfs",
+        "ossfs",
+        "fuse.blobfuse2",
+        "blobfuse2",
+        "fuse.blobfuse",
+        "fuse.goofys",
+        "fuse.mountpoint-s3",
+    }
+)
+# Parallel filesystems of clusters: copies can fail on extended attributes (uv #15304, Lustre).
+CLUSTER = frozenset({"lustre", "gpfs"})
+NFS = frozenset({"nfs", "nfs4"})
+OVERLAY = frozenset({"overlay", "fuse.fuse-overlayfs"})
+SSHFS = frozenset({"fuse.sshfs", "sshfs"})
+ONEDRIVE = "onedrive"  # a OneDrive folder on Windows: NTFS with cloud files (files on demand)
+# Filesystems that are not a disk of this computer: the scan looks at them wherever a uv
+# directory or project lies on one, removable or not (core/scope.py).
+# macOS names every macFUSE mount `macfuse` (`osxfuse` before 4.0): what is behind it is not known.
+NOT_A_DISK = NETWORK | VIRTUAL | OBJECT_STORAGE | CLUSTER | OVERLAY | SSHFS | {ONEDRIVE, "macfuse", "webdav"}
 FULL = 1 << 20  # bytes: uv cannot unpack even a small wheel (seen: 55 kB free, os error 28)
 NO_SYMLINKS = FAT_FAMILY
 NO_HARDLINKS = FAT_FAMILY
@@ -31,7 +59,7 @@ def can(volume: Volume, op: str, os: Os | None = None) -> bool | None:
     if volume.capabilities.probed:
         return None
     shared = _shared_by_name(volume, op, os)
-    if shared is not None or volume.fstype in NETWORK | VIRTUAL:
+    if shared is not None or volume.fstype in NOT_A_DISK - OVERLAY:
         return shared
     return _by_name(volume.fstype, op, os)
 
@@ -49,6 +77,12 @@ def _shared_by_name(volume: Volume, op: str, os: Os | None) -> bool | None:
     server or host (nfs, sshfs #15528, 9p/drvfs, virtiofs): only a probe can tell.
     """
     fstype = volume.fstype
+    if fstype in OBJECT_STORAGE:
+        return _object_storage(op)
+    if fstype in SSHFS and op == "symlink_follow":
+        return False  # sshfs refuses to read back a link that leaves the share (seen, #15528)
+    if fstype == ONEDRIVE and op in ("hardlink", "junction"):
+        return False  # cloud files: os error 396 for hard links, 448 for junctions (#17945, #19616)
     if fstype in ("cifs", "smb3") and op in _LINKS:
         return True if volume.option("mfsymlinks") else None if volume.option("unix") else False
     if fstype == "smbfs" and os is Os.MACOS and op in _LINKS:
@@ -58,6 +92,25 @@ def _shared_by_name(volume: Volume, op: str, os: Os | None) -> bool | None:
     if fstype in ("nfs", "nfs4") and op in _LINKS:
         return True
     return None
+
+
+def _object_storage(op: str) -> bool | None:
+    """No hard links (link(2) gives ENOTSUP), and renaming without replacing refused alike: uv
+    before 0.9.18 stops at its lock files with a bare `Operation not supported (os error 95)`."""
+    return False if op in ("hardlink", "rename_noreplace", "reflink") else None
+
+
+def by_name_errno(volume: Volume, op: str) -> int | None:
+    """The errno a driver is known to give for an operation it refuses, when not probed."""
+    if volume.fstype in OBJECT_STORAGE and op in ("hardlink", "rename_noreplace"):
+        return ENOTSUP_LINUX
+    return None
+
+
+def not_a_disk(volume: Volume) -> bool:
+    """A network share, an overlay, a FUSE view of something remote, object storage, a cluster
+    filesystem or a OneDrive folder: the scan judges it wherever a uv place lies on it."""
+    return volume.fstype in NOT_A_DISK or volume.mount_fstype in NOT_A_DISK
 
 
 def _by_name(fstype: str, op: str, os: Os | None = None) -> bool | None:
@@ -97,9 +150,26 @@ def no_exec(volume: Volume) -> str | None:
         return "nosymfollow"
     if volume.capabilities.get("exec_file") is False:
         return "noexec"
-    if volume.capabilities.get("symlink_follow") is False:
+    if volume.capabilities.get("symlink_follow") is False and links_unreadable(volume) is None:
         return "nosymfollow"
     return None
+
+
+ELOOP = 40
+
+
+def links_unreadable(volume: Volume) -> str | None:
+    """The error with which a link this volume holds cannot be read back or followed, when that
+    is the driver's doing rather than a `nosymfollow` mount (which gives ELOOP): sshfs refuses
+    links that leave the share with EPERM (seen here; `Permission denied` in uv #15528)."""
+    if volume.option("nosymfollow") or can(volume, "symlink_file") is False:
+        return None
+    if can(volume, "symlink_follow") is not False:
+        return None
+    errno = volume.capabilities.errno("symlink_follow")
+    if errno == ELOOP:
+        return None
+    return volume.capabilities.error("symlink_follow") or "Operation not permitted (os error 1)"
 
 
 def free(volume: Volume) -> int | None:
@@ -119,7 +189,7 @@ def symlinks(volume: Volume, os: Os | None = None) -> bool | None:
 def persist_errno(volume: Volume) -> int | None:
     """The errno with which renaming without replacing failed, if it did."""
     if can(volume, "rename_noreplace") is False:
-        return volume.capabilities.errno("rename_noreplace")
+        return volume.capabilities.errno("rename_noreplace") or by_name_errno(volume, "rename_noreplace")
     return None
 
 

@@ -20,6 +20,7 @@ ROLE_NAMES = {
     Role.PYTHON_BIN_DIR: "uv's Python executables directory",
     Role.PROJECT_ENVIRONMENT: "the project's environment",
     Role.VENV: "the virtual environment",
+    Role.TEMP_DIR: "the temporary directory",
 }
 
 
@@ -32,7 +33,17 @@ class Text:
 
 def drive(vol: Volume) -> str:
     """'STICK (exFAT)' for a person; the mount point when there is no label."""
-    names = {"exfat": "exFAT", "vfat": "FAT32", "ntfs": "NTFS", "msdos": "FAT", "apfs": "APFS"}
+    names = {
+        "exfat": "exFAT",
+        "vfat": "FAT32",
+        "ntfs": "NTFS",
+        "msdos": "FAT",
+        "apfs": "APFS",
+        "onedrive": "OneDrive",
+        "nfs": "NFS",
+        "nfs4": "NFS",
+        "overlay": "overlayfs",
+    }
     return f"{vol.name} ({names.get(vol.fstype, vol.fstype)})"
 
 

@@ -42,6 +42,7 @@ OPS = (
     "appledouble",
     "symlink_follow",
     "exec_file",
+    "canonicalize",
 )
 
 
@@ -152,6 +153,7 @@ class Role(str, Enum):
     PYTHON_BIN_DIR = "python-bin-dir"
     PROJECT_ENVIRONMENT = "project-environment"
     VENV = "venv"
+    TEMP_DIR = "temp-dir"  # the temporary directory uv works in (TMPDIR; TMP, TEMP on Windows)
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,10 @@ class Snapshot:
     # whose environment the scan ran in: a terminal's (the CLI), or the desktop session's as a
     # new terminal would inherit it (the daemon): a value in no file is the terminal's, or the session's
     session: bool = False
+    temp: Location | None = None  # the temporary directory uv and its build backends use
+    # uv's legacy directories found on disk that uv renames into place when it next runs
+    # (`<state>/toolchains` -> `<state>/python`, uv-python `ManagedPythonInstallations::init`)
+    leftovers: tuple[str, ...] = ()
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)

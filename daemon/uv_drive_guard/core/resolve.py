@@ -247,6 +247,15 @@ def temp_dir(inputs: Inputs) -> str:
     return "C:\\Windows" if inputs.os is Os.WINDOWS else "/tmp"
 
 
+def temp_location(inputs: Inputs) -> Location:
+    """The temporary directory uv works in (`uv self update` runs its installer from there; a
+    temporary cache lives there), as the variable that sets it or the system's default."""
+    names = ("TMP", "TEMP", "USERPROFILE") if inputs.os is Os.WINDOWS else ("TMPDIR",)
+    name = next((n for n in names if inputs.env.get(n)), None)
+    source = Source(SourceKind.ENVIRONMENT, name=name) if name else _default(names[0])
+    return Location(Role.TEMP_DIR, temp_dir(inputs), source)
+
+
 def _no_cache(inputs: Inputs, project_config: tuple[Definition, ...]) -> Definition | None:
     """UV_NO_CACHE or `no-cache = true` (project, user, system config): uv-cache `Cache::temp`."""
     found = effective_variable(inputs, "UV_NO_CACHE")

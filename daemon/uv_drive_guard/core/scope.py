@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from . import capability as cap
 from .model import Location, Os, Snapshot, SourceKind, Volume
 from .paths import under
 from .resolve import volume_of
@@ -87,6 +88,22 @@ def in_scope(
             vol = next((v for v in volumes if v.mountpoint == mount), None)
             if vol is not None and not vol.system:
                 chosen.add(vol.mountpoint)
+    return tuple(m for m in mounts if m in chosen)
+
+
+def where_uv_works(os_: Os, volumes: Sequence[Volume], locations: Iterable[Location]) -> tuple[str, ...]:
+    """Volumes that are no disk of this computer (a network share, an overlay, a FUSE view of a
+    remote place, object storage, a cluster filesystem, a OneDrive folder) or that refuse to run
+    programs (`noexec`), holding a place uv uses: its default places too, since uv fails there
+    as surely as at a place someone set. System mounts count (a home on NFS, a container's
+    overlay root): only the uv places on them are judged, the volume is not walked."""
+    mounts = tuple(v.mountpoint for v in volumes)
+    chosen: set[str] = set()
+    for loc in locations:
+        mount = volume_of(os_, loc.path, mounts)
+        vol = next((v for v in volumes if v.mountpoint == mount), None)
+        if vol is not None and (cap.not_a_disk(vol) or vol.option("noexec")):
+            chosen.add(vol.mountpoint)
     return tuple(m for m in mounts if m in chosen)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from . import cache, environments, envlinks, filesystem, links, settings, states
+from . import cache, environments, envlinks, filesystem, links, remote, settings, states
 from .base import ArtefactCheck, Hit, PlaceCheck, Rule, Scene, SettingCheck, SnapshotCheck
 
 _CODE = re.compile(r"UVD\d{3}")
@@ -28,7 +28,14 @@ def _collect(*families: tuple[Rule, ...]) -> tuple[Rule, ...]:
 
 
 CATALOGUE = _collect(
-    cache.RULES, links.RULES, filesystem.RULES, environments.RULES, envlinks.RULES, states.RULES, settings.RULES
+    cache.RULES,
+    links.RULES,
+    filesystem.RULES,
+    environments.RULES,
+    envlinks.RULES,
+    states.RULES,
+    settings.RULES,
+    remote.RULES,
 )
 RULES = {rule.code: rule for rule in CATALOGUE}
 

@@ -129,7 +129,8 @@ def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
 
 
 def cache_lock_old_uv(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
-    persist = _error(vol, "rename_noreplace", "Operation not supported (os error 45)")
+    unsupported = 95 if vol.fstype in cap.OBJECT_STORAGE or vol.mount_fstype in cap.OBJECT_STORAGE else 45
+    persist = _error(vol, "rename_noreplace", f"Operation not supported (os error {unsupported})")
     which = "This uv" if uv is not None else "uv before 0.9.18"
     return Text(
         title=f"{which} cannot create lock files on {drive(vol)}; uv 0.9.18 can",

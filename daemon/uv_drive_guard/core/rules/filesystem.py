@@ -109,14 +109,25 @@ def no_symlinks(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -
 
 
 def python_junction(loc: Location, vol: Volume) -> Text:
+    onedrive = vol.fstype == cap.ONEDRIVE
     return Text(
         title=f"uv cannot install Python on {drive(vol)}",
         detail=(
             f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). Since uv "
             "0.7.14 each Python install gets a minor-version directory that is an NTFS "
-            "junction, and this drive cannot hold junctions."
+            "junction, and "
+            + (
+                "Windows refuses junctions among OneDrive's cloud files (uv issue #19616)."
+                if onedrive
+                else "this drive cannot hold junctions."
+            )
         ),
-        uv_message="error: Failed to create Python minor version link directory",
+        uv_message="error: Failed to create Python minor version link directory"
+        + (
+            "\n  Caused by: The path cannot be traversed because it contains an untrusted mount point. (os error 448)"
+            if onedrive
+            else ""
+        ),
     )
 
 

@@ -34,6 +34,8 @@ def _cache_away(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     otherwise say it once, as information (real uv warns about nothing yet)."""
     if loc.role is not Role.CACHE or loc.project is not None or cache_broken(scene, vol):
         return
+    if vol.fstype == cap.ONEDRIVE:
+        return  # links out of cloud files fail outright: UVD022 says so
     if locks_refused(scene, loc, vol):
         return  # no lock, no cache: UVD009 says so
     mode = scene.snapshot.link_mode.value if scene.snapshot.link_mode and scene.snapshot.link_mode.value else None
@@ -74,6 +76,8 @@ def _installed_from(scene: Scene, loc: Location, vol: Volume) -> tuple[str, Loca
     cache_vol = scene.volume(cache) if cache else None
     if cache is None or cache_vol is None or cache_broken(scene, cache_vol):
         return None
+    if cap.ONEDRIVE in (vol.fstype, cache_vol.fstype):
+        return None  # hard links into or out of cloud files fail outright: UVD022 says so
     return effective_link_mode(scene, loc), cache, cache_vol
 
 

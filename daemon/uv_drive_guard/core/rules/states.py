@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import capability as cap
-from ..fixes import free_space, remount
+from ..fixes import fix_id, free_space, remount
 from ..messages import ROLE_NAMES, Text, _cause, _sentence, drive, spawn, where
-from ..model import Artefact, ArtefactKind, Location, Role, Severity, Snapshot, Volume
+from ..model import Artefact, ArtefactKind, Change, ChangeKind, Fix, Location, Manual, Role, Severity, Snapshot, Volume
+from ..paths import tilde
+from ..resolve import pathmod
 from ..versions import Version
 from .base import Hit, Rule, Scene, off_drive
 
@@ -50,8 +52,15 @@ def _read_only(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     yield Hit(loc, read_only(loc, vol, exists, scene.uv), Severity.WARNING if works else Severity.ERROR)
 
 
+def temporary_cache(loc: Location) -> bool:
+    """UV_NO_CACHE or `no-cache`: uv keeps a throwaway cache in the temp directory, and the
+    environments of `uvx` and `uv run --with` live in it (uv-cache `Cache::temp`)."""
+    return loc.role is Role.CACHE and loc.source.name in ("UV_NO_CACHE", "no-cache")
+
+
 def _exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
-    if not scene.os.unix or loc.role not in STARTED or cap.symlinks(vol, scene.os) is False:
+    started = loc.role in STARTED or temporary_cache(loc)
+    if not scene.os.unix or not started or cap.symlinks(vol, scene.os) is False:
         return  # no environment at all there: UVD005 says so
     why = cap.no_exec(vol)
     if why is None:
@@ -70,6 +79,18 @@ def _space(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os.unix and loc.role is not Role.CACHE and cap.symlinks(vol, scene.os) is False:
         return  # the environment cannot be created at all: UVD005 says so
     yield Hit(loc, full(loc, vol, free, scene.uv))
+
+
+def _temp_noexec(scene: Scene) -> Iterator[Hit]:
+    """TMPDIR on a `noexec` mount: `uv self update` runs the installer it downloads there
+    (since 0.11.8, `execute_official_installer`), and build backends run what they compile
+    there. A temporary cache there is UVD016's error already (`_exec`)."""
+    temp = scene.snapshot.temp
+    vol = scene.snapshot.volume(temp.volume) if temp is not None else None
+    if temp is None or vol is None or not scene.os.unix or vol.mountpoint not in scene.snapshot.scope:
+        return
+    if cap.no_exec(vol) == "noexec" and not any(temporary_cache(c) for c in scene.snapshot.locations):
+        yield Hit(temp, temp_noexec(temp, vol), Severity.WARNING)
 
 
 def _bind(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
@@ -152,6 +173,20 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Versio
     )
 
 
+def temp_noexec(loc: Location, vol: Volume) -> Text:
+    return Text(
+        title=f"The temporary directory {loc.path} is on a `noexec` mount: what uv runs from there fails",
+        detail=(
+            f"uv's temporary directory is {loc.path} ({where(loc)}), on {vol.mountpoint}, mounted "
+            "`noexec`. `uv self update` downloads the installer there and runs it, build backends run "
+            "the programs they compile there, and with UV_NO_CACHE uv's whole cache and the environments "
+            "of `uvx` live there: each fails with `Permission denied (os error 13)`. Point TMPDIR at a "
+            "directory on a mount that allows execution."
+        ),
+        uv_message="error: ...\n  cause: Permission denied (os error 13)",
+    )
+
+
 def _size(count: int) -> str:
     return f"{count / (1 << 20):.1f} MiB" if count < 1 << 30 else f"{count / (1 << 30):.1f} GiB"
 
@@ -188,6 +223,35 @@ def bind_mount(loc: Location, vol: Volume) -> Text:
 # --- the fixes and the rules ------------------------------------------------------------
 
 
+def _exec_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    remounted = remount(code, loc, _exec_option(snapshot, loc), "Remount the drive so programs on it can start")
+    if loc.role is Role.TEMP_DIR or temporary_cache(loc):
+        return (remounted, _tmpdir(code, snapshot, loc))
+    return (remounted, *off_drive(code, snapshot, loc))
+
+
+def _tmpdir(code: str, snapshot: Snapshot, loc: Location) -> Fix:
+    """A TMPDIR where programs may run: a folder of the home directory, made first."""
+    folder = str(pathmod(snapshot.os).join(snapshot.home or "~", ".cache", "tmp"))
+    return Fix(
+        id=fix_id(code, "tmpdir", loc),
+        title=f"Use a temporary directory that allows execution ({tilde(folder, snapshot.home)})",
+        detail=(
+            "Set TMPDIR for your shells to a folder on a mount without `noexec` (your home folder "
+            "usually is); uv, its build backends and `uv self update` then run their programs there."
+        ),
+        changes=(
+            Change(
+                ChangeKind.MANUAL,
+                target=Manual("your shell's startup file"),
+                name="TMPDIR",
+                value=folder,
+                summary=f"mkdir -p '{folder}' and export TMPDIR='{folder}'",
+            ),
+        ),
+    )
+
+
 def _exec_option(snapshot: Snapshot, loc: Location) -> str:
     vol = snapshot.volume(loc.volume)
     return "symfollow" if vol is not None and cap.no_exec(vol) == "nosymfollow" else "exec"
@@ -209,18 +273,18 @@ RULES = (
     ),
     Rule(
         "UVD016",
-        (Severity.ERROR,),
+        (Severity.ERROR, Severity.WARNING),
         "seen: os error 13 (noexec), 40 (nosymfollow)",
         "an environment, tool or bin directory on a drive mounted `noexec` (`Failed to spawn: ...` / "
         "`Permission denied (os error 13)`) or `nosymfollow` (`Too many levels of symbolic links (os error "
         "40)`), from the mount options or the probe (a file that access(2) says cannot run; a link off the "
-        "drive that is not followed)",
-        "remount with `exec` / `symfollow` (manual); keep the environment on the internal disk",
-        fixes=lambda c, s, loc: (
-            remount(c, loc, _exec_option(s, loc), "Remount the drive so programs on it can start"),
-            *off_drive(c, s, loc),
-        ),
+        "drive that is not followed). TMPDIR on a `noexec` mount: an error with UV_NO_CACHE (the "
+        "environments of `uvx` live there), else a warning (`uv self update`, build backends)",
+        "remount with `exec` / `symfollow` (manual); keep the environment on the internal disk; TMPDIR: "
+        "a temporary directory that allows execution (manual)",
+        fixes=_exec_fixes,
         place=_exec,
+        whole=_temp_noexec,
     ),
     Rule(
         "UVD017",

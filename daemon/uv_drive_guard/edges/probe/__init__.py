@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from ...core import capability as cap
 from ...core.model import OPS, Capabilities, Os, Volume
 from .. import bounded, platforms
 
@@ -133,6 +134,9 @@ def probe(
     """Probe `volume` in its root, or else in the first writable directory of `places` on it."""
     if volume.read_only:
         return Capabilities(note="read-only volume: not probed")
+    refused = never_probed(volume)
+    if refused:
+        return Capabilities(note=refused)
     candidates = (volume.mountpoint, *places)
     # A syscall stuck in a dead FUSE driver cannot be interrupted: at most one thread per drive.
     try:
@@ -148,6 +152,17 @@ def probe(
         log.warning("probe of %s did not finish in %.1f s", volume.mountpoint, timeout)
         return Capabilities(note=f"the drive did not answer within {timeout:g} s")
     return caps or Capabilities(note="probe failed")
+
+
+def never_probed(volume: Volume) -> str | None:
+    """Places where writing a scratch directory costs more than it tells: a OneDrive folder (its
+    files are uploaded, and reading a placeholder downloads it), object storage (each file is an
+    object in a bucket: requests, billing, versions). They are judged by their kind."""
+    if volume.fstype == cap.ONEDRIVE:
+        return "a OneDrive folder: never probed (files there are synced to the cloud)"
+    if cap.not_a_disk(volume) and (volume.fstype in cap.OBJECT_STORAGE or volume.mount_fstype in cap.OBJECT_STORAGE):
+        return "object storage: never probed (every file is an object in a bucket)"
+    return None
 
 
 def _remove(scratch: Path) -> None:

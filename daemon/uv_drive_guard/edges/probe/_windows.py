@@ -322,6 +322,23 @@ if sys.platform == "win32":
         return dll
 
 
+def canonicalize(
+    scratch: Path,
+    *,
+    realpath: Callable[[str], str] = lambda path: os.path.realpath(path, strict=True),
+    strerror: Strerror = system_message,
+) -> Result:
+    """GetFinalPathNameByHandleW on the scratch directory, as Rust's `fs::canonicalize` (and so
+    uv, for the interpreter and environment paths it resolves) asks it: RAM disks and virtual
+    drives that the mount manager does not know answer `Incorrect function. (os error 1)`
+    (uv #5651, ImDisk)."""
+    try:
+        realpath(str(scratch))
+    except OSError as exc:
+        return refused(exc, strerror)
+    return OK
+
+
 OPERATIONS: dict[str, Operation] = {
     "hardlink": hardlink,
     "symlink_file": symlink_file,
@@ -331,6 +348,7 @@ OPERATIONS: dict[str, Operation] = {
     "flock_shared": flock_shared,
     "flock_exclusive": flock_exclusive,
     "case_sensitive": case_sensitive,
+    "canonicalize": canonicalize,
 }
 
 

@@ -34,6 +34,8 @@ FSTYPE_ALIASES: Mapping[str, str] = {
     "fat12": "vfat",
     "smb": "smbfs",
     "cifs": "smbfs",
+    "osxfuse": "macfuse",  # macFUSE before 4.0 (sshfs, s3fs, gcsfuse on macOS mount through it)
+    "fuse-t": "macfuse",
 }
 
 # diskutil FilesystemName prefixes, for plists that lack FilesystemType.

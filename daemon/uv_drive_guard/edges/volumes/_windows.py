@@ -22,7 +22,8 @@ from typing import NamedTuple
 import psutil
 
 from uv_drive_guard.core import scope
-from uv_drive_guard.core.model import Volume
+from uv_drive_guard.core.model import Os, Volume
+from uv_drive_guard.edges import registry
 from uv_drive_guard.edges.volumes._common import Partition, PartitionLister
 
 if sys.platform == "win32":
@@ -124,6 +125,8 @@ if sys.platform == "win32":
                 wintypes.BOOL,
             ),
             "CloseHandle": ((wintypes.HANDLE,), wintypes.BOOL),
+            "FindFirstFileW": ((wintypes.LPCWSTR, wintypes.LPVOID), wintypes.HANDLE),
+            "FindClose": ((wintypes.HANDLE,), wintypes.BOOL),
         }  # fmt: skip
         for name, (argtypes, restype) in prototypes.items():
             function = getattr(dll, name)
@@ -160,14 +163,23 @@ def get_drive_type(root: str) -> int:
     raise OSError(errno.ENOSYS, "GetDriveTypeW exists only on Windows")
 
 
-def get_remote_roots() -> list[str]:
+def get_remote_roots(kind: int = DRIVE_REMOTE) -> list[str]:
     """Mapped network drive letters (GetLogicalDrives, then GetDriveTypeW, which reads the
-    mapping and does not ask the server): listed without touching the share."""
+    mapping and does not ask the server): listed without touching the share. With
+    `kind=DRIVE_RAMDISK`, the RAM disks, which psutil's listing leaves out as well."""
     if sys.platform == "win32":
         mask = int(_kernel32().GetLogicalDrives())
         roots = [f"{chr(ord('A') + i)}:\\" for i in range(26) if mask >> i & 1]
-        return [root for root in roots if get_drive_type(root) == DRIVE_REMOTE]
+        return [root for root in roots if get_drive_type(root) == kind]
     raise OSError(errno.ENOSYS, "GetLogicalDrives exists only on Windows")
+
+
+def _ram_roots() -> list[str]:
+    try:
+        return get_remote_roots(DRIVE_RAMDISK)
+    except OSError as exc:  # not on Windows: there are none to ask about
+        log.debug("RAM disks not looked for: %s", exc)
+        return []
 
 
 def get_bus_type(root: str) -> int | None:
@@ -302,12 +314,17 @@ def list_volumes(
     *,
     partitions: PartitionLister = psutil.disk_partitions,
     remote_roots: Callable[[], list[str]] = get_remote_roots,
+    ram_roots: Callable[[], list[str]] | None = None,
     volume_info: Callable[[str], VolumeInfo | None] = get_volume_information,
     drive_type: Callable[[str], int] = get_drive_type,
     bus_type: Callable[[str], int | None] = get_bus_type,
     system_drive: Callable[[], str] = get_system_drive,
     size: Callable[[str], int | None] = disk_size,
     remote_timeout: float = REMOTE_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    read_value: Callable[[str, str], str | None] | None = None,
+    known_folder: Callable[[str], str | None] | None = None,
+    reparse_tag: Callable[[str], int | None] | None = None,
 ) -> list[Volume]:
     """Every drive with a readable file system, mapped network drives included.
 
@@ -319,6 +336,8 @@ def list_volumes(
     parts: list[Partition] = list(partitions(all=False))
     listed = {str(part.mountpoint).upper() for part in parts}
     parts += [_RemotePartition(r, r, "", "remote") for r in remote_roots() if r.upper() not in listed]
+    # psutil's all=False also skips DRIVE_RAMDISK: RAM disks are local, asked like any drive
+    parts += [_RemotePartition(r, r, "", "rw") for r in (ram_roots or _ram_roots)() if r.upper() not in listed]
     volumes: list[Volume] = []
     for part in parts:
         kind = drive_type(part.mountpoint)
@@ -332,7 +351,17 @@ def list_volumes(
             continue
         bus = None if remote else bus_type(part.mountpoint)
         volumes.append(volume_from_info(part, info, kind, bus, system=system, size=size(part.mountpoint)))
-    return volumes
+    try:
+        roots = onedrive_roots(
+            os.environ if env is None else env,
+            read_value or read_user_value,
+            known_folder or known_folder_path,
+            reparse_tag or find_reparse_tag,
+        )
+    except OSError as exc:  # no registry or shell here: the drives are listed all the same
+        log.info("OneDrive folders not looked for: %s", exc)
+        roots = []
+    return volumes + onedrive_volumes(roots, volumes)
 
 
 def _volume_device_path(root: str) -> str | None:
@@ -370,3 +399,157 @@ def _query_storage_descriptor(device_path: str) -> bytes | None:
         finally:
             kernel32.CloseHandle(handle)
     raise OSError(errno.ENOSYS, "DeviceIoControl exists only on Windows")
+
+
+# --- OneDrive folders -------------------------------------------------------------------
+# A OneDrive folder is no volume of its own: it is a folder of the NTFS system drive whose files
+# are cloud files (the Cloud Files API's placeholders, reparse tag IO_REPARSE_TAG_CLOUD_*). Hard
+# links into it fail with os error 396 and junctions with 448 (uv #17945, #9500, #19616). The
+# listing shows each sync root as a volume of kind "onedrive" mounted at that folder, so that
+# every path below it is judged as OneDrive's. Found without opening a file (opening a
+# placeholder downloads it): the client's variables and registry values, the user's known
+# folders (Documents, Desktop, Pictures: OneDrive's folder backup moves them), and for those
+# the reparse tag FindFirstFileW reports for the folder itself.
+
+ONEDRIVE_VARIABLES = ("OneDrive", "OneDriveConsumer", "OneDriveCommercial")
+ONEDRIVE_ACCOUNTS = "Software\\Microsoft\\OneDrive\\Accounts"
+ONEDRIVE_ACCOUNT_KEYS = ("Personal", *(f"Business{n}" for n in range(1, 10)))
+IO_REPARSE_TAG_CLOUD = 0x9000001A  # IO_REPARSE_TAG_CLOUD_1..F set bits 12-15 (winnt.h)
+IO_REPARSE_TAG_CLOUD_MASK = 0x0000F000
+FILE_ATTRIBUTE_REPARSE_POINT = 0x400
+# FOLDERID_Documents, FOLDERID_Desktop, FOLDERID_Pictures (KnownFolders.h)
+KNOWN_FOLDERS = (
+    "{FDD39AD0-238F-46AF-ADB4-6C85480369C7}",
+    "{B4BFCC3A-DB2C-424C-B029-7FE99A87C641}",
+    "{33E28130-4E1E-4676-835A-98395C3BC3BB}",
+)
+
+
+def is_cloud_tag(tag: int) -> bool:
+    """IO_REPARSE_TAG_CLOUD and its sixteen variants (bits 12 to 15 free)."""
+    return tag & ~IO_REPARSE_TAG_CLOUD_MASK & 0xFFFFFFFF == IO_REPARSE_TAG_CLOUD
+
+
+def onedrive_roots(
+    env: Mapping[str, str],
+    read_value: Callable[[str, str], str | None],
+    known_folder: Callable[[str], str | None],
+    reparse_tag: Callable[[str], int | None],
+) -> list[str]:
+    """Every OneDrive folder of this user, most particular last: the sync roots the client
+    names, then known folders OneDrive keeps that lie outside them (a cloud reparse tag)."""
+    roots = [env[name] for name in ONEDRIVE_VARIABLES if env.get(name)]
+    for account in ONEDRIVE_ACCOUNT_KEYS:
+        folder = read_value(f"{ONEDRIVE_ACCOUNTS}\\{account}", "UserFolder")
+        if folder:
+            roots.append(folder)
+    for guid in KNOWN_FOLDERS:
+        folder = known_folder(guid)
+        if not folder or any(scope.under_mount_root(Os.WINDOWS, folder, (r,)) or _same(folder, r) for r in roots):
+            continue
+        tag = reparse_tag(folder)
+        if tag is not None and is_cloud_tag(tag):
+            roots.append(folder)
+    return list(dict.fromkeys(r.rstrip("\\/") for r in roots if _DRIVE_ROOT.match(r[:3])))
+
+
+def _same(a: str, b: str) -> bool:
+    return a.rstrip("\\/").lower() == b.rstrip("\\/").lower()
+
+
+def onedrive_volumes(roots: list[str], volumes: list[Volume]) -> list[Volume]:
+    """A volume per OneDrive folder, on the drive that holds it (its identity, its label)."""
+    out = []
+    for root in roots:
+        drive = next((v for v in volumes if _same(v.mountpoint[:2], root[:2])), None)
+        if drive is None:
+            continue
+        out.append(
+            Volume(
+                mountpoint=root,
+                device=drive.device,
+                fstype="onedrive",
+                mount_fstype=drive.mount_fstype,
+                label="OneDrive",
+                uuid=drive.uuid,
+                removable=False,
+                system=False,
+                root=root[len(drive.mountpoint.rstrip("\\")) :] or "\\",
+                bind_of=None,
+            )
+        )
+    return out
+
+
+def read_user_value(path: str, name: str) -> str | None:
+    """One string value under HKCU; None when missing."""
+    values = registry.read_key(registry.HKCU, path)
+    found = values.get(name) if values else None
+    return found[0] if found and isinstance(found[0], str) else None
+
+
+def find_reparse_tag(path: str) -> int | None:
+    """The reparse tag FindFirstFileW reports for `path` (WIN32_FIND_DATAW.dwReserved0): the
+    directory entry is read, the file is never opened (opening a placeholder downloads it)."""
+    if sys.platform == "win32":
+        data = _Win32FindData()
+        handle = _kernel32().FindFirstFileW(path.rstrip("\\/"), ctypes.byref(data))
+        if handle is None or handle == INVALID_HANDLE_VALUE:
+            return None
+        _kernel32().FindClose(handle)
+        return int(data.dwReserved0) if data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT else 0
+    raise OSError(errno.ENOSYS, "FindFirstFileW exists only on Windows")
+
+
+def known_folder_path(guid: str) -> str | None:
+    """SHGetKnownFolderPath: where Windows keeps one of the user's folders now."""
+    if sys.platform == "win32":
+        shell32, ole32 = _shell()
+        folder = ctypes.create_string_buffer(16)
+        if ole32.CLSIDFromString(guid, folder) != 0:
+            return None
+        path = ctypes.c_wchar_p()
+        if shell32.SHGetKnownFolderPath(folder, 0, None, ctypes.byref(path)) != 0:
+            return None
+        try:
+            return path.value
+        finally:
+            ole32.CoTaskMemFree(path)
+    raise OSError(errno.ENOSYS, "SHGetKnownFolderPath exists only on Windows")
+
+
+if sys.platform == "win32":
+
+    @functools.cache
+    def _shell() -> tuple[ctypes.WinDLL, ctypes.WinDLL]:
+        """shell32 and ole32 for the known folders, their prototypes declared once."""
+        shell32 = ctypes.WinDLL("shell32", use_last_error=True)
+        ole32 = ctypes.WinDLL("ole32", use_last_error=True)
+        prototypes: dict[str, tuple[ctypes.WinDLL, tuple[type, ...], type | None]] = {
+            "SHGetKnownFolderPath": (
+                shell32, (wintypes.LPVOID, wintypes.DWORD, wintypes.HANDLE, wintypes.LPVOID), ctypes.c_long
+            ),
+            "CLSIDFromString": (ole32, (wintypes.LPCWSTR, wintypes.LPVOID), ctypes.c_long),
+            "CoTaskMemFree": (ole32, (wintypes.LPVOID,), None),
+        }  # fmt: skip
+        for name, (dll, argtypes, restype) in prototypes.items():
+            function = getattr(dll, name)
+            function.argtypes = argtypes
+            function.restype = restype
+        return shell32, ole32
+
+    class _Win32FindData(ctypes.Structure):
+        """WIN32_FIND_DATAW (minwinbase.h): dwReserved0 holds the reparse tag."""
+
+        _fields_ = [
+            ("dwFileAttributes", wintypes.DWORD),
+            ("ftCreationTime", wintypes.FILETIME),
+            ("ftLastAccessTime", wintypes.FILETIME),
+            ("ftLastWriteTime", wintypes.FILETIME),
+            ("nFileSizeHigh", wintypes.DWORD),
+            ("nFileSizeLow", wintypes.DWORD),
+            ("dwReserved0", wintypes.DWORD),
+            ("dwReserved1", wintypes.DWORD),
+            ("cFileName", wintypes.WCHAR * 260),
+            ("cAlternateFileName", wintypes.WCHAR * 14),
+        ]
