@@ -156,6 +156,7 @@ def gather(
         if not options.paths:  # a share, an overlay, a noexec mount holding a uv place: judged there
             used = policy.where_uv_works(inputs.os, volumes, [*with_shadowed(locations), temp])
             scope = tuple(m for m in mounts if m in scope or m in used)
+        locations = (*locations, temp)
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
             memo.uv = uv_future.result()
@@ -178,7 +179,6 @@ def gather(
         switches=resolve.switches(inputs),
         searched=tuple(root for root, _ in roots if root in memo.walks),
         session=session,
-        temp=temp,
         leftovers=_leftovers(locations),
     )
     return portable_registry.attach(snapshot)

@@ -45,7 +45,7 @@ else:  # pragma: no cover - python 3.10 only
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 CASE_FILES = sorted(CASES.glob("*.toml"))
-COPY_MODE_CODES = {"UVD002", "UVD003", "UVD012"}
+COPY_MODE_CODES = {"UVD002", "UVD003", "UVD012", "UVD022"}  # UVD022: a hard link into OneDrive
 
 # Texts as Rust's io::Error prints them, so the finding's uv_message reads like uv's.
 _POSIX_TEXT = {
@@ -185,6 +185,11 @@ def snapshot(case: dict[str, Any]) -> Snapshot:
     if "data_dir" in case:  # uv-drive-guard's data directory: portable projects are offered
         extra["data_dir"] = case["data_dir"]
     link = case.get("link_mode")
+    if "temp" in case:  # the temporary directory, as `temp = { path = ..., source = ..., name = ... }`
+        raw = case["temp"]
+        locations += (Location(Role.TEMP_DIR, raw["path"], source(raw), volume=volume_of(os, raw["path"], mounts)),)
+    if "leftovers" in case:  # uv's old directories found on disk (`toolchains`)
+        extra["leftovers"] = tuple(case["leftovers"])
     return Snapshot(
         os=os,
         uv=UvInfo(case.get("uv"), case.get("uv_executable", "uv")),

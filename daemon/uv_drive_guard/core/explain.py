@@ -53,6 +53,59 @@ SIGNS = (
         r"Failed to create Python minor version link directory",
     ),
     _sign(
+        "onedrive-hardlink",
+        ("UVD022",),
+        "Windows refused a hard link into (or out of) OneDrive's cloud files, and uv stops there once "
+        "another file was linked",
+        r"cloud operation cannot be performed on a file with incompatible hardlinks|\(os error 396\)",
+    ),
+    _sign(
+        "python-split",
+        ("UVD028",),
+        "uv unpacked a Python in a temporary directory on another volume than its install directory, and "
+        "a rename cannot cross volumes",
+        r"Failed to copy to",
+        r"Invalid cross-device link \(os error 18\)",
+    ),
+    _sign(
+        "overlay-rename",
+        ("UVD024",),
+        "uv renamed its old `toolchains` directory, and the overlay (a container's filesystem) refuses to "
+        "rename a directory of its lower layers",
+        r"toolchains",
+        r"Invalid cross-device link \(os error 18\)",
+    ),
+    _sign(
+        "links-unreadable",
+        ("UVD025",),
+        "the filesystem made the environment's link to Python but refuses to read it back (sshfs does so "
+        "for links that leave the share)",
+        r"failed to canonicalize path|cannot read symbolic link",
+        r"Operation not permitted \(os error 1\)|Permission denied",
+    ),
+    _sign(
+        "cluster-xattr",
+        ("UVD027",),
+        "a copy out of uv's cache failed on an extended attribute the filesystem lists but cannot read "
+        "(Lustre, GPFS)",
+        r"No data available \(os error 61\)",
+    ),
+    _sign(
+        "nfs-silly-rename",
+        ("UVD023",),
+        "a directory could not be removed: on NFS, a file deleted while still open lingers as `.nfsXXXX`",
+        r"Directory not empty \(os error 39\)|Device or resource busy \(os error 16\)|"
+        r"\[Errno 39\] Directory not empty|\[Errno 16\] Device or resource busy|\.nfs[0-9a-f]{8}",
+    ),
+    _sign(
+        "final-path",
+        ("UVD029",),
+        "Windows could not give the full path of a folder on this drive: RAM disks and virtual drives "
+        "the mount manager does not know answer `Incorrect function`",
+        r"(?i)canonicaliz",
+        r"Incorrect function\. \(os error 1\)",
+    ),
+    _sign(
         "lock-ebadf",
         ("UVD009",),
         "uv could not lock a directory: uv 0.10.3 on NFS (fixed in 0.10.4)",
@@ -93,7 +146,7 @@ SIGNS = (
     ),
     _sign(
         "persist-old",
-        ("UVD007",),
+        ("UVD007", "UVD026"),
         "uv could not create a lock file: before 0.9.18 uv needs a rename that must not replace, "
         "which this drive does not support (the message has no context before 0.9.18)",
         r"(?m)^\s*error: Operation not supported \(os error (?:45|95)\)\s*$",

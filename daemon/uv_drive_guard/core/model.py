@@ -284,7 +284,6 @@ class Snapshot:
     # whose environment the scan ran in: a terminal's (the CLI), or the desktop session's as a
     # new terminal would inherit it (the daemon): a value in no file is the terminal's, or the session's
     session: bool = False
-    temp: Location | None = None  # the temporary directory uv and its build backends use
     # uv's legacy directories found on disk that uv renames into place when it next runs
     # (`<state>/toolchains` -> `<state>/python`, uv-python `ManagedPythonInstallations::init`)
     leftovers: tuple[str, ...] = ()

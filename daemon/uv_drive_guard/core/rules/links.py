@@ -52,7 +52,9 @@ def _cache_away(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     causes = [x for x in unjudged if x.role is not Role.TOOL_DIR or x.exists]
     if causes:
         yield Hit(loc, cache_away(loc, vol, causes))
-    elif len(unjudged) == len(elsewhere):  # no environment elsewhere has a finding of its own
+    elif len(unjudged) == len(elsewhere) and not vol.system and not cap.not_a_disk(vol):
+        # no environment elsewhere has a finding of its own; a system mount or a share judged
+        # for its own trouble (core/scope.py `where_uv_works`) gets no word about a future copy
         yield Hit(loc, cache_away_quiet(loc, vol), Severity.INFO)  # nothing to fix yet
 
 
@@ -72,6 +74,8 @@ def _installed_from(scene: Scene, loc: Location, vol: Volume) -> tuple[str, Loca
         return None  # the environment cannot even be created: UVD005 says so
     if scene.os.unix and chmod_refused(vol):
         return None  # every copy fails too (seen: fusefat), UVD014 says so; copy mode would not help
+    if cap.links_unreadable(vol) is not None or vol.capabilities.get("canonicalize") is False:
+        return None  # uv cannot use the environment at all: UVD025 or UVD029 says so
     cache = scene.cache_for(loc)
     cache_vol = scene.volume(cache) if cache else None
     if cache is None or cache_vol is None or cache_broken(scene, cache_vol):

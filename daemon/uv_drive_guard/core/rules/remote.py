@@ -71,10 +71,12 @@ def _cluster(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
         yield Hit(loc, cluster(loc, vol, scene.uv))
 
 
-def _split_python(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def _split_python(scene: Scene, loc: Location) -> Iterator[Hit]:
     """`uv python install` unpacks into a temporary directory, then renames it into place: no
-    copy follows a refused rename (uv-python `downloads.rs`, `rename_with_retry`)."""
-    if loc.role is not Role.PYTHON_INSTALL_DIR:
+    copy follows a refused rename (uv-python `downloads.rs`, `rename_with_retry`). Two volumes
+    decide, neither need be a drive: asked of every Python install directory."""
+    vol = scene.volume(loc)
+    if loc.role is not Role.PYTHON_INSTALL_DIR or vol is None:
         return
     mounts = tuple(v.mountpoint for v in scene.snapshot.volumes)
     if may_be_before(scene.uv, PYTHON_SCRATCH):
@@ -249,6 +251,39 @@ def _manual(code: str, slug: str, loc: Location, title: str, detail: str, summar
     )
 
 
+def _local_disk(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
+    """Where the setting is uv's default (a home on NFS or Lustre): a directory on a local disk,
+    set by the person (which one is local on a cluster's node, only they know)."""
+    moved = _local(code, snapshot, loc)
+    if moved or loc.role not in VARIABLES:
+        return moved
+    name = pathmod(snapshot.os).basename(snapshot.home.rstrip("/")) or "me"
+    folder = f"/var/tmp/{name}/uv/{loc.role.value}"
+    return (
+        Fix(
+            id=fix_id(code, "local-disk", loc),
+            title=f"Set {VARIABLES[loc.role]} to a directory on a local disk",
+            detail=(
+                f"uv uses its default place, {loc.path}, which is on {loc.volume}. Set {VARIABLES[loc.role]} "
+                f"to a directory on this computer's own disk (node-local scratch on a cluster), such as {folder}."
+            ),
+            changes=(
+                Change(
+                    ChangeKind.MANUAL,
+                    target=Manual("your shell's startup file"),
+                    name=VARIABLES[loc.role],
+                    value=folder,
+                    summary=f"export {VARIABLES[loc.role]}='{folder}'",
+                ),
+            ),
+            recommended=True,
+        ),
+    )
+
+
+VARIABLES = {Role.CACHE: "UV_CACHE_DIR", Role.TOOL_DIR: "UV_TOOL_DIR", Role.PYTHON_INSTALL_DIR: "UV_PYTHON_INSTALL_DIR"}
+
+
 def _onedrive_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
     """The failure is a hard link: copy mode cures it; outside OneDrive, the sync goes too."""
     if loc.role is Role.CACHE:
@@ -319,8 +354,8 @@ RULES = (
         "Linux/macOS, uv's cache, tool or Python directory or an environment on NFS: files deleted while "
         "open become `.nfsXXXX`, so emptied directories are not empty (`Directory not empty (os error 39)`, "
         "`Device or resource busy (os error 16)`) and builds fail now and then. NFS locking: UVD009",
-        "keep the directory on a local disk",
-        fixes=off_drive,
+        "keep the directory on a local disk (where nothing is set: a directory the person chooses)",
+        fixes=_local_disk,
         place=_nfs,
     ),
     Rule(
@@ -355,7 +390,7 @@ RULES = (
         "renames are copies (not atomic). Never probed (each file is an object); uv < 0.9.18 stops at the "
         "lock files: UVD007",
         "keep the directory on a local disk",
-        fixes=_local,
+        fixes=_local_disk,
         place=_object_storage,
     ),
     Rule(
@@ -365,7 +400,7 @@ RULES = (
         "Linux, uv's cache or an environment on a cluster filesystem (Lustre, GPFS): copies from the cache "
         "fail now and then with `No data available (os error 61)` on extended attributes",
         "keep the cache and environments on a local disk; copy mode does not help",
-        fixes=off_drive,
+        fixes=_local_disk,
         place=_cluster,
     ),
     Rule(
@@ -377,7 +412,7 @@ RULES = (
         "`Invalid cross-device link (os error 18)`",
         "the install directory and its temporary directory on one volume; upgrade uv (before 0.2.36)",
         fixes=_split_fixes,
-        place=_split_python,
+        setting=_split_python,
     ),
     Rule(
         "UVD029",

@@ -59,6 +59,9 @@ def temporary_cache(loc: Location) -> bool:
 
 
 def _exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+    if loc.role is Role.TEMP_DIR:
+        yield from _temp_noexec(scene, loc, vol)
+        return
     started = loc.role in STARTED or temporary_cache(loc)
     if not scene.os.unix or not started or cap.symlinks(vol, scene.os) is False:
         return  # no environment at all there: UVD005 says so
@@ -81,15 +84,13 @@ def _space(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     yield Hit(loc, full(loc, vol, free, scene.uv))
 
 
-def _temp_noexec(scene: Scene) -> Iterator[Hit]:
+def _temp_noexec(scene: Scene, temp: Location, vol: Volume) -> Iterator[Hit]:
     """TMPDIR on a `noexec` mount: `uv self update` runs the installer it downloads there
     (since 0.11.8, `execute_official_installer`), and build backends run what they compile
-    there. A temporary cache there is UVD016's error already (`_exec`)."""
-    temp = scene.snapshot.temp
-    vol = scene.snapshot.volume(temp.volume) if temp is not None else None
-    if temp is None or vol is None or not scene.os.unix or vol.mountpoint not in scene.snapshot.scope:
+    there. A temporary cache there is this rule's error already, said for the cache."""
+    if not scene.os.unix or cap.no_exec(vol) != "noexec":
         return
-    if cap.no_exec(vol) == "noexec" and not any(temporary_cache(c) for c in scene.snapshot.locations):
+    if not any(temporary_cache(c) and c.volume == vol.mountpoint for c in scene.snapshot.locations):
         yield Hit(temp, temp_noexec(temp, vol), Severity.WARNING)
 
 
@@ -284,7 +285,6 @@ RULES = (
         "a temporary directory that allows execution (manual)",
         fixes=_exec_fixes,
         place=_exec,
-        whole=_temp_noexec,
     ),
     Rule(
         "UVD017",
