@@ -86,8 +86,7 @@ SIGNS = (
     _sign(
         "cluster-xattr",
         ("UVD027",),
-        "a copy out of uv's cache failed on an extended attribute the filesystem lists but cannot read "
-        "(Lustre, GPFS)",
+        "a copy out of uv's cache failed on an extended attribute the filesystem lists but cannot read (Lustre, GPFS)",
         r"No data available \(os error 61\)",
     ),
     _sign(

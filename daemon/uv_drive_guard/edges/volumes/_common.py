@@ -31,7 +31,6 @@ PSEUDO = frozenset(
         "selinuxfs",
         "ramfs",
         "squashfs",
-        "overlay",
         "devfs",
         "nullfs",
         "fdesc",
