@@ -153,9 +153,10 @@ def gather(
         artefacts = _with_environments(artefacts, locations)
         temp = resolve.temp_location(inputs)
         temp = replace(temp, volume=resolve.volume_of(inputs.os, temp.path, mounts))
-        if not options.paths:  # a share, an overlay, a noexec mount holding a uv place: judged there
-            used = policy.where_uv_works(inputs.os, volumes, [*with_shadowed(locations), temp])
-            scope = tuple(m for m in mounts if m in scope or m in used)
+        # a share, an overlay, a noexec mount holding a uv place (for the paths named: one they use)
+        places = _used_by(locations) if options.paths else locations
+        used = policy.where_uv_works(inputs.os, volumes, [*with_shadowed(places), temp])
+        scope = tuple(m for m in mounts if m in scope or m in used)
         locations = (*locations, temp)
         volumes = _probe_all(volumes, scope, locations, options, pool, memo)
         if uv_future is not None:
@@ -340,9 +341,14 @@ def _with_places_used(
     """The drives holding what uv would use for the places named: the projects' caches and
     environments found under them, and uv's cache and Python directory (a venv's install, a
     `uv run` there, use those wherever they are)."""
-    used = [loc for loc in locations if loc.project is not None or loc.role in USED_EVERYWHERE]
-    wanted = {x.volume for x in with_shadowed(used)}
+    wanted = {x.volume for x in with_shadowed(_used_by(locations))}
     return tuple(v.mountpoint for v in volumes if v.mountpoint in scope or (v.mountpoint in wanted and not v.system))
+
+
+def _used_by(locations: tuple[Location, ...]) -> list[Location]:
+    """What uv uses for the places named: their projects' caches and environments, uv's cache
+    and Python directory."""
+    return [loc for loc in locations if loc.project is not None or loc.role in USED_EVERYWHERE]
 
 
 def with_shadowed(locations: Iterable[Location]) -> list[Location]:

@@ -325,6 +325,8 @@ def test_tmpdir_on_a_noexec_mount(tmp_path: Path, wheels: Path, no_cache: bool) 
         env = env_for(home, TMPDIR=str(tmp), UV_NO_CACHE="1" if no_cache else None)
         report = scan(env, home)
         said = findings(report, tmp, "UVD016")
+        # `scan PATH` judges what uv uses for that place: the temporary directory too
+        assert findings(scan(env, home, home), tmp, "UVD016") == said
         if no_cache:
             assert said == [("UVD016", "error", str(tmp))], report["findings"]
         else:

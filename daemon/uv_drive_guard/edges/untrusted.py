@@ -52,6 +52,13 @@ REMOTE_FSTYPES = frozenset(
         "coda",
         "fuse.s3fs",
         "fuse.gcsfuse",
+        "fuse.ossfs",
+        "fuse.blobfuse2",
+        "fuse.blobfuse",
+        "fuse.goofys",
+        "fuse.mountpoint-s3",
+        "macfuse",
+        "osxfuse",
     }
 )
 Stat = Callable[[str], os.stat_result]
