@@ -202,7 +202,7 @@ def _scan(args: argparse.Namespace) -> int:
     snapshot, findings = scan.run(dict(os.environ), options)
     from .app.portable import follow
 
-    follow(snapshot)  # a known drive at a new place: the shell integration follows it
+    follow(snapshot, findings)  # a known drive at a new place, what the hint says: the shell integration follows
     if args.json:
         _say(json.dumps(render.to_json(snapshot, findings), indent=2))
     else:

@@ -97,11 +97,15 @@ def test_the_fix_is_offered_for_the_drive_and_for_one_project(tmp_path: Path) ->
     drive_fix, one, *rest = found[0].fixes
     assert drive_fix.title == "Keep the environments of STICK's projects on this computer"
     assert drive_fix.recommended and drive_fix.id == found[1].fixes[0].id  # one id for the drive
-    assert [c.kind for c in drive_fix.changes] == [ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK]
+    kinds = [ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK, ChangeKind.FAILURE_HINT]
+    assert [c.kind for c in drive_fix.changes] == kinds  # the hint comes with the setup
     assert drive_fix.changes[0].name is None and one.changes[0].name == "demo"
     assert one.title.startswith("Keep this project's environment on this computer")
     assert "uv sync" in drive_fix.detail
-    assert [f.id.split("-")[1] for f in rest] == ["reformat"]
+    assert [f.id.split("-", 1)[1].rsplit("-", 1)[0] for f in rest] == ["reformat", "failure-hint"]
+    on = replace(_snapshot(tmp_path), failure_hint=True)  # once on, neither offers it again
+    (drive_fix, *rest) = next(f for f in diagnose(on) if f.code == "UVD005").fixes
+    assert ChangeKind.FAILURE_HINT not in [c.kind for c in drive_fix.changes] and len(rest) == 2
 
 
 def test_without_an_identity_the_manual_step_stays(tmp_path: Path) -> None:
@@ -117,7 +121,8 @@ def test_a_cache_setting_on_the_drive_moves_with_the_setup(tmp_path: Path) -> No
     definition = Definition("UV_CACHE_DIR", f"{MOUNT}/uv-cache", source, raw=f"export UV_CACHE_DIR={MOUNT}/uv-cache")
     snap = replace(snap, locations=(*snap.locations, cache), definitions=(definition,))
     fix = next(f for f in diagnose(snap) if f.code == "UVD005").fixes[0]
-    assert [c.kind for c in fix.changes] == [ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK, ChangeKind.UNSET_ENV]
+    kinds = [ChangeKind.PORTABLE_ENVS, ChangeKind.SHELL_HOOK, ChangeKind.FAILURE_HINT, ChangeKind.UNSET_ENV]
+    assert [c.kind for c in fix.changes] == kinds
 
 
 def test_covered_projects_get_their_environment_here(tmp_path: Path) -> None:
@@ -282,7 +287,11 @@ def test_windows_moved_environment_gets_the_fix_and_a_powershell_profile(tmp_pat
     drive_fix = finding.fixes[0]
     assert drive_fix.title == "Keep the environments of STICK's projects on this computer"
     assert "cmd.exe" in drive_fix.detail and "PowerShell" in drive_fix.detail
-    assert finding.fixes[-1].title == "Recreate the environment"
+    assert [f.title for f in finding.fixes[-2:]] == [
+        "Recreate the environment",
+        "Say why in the terminal when uv fails on a drive",
+    ]
+    assert "PowerShell print one line" in finding.fixes[-1].detail
     record = PortableDrive("5e7a-1c3b", "STICK", True, (), ("work/demo",), "E:\\", "E:\\")
     found, _ = portable_shell.entries(Os.WINDOWS, data, (record,))
     (entry,) = found

@@ -225,7 +225,7 @@ class Service:
         snapshot = await self._off_loop(lambda: scan.gather(self.terminal_env(), options, memo=self.memo, session=True))
         findings = diagnose(snapshot)
         self.mounts = frozenset(v.mountpoint for v in snapshot.volumes)
-        await self._write(portable.follow, snapshot)  # a known drive moved: follow it
+        await self._write(portable.follow, snapshot, findings)  # a known drive moved, the hint: follow
         self.reports = tuple(self._visible(r) for r in actions.reports(snapshot, findings))
         names = ", ".join(r.name for r in self.reports)
         log.info("scan (%s): %d drive(s) in scope, %d finding(s) [%s]", reason, len(self.reports), len(findings), names)

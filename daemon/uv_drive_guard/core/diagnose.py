@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from . import hint
 from .messages import shadowed_text
 from .model import ArtefactKind, Finding, Fix, Location, Severity, Snapshot
 from .rules import ALONE, ARTEFACTS, PLACES, RULES, SETTINGS, WHOLE, Scene
@@ -28,7 +29,8 @@ def diagnose(snapshot: Snapshot) -> tuple[Finding, ...]:
         found.extend(rule.finding(hit) for rule, check in ARTEFACTS for hit in check(scene, artefact))
     found.extend(rule.finding(hit) for rule, whole in WHOLE for hit in whole(scene))
     ordered = _unique(sorted(found, key=lambda f: (_ORDER[f.severity], f.volume or "", f.code)))
-    return grouped(snapshot, tuple(RULES[item.code].with_fixes(snapshot, _also_set(item)) for item in ordered))
+    findings = grouped(snapshot, tuple(RULES[item.code].with_fixes(snapshot, _also_set(item)) for item in ordered))
+    return hint.offer(snapshot, findings)  # the hint after uv fails there: one more fix, never a cure
 
 
 def _judged(scene: Scene, loc: Location) -> Location:

@@ -31,20 +31,37 @@ class Text:
     uv_message: str
 
 
+# What uv keeps in each of its directories, for a sentence such as "uv cannot keep environments there".
+HELD = {
+    Role.CACHE: "its cache",
+    Role.TOOL_DIR: "tools",
+    Role.TOOL_BIN_DIR: "tool executables",
+    Role.PYTHON_INSTALL_DIR: "Python installations",
+    Role.PYTHON_BIN_DIR: "Python executables",
+    Role.PROJECT_ENVIRONMENT: "environments",
+    Role.VENV: "environments",
+}
+FS_NAMES = {
+    "exfat": "exFAT",
+    "vfat": "FAT32",
+    "ntfs": "NTFS",
+    "msdos": "FAT",
+    "apfs": "APFS",
+    "onedrive": "OneDrive",
+    "nfs": "NFS",
+    "nfs4": "NFS",
+    "overlay": "overlayfs",
+}
+
+
+def filesystem(vol: Volume) -> str:
+    """'exFAT', 'FAT32', 'ext4': the filesystem as people name it."""
+    return FS_NAMES.get(vol.fstype, vol.fstype)
+
+
 def drive(vol: Volume) -> str:
     """'STICK (exFAT)' for a person; the mount point when there is no label."""
-    names = {
-        "exfat": "exFAT",
-        "vfat": "FAT32",
-        "ntfs": "NTFS",
-        "msdos": "FAT",
-        "apfs": "APFS",
-        "onedrive": "OneDrive",
-        "nfs": "NFS",
-        "nfs4": "NFS",
-        "overlay": "overlayfs",
-    }
-    return f"{vol.name} ({names.get(vol.fstype, vol.fstype)})"
+    return f"{vol.name} ({filesystem(vol)})"
 
 
 def unread(uv: Version | None) -> str:

@@ -251,6 +251,24 @@ class PortableDrive:
 
 
 @dataclass(frozen=True)
+class HintLine:
+    """One line the shell integration prints after a uv command fails, and when it is true.
+
+    A drive's line is said in a folder on the drive; the line about one of uv's own directories
+    on a drive wherever uv fails, while `variable` still sends uv there (or, when the scan found
+    it set elsewhere, is unset). Either only while `mount` is a directory and `witness` (what the
+    scan saw on the drive) is there: a stale line says nothing."""
+
+    text: str  # the whole line: "uv-drive-guard: STICK is exFAT; uv cannot keep environments there. ..."
+    mount: str  # the drive's mount point when the scan saw it
+    witness: str  # a folder the scan saw on the drive (the mount point when there is none)
+    everywhere: bool = False  # about uv's own directory: said wherever uv fails
+    variable: str = ""  # that directory's variable (UV_CACHE_DIR): where it points decides
+    from_variable: bool = False  # the scan found the variable set; else a uv.toml or the default
+    flags: tuple[str, ...] = ()  # options that send uv elsewhere for that command: nothing is said
+
+
+@dataclass(frozen=True)
 class Unseen:
     """A place the scan did not (fully) look at: a report must not say "ok" about it."""
 
@@ -287,6 +305,7 @@ class Snapshot:
     # uv's legacy directories found on disk that uv renames into place when it next runs
     # (`<state>/toolchains` -> `<state>/python`, uv-python `ManagedPythonInstallations::init`)
     leftovers: tuple[str, ...] = ()
+    failure_hint: bool = False  # the shell integration already prints a hint after uv fails on a drive
 
     def default(self, role: Role) -> str | None:
         return dict(self.defaults).get(role)
@@ -307,6 +326,7 @@ class ChangeKind(str, Enum):
     MANUAL = "manual"
     PORTABLE_ENVS = "portable-envs"  # record a drive or project in the portable registry
     SHELL_HOOK = "shell-hook"  # the startup-file line that reads the generated portable file
+    FAILURE_HINT = "failure-hint"  # the generated file prints a hint after uv fails on a drive
 
 
 # --- where a change goes: one small type per kind of place -----------------------------------
@@ -377,13 +397,20 @@ class ShellHook:
     directory: str
 
 
+@dataclass(frozen=True)
+class FailureHint:
+    """The shell integration's hint after uv fails, recorded beside its generated files in `directory`."""
+
+    directory: str
+
+
 def assert_never(value: NoReturn) -> NoReturn:
     """typing.assert_never (Python 3.11) for 3.10: mypy proves each `match` over a union complete."""
     raise AssertionError(f"unhandled: {value!r}")
 
 
 EnvTarget = StartupFile | UserEnvironment | VariableStore | ThisTerminal
-Target = EnvTarget | UvConfig | UvUpgrade | Command | Manual | PortableRegistry | ShellHook
+Target = EnvTarget | UvConfig | UvUpgrade | Command | Manual | PortableRegistry | ShellHook | FailureHint
 
 TARGETS: dict[ChangeKind, tuple[type, ...]] = {
     ChangeKind.SET_ENV: (StartupFile, UserEnvironment, VariableStore, ThisTerminal),
@@ -394,6 +421,7 @@ TARGETS: dict[ChangeKind, tuple[type, ...]] = {
     ChangeKind.MANUAL: (Manual, ThisTerminal),
     ChangeKind.PORTABLE_ENVS: (PortableRegistry,),
     ChangeKind.SHELL_HOOK: (ShellHook,),
+    ChangeKind.FAILURE_HINT: (FailureHint,),
 }
 
 

@@ -12,11 +12,13 @@ import re
 import zlib
 from dataclasses import replace
 
+from .messages import filesystem
 from .model import (
     Artefact,
     ArtefactKind,
     Change,
     ChangeKind,
+    FailureHint,
     Fix,
     Location,
     Os,
@@ -34,7 +36,6 @@ from .resolve import pathmod, volume_of
 
 _ID = re.compile(r"[0-9a-z][0-9a-z-]{0,63}")
 _READABLE = re.compile(r"[^A-Za-z0-9._-]+")
-FS_NAMES = {"exfat": "exFAT", "vfat": "FAT32", "msdos": "FAT", "ntfs": "NTFS", "apfs": "APFS"}
 NEXT_STEP = "uv sync"
 NOTICE_MORE = (
     "Nothing on the drive changes. New terminals set UV_PROJECT_ENVIRONMENT inside these projects; "
@@ -150,6 +151,18 @@ def hook_change(snapshot: Snapshot) -> Change:
     )
 
 
+def hint_change(snapshot: Snapshot) -> Change:
+    """The hint after uv fails, written into the same generated files the one startup-file line reads."""
+    shells = "PowerShell" if snapshot.os is Os.WINDOWS else "bash, zsh and fish"
+    return Change(
+        ChangeKind.FAILURE_HINT,
+        target=FailureHint(snapshot.data_dir),
+        summary=f"after a uv command fails in a folder on a drive uv has trouble with (anywhere, while one of "
+        f"uv's own directories is on such a drive), {shells} print one line on stderr naming the drive and "
+        "`uv-drive-guard explain`; nothing runs when uv succeeds",
+    )
+
+
 def generated_name(os_: Os) -> str:
     return "portable.ps1" if os_ is Os.WINDOWS else "portable.sh"
 
@@ -182,6 +195,7 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
         summary=f"keep the environment of {rel if rel != '.' else name} in {tilde(one, snapshot.home)}",
     )
     hook = hook_change(snapshot)
+    hint = () if snapshot.failure_hint else (hint_change(snapshot),)
     detail = (
         f"The projects stay on {name}; uv makes their environments on this computer, keyed by the "
         "drive's identity, so they keep working wherever the drive is mounted. "
@@ -193,14 +207,14 @@ def portable_fixes(code: str, snapshot: Snapshot, loc: Location, extra: tuple[Ch
             id=_short(code, did, "portable-drive"),
             title=f"Keep the environments of {name}'s projects on this computer",
             detail=detail,
-            changes=(drive_change, hook, *extra),
+            changes=(drive_change, hook, *hint, *extra),
             recommended=True,
         ),
         Fix(
             id=_short(code, f"{did}\0{rel}", "portable"),
             title=f"Keep this project's environment on this computer ({tilde(one, snapshot.home)})",
             detail=detail,
-            changes=(project_change, hook, *extra),
+            changes=(project_change, hook, *hint, *extra),
         ),
     )
 
@@ -221,7 +235,7 @@ def question(volume: Volume, projects: int, code: str) -> str:
     their = "its" if projects == 1 else "their"
     it = "it" if projects == 1 else "them"
     if code == "UVD005":
-        fs = FS_NAMES.get(volume.fstype, volume.fstype)
+        fs = filesystem(volume)
         return f"{name} holds {what}; uv cannot make {their} environments on {fs}. Keep {it} on this computer?"
     return (
         f"{name} holds {what}; {their} environments only work on the computer that made {it}. "

@@ -12,6 +12,7 @@ from .model import (
     Capabilities,
     Change,
     Command,
+    FailureHint,
     Finding,
     Fix,
     Location,
@@ -126,13 +127,15 @@ def target_text(target: Target) -> str:
             return drive_id
         case ShellHook():
             return "your shell's startup files"
+        case FailureHint():
+            return "your shell's hint after uv fails"
         case _:
             assert_never(target)
 
 
 def _value(change: Change) -> str | None:
     """The JSON's `value`: for the shell hook, the directory of the file its line reads."""
-    return change.target.directory if isinstance(change.target, ShellHook) else change.value
+    return change.target.directory if isinstance(change.target, ShellHook | FailureHint) else change.value
 
 
 def change_json(change: Change) -> dict[str, Any]:

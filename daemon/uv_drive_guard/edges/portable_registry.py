@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import portable as core
-from ..core.model import PortableDrive, Snapshot
+from ..core.model import HintLine, PortableDrive, Snapshot
 
 log = logging.getLogger("uv_drive_guard.fixing.portable")  # the name its warnings always had
 REGISTRY = "portable.json"
@@ -53,16 +53,57 @@ def from_json(data: dict[str, Any]) -> PortableDrive | None:
     return drive if core.valid_id(drive.drive_id) else None
 
 
-def load(root: Path) -> tuple[PortableDrive, ...]:
+def line_to_json(line: HintLine) -> dict[str, Any]:
+    data = asdict(line)
+    data["flags"] = list(line.flags)
+    return data
+
+
+def line_from_json(data: dict[str, Any]) -> HintLine | None:
+    """One line of the hint; None for anything malformed (a hand edit never becomes shell code)."""
+    try:
+        texts = [data["text"], data["mount"], data["witness"], data.get("variable", "")]
+        flags = data.get("flags", [])
+        if not all(isinstance(t, str) for t in (*texts, *flags)) or not isinstance(flags, list):
+            return None
+        return HintLine(
+            data["text"],
+            data["mount"],
+            data["witness"],
+            everywhere=bool(data.get("everywhere", False)),
+            variable=data.get("variable", ""),
+            from_variable=bool(data.get("from_variable", False)),
+            flags=tuple(flags),
+        )
+    except (KeyError, TypeError):
+        return None
+
+
+def _read(root: Path) -> dict[str, Any]:
     try:
         data = json.loads((root / REGISTRY).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ()
+        return {}
     except (OSError, ValueError) as exc:
         log.warning("%s cannot be read (%s): portable projects are off until it is fixed", root / REGISTRY, exc)
-        return ()
-    items = data.get("drives", []) if isinstance(data, dict) else []
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load(root: Path) -> tuple[PortableDrive, ...]:
+    items = _read(root).get("drives", [])
+    items = items if isinstance(items, list) else []
     return tuple(d for d in (from_json(x) for x in items if isinstance(x, dict)) if d is not None)
+
+
+def load_hint(root: Path) -> tuple[HintLine, ...] | None:
+    """The hint after uv fails, with the lines the last scan gave it; None while it is off."""
+    hint = _read(root).get("hint")
+    if not isinstance(hint, dict):
+        return None
+    items = hint.get("lines", [])
+    items = items if isinstance(items, list) else []
+    return tuple(x for x in (line_from_json(i) for i in items if isinstance(i, dict)) if x is not None)
 
 
 def current(drives: tuple[PortableDrive, ...], snapshot: Snapshot, now: float) -> tuple[PortableDrive, ...]:
@@ -87,7 +128,7 @@ def attach(snapshot: Snapshot, root: Path | None = None) -> Snapshot:
     """Read-only: the scan sees which project environments live on this computer."""
     root = root or data_dir()
     drives = load(root)
-    placed = replace(snapshot, data_dir=str(root))
+    placed = replace(snapshot, data_dir=str(root), failure_hint=load_hint(root) is not None)
     if not drives:
         return placed
     return core.place(replace(placed, portable=current(drives, snapshot, time.time())))

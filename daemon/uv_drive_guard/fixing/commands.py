@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from .. import scan
+from ..core import hint as hints
 from ..core.diagnose import diagnose
-from ..core.model import ChangeKind, Severity
+from ..core.model import ChangeKind, Finding, Severity, Snapshot
 from . import engine, locks, plan, portable, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, Journal
@@ -116,7 +117,7 @@ def _fix(
     except engine.FixError as exc:
         return replace(planned, result=Result.FAILED, error=str(exc))
     applied = replace(planned, result=Result.APPLIED, entry=entry, follow_up=follow_up(the_plan))
-    if not check:
+    if not check or hints.is_hint(the_plan.fix):  # the hint cures nothing: there is nothing for uv to confirm
         return applied
     try:
         verdict = after_fix(the_plan, env, options)
@@ -166,14 +167,22 @@ def after_fix(the_plan: plan.Plan, env: Mapping[str, str], options: scan.Options
     terminal = verify.new_terminal_env(env, the_plan.definitions)
     snapshot = scan.gather(terminal, options)
     terminal = verify.with_startup_files(terminal, snapshot.definitions)
-    still = tuple(
-        f for f in diagnose(snapshot) if f.severity is not Severity.INFO and verify.same_setting(f, the_plan.finding)
-    )
+    findings = diagnose(snapshot)
+    _follow(snapshot, findings)
+    still = tuple(f for f in findings if f.severity is not Severity.INFO and verify.same_setting(f, the_plan.finding))
     if not snapshot.uv.executable:
         raise UvMissing("uv is not installed here, so uv could not confirm the fix")
     check = verify.check_with_uv(the_plan.finding, snapshot, terminal)
     resolved = check.ok and not still
     return Verification(resolved, the_plan.finding.code, check.said, check.failure, still)
+
+
+def _follow(snapshot: Snapshot, findings: tuple[Finding, ...]) -> None:
+    """The hint after uv fails says what is true after the fix (a drive fixed says nothing)."""
+    try:
+        portable.refresh(snapshot, findings)
+    except (OSError, ValueError) as exc:
+        log.warning("the shell integration could not follow the fix: %s", exc)
 
 
 def run_undo(

@@ -21,6 +21,7 @@ from ..core.model import (
     Command,
     Definition,
     EnvTarget,
+    FailureHint,
     Finding,
     Fix,
     Manual,
@@ -153,7 +154,7 @@ def _one(
             manual.append(f"run `{shlex.join(argv)}`")
         case UvConfig():
             _toml(change, target, texts, manual)
-        case PortableRegistry() | ShellHook():
+        case PortableRegistry() | ShellHook() | FailureHint():
             portable_plan.add(change, target, machine, texts, stores)
         case StartupFile() | UserEnvironment() | VariableStore() | ThisTerminal():
             _environment(change, target, machine, texts, stores, manual)

@@ -11,9 +11,21 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from ..core import hint as hints
 from ..core import portable as core
 from ..core import shells
-from ..core.model import Change, Os, PortableDrive, PortableRegistry, ShellHook, Volume, assert_never
+from ..core.diagnose import diagnose
+from ..core.model import (
+    Change,
+    FailureHint,
+    HintLine,
+    Os,
+    PortableDrive,
+    PortableRegistry,
+    ShellHook,
+    Volume,
+    assert_never,
+)
 from ..edges import shells as shell_facts
 from . import portable, portable_shell, shellfile, textlines
 from .planned import CannotPlan, Machine, StoreEdit
@@ -28,9 +40,13 @@ class Texts(Protocol):
 
 
 def add(
-    change: Change, target: PortableRegistry | ShellHook, machine: Machine, texts: Texts, stores: list[StoreEdit]
+    change: Change,
+    target: PortableRegistry | ShellHook | FailureHint,
+    machine: Machine,
+    texts: Texts,
+    stores: list[StoreEdit],
 ) -> None:
-    """plan.build's step for our two kinds of target."""
+    """plan.build's step for our three kinds of target."""
     match target:
         case PortableRegistry(drive_id):
             edit = registry_edit(change, drive_id, machine)
@@ -38,8 +54,34 @@ def add(
                 stores.append(edit)
         case ShellHook(directory):
             _hook(Path(directory or machine.snapshot.data_dir), machine, texts)
+        case FailureHint(directory):
+            edit = hint_edit(Path(directory or machine.snapshot.data_dir), machine)
+            if edit is not None:
+                stores.append(edit)
         case _:
             assert_never(target)
+
+
+def hint_edit(root: Path, machine: Machine) -> StoreEdit | None:
+    """Turn the hint on with the lines this scan gives; None when it is on already (each scan
+    keeps its lines current). The preview says each line, and where it is said."""
+    if portable.load_hint(root) is not None:
+        return None
+    snapshot = machine.snapshot
+    said, unsaid = portable_shell.hint_entries(hints.lines(snapshot, diagnose(snapshot)))
+    names = ", ".join(portable.generated(root, snapshot.os)[s].name for s in portable.generated(root, snapshot.os))
+    head = f"turn on the hint after uv fails, in {root / portable.REGISTRY} (written into {names})"
+    where = [f"  {_where(line)}: {line.text}" for line in said] or ["  (no drive has trouble for uv now)"]
+    left = [f"  not said, its drive's name or place cannot be quoted safely: {len(unsaid)}"] if unsaid else []
+    return StoreEdit(portable.STORE, portable.HINT, portable.hint_json(said), "\n".join([head, *where, *left]))
+
+
+def _where(line: HintLine) -> str:
+    if line.everywhere:
+        return f"wherever uv fails while {line.variable} leads to {line.mount}" + (
+            "" if line.from_variable else " (or is unset)"
+        )
+    return f"in a folder on {line.mount}"
 
 
 def _hook(generated_dir: Path, machine: Machine, texts: Texts) -> None:

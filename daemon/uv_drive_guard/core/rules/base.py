@@ -82,6 +82,9 @@ class Rule:
     artefact: ArtefactCheck | None = None
     whole: SnapshotCheck | None = None
     unfixed: tuple[Severity, ...] = ()  # severities at which nothing is offered yet
+    # what uv cannot do on the drive, in a few words, for the hint after uv fails there
+    # ("uv cannot keep environments there"); None: the rule's errors are about no drive
+    cannot: Callable[[Location, Volume], str] | None = None
     temporary: bool = False  # its fixes last while a drive is away: undone when it is back
 
     def finding(self, hit: Hit) -> Finding:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import move_off_drive, upgrade
-from ..messages import ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, unread, where
+from ..messages import HELD, ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, unread, where
 from ..model import Fix, Location, Os, Role, Severity, Snapshot, Volume
 from ..versions import Version, at_least, before, may_be_before, parse
 from .base import LOCKED_ROLES, Hit, Rule, Scene, present
@@ -206,6 +206,7 @@ RULES = (
         "upgrade uv; move the cache. Never copy mode: the failing step is inside the cache",
         fixes=lambda c, s, loc: present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
         place=_junction_cache,
+        cannot=lambda loc, vol: f"uv before 0.6 cannot keep {HELD[loc.role]} there",
     ),
     Rule(
         "UVD006",
@@ -215,6 +216,9 @@ RULES = (
         "move the cache back to uv's default where it is set. Never copy mode",
         fixes=lambda c, s, loc: present(move_off_drive(c, s, loc)),
         place=_unusable,
+        cannot=lambda loc, vol: (
+            "uv cannot keep its cache there" if loc.role is Role.CACHE else "uv cannot create its lock files there"
+        ),
     ),
     Rule(
         "UVD007",
@@ -224,6 +228,7 @@ RULES = (
         "upgrade uv; move the cache",
         fixes=lambda c, s, loc: present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
         place=_old_uv,
+        cannot=lambda loc, vol: "uv before 0.9.18 cannot create its lock files there",
     ),
     Rule(
         "UVD009",
@@ -233,5 +238,10 @@ RULES = (
         "move the directory",
         fixes=lambda c, s, loc: present(*_nfs_upgrade(c, s, loc), move_off_drive(c, s, loc)),
         place=_no_locks,
+        cannot=lambda loc, vol: (
+            f"uv cannot lock {HELD[loc.role]} there"
+            if cap.can(vol, "flock_exclusive") is False or vol.fstype not in NFS
+            else "uv 0.10.3 cannot lock its files there"
+        ),
     ),
 )

@@ -198,6 +198,7 @@ RULES = (
         "recreate (`uv sync` / `uv venv --clear`)",
         fixes=_moved_environment,
         artefact=_interpreter_gone,
+        cannot=lambda loc, vol: "an environment on it points at a Python that is not there",
     ),
     Rule(
         "UVD018",
@@ -211,5 +212,6 @@ RULES = (
         "`uv sync --reinstall` (project) or `uv venv --clear` (manual: nothing on a drive is run)",
         fixes=lambda c, s, loc: (reinstall(c, loc, loc.project is not None),),
         artefact=_moved,
+        cannot=lambda loc, vol: "an environment on it names the drive's old mount point",
     ),
 )

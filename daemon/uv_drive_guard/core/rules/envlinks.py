@@ -214,5 +214,6 @@ RULES = (
         "environments on this computer ([portable.md](portable.md)); upgrade uv for a redirect file",
         fixes=_fixes,
         setting=_unusable,
+        cannot=lambda loc, vol: "uv cannot use what stands where a project's environment goes there",
     ),
 )

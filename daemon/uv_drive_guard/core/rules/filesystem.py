@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import dot_clean, local_project_environment, move_off_drive, reformat
-from ..messages import ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, where
+from ..messages import HELD, ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, where
 from ..model import Fix, Location, Os, Role, Severity, Snapshot, SourceKind, Volume
 from ..versions import Version, may_be_at_least
 from .base import BIN_ROLES, ENV_ROLES, Hit, Rule, Scene, keep_on_computer, present
@@ -192,6 +192,7 @@ RULES = (
         "move UV_PYTHON_INSTALL_DIR",
         fixes=lambda c, s, loc: present(move_off_drive(c, s, loc)),
         place=_no_junctions,
+        cannot=lambda loc, vol: "uv cannot install Python there",
     ),
     Rule(
         "UVD005",
@@ -202,6 +203,7 @@ RULES = (
         "([portable.md](portable.md)); turn off the setting; reformat",
         fixes=_environment_fixes,
         place=_no_symlinks,
+        cannot=lambda loc, vol: f"uv cannot keep {HELD[loc.role]} there",
     ),
     Rule(
         "UVD008",
@@ -229,5 +231,6 @@ RULES = (
         "another filesystem",
         fixes=lambda c, s, loc: (reformat(c, loc, "file permissions"),),
         place=_no_chmod,
+        cannot=lambda loc, vol: "it refuses file permissions, so uv cannot install there",
     ),
 )

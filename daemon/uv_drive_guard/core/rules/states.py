@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import fix_id, free_space, remount
-from ..messages import ROLE_NAMES, Text, _cause, _sentence, drive, spawn, where
+from ..messages import HELD, ROLE_NAMES, Text, _cause, _sentence, drive, spawn, where
 from ..model import Artefact, ArtefactKind, Change, ChangeKind, Fix, Location, Manual, Role, Severity, Snapshot, Volume
 from ..paths import tilde
 from ..resolve import pathmod
@@ -271,6 +271,7 @@ RULES = (
         fixes=lambda c, s, loc: (remount(c, loc, "rw", "Make the drive writable"), *off_drive(c, s, loc)),
         place=_read_only,
         alone_on=cap.read_only,
+        cannot=lambda loc, vol: f"it is read-only, so uv cannot write {HELD[loc.role]} there",
     ),
     Rule(
         "UVD016",
@@ -285,6 +286,11 @@ RULES = (
         "a temporary directory that allows execution (manual)",
         fixes=_exec_fixes,
         place=_exec,
+        cannot=lambda loc, vol: (
+            f"it is mounted nosymfollow, so {HELD[loc.role]} there cannot start their Python"
+            if cap.no_exec(vol) == "nosymfollow"
+            else f"it is mounted noexec, so programs in {HELD[loc.role]} there cannot start"
+        ),
     ),
     Rule(
         "UVD017",
@@ -296,6 +302,7 @@ RULES = (
         "free space; keep the directory on the internal disk",
         fixes=lambda c, s, loc: (free_space(c, loc), *off_drive(c, s, loc)),
         place=_space,
+        cannot=lambda loc, vol: f"it is full, so uv has no room for {HELD[loc.role]} there",
     ),
     Rule(
         "UVD019",
