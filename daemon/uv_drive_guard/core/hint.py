@@ -64,10 +64,12 @@ def _on_drive(snapshot: Snapshot, loc: Location, vol: Volume) -> bool:
 
 def _witness(snapshot: Snapshot, loc: Location, vol: Volume) -> str:
     """A folder the scan saw on the drive: when it is gone (the drive unplugged, its mount point left
-    behind), the line is not said."""
+    behind), the line is not said. The finding's own folder first, else any the walk found there;
+    an empty drive has only its mount point (and the next scan, the daemon's at the unmount)."""
     windows = not snapshot.os.unix
-    for path in (loc.project, loc.path if loc.exists else None):
-        if path and under(path, vol.mountpoint, windows=windows):
+    seen = (a.path for a in snapshot.artefacts if a.volume == vol.mountpoint)
+    for path in (loc.project, loc.path if loc.exists else None, *seen):
+        if path and under(path, vol.mountpoint, windows=windows, strict=True):
             return path
     return vol.mountpoint
 
