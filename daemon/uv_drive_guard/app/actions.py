@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass
 from enum import Enum
 
-from ..core import portable
+from ..core import hint, portable
 from ..core.messages import drive
 from ..core.model import (
     Change,
@@ -90,8 +90,9 @@ class DriveReport:
         return f"{zlib.crc32(text.encode('utf-8', 'surrogateescape')):08x}"
 
     def actions(self, finding: Finding) -> tuple[Action, ...]:
-        """The recommended fix first, then Details and the two ways to be quiet."""
-        fixes = sorted(finding.fixes, key=lambda fix: not fix.recommended)
+        """The recommended fix first, then Details and the two ways to be quiet. The hint after
+        uv fails comes after the fixes that cure something (a button only where there is room)."""
+        fixes = sorted(finding.fixes, key=lambda fix: (not fix.recommended, hint.is_hint(fix)))
         applicable = [fix for fix in fixes if any(_ours(c) for c in fix.changes)]
         out = [
             Action(Kind.FIX, fix.title, self.key, fix.id, finding.code, button(fix, finding)) for fix in applicable[:2]
@@ -142,6 +143,7 @@ _BUTTONS = {
     "upgrade-uv": "Upgrade uv",
     "fallback": "Use default while away",
     "portable-drive": "Yes, for the whole drive",
+    "failure-hint": "Say why when uv fails",
 }
 
 

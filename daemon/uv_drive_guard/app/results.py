@@ -5,6 +5,7 @@ Loaded with the first fix, as the fix engine is.
 
 from __future__ import annotations
 
+from ..core import hint
 from ..fixing.outcome import Outcome, Result, fix_ending
 
 NOTICE_LINES = 4  # a notification shows the last few things worth saying
@@ -13,7 +14,8 @@ NOTICE_LINES = 4  # a notification shows the last few things worth saying
 def fix_notice(outcome: Outcome) -> tuple[str, str]:
     """The notification after a fix, (title, body): what happened, then what to do next."""
     result = outcome.result
-    word = "Fixed" if result.exit_code == 0 else "Could not fix"
+    done = "Done" if outcome.fix is not None and hint.is_hint(outcome.fix) else "Fixed"  # the hint cures nothing
+    word = done if result.exit_code == 0 else "Could not fix"
     entry_id = outcome.entry.id if outcome.entry else ""
     if result is Result.NOT_VERIFIED:  # written and journaled, but the check after it broke
         return f"Applied, not verified: {outcome.title}", outcome.not_verified
