@@ -152,6 +152,14 @@ def test_the_registry_keeps_the_hint_and_refuses_a_hand_edited_line(tmp_path: Pa
     assert not (tmp_path / "portable.json").exists()
 
 
+def test_a_hand_edited_variable_or_option_never_becomes_shell_code(tmp_path: Path) -> None:
+    good = HintLine(CACHE_LINE, MOUNT, MOUNT, everywhere=True, variable="UV_CACHE_DIR", flags=("--cache-dir", "-n"))
+    bad_name = replace(good, variable="X-}$(touch PWNED)")
+    bad_flag = replace(good, flags=("-n) touch PWNED;; (x",))
+    said, unsaid = portable_shell.hint_entries((good, bad_name, bad_flag))
+    assert said == (good,) and len(unsaid) == 2
+
+
 def test_each_scan_rewrites_the_lines_a_drive_fixed_moved_or_gone(tmp_path: Path) -> None:
     snap = _with_cache(_snapshot(tmp_path))
     data = Path(snap.data_dir)

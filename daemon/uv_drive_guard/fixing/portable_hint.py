@@ -8,9 +8,11 @@ bash and zsh, `string` and `test` in fish, operators and .NET in PowerShell. No 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from ..core.model import HintLine
+from ..core.shelllex import is_name
 from .shellcode import (
     Skipped,
     Unquotable,
@@ -33,11 +35,24 @@ def hint_entries(lines: Iterable[HintLine]) -> tuple[tuple[HintLine, ...], tuple
         try:
             for value in (line.text, line.mount, line.witness):
                 check_path(value)
+            _check_words(line)
         except Unquotable as exc:
             unsaid.append(Skipped(line.mount, str(exc)))
             continue
         said.append(line)
     return tuple(said), tuple(unsaid)
+
+
+_FLAG = re.compile(r"-{1,2}[a-z][a-z-]*")
+
+
+def _check_words(line: HintLine) -> None:
+    """The variable's name and the options are written unquoted (`${UV_CACHE_DIR-}`): they come
+    from the product's own tables, but the registry is a file a person can edit."""
+    if line.variable and not is_name(line.variable):
+        raise Unquotable(f"{line.variable!r} is not a variable name")
+    if not all(_FLAG.fullmatch(flag) for flag in line.flags):
+        raise Unquotable(f"{line.flags!r} are not all options")
 
 
 # --- bash and zsh ---------------------------------------------------------------------------
