@@ -496,7 +496,8 @@ def test_powershell_code_parses_and_takes_every_label_and_path_literally(tmp_pat
     strings = _ps_strings(text)
     for value in (line.text, cache.text, "E:\\", "E:\\it's $(x)", "E:\\it's $(x)\\", "F:\\"):
         assert value in strings, value
-    assert "function global:uv { __uvdg_uv @args }" in text and "[Console]::Error.WriteLine($line)" in text
+    assert "function global:uv {" in text and "[Console]::Error.WriteLine($line)" in text
+    assert "$input | & $uv @args" in text  # what is piped into uv reaches uv
     hint_only = portable_shell.render_powershell(str(data / "portable.ps1"), (), (line,), drives=False)
     _ps_strings(hint_only)
     assert "function global:prompt" not in hint_only  # nothing per prompt without a drive set up

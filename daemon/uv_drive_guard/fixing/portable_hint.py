@@ -192,6 +192,7 @@ def fish_say(hint: Iterable[HintLine] | None) -> str:
 # With the hint on: a `uv` function, unless the person has one (a function or an alias), that runs
 # the application uv (never itself) and says the line after a failure. $LASTEXITCODE stays uv's;
 # `finally` says it also when the failure is raised as an error ($PSNativeCommandUseErrorActionPreference).
+# What is piped into `uv` goes on to uv ($input), and only then: uv keeps the console otherwise.
 PS_UV = r"""function global:__uvdg_uv {
     $uv = $ExecutionContext.InvokeCommand.GetCommand('uv', [System.Management.Automation.CommandTypes]::Application)
     if ($null -eq $uv) {
@@ -199,7 +200,7 @@ PS_UV = r"""function global:__uvdg_uv {
         return
     }
     try {
-        & $uv @args
+        if ($MyInvocation.ExpectingInput) { $input | & $uv @args } else { & $uv @args }
     } finally {
         if ($LASTEXITCODE -ne 0) { __uvdg_uv_failed @args }
     }
@@ -213,7 +214,9 @@ function global:__uvdg_uv_failed {
     }
 }
 if (-not (Test-Path -LiteralPath Function:\uv) -and -not (Test-Path -LiteralPath Alias:\uv)) {
-    function global:uv { __uvdg_uv @args }
+    function global:uv {
+        if ($MyInvocation.ExpectingInput) { $input | __uvdg_uv @args } else { __uvdg_uv @args }
+    }
 }
 """
 
