@@ -541,15 +541,19 @@ def test_the_hint_fix_is_applied_without_a_uv_check(tmp_path: Path, monkeypatch:
     assert outcome.verification is None and any("new terminal" in line.lower() for line in outcome.lines)
 
 
-def test_the_daemon_offers_it_after_the_cures_and_says_done(tmp_path: Path) -> None:
+def test_the_tray_offers_it_after_the_cures_a_notice_not_and_done_is_said(tmp_path: Path) -> None:
     from uv_drive_guard.app import actions, results
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
     snap = _with_cache(_snapshot(tmp_path))
     (report,) = [r for r in actions.reports(snap, diagnose(snap)) if r.mountpoint == MOUNT]
     cache = next(f for f in report.findings if f.code == "UVD006")
-    fixes = [a for a in report.actions(cache) if a.kind is actions.Kind.FIX]
-    assert [a.button for a in fixes] == ["Move cache off the drive", "Say why when uv fails"]
+    menu = [a for a in report.actions(cache) if a.kind is actions.Kind.FIX]
+    assert [a.button for a in menu] == ["Move cache off the drive", "Say why when uv fails"]
+    buttons = [a for a in report.actions(cache, notice=True) if a.kind is actions.Kind.FIX]
+    assert [a.button for a in buttons] == ["Move cache off the drive"]  # a notice keeps to the cures
+    notice = actions.notice(report)
+    assert notice is not None and not any(a.fix_id and "failure-hint" in a.fix_id for a in notice.actions)
     fix = next(x for x in cache.fixes if hint.is_hint(x))
     title, _body = results.fix_notice(Outcome(Result.APPLIED, fix=fix, finding=cache))
     assert title == "Done: Say why in the terminal when uv fails on a drive"

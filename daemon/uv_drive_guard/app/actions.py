@@ -89,11 +89,14 @@ class DriveReport:
         text = "\n".join(sorted(_said(f) for f in self.findings))
         return f"{zlib.crc32(text.encode('utf-8', 'surrogateescape')):08x}"
 
-    def actions(self, finding: Finding) -> tuple[Action, ...]:
+    def actions(self, finding: Finding, *, notice: bool = False) -> tuple[Action, ...]:
         """The recommended fix first, then Details and the two ways to be quiet. The hint after
-        uv fails comes after the fixes that cure something (a button only where there is room)."""
+        uv fails comes after the fixes that cure something, in the tray's menu; a notice, about
+        the drive as it is plugged in, keeps its buttons for those."""
         fixes = sorted(finding.fixes, key=lambda fix: (not fix.recommended, hint.is_hint(fix)))
         applicable = [fix for fix in fixes if any(_ours(c) for c in fix.changes)]
+        if notice:
+            applicable = [fix for fix in applicable if not hint.is_hint(fix)]
         out = [
             Action(Kind.FIX, fix.title, self.key, fix.id, finding.code, button(fix, finding)) for fix in applicable[:2]
         ]
@@ -251,7 +254,7 @@ def notice(report: DriveReport) -> Notice | None:
     title = f"uv on {report.name}: {first.severity.value}"
     urgent = first.severity is Severity.ERROR
     state = State.ERROR if urgent else State.WARNING
-    return Notice(title, "\n".join(body), report.actions(first), urgent, state, len(report.findings) - 1)
+    return Notice(title, "\n".join(body), report.actions(first, notice=True), urgent, state, len(report.findings) - 1)
 
 
 def _portable_notice(report: DriveReport) -> Notice | None:
@@ -266,7 +269,8 @@ def _portable_notice(report: DriveReport) -> Notice | None:
     title = f"uv on {report.name}: {first.severity.value}"  # as every notice: the log is read by it
     urgent = first.severity is Severity.ERROR
     state = State.ERROR if urgent else State.WARNING
-    return Notice(title, "\n".join(body), report.actions(first), urgent, state, len(report.findings) - len(same))
+    actions_ = report.actions(first, notice=True)
+    return Notice(title, "\n".join(body), actions_, urgent, state, len(report.findings) - len(same))
 
 
 def overall(reports_: tuple[DriveReport, ...], *, paused: bool = False, working: bool = False) -> State:
