@@ -31,7 +31,7 @@ def mount_at(kind: str, mountpoint: Path, work: Path, label: str | None = "UVDGT
     try:
         with image.open("wb") as fh:
             fh.truncate(drives.DEFAULT_SIZE_MB[kind] * 1024 * 1024)
-        drives._run(drives._mkfs_cmd(kind, str(image), label))
+        drives.mkfs(kind, str(image), label)
         losetup = drives.which("losetup") or "losetup"
         device = drives._run([losetup, "--find", "--show", str(image)]).stdout.strip()
         if not device.startswith("/dev/"):

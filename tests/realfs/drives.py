@@ -22,6 +22,7 @@ import base64
 import contextlib
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -329,6 +330,14 @@ def _run_daemon(cmd: Sequence[str], log: Path, *, timeout: float = TOOL_TIMEOUT_
         raise DriveError(f"{' '.join(cmd)} exited {proc.returncode}: {text}")
 
 
+def mkfs(kind: str, target: str, label: str | None) -> None:
+    """Make the filesystem. mkntfs seeds the volume serial from the clock: two NTFS images made
+    within the same second share one, and so look like one drive; each gets a random one here."""
+    _run(_mkfs_cmd(kind, target, label))
+    if kind == "ntfs":
+        _run([which("ntfslabel") or "ntfslabel", f"--new-serial={secrets.token_hex(8)}", target])
+
+
 def _mkfs_cmd(kind: str, target: str, label: str | None) -> list[str]:
     mkfs = which(_MKFS[kind]) or _MKFS[kind]
     if kind == "exfat":
@@ -446,7 +455,7 @@ def make_drive(
                 with image.open("wb") as fh:
                     fh.truncate(size * 1024 * 1024)
             if not reuse:
-                _run(_mkfs_cmd(kind, str(image), label))
+                mkfs(kind, str(image), label)
             losetup = which("losetup") or "losetup"
             device = _run([losetup, "--find", "--show", str(image)]).stdout.strip()
             if not device.startswith("/dev/"):
