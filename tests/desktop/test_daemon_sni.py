@@ -151,7 +151,9 @@ def test_plug_fix_undo_rescan_restart_the_panel_quit(host: Host, tmp_path: Path)
             fix = next(f for f in finding["fixes"] if f["recommended"])
             root_menu = wait_for("the drive in the menu", lambda: _with(menu(host, daemon), "STICK (exFAT)"))
             stick = root_menu.find("STICK (exFAT)")
-            assert stick.outline()[0] == (finding["title"], [fix["title"], "Details", "Don't show this again"])
+            hint = next(f for f in finding["fixes"] if "-failure-hint-" in f["id"])  # after the cure
+            items = [fix["title"], hint["title"], "Details", "Don't show this again"]
+            assert stick.outline()[0] == (finding["title"], items)
             assert stick.outline()[1:] == ["---", "Don't tell me again about this drive", "Ignore this drive"]
             assert root_menu.find("Undo last fix").props["enabled"] is False
             assert "Tray: sni, StatusNotifierItem over D-Bus" in str(root_menu.outline())

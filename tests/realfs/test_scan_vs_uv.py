@@ -283,7 +283,7 @@ def test_cache_on_fat_drive_is_an_error_that_uv_confirms(kind: str, mnt_dir: Pat
             "line": line,
             "name": "UV_CACHE_DIR",
         }
-        assert fix_slugs(item) == ["move-off-drive"], item["fixes"]
+        assert fix_slugs(item) == ["move-off-drive", "failure-hint"], item["fixes"]  # the hint cures nothing
         assert not any("copy" in f["id"] or "link-mode" in json.dumps(f) for f in item["fixes"])
         (change,) = item["fixes"][0]["changes"]
         assert (change["kind"], change["target"], change["line"], change["name"]) == (
