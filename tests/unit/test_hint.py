@@ -87,6 +87,10 @@ def test_the_fix_is_offered_once_per_error_and_shows_what_would_be_said(tmp_path
     (fix,) = offered["UVD005"]
     assert [c.kind for c in fix.changes] == [ChangeKind.FAILURE_HINT, ChangeKind.SHELL_HOOK]
     assert not fix.recommended and DRIVE_LINE in fix.detail and "fixes nothing" in fix.detail
+    assert fix.changes[0].summary == f"after a uv command fails in a folder on {MOUNT}, print on stderr: {DRIVE_LINE}"
+    (cache_fix,) = offered["UVD006"]  # the line about the cache first, for the cache's own finding
+    where = f"anywhere while UV_CACHE_DIR leads to {MOUNT}"
+    assert cache_fix.changes[0].summary == f"after a uv command fails {where}, print on stderr: {CACHE_LINE}"
     assert not any(hint.is_hint(x) for f in diagnose(replace(snap, failure_hint=True)) for x in f.fixes)
     assert not any(hint.is_hint(x) for f in diagnose(replace(snap, data_dir="")) for x in f.fixes)
 

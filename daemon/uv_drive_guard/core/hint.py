@@ -116,7 +116,11 @@ def _directory_lines(snapshot: Snapshot, errors: list[_Error]) -> Iterator[HintL
 def hint_fix(code: str, snapshot: Snapshot, said: tuple[HintLine, ...]) -> Fix:
     """Opt-in: the person sees the line that would be printed, and where."""
     first = said[0]
-    where = "anywhere" if first.everywhere else f"in a folder on {first.mount}"
+    where = f"in a folder on {first.mount}"
+    if first.everywhere:
+        where = f"anywhere while {first.variable} leads to {first.mount}" + (
+            "" if first.from_variable else " or is unset"
+        )
     key = zlib.crc32(snapshot.data_dir.encode("utf-8", "surrogateescape"))
     shells = "PowerShell" if not snapshot.os.unix else "bash, zsh and fish"
     return Fix(
@@ -128,7 +132,10 @@ def hint_fix(code: str, snapshot: Snapshot, said: tuple[HintLine, ...]) -> Fix:
             "is no longer true is not said. uv's output and exit status are unchanged, and nothing "
             "runs when uv succeeds. This fixes nothing itself."
         ),
-        changes=(hint_change(snapshot), hook_change(snapshot)),
+        changes=(
+            hint_change(snapshot, f"after a uv command fails {where}, print on stderr: {first.text}"),
+            hook_change(snapshot, "which says it (and nothing when uv succeeds)"),
+        ),
     )
 
 
@@ -149,14 +156,18 @@ def offer(snapshot: Snapshot, findings: tuple[Finding, ...]) -> tuple[Finding, .
     out = []
     for finding in findings:
         if finding.volume in mounts and _cannot(snapshot, finding) is not None:
-            finding = _with(finding, hint_fix(finding.code, snapshot, _first_for(said, finding.volume)))
+            finding = _with(finding, hint_fix(finding.code, snapshot, _first_for(said, finding)))
         out.append(finding)
     return tuple(out)
 
 
-def _first_for(said: tuple[HintLine, ...], mount: str | None) -> tuple[HintLine, ...]:
-    """The drive's own line first, so the fix shows what would be said about it."""
-    return tuple(sorted(said, key=lambda line: line.mount != mount))
+def _first_for(said: tuple[HintLine, ...], finding: Finding) -> tuple[HintLine, ...]:
+    """The line about this finding first (its drive's, or its uv directory's), so the fix shows
+    what would be said about it."""
+    loc = finding.location
+    own = loc is not None and loc.project is None and loc.role in GLOBAL_ROLES
+    variable = VARIABLE.get(loc.role) if own and loc is not None else None
+    return tuple(sorted(said, key=lambda line: (line.mount != finding.volume, line.variable != (variable or ""))))
 
 
 def _with(finding: Finding, fix: Fix) -> Finding:

@@ -139,27 +139,29 @@ def _short(code: str, key: str, slug: str) -> str:
     return f"{code.lower()}-{slug}-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"[:-2]
 
 
-def hook_change(snapshot: Snapshot) -> Change:
+PROJECTS_HOOK = "which sets UV_PROJECT_ENVIRONMENT inside these projects only"
+
+
+def hook_change(snapshot: Snapshot, does: str = PROJECTS_HOOK) -> Change:
+    """The one line per startup file; `does`: what the generated file it reads does, in words."""
     shells = "PowerShell" if snapshot.os is Os.WINDOWS else "bash, zsh and fish"
     generated = generated_name(snapshot.os)
     where = tilde(str(pathmod(snapshot.os).join(snapshot.data_dir, generated)), snapshot.home)
     return Change(
         ChangeKind.SHELL_HOOK,
         target=ShellHook(snapshot.data_dir),
-        summary=f"add one line to the startup file of {shells} that reads {where}, which sets "
-        "UV_PROJECT_ENVIRONMENT inside these projects only",
+        summary=f"add one line to the startup file of {shells} that reads {where}, {does}",
     )
 
 
-def hint_change(snapshot: Snapshot) -> Change:
+def hint_change(snapshot: Snapshot, summary: str = "") -> Change:
     """The hint after uv fails, written into the same generated files the one startup-file line reads."""
-    shells = "PowerShell" if snapshot.os is Os.WINDOWS else "bash, zsh and fish"
     return Change(
         ChangeKind.FAILURE_HINT,
         target=FailureHint(snapshot.data_dir),
-        summary=f"after a uv command fails in a folder on a drive uv has trouble with (anywhere, while one of "
-        f"uv's own directories is on such a drive), {shells} print one line on stderr naming the drive and "
-        "`uv-drive-guard explain`; nothing runs when uv succeeds",
+        summary=summary
+        or "after a uv command fails on a drive uv has trouble with, print one line on stderr that names the "
+        "drive (nothing runs when uv succeeds)",
     )
 
 
