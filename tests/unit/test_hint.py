@@ -561,3 +561,33 @@ def test_the_tray_offers_it_after_the_cures_a_notice_not_and_done_is_said(tmp_pa
     fix = next(x for x in cache.fixes if hint.is_hint(x))
     title, _body = results.fix_notice(Outcome(Result.APPLIED, fix=fix, finding=cache))
     assert title == "Done: Say why in the terminal when uv fails on a drive"
+
+
+def test_undo_keeps_the_shared_line_while_a_later_setup_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint wrote the line; the drive's setup, later, found it there. Undoing the hint alone
+    would leave the setup without it: refused, saying why; last first, both undo cleanly."""
+    from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing.outcome import Result
+
+    snap = _snapshot(tmp_path)
+    home, data = Path(snap.home), Path(snap.data_dir)
+    home.mkdir(parents=True)
+    (home / ".bashrc").write_text("# mine\n")
+    before = (home / ".bashrc").read_bytes()
+    stores = {registry.STORE: registry.Store(data, Os.LINUX)}
+    monkeypatch.setattr(registry, "data_dir", lambda: data)
+    monkeypatch.setattr(registry, "Store", lambda: stores[registry.STORE])
+    journal = Journal(tmp_path / "journal")
+    hint_entry = engine.apply(_hint_plan(tmp_path, snap), journal, stores)
+    finding = next(f for f in diagnose(replace(snap, failure_hint=True)) if f.code == "UVD005")
+    setup = plan.build(finding, finding.fixes[0], plan.Machine(replace(snap, failure_hint=True), {}, None))
+    assert not any(f.changes for f in setup.files)  # the line is there already
+    engine.apply(setup, journal, stores)
+    refused = commands.run_undo(hint_entry.id, force=False, journal=journal, store=None)
+    assert refused.result is Result.FAILED and "STICK's portable projects" in refused.error, refused.error
+    assert "portable projects" in (home / ".bashrc").read_text()
+    assert commands.run_undo(None, force=False, journal=journal, store=None).result is Result.UNDONE
+    assert commands.run_undo(None, force=False, journal=journal, store=None).result is Result.UNDONE
+    assert (home / ".bashrc").read_bytes() == before and not list(data.iterdir())

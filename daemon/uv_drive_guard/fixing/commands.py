@@ -9,14 +9,15 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from pathlib import Path
 
 from .. import scan
 from ..core import hint as hints
 from ..core.diagnose import diagnose
 from ..core.model import ChangeKind, Finding, Severity, Snapshot
-from . import engine, locks, plan, portable, verify
+from . import engine, locks, plan, portable, portable_shell, verify
 from .envstore import EnvStore, native_store
-from .journal import Entry, Journal
+from .journal import Entry, FileRecord, Journal
 from .outcome import NEW_TERMINALS, Outcome, Result, Verification, file_changes
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,9 @@ def _undo(
         if lost and not confirm("Discard these changes?"):
             return Outcome(Result.DECLINED, undo=True, discarded=lost)
     try:
+        needed = _line_still_needed(journal, target)
+        if needed:
+            raise engine.FixError(needed)
         entry = engine.undo(journal, target.id, stores=stores, force=force)
     except engine.FixError as exc:
         return Outcome(Result.FAILED, undo=True, discarded=lost, error=str(exc))
@@ -235,6 +239,38 @@ def _undo(
     return Outcome(
         Result.UNDONE, undo=True, entry=entry, discarded=lost, follow_up=(NEW_TERMINALS,) if variables else ()
     )
+
+
+def _line_still_needed(journal: Journal, entry: Entry, root: Path | None = None) -> str:
+    """The startup-file line of the shell integration is shared: the fix that wrote it may be
+    undone while a later one (another drive's setup, the hint) still needs it. Say so, rather
+    than leave that setup without the line that reads it; "" when nothing else needs it."""
+    saved = dict(entry.stores).get(portable.STORE)
+    mine = [r.path for r in entry.files if _wrote_line(journal, entry, r)]
+    if saved is None or not mine:
+        return ""
+    root = root or portable.data_dir()
+    drives = {d.drive_id: d.label or d.drive_id for d in portable.load(root)}
+    hint = portable.load_hint(root) is not None
+    for item in saved:  # the registry as this undo would leave it
+        if item.name == portable.HINT:
+            hint = item.value is not None
+        elif item.value is None:
+            drives.pop(item.name, None)
+    users = [f"{name}'s portable projects" for name in drives.values()]
+    users += ["the hint after uv fails"] if hint else []
+    if not users:
+        return ""
+    return (
+        f"{entry.id} wrote the line in {mine[0]} that {' and '.join(users)} still need (set up by a later fix): "
+        "undo that first (`uv-drive-guard history` lists them), or undo them together, last first"
+    )
+
+
+def _wrote_line(journal: Journal, entry: Entry, record: FileRecord) -> bool:
+    before, after = journal.backup(entry, record), journal.written(entry, record)
+    mark = portable_shell.MARK.encode("utf-8")
+    return after is not None and mark in after and mark not in (before or b"")
 
 
 def history_lines(journal: Journal | None = None, *, as_json: bool = False) -> tuple[str, ...]:
