@@ -336,9 +336,9 @@ def test_following_a_moved_drive_waits_for_the_registry_s_writer(
     other = hold(holder, where, *(str(p) for p in portable.files(root, snap.os)), journal=False)
     monkeypatch.setattr(locks, "WAIT", 0.3)
     with pytest.raises(locks.Busy):
-        portable.refresh(snap, root, where)
+        portable.refresh(snap, (), root, where)
     assert portable.load(root)[0].mount == "/media/ana/OLD"  # nothing was written meanwhile
     other.kill()
     other.wait(timeout=10)
-    assert portable.refresh(snap, root, where)
+    assert portable.refresh(snap, (), root, where)
     assert portable.load(root)[0].mount == MOUNT

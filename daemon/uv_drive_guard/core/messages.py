@@ -40,6 +40,7 @@ HELD = {
     Role.PYTHON_BIN_DIR: "Python executables",
     Role.PROJECT_ENVIRONMENT: "environments",
     Role.VENV: "environments",
+    Role.TEMP_DIR: "temporary files",
 }
 FS_NAMES = {
     "exfat": "exFAT",

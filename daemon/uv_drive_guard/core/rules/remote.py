@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import copy_mode, fix_id, upgrade
-from ..messages import ROLE_NAMES, Text, _cause, _judged, _sentence, drive, unread, where
+from ..messages import HELD, ROLE_NAMES, Text, _cause, _judged, _sentence, drive, unread, where
 from ..model import Change, ChangeKind, Fix, Location, Manual, Os, Role, Severity, Snapshot, SourceKind, Volume
 from ..resolve import pathmod, volume_of
 from ..versions import Version, may_be_before, parse
@@ -346,6 +346,7 @@ RULES = (
         "copy mode (the failure is a link); the environment or cache outside OneDrive",
         fixes=_onedrive_fixes,
         place=_onedrive,
+        cannot=lambda loc, vol: f"uv cannot link files into {HELD[loc.role]} there (os error 396)",
     ),
     Rule(
         "UVD023",
@@ -368,6 +369,7 @@ RULES = (
         "move the old directory yourself (copy, then delete); Python installs off the overlay",
         fixes=_overlay_fixes,
         place=_overlay_rename,
+        cannot=lambda loc, vol: "uv cannot move its old Python installations into place there (os error 18)",
     ),
     Rule(
         "UVD025",
@@ -380,6 +382,7 @@ RULES = (
         "keep the environment on this computer (a project's: [portable.md](portable.md)); turn off the setting",
         fixes=_local,
         place=_unreadable_links,
+        cannot=lambda loc, vol: f"uv cannot read back the links {HELD[loc.role]} there are made of",
     ),
     Rule(
         "UVD026",
@@ -413,6 +416,7 @@ RULES = (
         "the install directory and its temporary directory on one volume; upgrade uv (before 0.2.36)",
         fixes=_split_fixes,
         setting=_split_python,
+        cannot=lambda loc, vol: "uv cannot move the Pythons it unpacks elsewhere into place there (os error 18)",
     ),
     Rule(
         "UVD029",
@@ -423,5 +427,6 @@ RULES = (
         "keep uv's directories and projects on a regular drive",
         fixes=_ramdisk_fixes,
         place=_canonicalize,
+        cannot=lambda loc, vol: "uv cannot resolve the paths of its folders there (Incorrect function)",
     ),
 )
