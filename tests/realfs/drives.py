@@ -392,13 +392,26 @@ def _unmount(mountpoint: Path) -> None:
 
 
 def _detach(device: str) -> None:
+    """Detach the loop device, and wait until it is really free: `losetup -d` on a device a
+    FUSE driver still holds (it exits just after the unmount) only marks it to be freed on the
+    last close, and succeeds at once."""
     losetup = which("losetup") or "losetup"
     for _ in range(50):
         proc = subprocess.run([losetup, "-d", device], capture_output=True, text=True, check=False)
         if proc.returncode == 0:
+            _wait_detached(losetup, device)
             return
         # Already gone (autoclear) is fine.
         if "No such device" in proc.stderr or "No such device or address" in proc.stderr:
+            return
+        time.sleep(0.1)
+
+
+def _wait_detached(losetup: str, device: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = subprocess.run([losetup, "-n", "-O", "BACK-FILE", device], capture_output=True, text=True, check=False)
+        if shown.returncode != 0 or not shown.stdout.strip():
             return
         time.sleep(0.1)
 
