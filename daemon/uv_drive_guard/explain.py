@@ -20,7 +20,7 @@ from typing import Any
 from . import scan
 from .core import explain as signs
 from .core.diagnose import diagnose
-from .core.model import Finding, Location, Role, Severity, Snapshot, Volume
+from .core.model import Finding, Location, Op, Role, Severity, Snapshot, Volume
 from .core.paths import under
 from .core.render import finding_json, volume_json, wrap
 from .core.resolve import volume_of
@@ -250,10 +250,10 @@ def _limits(volume: Volume | None) -> str:
 
 
 _OPS = (
-    ("symlink_dir", "symbolic links"),
-    ("hardlink", "hard links"),
-    ("rename_noreplace", "no-replace rename"),
-    ("flock_exclusive", "file locks"),
+    (Op.SYMLINK_DIR, "symbolic links"),
+    (Op.HARDLINK, "hard links"),
+    (Op.RENAME_NOREPLACE, "no-replace rename"),
+    (Op.FLOCK_EXCLUSIVE, "file locks"),
 )
 
 

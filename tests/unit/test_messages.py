@@ -21,9 +21,9 @@ VENV = Location(Role.PROJECT_ENVIRONMENT, "/media/STICK/p/.venv", Source(SourceK
 
 def test_cause_prefix_changed_in_0_12_14() -> None:
     # Bisected with real uv: `uv venv /proc/nope/venv` prints `Caused by:` up to 0.12.13.
-    assert messages._cause((0, 12, 13)) == "  Caused by: "
-    assert messages._cause((0, 12, 14)) == "  cause: "
-    assert messages._cause(None) == "  cause: "
+    assert messages.cause_prefix((0, 12, 13)) == "  Caused by: "
+    assert messages.cause_prefix((0, 12, 14)) == "  cause: "
+    assert messages.cause_prefix(None) == "  cause: "
 
 
 def test_symlink_paths_swapped_in_0_9_27() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -134,13 +135,13 @@ def test_the_seed_case_survives_the_probe(tmp_path: Path) -> None:
     case = load(CASES / "UVD001.toml")
     base = snapshot(case)
     stick = next(v for v in base.volumes if v.mountpoint == "E:\\")
-    volumes = tuple(v if v is not stick else Volume(**{**vars(stick), "capabilities": caps}) for v in base.volumes)
-    found = diagnose(base.__class__(**{**vars(base), "volumes": volumes}))
+    volumes = tuple(v if v is not stick else replace(stick, capabilities=caps) for v in base.volumes)
+    found = diagnose(replace(base, volumes=volumes))
     uvd001 = [f for f in found if f.code == "UVD001"]
     assert len(uvd001) == 1 and uvd001[0].location and uvd001[0].location.path == "E:\\uv-cache"
     assert INCORRECT_FUNCTION in (uvd001[0].uv_message or "")
 
-    upgraded = base.__class__(**{**vars(base), "volumes": volumes, "uv": base.uv.__class__("0.6.0", "uv")})
+    upgraded = replace(base, volumes=volumes, uv=replace(base.uv, version="0.6.0"))
     assert not [f for f in diagnose(upgraded) if f.code == "UVD001"]  # PR #11269: pointer files
 
 

@@ -9,8 +9,20 @@ from pathlib import Path
 import pytest
 
 from uv_drive_guard.core import rules
+from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.messages import Text
-from uv_drive_guard.core.model import Location, Role, Severity, Source, SourceKind
+from uv_drive_guard.core.model import (
+    Capabilities,
+    Location,
+    Os,
+    Role,
+    Severity,
+    Snapshot,
+    Source,
+    SourceKind,
+    UvInfo,
+    Volume,
+)
 from uv_drive_guard.core.rules import CATALOGUE, MARKDOWN_BEGIN, MARKDOWN_END, RULES, Hit, Rule
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
@@ -40,6 +52,46 @@ def test_a_code_given_twice_or_misspelt_is_refused() -> None:
         rules._collect((first,), (replace(first, summary="another"),))
     with pytest.raises(ValueError, match="UVDnnn"):
         rules._collect((replace(first, code="UVD1"),))
+
+
+def test_a_rule_yields_only_to_other_rules() -> None:
+    first, second = CATALOGUE[0], CATALOGUE[1]
+    with pytest.raises(ValueError, match="UVD001 -> UVD999"):
+        rules._collect((replace(first, yields_to=("UVD999",)),), (second,))
+    with pytest.raises(ValueError, match="UVD001 -> UVD001"):
+        rules._collect((replace(first, yields_to=("UVD001",)),), (second,))
+
+
+def test_a_rule_gives_way_only_where_the_rule_it_names_speaks() -> None:
+    """UVD014 (chmod refused) yields to UVD005 (no symlinks): an environment uv cannot create is
+    UVD005's; a plain venv on the same drive, which UVD005 does not judge, is still UVD014's."""
+    os = Os.LINUX
+    drive = Volume(
+        "/media/STICK",
+        "/dev/sdb1",
+        "vfat",
+        label="STICK",
+        removable=True,
+        capabilities=Capabilities(
+            results=(("symlink_file", False), ("exec_bit", False)),
+            errors=(
+                ("symlink_file", "Operation not permitted (os error 1)"),
+                ("exec_bit", "Function not implemented (os error 38)"),
+            ),
+            errnos=(("symlink_file", 1), ("exec_bit", 38)),
+            probed=True,
+        ),
+    )
+    places = {
+        role: Location(role, f"/media/STICK/{role.value}", Source(SourceKind.ENVIRONMENT), volume=drive.mountpoint)
+        for role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
+    }
+    snap = Snapshot(
+        os=os, uv=UvInfo("0.13.10", "uv"), volumes=(drive,), locations=tuple(places.values()), scope=(drive.mountpoint,)
+    )
+    said = {(f.code, f.location.role) for f in diagnose(snap) if f.location is not None}
+    assert ("UVD005", Role.PROJECT_ENVIRONMENT) in said and ("UVD014", Role.PROJECT_ENVIRONMENT) not in said
+    assert ("UVD014", Role.VENV) in said
 
 
 @pytest.mark.parametrize("rule", CATALOGUE, ids=[rule.code for rule in CATALOGUE])

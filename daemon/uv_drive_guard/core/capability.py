@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Os, Volume
+from .model import Op, Os, Volume
 
 # Filesystems that hold no symlinks, hard links or junctions as uv needs them, on any driver.
 FAT_FAMILY = frozenset({"exfat", "vfat", "fat", "fat16", "fat32", "msdos"})
@@ -51,7 +51,7 @@ def guessed(volume: Volume) -> bool:
     return not volume.capabilities.probed
 
 
-def can(volume: Volume, op: str, os: Os | None = None) -> bool | None:
+def can(volume: Volume, op: Op, os: Os | None = None) -> bool | None:
     """Probed result, or what the filesystem type implies on this OS, or None."""
     result = volume.capabilities.get(op)
     if result is not None:
@@ -64,10 +64,10 @@ def can(volume: Volume, op: str, os: Os | None = None) -> bool | None:
     return _by_name(volume.fstype, op, os)
 
 
-_LINKS = ("symlink_file", "symlink_dir")
+_LINKS = (Op.SYMLINK_FILE, Op.SYMLINK_DIR)
 
 
-def _shared_by_name(volume: Volume, op: str, os: Os | None) -> bool | None:
+def _shared_by_name(volume: Volume, op: Op, os: Os | None) -> bool | None:
     """Network and virtual-machine shares, unprobed: what their drivers do by default.
 
     Linux cifs has symlinks only with `mfsymlinks` (or the server's Unix extensions, which a
@@ -79,30 +79,30 @@ def _shared_by_name(volume: Volume, op: str, os: Os | None) -> bool | None:
     fstype = volume.fstype
     if fstype in OBJECT_STORAGE:
         return _object_storage(op)
-    if fstype in SSHFS and op == "symlink_follow":
+    if fstype in SSHFS and op == Op.SYMLINK_FOLLOW:
         return False  # sshfs refuses to read back a link that leaves the share (seen, #15528)
-    if fstype == ONEDRIVE and op in ("hardlink", "junction"):
+    if fstype == ONEDRIVE and op in (Op.HARDLINK, Op.JUNCTION):
         return False  # cloud files: os error 396 for hard links, 448 for junctions (#17945, #19616)
     if fstype in ("cifs", "smb3") and op in _LINKS:
         return True if volume.option("mfsymlinks") else None if volume.option("unix") else False
     if fstype == "smbfs" and os is Os.MACOS and op in _LINKS:
         return True
-    if fstype == "vboxsf" and op in (*_LINKS, "hardlink"):
+    if fstype == "vboxsf" and op in (*_LINKS, Op.HARDLINK):
         return False
     if fstype in ("nfs", "nfs4") and op in _LINKS:
         return True
     return None
 
 
-def _object_storage(op: str) -> bool | None:
+def _object_storage(op: Op) -> bool | None:
     """No hard links (link(2) gives ENOTSUP), and renaming without replacing refused alike: uv
     before 0.9.18 stops at its lock files with a bare `Operation not supported (os error 95)`."""
-    return False if op in ("hardlink", "rename_noreplace", "reflink") else None
+    return False if op in (Op.HARDLINK, Op.RENAME_NOREPLACE, Op.REFLINK) else None
 
 
-def by_name_errno(volume: Volume, op: str) -> int | None:
+def by_name_errno(volume: Volume, op: Op) -> int | None:
     """The errno a driver is known to give for an operation it refuses, when not probed."""
-    if volume.fstype in OBJECT_STORAGE and op in ("hardlink", "rename_noreplace"):
+    if volume.fstype in OBJECT_STORAGE and op in (Op.HARDLINK, Op.RENAME_NOREPLACE):
         return ENOTSUP_LINUX
     return None
 
@@ -113,17 +113,17 @@ def not_a_disk(volume: Volume) -> bool:
     return volume.fstype in NOT_A_DISK or volume.mount_fstype in NOT_A_DISK
 
 
-def _by_name(fstype: str, op: str, os: Os | None = None) -> bool | None:
+def _by_name(fstype: str, op: Op, os: Os | None = None) -> bool | None:
     if os is Os.MACOS and fstype in FAT_FAMILY and op in _LINKS:
         return True  # macOS's own exFAT/FAT drivers store symlinks as files: venvs work (#18790)
     if fstype in FAT_FAMILY:
-        if op in ("hardlink", "symlink_file", "symlink_dir", "junction", "reflink"):
+        if op in (Op.HARDLINK, Op.SYMLINK_FILE, Op.SYMLINK_DIR, Op.JUNCTION, Op.REFLINK):
             return False
-        if op == "exec_bit":
+        if op == Op.EXEC_BIT:
             return False
-    if op == "reflink":
+    if op == Op.REFLINK:
         return fstype in REFLINK or None
-    if op in ("hardlink", "symlink_file", "symlink_dir") and fstype in (
+    if op in (Op.HARDLINK, Op.SYMLINK_FILE, Op.SYMLINK_DIR) and fstype in (
         "ext4",
         "ext3",
         "btrfs",
@@ -148,9 +148,9 @@ def no_exec(volume: Volume) -> str | None:
         return "noexec"
     if volume.option("nosymfollow"):
         return "nosymfollow"
-    if volume.capabilities.get("exec_file") is False:
+    if volume.capabilities.get(Op.EXEC_FILE) is False:
         return "noexec"
-    if volume.capabilities.get("symlink_follow") is False and links_unreadable(volume) is None:
+    if volume.capabilities.get(Op.SYMLINK_FOLLOW) is False and links_unreadable(volume) is None:
         return "nosymfollow"
     return None
 
@@ -162,14 +162,14 @@ def links_unreadable(volume: Volume) -> str | None:
     """The error with which a link this volume holds cannot be read back or followed, when that
     is the driver's doing rather than a `nosymfollow` mount (which gives ELOOP): sshfs refuses
     links that leave the share with EPERM (seen here; `Permission denied` in uv #15528)."""
-    if volume.option("nosymfollow") or can(volume, "symlink_file") is False:
+    if volume.option("nosymfollow") or can(volume, Op.SYMLINK_FILE) is False:
         return None
-    if can(volume, "symlink_follow") is not False:
+    if can(volume, Op.SYMLINK_FOLLOW) is not False:
         return None
-    errno = volume.capabilities.errno("symlink_follow")
+    errno = volume.capabilities.errno(Op.SYMLINK_FOLLOW)
     if errno == ELOOP:
         return None
-    return volume.capabilities.error("symlink_follow") or "Operation not permitted (os error 1)"
+    return volume.capabilities.error(Op.SYMLINK_FOLLOW) or "Operation not permitted (os error 1)"
 
 
 def free(volume: Volume) -> int | None:
@@ -178,7 +178,7 @@ def free(volume: Volume) -> int | None:
 
 def symlinks(volume: Volume, os: Os | None = None) -> bool | None:
     """uv needs both: venv interpreters are file links, cache entries directory links."""
-    file_ok, dir_ok = can(volume, "symlink_file", os), can(volume, "symlink_dir", os)
+    file_ok, dir_ok = can(volume, Op.SYMLINK_FILE, os), can(volume, Op.SYMLINK_DIR, os)
     if file_ok is False or dir_ok is False:
         return False
     if file_ok is None or dir_ok is None:
@@ -188,8 +188,8 @@ def symlinks(volume: Volume, os: Os | None = None) -> bool | None:
 
 def persist_errno(volume: Volume) -> int | None:
     """The errno with which renaming without replacing failed, if it did."""
-    if can(volume, "rename_noreplace") is False:
-        return volume.capabilities.errno("rename_noreplace") or by_name_errno(volume, "rename_noreplace")
+    if can(volume, Op.RENAME_NOREPLACE) is False:
+        return volume.capabilities.errno(Op.RENAME_NOREPLACE) or by_name_errno(volume, Op.RENAME_NOREPLACE)
     return None
 
 

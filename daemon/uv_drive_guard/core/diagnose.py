@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from . import hint
 from .messages import shadowed_text
-from .model import ArtefactKind, Finding, Fix, Location, Severity, Snapshot
+from .model import ArtefactKind, Finding, Fix, Location, Severity, Snapshot, Volume
 from .rules import ALONE, ARTEFACTS, PLACES, RULES, SETTINGS, WHOLE, Scene
 from .versions import parse
 
@@ -48,10 +48,7 @@ def _fails(scene: Scene, loc: Location) -> bool:
         if hits:
             return any(rule.finding(hit).severity is Severity.ERROR for hit in hits)
     vol = scene.volume(loc)
-    if vol is None:
-        return False
-    asked = next((alone for applies, alone in ALONE if applies(vol)), PLACES)
-    return any(rule.finding(hit).severity is Severity.ERROR for rule, place in asked for hit in place(scene, loc, vol))
+    return vol is not None and any(f.severity is Severity.ERROR for f in _place_findings(scene, loc, vol))
 
 
 def _also_set(item: Finding) -> Finding:
@@ -70,13 +67,18 @@ def _location_findings(scene: Scene, loc: Location) -> Iterator[Finding]:
             yield from map(rule.finding, hits)
             return
     vol = scene.volume(loc)
-    if vol is None or vol.mountpoint not in scene.snapshot.scope:
-        return
+    if vol is not None and vol.mountpoint in scene.snapshot.scope:
+        yield from _place_findings(scene, loc, vol)
+
+
+def _place_findings(scene: Scene, loc: Location, vol: Volume) -> list[Finding]:
+    """What the rules find at a place on a drive, each rule yielding to those it names in
+    `yields_to` that hit the same place (uv stops at their error first)."""
     # A read-only drive: nothing is written there, so no link, lock or copy question arises.
     asked = next((alone for applies, alone in ALONE if applies(vol)), PLACES)
-    for rule, place in asked:
-        for hit in place(scene, loc, vol):
-            yield rule.finding(hit)
+    hits = [(rule, hit) for rule, place in asked for hit in place(scene, loc, vol)]
+    said = {rule.code for rule, _ in hits}
+    return [rule.finding(hit) for rule, hit in hits if said.isdisjoint(rule.yields_to)]
 
 
 def _unique(findings: list[Finding]) -> tuple[Finding, ...]:

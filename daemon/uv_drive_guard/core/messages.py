@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import capability as cap
-from .model import Location, Role, Volume
+from .model import Location, Op, Role, Volume
 from .versions import Version
 
 ROLE_NAMES = {
@@ -81,22 +81,24 @@ def where(loc: Location) -> str:
     return f"set by {loc.source.describe()}"
 
 
-def _judged(vol: Volume) -> str:
+def guess_note(vol: Volume) -> str:
+    """Said after a drive's limits where they come from its filesystem type, not from a probe."""
     if cap.guessed(vol):
         return " (judged from the filesystem type; the drive was not probed)"
     return ""
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
     """Capitalise a sentence's first letter, but never uv's name: it is always lowercase."""
     return text if text.startswith("uv") else text[:1].upper() + text[1:]
 
 
-def _error(vol: Volume, op: str, fallback: str) -> str:
+def os_error(vol: Volume, op: Op, fallback: str) -> str:
+    """The error the drive gave for an operation, as uv prints it; the usual one where not probed."""
     return vol.capabilities.error(op) or fallback
 
 
-def _cause(uv: Version | None) -> str:
+def cause_prefix(uv: Version | None) -> str:
     """uv prints `cause:` since 0.12.14 and `Caused by:` before (bisected with real uv)."""
     return "  Caused by: " if uv is not None and uv < (0, 12, 14) else "  cause: "
 

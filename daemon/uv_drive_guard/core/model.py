@@ -27,23 +27,26 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-# Operations the probe tries, named once so the probe, the rules and the JSON agree.
-OPS = (
-    "hardlink",
-    "symlink_file",
-    "symlink_dir",
-    "reflink",
-    "rename_noreplace",
-    "flock_shared",
-    "flock_exclusive",
-    "exec_bit",
-    "case_sensitive",
-    "junction",
-    "appledouble",
-    "symlink_follow",
-    "exec_file",
-    "canonicalize",
-)
+class Op(str, Enum):
+    """Operations the probe tries, named once so the probe, the rules and the JSON agree."""
+
+    HARDLINK = "hardlink"
+    SYMLINK_FILE = "symlink_file"
+    SYMLINK_DIR = "symlink_dir"
+    REFLINK = "reflink"
+    RENAME_NOREPLACE = "rename_noreplace"
+    FLOCK_SHARED = "flock_shared"
+    FLOCK_EXCLUSIVE = "flock_exclusive"
+    EXEC_BIT = "exec_bit"
+    CASE_SENSITIVE = "case_sensitive"
+    JUNCTION = "junction"
+    APPLEDOUBLE = "appledouble"
+    SYMLINK_FOLLOW = "symlink_follow"
+    EXEC_FILE = "exec_file"
+    CANONICALIZE = "canonicalize"
+
+
+OPS = tuple(Op)
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,24 @@ class Capabilities:
     free: int | None = None  # bytes an unprivileged user may still write, measured by the probe
     probed: bool = False
     note: str | None = None  # why the probe did not run, or what cut it short
+    # the pairs above as mappings, made once: the rules ask them thousands of times per scan
+    _results: dict[str, bool | None] = field(init=False, repr=False, compare=False, hash=False)
+    _errors: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _errnos: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
 
-    def get(self, op: str) -> bool | None:
-        return dict(self.results).get(op)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_results", dict(self.results))
+        object.__setattr__(self, "_errors", dict(self.errors))
+        object.__setattr__(self, "_errnos", dict(self.errnos))
 
-    def error(self, op: str) -> str | None:
-        return dict(self.errors).get(op)
+    def get(self, op: Op) -> bool | None:
+        return self._results.get(op)
 
-    def errno(self, op: str) -> int | None:
-        return dict(self.errnos).get(op)
+    def error(self, op: Op) -> str | None:
+        return self._errors.get(op)
+
+    def errno(self, op: Op) -> int | None:
+        return self._errnos.get(op)
 
 
 UNKNOWN = Capabilities()
@@ -306,12 +318,19 @@ class Snapshot:
     # (`<state>/toolchains` -> `<state>/python`, uv-python `ManagedPythonInstallations::init`)
     leftovers: tuple[str, ...] = ()
     failure_hint: bool = False  # the shell integration already prints a hint after uv fails on a drive
+    # lookups made once: every rule asks for a location's drive
+    _volumes: dict[str, Volume] = field(init=False, repr=False, compare=False, hash=False)
+    _defaults: dict[Role, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_volumes", {v.mountpoint: v for v in reversed(self.volumes)})
+        object.__setattr__(self, "_defaults", dict(self.defaults))
 
     def default(self, role: Role) -> str | None:
-        return dict(self.defaults).get(role)
+        return self._defaults.get(role)
 
     def volume(self, mountpoint: str | None) -> Volume | None:
-        return next((v for v in self.volumes if v.mountpoint == mountpoint), None)
+        return self._volumes.get(mountpoint) if mountpoint is not None else None
 
 
 class ChangeKind(str, Enum):

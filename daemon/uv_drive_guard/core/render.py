@@ -17,6 +17,7 @@ from .model import (
     Fix,
     Location,
     Manual,
+    Op,
     PortableRegistry,
     Role,
     Severity,
@@ -68,7 +69,7 @@ def capabilities_json(vol: Volume) -> dict[str, Any]:
     caps = vol.capabilities
     return {
         "probed": caps.probed,
-        **{op: caps.get(op) for op in OPS},
+        **{op.value: caps.get(op) for op in OPS},
         "max_file_size": max_file_size(vol),
         "free": caps.free,
         "errors": dict(caps.errors),
@@ -252,11 +253,11 @@ def _abilities(caps: Capabilities) -> str:
     if not caps.probed:
         return f"not probed ({caps.note})" if caps.note else "not probed"
     names = {
-        "hardlink": "hard links",
-        "symlink_file": "symlinks",
-        "reflink": "clones",
-        "rename_noreplace": "no-replace rename",
-        "flock_exclusive": "locks",
+        Op.HARDLINK: "hard links",
+        Op.SYMLINK_FILE: "symlinks",
+        Op.REFLINK: "clones",
+        Op.RENAME_NOREPLACE: "no-replace rename",
+        Op.FLOCK_EXCLUSIVE: "locks",
     }
     has = [label for op, label in names.items() if caps.get(op)]
     lacks = [label for op, label in names.items() if caps.get(op) is False]

@@ -17,13 +17,17 @@ _CODE = re.compile(r"UVD\d{3}")
 
 
 def _collect(*families: tuple[Rule, ...]) -> tuple[Rule, ...]:
-    """Every family's rules in code order; a code given twice, or misspelt, stops the import."""
+    """Every family's rules in code order; a code given twice or misspelt, or a rule yielding to
+    no other rule, stops the import."""
     rules = tuple(sorted((rule for family in families for rule in family), key=lambda rule: rule.code))
     codes = [rule.code for rule in rules]
     doubles = sorted({code for code in codes if codes.count(code) > 1})
     wrong = [code for code in codes if not _CODE.fullmatch(code)]
     if doubles or wrong:
         raise ValueError(f"rule codes given twice {doubles} or not UVDnnn {wrong}")
+    unknown = sorted({f"{r.code} -> {c}" for r in rules for c in r.yields_to if c not in codes or c == r.code})
+    if unknown:
+        raise ValueError(f"rules yield to codes that are not other rules: {unknown}")
     return rules
 
 
@@ -60,10 +64,11 @@ MARKDOWN_END = "<!-- end of the generated rules -->"
 def markdown() -> str:
     """docs/rules.md's table of rules, between its markers."""
     rows = [
-        "| code | when | severity | rests on | fixes offered |",
-        "|---|---|---|---|---|",
+        "| code | when | severity | not said where these are | rests on | fixes offered |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {r.code} | {r.summary} | {', '.join(s.value for s in r.severities)} | {r.fact} | {r.offers} |"
+            f"| {r.code} | {r.summary} | {', '.join(s.value for s in r.severities)} "
+            f"| {', '.join(r.yields_to) or '-'} | {r.fact} | {r.offers} |"
             for r in CATALOGUE
         ),
     ]

@@ -66,9 +66,10 @@ def no_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
     return ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    """Everything about one code: what it checks, how severe, what uv fact it rests on, its fixes."""
+    """Everything about one code: what it checks, how severe, what uv fact it rests on, its fixes.
+    Keyword-only: a rule reads as what each of its parts is."""
 
     code: str
     severities: tuple[Severity, ...]  # the usual one first; a hit may pick another of these
@@ -86,6 +87,10 @@ class Rule:
     # ("uv cannot keep environments there"); None: the rule's errors are about no drive
     cannot: Callable[[Location, Volume], str] | None = None
     temporary: bool = False  # its fixes last while a drive is away: undone when it is back
+    # codes that speak for the same place first: where one of their checks hits the same location,
+    # this rule's finding there is not made (diagnose() applies it; precedence between places,
+    # such as a cache uv cannot use at all, stays in the checks that look at both)
+    yields_to: tuple[str, ...] = ()
 
     def finding(self, hit: Hit) -> Finding:
         severity = hit.severity or self.severities[0]

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import move_off_drive, upgrade
-from ..messages import HELD, ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, unread, where
-from ..model import Fix, Location, Os, Role, Severity, Snapshot, Volume
+from ..messages import HELD, ROLE_NAMES, Text, cause_prefix, drive, guess_note, os_error, sentence, unread, where
+from ..model import Fix, Location, Op, Os, Role, Severity, Snapshot, Volume
 from ..versions import Version, at_least, before, may_be_before, parse
 from .base import LOCKED_ROLES, Hit, Rule, Scene, present
 
@@ -22,7 +22,7 @@ from .base import LOCKED_ROLES, Hit, Rule, Scene, present
 def _junction_cache(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """uv before 0.6 links cache entries with junctions on Windows (#11233)."""
     old = may_be_before(scene.uv, (0, 6, 0))
-    if scene.os is Os.WINDOWS and loc.role is Role.CACHE and old and cap.can(vol, "junction") is False:
+    if scene.os is Os.WINDOWS and loc.role is Role.CACHE and old and cap.can(vol, Op.JUNCTION) is False:
         yield Hit(loc, cache_junction(loc, vol, scene.uv))
 
 
@@ -59,7 +59,7 @@ def locks_refused(scene: Scene, loc: Location, vol: Volume) -> bool:
     """No lock, no cache (nor tool or Python directory): flock refused, or uv 0.10.3 on NFS."""
     if loc.role not in LOCKED_ROLES or not scene.os.unix:
         return False
-    return cap.can(vol, "flock_exclusive") is False or nfs_lock_bug(vol, scene.uv)
+    return cap.can(vol, Op.FLOCK_EXCLUSIVE) is False or nfs_lock_bug(vol, scene.uv)
 
 
 def _no_locks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
@@ -70,7 +70,7 @@ def _no_locks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 def cache_broken(scene: Scene, vol: Volume) -> bool:
     """A cache uv cannot use at all: nothing is linked from it (its own finding says why)."""
     if scene.os is Os.WINDOWS:
-        return may_be_before(scene.uv, (0, 6, 0)) and cap.can(vol, "junction") is False
+        return may_be_before(scene.uv, (0, 6, 0)) and cap.can(vol, Op.JUNCTION) is False
     errno = _persist_errno(scene, vol)
     if errno is None:
         return cap.symlinks(vol, scene.os) is False
@@ -82,21 +82,21 @@ def cache_broken(scene: Scene, vol: Volume) -> bool:
 
 
 def _persist_message(loc: Location, vol: Volume, uv: Version | None) -> str:
-    persist = _error(vol, "rename_noreplace", "Operation not permitted (os error 1)")
+    persist = os_error(vol, Op.RENAME_NOREPLACE, "Operation not permitted (os error 1)")
     if uv is not None and uv < (0, 9, 18):
         return f"error: {persist}"  # no context before PR #17115 (groundtruth: 0.8.24, 0.9.17)
     lines = [f"Could not persist temporary file `{loc.path}/.tmpXXXXXX`", persist]
     if loc.role is Role.CACHE:
-        return "error: Could not acquire lock\n" + "\n".join(_cause(uv) + line for line in lines)
-    return f"error: {lines[0]}\n{_cause(uv)}{lines[1]}"  # tool and Python dirs: no lock line
+        return "error: Could not acquire lock\n" + "\n".join(cause_prefix(uv) + line for line in lines)
+    return f"error: {lines[0]}\n{cause_prefix(uv)}{lines[1]}"  # tool and Python dirs: no lock line
 
 
 def _cache_uv_message(loc: Location, vol: Volume, uv: Version | None) -> str:
-    if loc.role is Role.CACHE and cap.can(vol, "rename_noreplace") is True:
-        link = _error(vol, "symlink_dir", "Operation not permitted (os error 1)")
+    if loc.role is Role.CACHE and cap.can(vol, Op.RENAME_NOREPLACE) is True:
+        link = os_error(vol, Op.SYMLINK_DIR, "Operation not permitted (os error 1)")
         return (  # lock files work; the cache's links do not
             "error: Failed to write to the distribution cache\n"
-            f"{_cause(uv)}failed to symlink file from {loc.path}/wheels-v5/... to "
+            f"{cause_prefix(uv)}failed to symlink file from {loc.path}/wheels-v5/... to "
             f"{loc.path}/archive-v0/...: {link}"
         )
     return _persist_message(loc, vol, uv)
@@ -107,9 +107,9 @@ def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
         return Text(
             title=f"uv cannot create its lock files on {drive(vol)}: {ROLE_NAMES[loc.role]} fails",
             detail=(
-                f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv keeps a "
+                f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv keeps a "
                 f"lock file there, created by renaming without replacing, and {vol.fstype} "
-                f"on this system refuses that{_judged(vol)}. Every command that uses this "
+                f"on this system refuses that{guess_note(vol)}. Every command that uses this "
                 "directory fails; link mode does not help. Move it to your internal disk."
             ),
             uv_message=_persist_message(loc, vol, uv),
@@ -117,10 +117,10 @@ def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
     return Text(
         title=f"uv cannot keep its cache on {drive(vol)}",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). "
             f"{vol.fstype} on this system refuses the file operations uv's cache is built on: "
             "creating lock files without replacing, and symbolic links"
-            f"{_judged(vol)}. Every uv command that touches the cache will fail. "
+            f"{guess_note(vol)}. Every uv command that touches the cache will fail. "
             "Changing the link mode does not help: the failing step is inside the cache. "
             "Move the cache to a drive with a native filesystem."
         ),
@@ -130,12 +130,12 @@ def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
 
 def cache_lock_old_uv(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
     unsupported = 95 if vol.fstype in cap.OBJECT_STORAGE or vol.mount_fstype in cap.OBJECT_STORAGE else 45
-    persist = _error(vol, "rename_noreplace", f"Operation not supported (os error {unsupported})")
+    persist = os_error(vol, Op.RENAME_NOREPLACE, f"Operation not supported (os error {unsupported})")
     which = "This uv" if uv is not None else "uv before 0.9.18"
     return Text(
         title=f"{which} cannot create lock files on {drive(vol)}; uv 0.9.18 can",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive "
             "does not support renaming a file without replacing, which uv uses for its lock "
             f"files. uv 0.9.18 and newer then create the lock file directly (uv PR #17115).{unread(uv)}"
         ),
@@ -147,7 +147,7 @@ def cache_junction(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
     return Text(
         title=f"uv before 0.6 cannot keep its cache on {drive(vol)}",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv up to "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv up to "
             "0.5 links cache entries with NTFS junctions, which this drive cannot hold, so "
             "every install fails. UV_LINK_MODE=copy does not help: the failing step is inside "
             f"the cache (uv issue #11233). uv 0.6.0 replaced the junctions (PR #11269).{unread(uv)}"
@@ -172,19 +172,19 @@ def no_locks(loc: Location, vol: Volume, uv: Version | None) -> Text:
     if nfs_lock_bug(vol, uv):
         error = f"failed to lock `{loc.path}`: Bad file descriptor (os error 9)"
         advice = f"uv 0.10.4 fixed this (#18071): upgrade uv, or keep the directory on a local disk.{unread(uv)}"
-        if uv is None and cap.can(vol, "flock_exclusive") is not False:
+        if uv is None and cap.can(vol, Op.FLOCK_EXCLUSIVE) is not False:
             title = f"uv 0.10.3 cannot lock its files on {drive(vol)}"
     else:
-        error = _error(vol, "flock_exclusive", "Function not implemented (os error 38)")
+        error = os_error(vol, Op.FLOCK_EXCLUSIVE, "Function not implemented (os error 38)")
         advice = "Keep the directory on a local disk."
     return Text(
         title=title,
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv locks "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv locks "
             "its directories so that two uv processes never write the same files; this "
             f"filesystem refuses the lock. {advice}"
         ),
-        uv_message=f"error: Could not acquire lock\n{_cause(uv)}{error}",
+        uv_message=f"error: Could not acquire lock\n{cause_prefix(uv)}{error}",
     )
 
 
@@ -199,21 +199,21 @@ def _nfs_upgrade(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...
 
 RULES = (
     Rule(
-        "UVD001",
-        (Severity.ERROR,),
-        "R1, #11233, PR #11269",
-        "Windows, uv < 0.6.0, cache on a drive without junctions (the case of uv issue #11233)",
-        "upgrade uv; move the cache. Never copy mode: the failing step is inside the cache",
+        code="UVD001",
+        severities=(Severity.ERROR,),
+        fact="R1, #11233, PR #11269",
+        summary="Windows, uv < 0.6.0, cache on a drive without junctions (the case of uv issue #11233)",
+        offers="upgrade uv; move the cache. Never copy mode: the failing step is inside the cache",
         fixes=lambda c, s, loc: present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
         place=_junction_cache,
         cannot=lambda loc, vol: f"uv before 0.6 cannot keep {HELD[loc.role]} there",
     ),
     Rule(
-        "UVD006",
-        (Severity.ERROR,),
-        "R6",
-        "Linux/macOS, cache on a drive that refuses uv's no-replace lock persist or symlinks",
-        "move the cache back to uv's default where it is set. Never copy mode",
+        code="UVD006",
+        severities=(Severity.ERROR,),
+        fact="R6",
+        summary="Linux/macOS, cache on a drive that refuses uv's no-replace lock persist or symlinks",
+        offers="move the cache back to uv's default where it is set. Never copy mode",
         fixes=lambda c, s, loc: present(move_off_drive(c, s, loc)),
         place=_unusable,
         cannot=lambda loc, vol: (
@@ -221,26 +221,26 @@ RULES = (
         ),
     ),
     Rule(
-        "UVD007",
-        (Severity.ERROR,),
-        "R7, PR #17115",
-        "persist refused with ENOTSUP/EINVAL and uv < 0.9.18 (PR #17115)",
-        "upgrade uv; move the cache",
+        code="UVD007",
+        severities=(Severity.ERROR,),
+        fact="R7, PR #17115",
+        summary="persist refused with ENOTSUP/EINVAL and uv < 0.9.18 (PR #17115)",
+        offers="upgrade uv; move the cache",
         fixes=lambda c, s, loc: present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
         place=_old_uv,
         cannot=lambda loc, vol: "uv before 0.9.18 cannot create its lock files there",
     ),
     Rule(
-        "UVD009",
-        (Severity.ERROR,),
-        "R9",
-        "a locked uv directory on a drive that refuses flock",
-        "move the directory",
+        code="UVD009",
+        severities=(Severity.ERROR,),
+        fact="R9",
+        summary="a locked uv directory on a drive that refuses flock",
+        offers="move the directory",
         fixes=lambda c, s, loc: present(*_nfs_upgrade(c, s, loc), move_off_drive(c, s, loc)),
         place=_no_locks,
         cannot=lambda loc, vol: (
             f"uv cannot lock {HELD[loc.role]} there"
-            if cap.can(vol, "flock_exclusive") is False or vol.fstype not in NFS
+            if cap.can(vol, Op.FLOCK_EXCLUSIVE) is False or vol.fstype not in NFS
             else "uv 0.10.3 cannot lock its files there"
         ),
     ),

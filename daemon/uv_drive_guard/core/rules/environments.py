@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from .. import scope
 from ..fixes import recreate, reinstall
-from ..messages import Text, _cause, spawn
+from ..messages import Text, cause_prefix, spawn
 from ..model import Artefact, ArtefactKind, Fix, Location, Role, Severity, Shebang, Snapshot, Source, SourceKind
 from ..paths import under
 from ..resolve import pathmod
@@ -173,7 +173,7 @@ def moved(path: str, move: Move, project: bool, uv: Version | None = None) -> Te
             f"these commands still fail. {again} rewrites them for {move.new} (the scripts' first lines "
             "were read as text, not run)."
         ),
-        uv_message=f"error: {spawn(script, uv)}\n{_cause(uv)}No such file or directory (os error 2)",
+        uv_message=f"error: {spawn(script, uv)}\n{cause_prefix(uv)}No such file or directory (os error 2)",
     )
 
 
@@ -189,27 +189,27 @@ def _moved_environment(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fi
 
 RULES = (
     Rule(
-        "UVD010",
-        (Severity.ERROR,),
-        "R10",
-        "an environment whose interpreter (pyvenv.cfg `home` or any script's shebang) is gone: the mount "
+        code="UVD010",
+        severities=(Severity.ERROR,),
+        fact="R10",
+        summary="an environment whose interpreter (pyvenv.cfg `home` or any script's shebang) is gone: the mount "
         "point or drive letter changed",
-        "a project's `.venv`: keep the environments on this computer ([portable.md](portable.md)); "
+        offers="a project's `.venv`: keep the environments on this computer ([portable.md](portable.md)); "
         "recreate (`uv sync` / `uv venv --clear`)",
         fixes=_moved_environment,
         artefact=_interpreter_gone,
         cannot=lambda loc, vol: "an environment on it points at a Python that is not there",
     ),
     Rule(
-        "UVD018",
-        (Severity.ERROR,),
-        "R10, seen: os error 2 after a remount",
-        "an environment whose scripts name the drive's old mount point (`/media/ana/STICK1/...` for a "
+        code="UVD018",
+        severities=(Severity.ERROR,),
+        fact="R10, seen: os error 2 after a remount",
+        summary="an environment whose scripts name the drive's old mount point (`/media/ana/STICK1/...` for a "
         "drive now at `/media/ana/STICK`): `uv run` reinstalls the project, then `Failed to spawn` / "
         "`No such file or directory (os error 2)`. Every script is read (up to 200, first line only): "
         "after one `uv run` the project's own are rewritten and its dependencies' are not. Says what "
         "moved, from where, and how many scripts still point there; replaces UVD010 for that environment",
-        "`uv sync --reinstall` (project) or `uv venv --clear` (manual: nothing on a drive is run)",
+        offers="`uv sync --reinstall` (project) or `uv venv --clear` (manual: nothing on a drive is run)",
         fixes=lambda c, s, loc: (reinstall(c, loc, loc.project is not None),),
         artefact=_moved,
         cannot=lambda loc, vol: "an environment on it names the drive's old mount point",

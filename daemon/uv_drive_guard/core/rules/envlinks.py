@@ -203,14 +203,14 @@ def _fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
 
 RULES = (
     Rule(
-        "UVD021",
-        (Severity.ERROR,),
-        "R21",
-        "a project's `.venv` (or UV_PROJECT_ENVIRONMENT) that is a symbolic link or junction leading "
+        code="UVD021",
+        severities=(Severity.ERROR,),
+        fact="R21",
+        summary="a project's `.venv` (or UV_PROJECT_ENVIRONMENT) that is a symbolic link or junction leading "
         "nowhere (its drive unplugged, its folder gone): `failed to create directory .venv: File exists "
         "(os error 17)`; or a file: refused before uv 0.13.9, a redirect (PEP 832) since, which must name "
         "an environment. A link that leads somewhere is judged where it leads, on that drive",
-        "plug the drive in (manual); remove the link or file (manual); a project's `.venv`: keep the "
+        offers="plug the drive in (manual); remove the link or file (manual); a project's `.venv`: keep the "
         "environments on this computer ([portable.md](portable.md)); upgrade uv for a redirect file",
         fixes=_fixes,
         setting=_unusable,

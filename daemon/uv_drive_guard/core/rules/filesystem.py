@@ -8,11 +8,10 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import dot_clean, local_project_environment, move_off_drive, reformat
-from ..messages import HELD, ROLE_NAMES, Text, _cause, _error, _judged, _sentence, drive, where
-from ..model import Fix, Location, Os, Role, Severity, Snapshot, SourceKind, Volume
+from ..messages import HELD, ROLE_NAMES, Text, cause_prefix, drive, guess_note, os_error, sentence, where
+from ..model import Fix, Location, Op, Os, Role, Severity, Snapshot, SourceKind, Volume
 from ..versions import Version, may_be_at_least
 from .base import BIN_ROLES, ENV_ROLES, Hit, Rule, Scene, keep_on_computer, present
-from .cache import lock_problem
 from .links import chmod_refused
 
 # --- the checks -------------------------------------------------------------------------
@@ -21,8 +20,6 @@ from .links import chmod_refused
 def _no_symlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if not scene.os.unix or loc.role not in ENV_ROLES + BIN_ROLES:
         return
-    if lock_problem(scene, loc, vol) is not None:
-        return  # uv stops at the lock file first; moving the directory cures both
     if cap.symlinks(vol, scene.os) is False:
         yield Hit(loc, no_symlinks(loc, vol, scene.os, scene.uv))
 
@@ -30,7 +27,7 @@ def _no_symlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 def _no_junctions(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os is not Os.WINDOWS or loc.role is not Role.PYTHON_INSTALL_DIR:
         return
-    if may_be_at_least(scene.uv, (0, 7, 14)) and cap.can(vol, "junction") is False:
+    if may_be_at_least(scene.uv, (0, 7, 14)) and cap.can(vol, Op.JUNCTION) is False:
         yield Hit(loc, python_junction(loc, vol))
 
 
@@ -41,7 +38,7 @@ def _appledouble(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
         Role.TOOL_DIR,
     ):
         return
-    writes = vol.capabilities.get("appledouble")
+    writes = vol.capabilities.get(Op.APPLEDOUBLE)
     if writes is None and not vol.capabilities.probed:
         writes = vol.fstype in cap.FAT_FAMILY | cap.NETWORK or None
     if writes:
@@ -52,8 +49,6 @@ def _no_chmod(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """uv sets file modes after copying; a driver that refuses chmod fails every install."""
     if not scene.os.unix or loc.role not in (Role.VENV, Role.PROJECT_ENVIRONMENT, Role.TOOL_DIR):
         return
-    if scene.os.unix and cap.symlinks(vol, scene.os) is False and loc.role is not Role.VENV:
-        return  # the environment cannot even be created: UVD005 says so
     if chmod_refused(vol):
         yield Hit(loc, no_chmod(loc, vol))
 
@@ -77,16 +72,16 @@ def _link_pair(link: str, target: str, uv: Version | None) -> str:
 def _symlink_message(loc: Location, error: str, uv: Version | None) -> str:
     if loc.role in (Role.TOOL_BIN_DIR, Role.PYTHON_BIN_DIR):
         pair = _link_pair(f"{loc.path}/<name>", "<tool dir>/<name>/bin/<name>", uv)
-        return f"error: Failed to install executable\n{_cause(uv)}failed to symlink file {pair}: {error}"
+        return f"error: Failed to install executable\n{cause_prefix(uv)}failed to symlink file {pair}: {error}"
     venv = {Role.TOOL_DIR: f"{loc.path}/<tool>", Role.PYTHON_INSTALL_DIR: f"{loc.path}/<python>"}
     pair = _link_pair(f"{venv.get(loc.role, loc.path)}/bin/python", "/usr/bin/python3", uv)
     if loc.role is Role.PROJECT_ENVIRONMENT:  # `uv sync` / `uv run` print the cause alone (0.9.17-0.13.9)
         return f"error: failed to symlink file {pair}: {error}"
-    return f"error: Failed to create virtual environment\n{_cause(uv)}failed to symlink file {pair}: {error}"
+    return f"error: Failed to create virtual environment\n{cause_prefix(uv)}failed to symlink file {pair}: {error}"
 
 
 def no_symlinks(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -> Text:
-    link = _error(vol, "symlink_file", "Operation not permitted (os error 1)")
+    link = os_error(vol, Op.SYMLINK_FILE, "Operation not permitted (os error 1)")
     what = {
         Role.PROJECT_ENVIRONMENT: "uv cannot create the project's virtual environment there",
         Role.TOOL_DIR: "`uv tool install` cannot create tool environments there",
@@ -97,9 +92,9 @@ def no_symlinks(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -
     return Text(
         title=f"{drive(vol)} cannot hold symbolic links: {what}",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). On "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). On "
             f"{'macOS' if os is Os.MACOS else 'Linux'} a uv environment's bin/python is always "
-            f"a symbolic link, and {vol.fstype} has none{_judged(vol)}. There is no copy "
+            f"a symbolic link, and {vol.fstype} has none{guess_note(vol)}. There is no copy "
             "option for the interpreter (uv issue #2103), so UV_LINK_MODE does not help. "
             "Keep the environment on your internal disk, or use a drive formatted with a "
             "filesystem that has symbolic links."
@@ -113,7 +108,7 @@ def python_junction(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"uv cannot install Python on {drive(vol)}",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). Since uv "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). Since uv "
             "0.7.14 each Python install gets a minor-version directory that is an NTFS "
             "junction, and "
             + (
@@ -135,7 +130,7 @@ def appledouble(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"macOS adds hidden ._ files on {drive(vol)} that break uv installs",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). On "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). On "
             f"{vol.fstype} macOS stores extended attributes in AppleDouble `._*` files next to "
             "every file, and uv trips over them in environments (uv issue #18790). Keep the "
             "environment on APFS, or clean the files with `dot_clean`."
@@ -148,7 +143,7 @@ def fat32_size(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hold files of 4 GiB or more",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}. FAT32 stores files of up to "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path}. FAT32 stores files of up to "
             "4 GiB - 1 byte; a larger wheel or archive (some GPU packages) cannot be written."
         ),
         uv_message="error: ... File too large (os error 27)",
@@ -156,11 +151,11 @@ def fat32_size(loc: Location, vol: Volume) -> Text:
 
 
 def no_chmod(loc: Location, vol: Volume) -> Text:
-    error = _error(vol, "exec_bit", "Function not implemented (os error 38)")
+    error = os_error(vol, Op.EXEC_BIT, "Function not implemented (os error 38)")
     return Text(
         title=f"{drive(vol)} refuses file permissions: uv cannot install into {loc.path}",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}. After copying each file uv "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path}. After copying each file uv "
             f"sets its permissions, and this driver refuses that ({error}), so every install "
             "fails, in copy mode too. Keep the environment on your internal disk."
         ),
@@ -185,50 +180,52 @@ def _environment_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fi
 
 RULES = (
     Rule(
-        "UVD004",
-        (Severity.ERROR,),
-        "R4, #19616",
-        "Windows, uv >= 0.7.14, Python installs on a drive without junctions",
-        "move UV_PYTHON_INSTALL_DIR",
+        code="UVD004",
+        severities=(Severity.ERROR,),
+        fact="R4, #19616",
+        summary="Windows, uv >= 0.7.14, Python installs on a drive without junctions",
+        offers="move UV_PYTHON_INSTALL_DIR",
         fixes=lambda c, s, loc: present(move_off_drive(c, s, loc)),
         place=_no_junctions,
         cannot=lambda loc, vol: "uv cannot install Python there",
     ),
     Rule(
-        "UVD005",
-        (Severity.ERROR,),
-        "R5, #2103",
-        "Linux/macOS, environment, tool, Python or bin directory on a drive without symlinks (uv #2103)",
-        "a project's: keep the environments of the drive's projects (or this one's) on this computer "
+        code="UVD005",
+        yields_to=("UVD006", "UVD007"),
+        severities=(Severity.ERROR,),
+        fact="R5, #2103",
+        summary="Linux/macOS, environment, tool, Python or bin directory on a drive without symlinks (uv #2103)",
+        offers="a project's: keep the environments of the drive's projects (or this one's) on this computer "
         "([portable.md](portable.md)); turn off the setting; reformat",
         fixes=_environment_fixes,
         place=_no_symlinks,
         cannot=lambda loc, vol: f"uv cannot keep {HELD[loc.role]} there",
     ),
     Rule(
-        "UVD008",
-        (Severity.WARNING,),
-        "R8, #18790",
-        "macOS, environment on a drive where macOS writes AppleDouble `._` files (uv #18790)",
-        "dot_clean",
+        code="UVD008",
+        severities=(Severity.WARNING,),
+        fact="R8, #18790",
+        summary="macOS, environment on a drive where macOS writes AppleDouble `._` files (uv #18790)",
+        offers="dot_clean",
         fixes=lambda c, s, loc: (dot_clean(c, loc),),
         place=_appledouble,
     ),
     Rule(
-        "UVD013",
-        (Severity.INFO,),
-        "R13",
-        "FAT32: files of 4 GiB and more cannot be stored",
-        "another filesystem",
+        code="UVD013",
+        severities=(Severity.INFO,),
+        fact="R13",
+        summary="FAT32: files of 4 GiB and more cannot be stored",
+        offers="another filesystem",
         fixes=lambda c, s, loc: (reformat(c, loc, "no 4 GiB file limit"),),
         place=_fat32,
     ),
     Rule(
-        "UVD014",
-        (Severity.ERROR,),
-        "seen: fusefat chmod gives ENOSYS",
-        "the drive refuses chmod (fusefat): every install fails, copy mode too",
-        "another filesystem",
+        code="UVD014",
+        yields_to=("UVD005",),
+        severities=(Severity.ERROR,),
+        fact="seen: fusefat chmod gives ENOSYS",
+        summary="the drive refuses chmod (fusefat): every install fails, copy mode too",
+        offers="another filesystem",
         fixes=lambda c, s, loc: (reformat(c, loc, "file permissions"),),
         place=_no_chmod,
         cannot=lambda loc, vol: "it refuses file permissions, so uv cannot install there",

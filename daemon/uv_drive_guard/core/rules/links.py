@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import copy_mode, move_off_drive, per_drive_cache
-from ..messages import ROLE_NAMES, Text, _judged, _sentence, drive, where
-from ..model import Location, Os, Role, Severity, SourceKind, Volume
+from ..messages import ROLE_NAMES, Text, drive, guess_note, sentence, where
+from ..model import Location, Op, Os, Role, Severity, SourceKind, Volume
 from ..versions import Version, at_least
 from .base import Hit, Rule, Scene, present
-from .cache import cache_broken, locks_refused
+from .cache import cache_broken
 
 HARDLINK_WARNING = (
     "warning: Failed to hardlink files; falling back to full copy. This may lead to degraded"
@@ -34,10 +34,6 @@ def _cache_away(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     otherwise say it once, as information (real uv warns about nothing yet)."""
     if loc.role is not Role.CACHE or loc.project is not None or cache_broken(scene, vol):
         return
-    if vol.fstype == cap.ONEDRIVE:
-        return  # links out of cloud files fail outright: UVD022 says so
-    if locks_refused(scene, loc, vol):
-        return  # no lock, no cache: UVD009 says so
     mode = scene.snapshot.link_mode.value if scene.snapshot.link_mode and scene.snapshot.link_mode.value else None
     if (mode or default_link_mode(scene.os, scene.uv)) not in ("clone", "hardlink"):
         return
@@ -70,25 +66,19 @@ def _installed_from(scene: Scene, loc: Location, vol: Volume) -> tuple[str, Loca
         return None
     if loc.role is Role.TOOL_DIR and loc.source.kind is SourceKind.DEFAULT and loc.exists is False:
         return None  # uv's own tool directory with no tool installed: no copy happens (no cause)
-    if scene.os.unix and cap.symlinks(vol, scene.os) is False and loc.role is not Role.VENV:
-        return None  # the environment cannot even be created: UVD005 says so
-    if scene.os.unix and chmod_refused(vol):
-        return None  # every copy fails too (seen: fusefat), UVD014 says so; copy mode would not help
-    if cap.links_unreadable(vol) is not None or vol.capabilities.get("canonicalize") is False:
-        return None  # uv cannot use the environment at all: UVD025 or UVD029 says so
     cache = scene.cache_for(loc)
     cache_vol = scene.volume(cache) if cache else None
     if cache is None or cache_vol is None or cache_broken(scene, cache_vol):
         return None
     if cap.ONEDRIVE in (vol.fstype, cache_vol.fstype):
-        return None  # hard links into or out of cloud files fail outright: UVD022 says so
+        return None  # hard links into or out of cloud files fail outright, either side (UVD022)
     return effective_link_mode(scene, loc), cache, cache_vol
 
 
 def _symlink_mode(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     install = _installed_from(scene, loc, vol)
     symlinks = install is not None and install[0] == "symlink"
-    if symlinks and scene.os is Os.WINDOWS and cap.can(vol, "symlink_file") is False:
+    if symlinks and scene.os is Os.WINDOWS and cap.can(vol, Op.SYMLINK_FILE) is False:
         yield Hit(loc, symlink_mode(loc, vol))
 
 
@@ -106,7 +96,7 @@ def _no_hardlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     install = _installed_from(scene, loc, vol)
     if install is None or install[0] not in ("clone", "hardlink") or install[2].mountpoint != vol.mountpoint:
         return
-    if cap.can(vol, "hardlink") is False and cap.can(vol, "reflink") is not True:
+    if cap.can(vol, Op.HARDLINK) is False and cap.can(vol, Op.REFLINK) is not True:
         yield Hit(loc, no_hardlinks(loc, vol))
 
 
@@ -118,7 +108,7 @@ def _copies(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 
 def chmod_refused(vol: Volume) -> bool:
     """chmod failed with an error (fusefat: ENOSYS), not merely ignored (exfat-fuse, ntfs-3g)."""
-    return vol.capabilities.get("exec_bit") is False and bool(vol.capabilities.errno("exec_bit"))
+    return vol.capabilities.get(Op.EXEC_BIT) is False and bool(vol.capabilities.errno(Op.EXEC_BIT))
 
 
 def default_link_mode(os: Os, uv: Version | None) -> str:
@@ -154,7 +144,7 @@ def cross_volume(loc: Location, vol: Volume, cache: Location, cache_vol: Volume)
     return Text(
         title=f"uv will copy every file into {drive(vol)} and warn each time",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}, but uv's cache is on "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path}, but uv's cache is on "
             f"another drive ({cache.path}, {drive(cache_vol)}). Links do not cross drives, so "
             "uv falls back to copying, which works but prints a warning. Choose copy mode to "
             "say that this is intended, or keep a cache on the same drive."
@@ -167,8 +157,8 @@ def no_hardlinks(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hard link: uv will copy every file and warn",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}. uv links files from its "
-            f"cache into environments, and {vol.fstype} has no hard links{_judged(vol)}, so uv "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path}. uv links files from its "
+            f"cache into environments, and {vol.fstype} has no hard links{guess_note(vol)}, so uv "
             "falls back to copying with a warning. Copy mode says that this is intended."
         ),
         uv_message=HARDLINK_WARNING,
@@ -218,20 +208,22 @@ def cache_away_quiet(loc: Location, vol: Volume) -> Text:
 
 RULES = (
     Rule(
-        "UVD002",
-        (Severity.WARNING,),
-        "R2",
-        "environment on a drive that can neither hard link nor clone, cache on the same drive",
-        "copy mode",
+        code="UVD002",
+        yields_to=("UVD005", "UVD014", "UVD025", "UVD026", "UVD029"),
+        severities=(Severity.WARNING,),
+        fact="R2",
+        summary="environment on a drive that can neither hard link nor clone, cache on the same drive",
+        offers="copy mode",
         fixes=lambda c, s, loc: (copy_mode(c, s, loc),),
         place=_no_hardlinks,
     ),
     Rule(
-        "UVD003",
-        (Severity.WARNING, Severity.INFO),
-        "R3",
-        "environment and cache on different drives, link mode clone or hardlink; said once per cause (below)",
-        "copy mode (project, user or where UV_LINK_MODE is set); a cache for the project on its own drive; "
+        code="UVD003",
+        yields_to=("UVD005", "UVD009", "UVD014", "UVD022", "UVD025", "UVD029"),
+        severities=(Severity.WARNING, Severity.INFO),
+        fact="R3",
+        summary="environment and cache on different drives, link mode clone or hardlink; said once per cause (below)",
+        offers="copy mode (project, user or where UV_LINK_MODE is set); a cache for the project on its own drive; "
         "for the cache's own warning: move it back to uv's default (none for its `info` line)",
         fixes=lambda c, s, loc: present(
             copy_mode(c, s, loc),
@@ -241,11 +233,12 @@ RULES = (
         unfixed=(Severity.INFO,),
     ),
     Rule(
-        "UVD012",
-        (Severity.WARNING,),
-        "R12",
-        "Windows, link mode symlink, no symlink permission",
-        "copy mode",
+        code="UVD012",
+        yields_to=("UVD005", "UVD014", "UVD025", "UVD029"),
+        severities=(Severity.WARNING,),
+        fact="R12",
+        summary="Windows, link mode symlink, no symlink permission",
+        offers="copy mode",
         fixes=lambda c, s, loc: (copy_mode(c, s, loc),),
         place=_symlink_mode,
     ),

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import copy_mode, fix_id, upgrade
-from ..messages import HELD, ROLE_NAMES, Text, _cause, _judged, _sentence, drive, unread, where
-from ..model import Change, ChangeKind, Fix, Location, Manual, Os, Role, Severity, Snapshot, SourceKind, Volume
+from ..messages import HELD, ROLE_NAMES, Text, cause_prefix, drive, guess_note, sentence, unread, where
+from ..model import Change, ChangeKind, Fix, Location, Manual, Op, Os, Role, Severity, Snapshot, SourceKind, Volume
 from ..resolve import pathmod, volume_of
 from ..versions import Version, may_be_before, parse
 from .base import Hit, Rule, Scene, keep_on_computer, off_drive, present
@@ -61,8 +61,6 @@ def _unreadable_links(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]
 def _object_storage(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if loc.role not in FILLED or not (vol.fstype in cap.OBJECT_STORAGE or vol.mount_fstype in cap.OBJECT_STORAGE):
         return
-    if scene.os.unix and may_be_before(scene.uv, (0, 9, 18)) and loc.role in (Role.CACHE, Role.TOOL_DIR):
-        return  # uv stops at the lock file first: UVD007 says so, with the upgrade
     yield Hit(loc, object_storage(loc, vol))
 
 
@@ -90,7 +88,7 @@ def _split_python(scene: Scene, loc: Location) -> Iterator[Hit]:
 
 
 def _canonicalize(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
-    if scene.os is Os.WINDOWS and vol.capabilities.get("canonicalize") is False:
+    if scene.os is Os.WINDOWS and vol.capabilities.get(Op.CANONICALIZE) is False:
         yield Hit(loc, no_final_path(loc, vol))
 
 
@@ -100,9 +98,9 @@ def _canonicalize(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
 def onedrive(loc: Location, vol: Volume) -> Text:
     inside = loc.role is not Role.CACHE
     return Text(
-        title=f"{_sentence(ROLE_NAMES[loc.role])} is in a OneDrive folder: uv's hard links fail there",
+        title=f"{sentence(ROLE_NAMES[loc.role])} is in a OneDrive folder: uv's hard links fail there",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), inside {vol.mountpoint}, "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), inside {vol.mountpoint}, "
             "which OneDrive keeps as cloud files. Windows refuses hard links "
             f"{'into' if inside else 'out of'} such files (`The cloud operation cannot be performed on a file "
             "with incompatible hardlinks`, uv issues #17945 and #9500), and uv stops at the first file that "
@@ -119,15 +117,15 @@ def onedrive(loc: Location, vol: Volume) -> Text:
 
 def silly_rename(loc: Location, vol: Volume, uv: Version | None) -> Text:
     return Text(
-        title=f"{_sentence(ROLE_NAMES[loc.role])} is on a network share ({drive(vol)}): removals can fail",
+        title=f"{sentence(ROLE_NAMES[loc.role])} is on a network share ({drive(vol)}): removals can fail",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on {vol.mountpoint}, an "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on {vol.mountpoint}, an "
             f"{vol.fstype} share. When a file that is still open is deleted, the NFS client renames it to "
             "`.nfsXXXX` until it is closed, so a directory uv or a build backend empties is not empty yet: "
             "builds and reinstalls there fail now and then (uv issue #12036). Keep this directory on a "
             "local disk."
         ),
-        uv_message=f"error: ...\n{_cause(uv)}...Directory not empty (os error 39)",
+        uv_message=f"error: ...\n{cause_prefix(uv)}...Directory not empty (os error 39)",
     )
 
 
@@ -135,7 +133,7 @@ def overlay_rename(loc: Location, vol: Volume, old: str, uv: Version | None) -> 
     return Text(
         title=f"uv cannot move its old {old} into place on an overlay",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on an overlay "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on an overlay "
             f"({vol.mountpoint}, a container's or a live system's filesystem), and the old directory "
             f"{old} of uv 0.2 is there. uv's next Python command renames it to {loc.path}, and an overlay "
             "refuses to rename a directory of its lower layers (the image): `uv python install` fails. "
@@ -154,15 +152,16 @@ def unreadable_links(loc: Location, vol: Volume, error: str, uv: Version | None)
     return Text(
         title=f"{drive(vol)} makes links it cannot read back: environments there cannot start",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv makes an "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv makes an "
             "environment's bin/python a symbolic link to the Python on this computer; this filesystem "
             f"({vol.mountpoint}, {vol.mount_fstype or vol.fstype}) creates the link but refuses to read it "
-            f"back ({error}{_judged(vol)}; sshfs does so for links that leave the share, uv issue #15528). "
+            f"back ({error}{guess_note(vol)}; sshfs does so for links that leave the share, uv issue #15528). "
             "uv creates the environment, then every command that uses it fails. Keep the environment "
             "on this computer; uv's cache works there."
         ),
         uv_message=(
-            f"error: Failed to query Python interpreter\n{_cause(uv)}failed to canonicalize path `{python}`: {error}"
+            "error: Failed to query Python interpreter\n"
+            f"{cause_prefix(uv)}failed to canonicalize path `{python}`: {error}"
         ),
     )
 
@@ -170,9 +169,9 @@ def unreadable_links(loc: Location, vol: Volume, error: str, uv: Version | None)
 def object_storage(loc: Location, vol: Volume) -> Text:
     kind = (vol.mount_fstype or vol.fstype).removeprefix("fuse.")
     return Text(
-        title=f"{_sentence(ROLE_NAMES[loc.role])} is on object storage ({kind}): no hard links, no atomic renames",
+        title=f"{sentence(ROLE_NAMES[loc.role])} is on object storage ({kind}): no hard links, no atomic renames",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on {vol.mountpoint}, a {kind} "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on {vol.mountpoint}, a {kind} "
             "mount of a bucket. Every file there is an object: hard links are refused (`Operation not "
             "supported (os error 95)`), so uv copies every file and warns, and a rename is a copy and a "
             "delete, so what uv moves into place atomically elsewhere is half-written here while it works "
@@ -185,9 +184,9 @@ def object_storage(loc: Location, vol: Volume) -> Text:
 
 def cluster(loc: Location, vol: Volume, uv: Version | None) -> Text:
     return Text(
-        title=f"{_sentence(ROLE_NAMES[loc.role])} is on a cluster filesystem ({vol.fstype}): copies can fail",
+        title=f"{sentence(ROLE_NAMES[loc.role])} is on a cluster filesystem ({vol.fstype}): copies can fail",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on {vol.mountpoint} "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}), on {vol.mountpoint} "
             f"({vol.fstype}). Copying files out of uv's cache there fails now and then with `No data "
             "available (os error 61)`, an extended attribute the filesystem lists but cannot read (uv "
             "issue #15304, open; `uv cache clean` helps for a while). Copy mode does not help: the copy "
@@ -195,7 +194,7 @@ def cluster(loc: Location, vol: Volume, uv: Version | None) -> Text:
         ),
         uv_message=(
             "error: Failed to install: <package>.whl\n"
-            f"{_cause(uv)}failed to copy file from <cache>/archive-v0/... to ...: No data available (os error 61)"
+            f"{cause_prefix(uv)}failed to copy file from <cache>/archive-v0/... to ...: No data available (os error 61)"
         ),
     )
 
@@ -206,7 +205,7 @@ def split_python(loc: Location, vol: Volume, scratch: str, there: str, uv: Versi
     return Text(
         title="uv cannot move a downloaded Python into its install directory: they are on different volumes",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}, on {vol.mountpoint}), and "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}, on {vol.mountpoint}), and "
             f"{first} is on {there}. `uv python install` unpacks a Python there and renames it into place; "
             "a rename cannot cross volumes, and uv does not copy instead."
             + (
@@ -216,19 +215,20 @@ def split_python(loc: Location, vol: Volume, scratch: str, there: str, uv: Versi
             )
         ),
         uv_message=(
-            f"error: Failed to install cpython-<version>-<platform>\n{_cause(uv)}Failed to copy to: {loc.path}/"
-            f"cpython-<version>-<platform>\n{_cause(uv)}failed to rename file from {scratch}/.tmpXXXXXX/python to "
+            "error: Failed to install cpython-<version>-<platform>\n"
+            f"{cause_prefix(uv)}Failed to copy to: {loc.path}/cpython-<version>-<platform>\n"
+            f"{cause_prefix(uv)}failed to rename file from {scratch}/.tmpXXXXXX/python to "
             f"{loc.path}/cpython-<version>-<platform>: Invalid cross-device link (os error 18)"
         ),
     )
 
 
 def no_final_path(loc: Location, vol: Volume) -> Text:
-    error = vol.capabilities.error("canonicalize") or "Incorrect function. (os error 1)"
+    error = vol.capabilities.error(Op.CANONICALIZE) or "Incorrect function. (os error 1)"
     return Text(
         title=f"{drive(vol)} cannot tell Windows the full path of its folders: uv stops there",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv resolves the full "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv resolves the full "
             f"path of environments and interpreters (Rust's `fs::canonicalize`), and this drive refuses "
             f"the question ({error}): RAM disks and virtual drives whose driver the mount manager does not "
             "know do that (ImDisk: uv issue #5651). Keep uv's directories and projects on a regular drive, "
@@ -336,95 +336,96 @@ def _ramdisk_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, .
 
 RULES = (
     Rule(
-        "UVD022",
-        (Severity.ERROR,),
-        "R22, #17945",
-        "Windows, an environment or uv's cache in a OneDrive folder (found by the client's folders, the "
+        code="UVD022",
+        severities=(Severity.ERROR,),
+        fact="R22, #17945",
+        summary="Windows, an environment or uv's cache in a OneDrive folder (found by the client's folders, the "
         "known folders and their cloud reparse tag, never by opening a file), link mode hardlink: "
         "`The cloud operation cannot be performed on a file with incompatible hardlinks. (os error 396)`, "
         "fatal once a first file was linked",
-        "copy mode (the failure is a link); the environment or cache outside OneDrive",
+        offers="copy mode (the failure is a link); the environment or cache outside OneDrive",
         fixes=_onedrive_fixes,
         place=_onedrive,
         cannot=lambda loc, vol: f"uv cannot link files into {HELD[loc.role]} there (os error 396)",
     ),
     Rule(
-        "UVD023",
-        (Severity.WARNING,),
-        "R23, #12036",
-        "Linux/macOS, uv's cache, tool or Python directory or an environment on NFS: files deleted while "
+        code="UVD023",
+        severities=(Severity.WARNING,),
+        fact="R23, #12036",
+        summary="Linux/macOS, uv's cache, tool or Python directory or an environment on NFS: files deleted while "
         "open become `.nfsXXXX`, so emptied directories are not empty (`Directory not empty (os error 39)`, "
         "`Device or resource busy (os error 16)`) and builds fail now and then. NFS locking: UVD009",
-        "keep the directory on a local disk (where nothing is set: a directory the person chooses)",
+        offers="keep the directory on a local disk (where nothing is set: a directory the person chooses)",
         fixes=_local_disk,
         place=_nfs,
     ),
     Rule(
-        "UVD024",
-        (Severity.ERROR,),
-        "R24, seen: os error 18",
-        "uv's Python install directory on an overlay (a container's root) with uv 0.2's `toolchains` "
+        code="UVD024",
+        severities=(Severity.ERROR,),
+        fact="R24, seen: os error 18",
+        summary="uv's Python install directory on an overlay (a container's root) with uv 0.2's `toolchains` "
         "directory beside it: uv renames it into place and overlayfs refuses to rename a lower-layer "
         "directory: `Invalid cross-device link (os error 18)`",
-        "move the old directory yourself (copy, then delete); Python installs off the overlay",
+        offers="move the old directory yourself (copy, then delete); Python installs off the overlay",
         fixes=_overlay_fixes,
         place=_overlay_rename,
         cannot=lambda loc, vol: "uv cannot move its old Python installations into place there (os error 18)",
     ),
     Rule(
-        "UVD025",
-        (Severity.ERROR,),
-        "R25, #15528",
-        "Linux/macOS, an environment, tool or Python directory on a FUSE mount that makes symbolic links "
+        code="UVD025",
+        severities=(Severity.ERROR,),
+        fact="R25, #15528",
+        summary="Linux/macOS, an environment, tool or Python directory on a FUSE mount that makes symbolic links "
         "it cannot read back (sshfs, for links that leave the share): `failed to canonicalize path "
         "`.../bin/python`: Operation not permitted (os error 1)`; from the probe (a link off the drive, "
         "read back), or by name for sshfs",
-        "keep the environment on this computer (a project's: [portable.md](portable.md)); turn off the setting",
+        offers="keep the environment on this computer (a project's: [portable.md](portable.md)); turn off the setting",
         fixes=_local,
         place=_unreadable_links,
         cannot=lambda loc, vol: f"uv cannot read back the links {HELD[loc.role]} there are made of",
     ),
     Rule(
-        "UVD026",
-        (Severity.WARNING,),
-        "R26, s3fs PR #943, gcsfuse #178",
-        "a uv directory or environment on object storage (s3fs, gcsfuse, ossfs, blobfuse2, goofys, "
+        code="UVD026",
+        yields_to=("UVD007",),
+        severities=(Severity.WARNING,),
+        fact="R26, s3fs PR #943, gcsfuse #178",
+        summary="a uv directory or environment on object storage (s3fs, gcsfuse, ossfs, blobfuse2, goofys, "
         "mountpoint-s3): no hard links (`Operation not supported (os error 95)`: uv copies and warns), "
         "renames are copies (not atomic). Never probed (each file is an object); uv < 0.9.18 stops at the "
         "lock files: UVD007",
-        "keep the directory on a local disk",
+        offers="keep the directory on a local disk",
         fixes=_local_disk,
         place=_object_storage,
     ),
     Rule(
-        "UVD027",
-        (Severity.WARNING,),
-        "R27, #15304",
-        "Linux, uv's cache or an environment on a cluster filesystem (Lustre, GPFS): copies from the cache "
+        code="UVD027",
+        severities=(Severity.WARNING,),
+        fact="R27, #15304",
+        summary="Linux, uv's cache or an environment on a cluster filesystem (Lustre, GPFS): copies from the cache "
         "fail now and then with `No data available (os error 61)` on extended attributes",
-        "keep the cache and environments on a local disk; copy mode does not help",
+        offers="keep the cache and environments on a local disk; copy mode does not help",
         fixes=_local_disk,
         place=_cluster,
     ),
     Rule(
-        "UVD028",
-        (Severity.ERROR,),
-        "R28, #6036, PR #6043",
-        "uv's Python install directory on another volume than where `uv python install` unpacks (its "
+        code="UVD028",
+        severities=(Severity.ERROR,),
+        fact="R28, #6036, PR #6043",
+        summary="uv's Python install directory on another volume than where `uv python install` unpacks (its "
         "`.temp` directory, a mount of its own; uv < 0.2.36: the cache): the final rename fails with "
         "`Invalid cross-device link (os error 18)`",
-        "the install directory and its temporary directory on one volume; upgrade uv (before 0.2.36)",
+        offers="the install directory and its temporary directory on one volume; upgrade uv (before 0.2.36)",
         fixes=_split_fixes,
         setting=_split_python,
         cannot=lambda loc, vol: "uv cannot move the Pythons it unpacks elsewhere into place there (os error 18)",
     ),
     Rule(
-        "UVD029",
-        (Severity.ERROR,),
-        "R29, #5651",
-        "Windows, a uv directory or project on a RAM disk or virtual drive that cannot give a folder's "
+        code="UVD029",
+        severities=(Severity.ERROR,),
+        fact="R29, #5651",
+        summary="Windows, a uv directory or project on a RAM disk or virtual drive that cannot give a folder's "
         "final path (probed: GetFinalPathNameByHandleW): `Incorrect function. (os error 1)`",
-        "keep uv's directories and projects on a regular drive",
+        offers="keep uv's directories and projects on a regular drive",
         fixes=_ramdisk_fixes,
         place=_canonicalize,
         cannot=lambda loc, vol: "uv cannot resolve the paths of its folders there (Incorrect function)",

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from .. import scope
 from ..fixes import fix_switch, temporary_fallback
-from ..messages import ROLE_NAMES, Text, _sentence, where
+from ..messages import ROLE_NAMES, Text, sentence, where
 from ..model import Location, Os, Role, Severity, Snapshot, SourceKind
 from ..paths import under
 from ..resolve import boolish, pathmod
@@ -57,7 +57,7 @@ def _bad_switches(scene: Scene) -> Iterator[Hit]:
 
 def drive_missing(loc: Location) -> Text:
     return Text(
-        title=f"{_sentence(ROLE_NAMES[loc.role])} is set to a drive that is not plugged in",
+        title=f"{sentence(ROLE_NAMES[loc.role])} is set to a drive that is not plugged in",
         detail=(
             f"{loc.path} ({where(loc)}) is on a drive that is not mounted now. uv will create a "
             "fresh directory on your internal disk under the empty mount point, or fail with "
@@ -92,22 +92,22 @@ def bad_switch(name: str, value: str, where_: str) -> Text:
 
 RULES = (
     Rule(
-        "UVD011",
-        (Severity.WARNING,),
-        "R11",
-        "a directory you set lies on a drive that is not mounted",
-        "a temporary fallback to uv's default, undone when the drive is back",
+        code="UVD011",
+        severities=(Severity.WARNING,),
+        fact="R11",
+        summary="a directory you set lies on a drive that is not mounted",
+        offers="a temporary fallback to uv's default, undone when the drive is back",
         fixes=lambda c, s, loc: present(temporary_fallback(c, s, loc)),
         setting=_missing,
         temporary=True,
     ),
     Rule(
-        "UVD020",
-        (Severity.ERROR,),
-        "uv-static parse_boolish, clap BoolishValueParser",
-        "`UV_NO_CACHE`, `UV_NO_CONFIG` or `UV_NO_SYSTEM_CONFIG` set to a value uv does not read as a "
+        code="UVD020",
+        severities=(Severity.ERROR,),
+        fact="uv-static parse_boolish, clap BoolishValueParser",
+        summary="`UV_NO_CACHE`, `UV_NO_CONFIG` or `UV_NO_SYSTEM_CONFIG` set to a value uv does not read as a "
         "boolean (the empty value too): every uv command stops",
-        "remove the value where it is set",
+        offers="remove the value where it is set",
         fixes=fix_switch,
         whole=_bad_switches,
     ),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from .. import capability as cap
 from ..fixes import fix_id, free_space, remount
-from ..messages import HELD, ROLE_NAMES, Text, _cause, _sentence, drive, spawn, where
+from ..messages import HELD, ROLE_NAMES, Text, cause_prefix, drive, sentence, spawn, where
 from ..model import Artefact, ArtefactKind, Change, ChangeKind, Fix, Location, Manual, Role, Severity, Snapshot, Volume
 from ..paths import tilde
 from ..resolve import pathmod
@@ -63,8 +63,8 @@ def _exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
         yield from _temp_noexec(scene, loc, vol)
         return
     started = loc.role in STARTED or temporary_cache(loc)
-    if not scene.os.unix or not started or cap.symlinks(vol, scene.os) is False:
-        return  # no environment at all there: UVD005 says so
+    if not scene.os.unix or not started:
+        return
     why = cap.no_exec(vol)
     if why is None:
         return
@@ -79,8 +79,6 @@ def _space(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     free = cap.free(vol)
     if loc.role not in FILLED or free is None or free >= cap.FULL:
         return
-    if scene.os.unix and loc.role is not Role.CACHE and cap.symlinks(vol, scene.os) is False:
-        return  # the environment cannot be created at all: UVD005 says so
     yield Hit(loc, full(loc, vol, free, scene.uv))
 
 
@@ -108,19 +106,20 @@ def _read_only_message(loc: Location, exists: bool, uv: Version | None) -> str:
     """What uv 0.13.9 prints when it must write to a read-only drive (seen)."""
     if loc.role is Role.CACHE and not exists:
         return (
-            f"error: Failed to initialize cache at `...`\n{_cause(uv)}failed to create directory `{loc.path}`: {_EROFS}"
+            f"error: Failed to initialize cache at `...`\n{cause_prefix(uv)}failed to create directory `{loc.path}`: "
+            f"{_EROFS}"
         )
     if loc.role is Role.CACHE:
         return (
-            f"error: Could not acquire lock\n{_cause(uv)}Could not create temporary file\n"
-            f'{_cause(uv)}{_EROFS} at path "{loc.path}/.tmpXXXXXX"'
+            f"error: Could not acquire lock\n{cause_prefix(uv)}Could not create temporary file\n"
+            f'{cause_prefix(uv)}{_EROFS} at path "{loc.path}/.tmpXXXXXX"'
         )
     if loc.role is Role.PROJECT_ENVIRONMENT and not exists:
         return f"error: failed to create directory `{loc.path}`: {_EROFS}"
     if loc.role is Role.VENV and not exists:
         venv = "error: Failed to create virtual environment\n"
-        return f"{venv}{_cause(uv)}failed to create directory `{loc.path}`: {_EROFS}"
-    return f"error: ...\n{_cause(uv)}...{_EROFS}..."
+        return f"{venv}{cause_prefix(uv)}failed to create directory `{loc.path}`: {_EROFS}"
+    return f"error: ...\n{cause_prefix(uv)}...{_EROFS}..."
 
 
 def read_only(loc: Location, vol: Volume, exists: bool, uv: Version | None = None) -> Text:
@@ -133,7 +132,7 @@ def read_only(loc: Location, vol: Volume, exists: bool, uv: Version | None = Non
     return Text(
         title=f"{drive(vol)} is read-only: {ROLE_NAMES[loc.role]} there cannot be written",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive is mounted "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive is mounted "
             f"read-only (a locked SD card, or a remount after errors), so {consequence}. Unlock or "
             "remount the drive read-write, or keep this directory on your internal disk."
         ),
@@ -158,7 +157,7 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Versio
     return Text(
         title=f"{drive(vol)} is {mounted}: commands in {ROLE_NAMES[loc.role]} cannot be started",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv creates it and "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv creates it and "
             f"installs into it, but {because}, so `uv run <script>` and every console script fail. "
             f"Remount the drive without `{why}` (`sudo mount -o remount,{'exec' if why == 'noexec' else 'symfollow'} "
             f"{vol.mountpoint}`; desktop automounters add it for some drives), or keep the "
@@ -167,9 +166,9 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Versio
         # nosymfollow: uv fails at `Failed to query Python interpreter at .../bin/python` or at
         # `Failed to spawn`, as its interpreter cache decides (both seen, 0.13.9): the cause is this.
         uv_message=(
-            f"error: {spawn(script, uv)}\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
+            f"error: {spawn(script, uv)}\n{cause_prefix(uv)}{_NO_EXEC_ERROR[why]}"
             if why == "noexec"
-            else f"error: ...\n{_cause(uv)}{_NO_EXEC_ERROR[why]}"
+            else f"error: ...\n{cause_prefix(uv)}{_NO_EXEC_ERROR[why]}"
         ),
     )
 
@@ -198,14 +197,14 @@ def full(loc: Location, vol: Volume, free: int, uv: Version | None = None) -> Te
     return Text(
         title=f"{drive(vol)} is {state} ({_size(free)} free): {ROLE_NAMES[loc.role]} there has no room",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv needs room for "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). uv needs room for "
             f"{what}, often tens or hundreds of MiB, and the drive has {_size(free)} left"
             ", so uv fails as soon as it writes there. "
             "Free some space on the drive, or keep this directory on your internal disk."
         ),
         # The first line depends on the step that runs out (`Failed to install: <wheel>`,
         # `Failed to initialize cache`, `failed to create directory`); the cause is always this.
-        uv_message=f"error: ...\n{_cause(uv)}...No space left on device (os error 28)",
+        uv_message=f"error: ...\n{cause_prefix(uv)}...No space left on device (os error 28)",
     )
 
 
@@ -213,7 +212,7 @@ def bind_mount(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{vol.mountpoint} shows the folder {vol.root} of {vol.bind_of}: judged as {drive(vol)}",
         detail=(
-            f"{_sentence(ROLE_NAMES[loc.role])} is at {loc.path}, inside a bind mount: the files live on "
+            f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path}, inside a bind mount: the files live on "
             f"the {vol.fstype} filesystem mounted at {vol.bind_of}, and that filesystem decides what uv can "
             "do there. Links between the two mount points count as different drives: uv copies."
         ),
@@ -260,29 +259,30 @@ def _exec_option(snapshot: Snapshot, loc: Location) -> str:
 
 RULES = (
     Rule(
-        "UVD015",
-        (Severity.ERROR, Severity.WARNING),
-        "seen: os error 30",
-        "a cache, tool, Python or environment directory on a read-only drive (a locked SD card, a remount "
+        code="UVD015",
+        severities=(Severity.ERROR, Severity.WARNING),
+        fact="seen: os error 30",
+        summary="a cache, tool, Python or environment directory on a read-only drive (a locked SD card, a remount "
         "after errors): `Read-only file system (os error 30)`. A synced environment there still runs "
         "(warning); anything uv must create fails (error). The only finding for such a place: no copy or "
         "link question is asked of a drive nothing can be written to",
-        "make the drive writable (manual); keep the directory on the internal disk",
+        offers="make the drive writable (manual); keep the directory on the internal disk",
         fixes=lambda c, s, loc: (remount(c, loc, "rw", "Make the drive writable"), *off_drive(c, s, loc)),
         place=_read_only,
         alone_on=cap.read_only,
         cannot=lambda loc, vol: f"it is read-only, so uv cannot write {HELD[loc.role]} there",
     ),
     Rule(
-        "UVD016",
-        (Severity.ERROR, Severity.WARNING),
-        "seen: os error 13 (noexec), 40 (nosymfollow)",
-        "an environment, tool or bin directory on a drive mounted `noexec` (`Failed to spawn: ...` / "
+        code="UVD016",
+        yields_to=("UVD005",),
+        severities=(Severity.ERROR, Severity.WARNING),
+        fact="seen: os error 13 (noexec), 40 (nosymfollow)",
+        summary="an environment, tool or bin directory on a drive mounted `noexec` (`Failed to spawn: ...` / "
         "`Permission denied (os error 13)`) or `nosymfollow` (`Too many levels of symbolic links (os error "
         "40)`), from the mount options or the probe (a file that access(2) says cannot run; a link off the "
         "drive that is not followed). TMPDIR on a `noexec` mount: an error with UV_NO_CACHE (the "
         "environments of `uvx` live there), else a warning (`uv self update`, build backends)",
-        "remount with `exec` / `symfollow` (manual); keep the environment on the internal disk; TMPDIR: "
+        offers="remount with `exec` / `symfollow` (manual); keep the environment on the internal disk; TMPDIR: "
         "a temporary directory that allows execution (manual)",
         fixes=_exec_fixes,
         place=_exec,
@@ -293,24 +293,25 @@ RULES = (
         ),
     ),
     Rule(
-        "UVD017",
-        (Severity.ERROR,),
-        "seen: os error 28",
-        "less than 1 MiB free where uv writes a cache or an environment (seen failing with 55 kB left): "
+        code="UVD017",
+        yields_to=("UVD005",),
+        severities=(Severity.ERROR,),
+        fact="seen: os error 28",
+        summary="less than 1 MiB free where uv writes a cache or an environment (seen failing with 55 kB left): "
         "`No space left on device (os error 28)`. A drive with room left is no alarm: what a future install "
         "needs is not known. Not raised where the environment cannot exist at all (UVD005)",
-        "free space; keep the directory on the internal disk",
+        offers="free space; keep the directory on the internal disk",
         fixes=lambda c, s, loc: (free_space(c, loc), *off_drive(c, s, loc)),
         place=_space,
         cannot=lambda loc, vol: f"it is full, so uv has no room for {HELD[loc.role]} there",
     ),
     Rule(
-        "UVD019",
-        (Severity.INFO,),
-        "mountinfo root and major:minor",
-        "a uv directory inside a bind mount (mountinfo's root is not `/`, and another mount shows the whole "
+        code="UVD019",
+        severities=(Severity.INFO,),
+        fact="mountinfo root and major:minor",
+        summary="a uv directory inside a bind mount (mountinfo's root is not `/`, and another mount shows the whole "
         "filesystem with the same major:minor): judged by the filesystem underneath, and named",
-        "none",
+        offers="none",
         place=_bind,
     ),
 )
