@@ -1,6 +1,7 @@
 """One action model, rendered by both the notifications and the tray menu (udiskie's habit).
 
-Pure: built from a scan's findings; nothing here touches the desktop.
+Pure: built from a scan's findings; nothing here touches the desktop. What an action asks of the
+daemon is one `dispatch` to its `Controller`, whether a notice's button or a menu item chose it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from ..core import hint, portable
 from ..core.messages import drive
@@ -58,10 +60,71 @@ class Action:
     fix_id: str | None = None
     code: str | None = None
     button: str = ""  # a notification button's words: BUTTON_WIDTH at most, apart from its neighbours
+    checked: bool | None = None  # a switch in the tray menu (its state now; choosing it flips it)
 
     @property
     def short(self) -> str:
         return self.button or shorten(self.label)
+
+
+class Controller(Protocol):
+    """What the tray and the notices may ask of the daemon: each call posts the work to the
+    daemon's worker and returns at once (docs/architecture.md, "Threads in the daemon")."""
+
+    def apply_fix(self, fix_id: str, volume_key: str) -> None: ...
+
+    def show_details(self, volume_key: str, code: str | None) -> None: ...
+
+    def undo_last(self) -> None: ...
+
+    def rescan(self) -> None: ...
+
+    def pause(self, seconds: float | None) -> None:
+        """None: until restart; 0: resume now."""
+
+    def ignore_drive(self, volume_key: str) -> None: ...
+
+    def mute(self, volume_key: str, code: str) -> None: ...
+
+    def set_quiet(self, volume_key: str, quiet: bool) -> None: ...
+
+    def set_autostart(self, enabled: bool) -> None: ...
+
+    def open_log(self) -> None: ...
+
+    def open_settings(self) -> None: ...
+
+    def quit(self) -> None: ...
+
+
+def dispatch(action: Action, controller: Controller) -> None:
+    """The one way from an action to the daemon: a notice's button and a menu item alike."""
+    match action.kind:
+        case Kind.FIX if action.fix_id:
+            controller.apply_fix(action.fix_id, action.volume)
+        case Kind.DETAILS:
+            controller.show_details(action.volume, action.code)
+        case Kind.IGNORE:
+            controller.ignore_drive(action.volume)
+        case Kind.MUTE if action.code:
+            controller.mute(action.volume, action.code)
+        case Kind.QUIET:
+            controller.set_quiet(action.volume, not action.checked)
+
+
+QUIET_LABEL = "Don't tell me again"  # a notice's button about its drive: the notice names it
+IGNORE_LABEL = "Ignore this drive"
+
+
+def quiet_action(key: str, now: bool | None = None) -> Action:
+    """ "Don't tell me again" about a drive: a notice's button, or the drive menu's check item
+    (`now`: whether the drive is quiet already; choosing it then tells again)."""
+    return Action(Kind.QUIET, f"{QUIET_LABEL} about this drive", key, button=QUIET_LABEL, checked=now)
+
+
+def ignore_action(key: str) -> Action:
+    """ "Ignore this drive": not shown at all from now on."""
+    return Action(Kind.IGNORE, IGNORE_LABEL, key)
 
 
 @dataclass(frozen=True)
@@ -102,8 +165,7 @@ class DriveReport:
         ]
         out.append(Action(Kind.DETAILS, "Details", self.key, code=finding.code))
         out.append(Action(Kind.MUTE, "Don't show this again", self.key, code=finding.code))
-        out.append(Action(Kind.QUIET, QUIET_LABEL, self.key))
-        out.append(Action(Kind.IGNORE, "Ignore this drive", self.key))
+        out += (quiet_action(self.key), ignore_action(self.key))
         return tuple(out)
 
     @property
@@ -117,9 +179,6 @@ class DriveReport:
         if vol is None:
             return self.key
         return f"{boot:.0f}:{vol.instance or ''}:{vol.mountpoint}:{vol.device}"
-
-
-QUIET_LABEL = "Don't tell me again"  # about this drive: the notice names it
 
 
 def shorten(label: str, limit: int = BUTTON_WIDTH) -> str:

@@ -16,7 +16,7 @@ from .. import config, scan
 from .desktop import SingleInstance, setup_logging
 
 if TYPE_CHECKING:
-    from .control import Controller
+    from .actions import Controller
 
 log = logging.getLogger(__name__)
 

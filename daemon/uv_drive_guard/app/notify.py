@@ -19,7 +19,7 @@ from desktop_notifier import Button, Capability, DesktopNotifier, Icon, Notifica
 
 from ..core.model import Os
 from ..edges import platforms
-from .actions import BUTTON_WIDTH, QUIET_LABEL, Action, Kind, Notice
+from .actions import BUTTON_WIDTH, Action, Kind, Notice, quiet_action
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ def _quiet_action(actions: Sequence[Action]) -> Action | None:
     found = next((a for a in actions if a.kind is Kind.QUIET), None)
     if found is not None or not actions:
         return found
-    return Action(Kind.QUIET, QUIET_LABEL, actions[0].volume)
+    return quiet_action(actions[0].volume)
 
 
 def _call(on_action: Callable[[Action], None], action: Action) -> None:

@@ -26,7 +26,7 @@ from ..core.model import Finding, Os, Snapshot
 from ..edges import platforms
 from ..fixing.journal import APPLIED, PENDING, Entry, Journal
 from . import actions, portable
-from .actions import Action, DriveReport, Kind, Notice
+from .actions import Action, DriveReport, Notice
 from .control import TrayView
 from .memory import DriveMemory, Memory
 from .policy import BLIP, Found, decide
@@ -385,17 +385,8 @@ class Service:
         return self.paused or entry.quiet or entry.ignored
 
     def _on_action(self, action: Action) -> None:
-        """A notification button: the same paths as the tray menu."""
-        if action.kind is Kind.FIX and action.fix_id:
-            self.apply_fix(action.fix_id, action.volume)
-        elif action.kind is Kind.DETAILS:
-            self.show_details(action.volume, action.code)
-        elif action.kind is Kind.IGNORE:
-            self.ignore_drive(action.volume)
-        elif action.kind is Kind.MUTE and action.code:
-            self.mute(action.volume, action.code)
-        elif action.kind is Kind.QUIET:
-            self.set_quiet(action.volume, True)
+        """A notification button: the same path as the tray menu's item."""
+        actions.dispatch(action, self)
 
     @property
     def paused(self) -> bool:

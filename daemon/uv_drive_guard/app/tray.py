@@ -10,7 +10,8 @@ runs the setup and NSStatusItem is main-thread-only; on Windows a message posted
 window, so the menu is rebuilt on the thread whose TrackPopupMenuEx shows it, never while it is
 open (pystray's win32 `_update_menu` destroys the old menu). The backends that marshal calls
 to their own loop (sni, xorg) apply it on the caller's thread once the loop runs. Every menu
-callback only calls the `Controller`, which posts work to the daemon and returns.
+callback only calls the `Controller` (a drive's items through `actions.dispatch`, as a notice's
+buttons do), which posts work to the daemon and returns.
 """
 
 from __future__ import annotations
@@ -25,8 +26,18 @@ from typing import Any
 
 from .. import __version__
 from . import trayhost
-from .actions import QUIET_LABEL, Action, DriveReport, Kind, State, unseen_lines
-from .control import Controller, TrayView
+from .actions import (
+    Action,
+    Controller,
+    DriveReport,
+    Kind,
+    State,
+    dispatch,
+    ignore_action,
+    quiet_action,
+    unseen_lines,
+)
+from .control import TrayView
 from .icons import tray_image
 
 pystray: Any = trayhost.import_pystray()  # Menu and MenuItem only: the backend is trayhost's choice
@@ -308,29 +319,18 @@ class Tray:
     def _item(self, text: str, what: str, call: Callable[[], object], **options: Any) -> Any:
         return pystray.MenuItem(_label(text), self._do(what, call), **options)
 
-    _quiet: frozenset[str] = frozenset()  # drives the person wants no notices about (the last view's)
-
     def _menu(self, view: TrayView) -> Any:
-        self._quiet = frozenset(view.quiet)
         drives = [r for r in view.reports if (r.findings or r.unseen) and r.key not in view.ignored]
-        head = [self._drive_menu(r) for r in drives] or [
+        head = [self._drive_menu(r, quiet=r.key in view.quiet) for r in drives] or [
             pystray.MenuItem("No problems for uv on your drives", None, enabled=False)
         ]
         return pystray.Menu(*head, pystray.Menu.SEPARATOR, *self._general_items(view))
 
-    def _drive_menu(self, report: DriveReport) -> Any:
+    def _drive_menu(self, report: DriveReport, *, quiet: bool) -> Any:
         findings = [pystray.MenuItem(_label(f.title), self._finding_menu(report.actions(f))) for f in report.findings]
         findings += [pystray.MenuItem(_label(line), None, enabled=False) for line in unseen_lines(report)]
-        c = self._controller
-        quiet = report.key in self._quiet
-        hush = self._item(
-            f"{QUIET_LABEL} about this drive",
-            "set_quiet",
-            lambda: c.set_quiet(report.key, not quiet),
-            checked=lambda _item: quiet,
-        )
-        ignore = self._item("Ignore this drive", "ignore_drive", lambda: c.ignore_drive(report.key))
-        menu = pystray.Menu(*findings, pystray.Menu.SEPARATOR, hush, ignore)
+        drive_wide = (quiet_action(report.key, quiet), ignore_action(report.key))
+        menu = pystray.Menu(*findings, pystray.Menu.SEPARATOR, *(self._action_item(a) for a in drive_wide))
         return pystray.MenuItem(_label(report.name), menu)
 
     def _finding_menu(self, actions: tuple[Action, ...]) -> Any:
@@ -338,13 +338,11 @@ class Tray:
         return pystray.Menu(*(self._action_item(a) for a in actions if a.kind not in drive_wide))
 
     def _action_item(self, action: Action) -> Any:
-        c, key, code = self._controller, action.volume, action.code
-        if action.kind is Kind.FIX and action.fix_id is not None:
-            fix_id = action.fix_id
-            return self._item(action.label, "apply_fix", lambda: c.apply_fix(fix_id, key))
-        if action.kind is Kind.MUTE and code is not None:
-            return self._item(action.label, "mute", lambda: c.mute(key, code))
-        return self._item(action.label, "show_details", lambda: c.show_details(key, code))
+        options: dict[str, Any] = {}
+        if action.checked is not None:
+            checked = action.checked
+            options["checked"] = lambda _item: checked
+        return self._item(action.label, action.kind.value, lambda: dispatch(action, self._controller), **options)
 
     def _general_items(self, view: TrayView) -> list[Any]:
         c = self._controller
