@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 __all__ = ["Memo", "Options", "Session", "gather", "in_scope", "replace", "run"]
@@ -39,6 +38,7 @@ from .edges.volumes import list_volumes
 log = logging.getLogger(__name__)
 DEFAULT_BUDGET = walk.Budget()
 WALKS: bounded.Workers[walk.WalkResult] = bounded.Workers("walk")  # at most one per drive, ever
+FANOUT = bounded.Pool(4, "scan")  # uv itself and the probes, at once; the same threads for every scan
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def gather(
     asked_with = _uv_relevant(env)
     if memo.uv_env != asked_with:
         memo.uv, memo.uv_env = None, asked_with
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with FANOUT.batch() as pool:
         uv_future = None
         if memo.uv is None:
             uv_future = pool.submit(
@@ -361,7 +361,7 @@ def _probe_all(
     scope: tuple[str, ...],
     locations: tuple[Location, ...],
     options: Options,
-    pool: ThreadPoolExecutor,
+    pool: bounded.Batch,
     memo: Memo,
 ) -> list[Volume]:
     if not options.probe:

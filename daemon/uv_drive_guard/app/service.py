@@ -23,14 +23,13 @@ from .. import scan
 from ..core import resolve, rules
 from ..core.diagnose import diagnose
 from ..core.model import Finding, Os, Snapshot
-from ..edges import platforms
+from ..edges import bounded, platforms
 from ..fixing.journal import APPLIED, PENDING, Entry, Journal
 from . import actions, portable
 from .actions import Action, DriveReport, Notice
 from .control import TrayView
 from .memory import DriveMemory, Memory
 from .policy import BLIP, Found, decide
-from .pool import DaemonPool, finish
 from .watch import Watcher
 
 log = logging.getLogger(__name__)
@@ -97,7 +96,7 @@ class Service:
         self._entries: tuple[Entry, ...] = ()  # the journal as last read (off the loop)
         self._saved_memory: bytes | None = None  # what drives.json holds, as far as we wrote it
         self._writes: set[futures.Future[Any]] = set()  # writes under way: a quit waits for them
-        self._pool: DaemonPool | None = None  # the loop's executor, made when the loop starts
+        self._pool = bounded.Pool(EXECUTOR_THREADS, "uv-drive-guard io")  # the loop's executor
         self._settings_timer: asyncio.TimerHandle | None = None
         self._saving: asyncio.Lock | None = None  # drives.json is written by one coroutine at a time
         self._boot = 0.0  # when this computer started: part of what makes a mount this mount
@@ -114,11 +113,10 @@ class Service:
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
-        pool = self._pool = DaemonPool(EXECUTOR_THREADS, "uv-drive-guard io")
         self.loop.run_until_complete(self._startup())
         self._ready.set()
         self.loop.run_forever()
-        if unfinished := finish(self._writes, WRITE_GRACE):
+        if unfinished := bounded.finish(self._writes, WRITE_GRACE):
             log.warning("quitting with %d write(s) still under way", unfinished)
         # Scans still running or queued at quit (a drive that hangs) are cancelled, not destroyed half-way:
         # their tasks stop at once even when an executor thread is stuck on the drive.
@@ -128,7 +126,7 @@ class Service:
         self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.run_until_complete(self.notifier.close())
         self.loop.close()
-        pool.shutdown(wait=False)
+        self._pool.shutdown(wait=False)
 
     async def _startup(self) -> None:
         """The watcher first: a first scan that fails must not leave the daemon deaf."""
@@ -269,12 +267,10 @@ class Service:
 
     async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         """Blocking work (a scan, a read) in the pool: a quit does not wait for it."""
-        assert self._pool is not None, "the pool is made when the loop starts"
         return await asyncio.wrap_future(self._pool.submit(fn, *args))
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """A write in the pool: a quit waits for it, up to WRITE_GRACE."""
-        assert self._pool is not None, "the pool is made when the loop starts"
         future = self._pool.submit(fn, *args)
         self._writes.add(future)
         try:
