@@ -14,15 +14,13 @@ from uv_drive_guard.app import _macos_app, _session_windows, main, service
 class FakeService:
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
+        self.controller = object()  # what the tray is given
 
     def start(self) -> None:
         EVENTS.append("service started")
 
     def stop(self) -> None:
         EVENTS.append("service stopped")
-
-    def rescan(self) -> None:
-        return None
 
 
 class FakeTray:

@@ -1,61 +1,49 @@
 """The daemon's worker with fakes at its edges: notices once per drive state, ignore, mute,
-pause, buttons routed to the same paths as the tray, and errors that never stop it."""
+pause, buttons routed to the same paths as the tray, and errors that never stop it. The scan and
+the mount table are handed to the worker; every wait is on what the worker shows, never a sleep."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from tests import builders
+from tests.daemon_fakes import WAIT, Changes, FakeNotifier, FakeWatcher, Views
 
 from uv_drive_guard import scan
-from uv_drive_guard.app import actions, service
-from uv_drive_guard.app.actions import Action, Kind, Notice
+from uv_drive_guard.app import actions, policy, service
+from uv_drive_guard.app.actions import Kind
 from uv_drive_guard.app.memory import Memory
 from uv_drive_guard.core.model import (
     Capabilities,
     Definition,
     Location,
-    Os,
     Role,
     Snapshot,
     Source,
     SourceKind,
-    UvInfo,
-    Volume,
 )
+from uv_drive_guard.edges import mounts
 from uv_drive_guard.fixing.journal import Journal
 
-EXFAT = Capabilities(
-    results=(("symlink_file", False), ("symlink_dir", False), ("rename_noreplace", False)),
-    errnos=(("rename_noreplace", 1),),
-    errors=(("rename_noreplace", "Operation not permitted (os error 1)"),),
-    probed=True,
-)
+KEY = "uuid:AB-CD"
 
 
 def _snapshot(plugged: bool, mount_id: str = "41") -> Snapshot:
-    root = Volume("/", "/dev/vda", "ext4", system=True)
-    stick = Volume(
-        "/media/u/STICK",
-        "/dev/sdb1",
-        "exfat",
-        label="STICK",
-        uuid="AB-CD",
-        removable=True,
-        capabilities=EXFAT,
-        instance=mount_id,
-    )
+    """uv's cache set in ~/.bashrc to a folder on an exFAT stick, plugged in or not."""
+    root = builders.system_disk("/dev/vda", Capabilities())
+    stick = builders.stick("/media/u/STICK", uuid="AB-CD", instance=mount_id)
     source = Source(SourceKind.SHELL_FILE, file="/home/u/.bashrc", line=1, name="UV_CACHE_DIR")
     cache = Location(Role.CACHE, "/media/u/STICK/cache", source, volume=stick.mountpoint if plugged else "/")
-    return Snapshot(
-        os=Os.LINUX,
-        uv=UvInfo("uv 0.13.9", "/usr/bin/uv"),
-        volumes=(root, stick) if plugged else (root,),
-        locations=(cache,),
+    return builders.snapshot(
+        (root, stick) if plugged else (root,),
+        (cache,),
         definitions=(Definition("UV_CACHE_DIR", cache.path, source, raw=f"export UV_CACHE_DIR={cache.path}"),),
         scope=(stick.mountpoint,) if plugged else (),
         home="/home/u",
@@ -63,245 +51,232 @@ def _snapshot(plugged: bool, mount_id: str = "41") -> Snapshot:
     )
 
 
-class FakeNotifier:
-    available = True
+@dataclass
+class Machine:
+    """What the worker reads: the snapshot a scan gathers and the mount table, as a test sets them."""
 
-    def __init__(self) -> None:
-        self.shown: list[Notice] = []
-        self.said: list[tuple[str, str]] = []
-        self.callbacks: list[Callable[[Action], None]] = []
+    plugged: bool = True
+    mount: str = "41"
+    table: Callable[[], frozenset[mounts.Entry]] = lambda: frozenset()
+    gather: Callable[..., Snapshot] | None = None  # another scan, when a test needs one
+    envs: list[dict[str, str]] = field(default_factory=list)  # the environment each scan was given
 
-    async def start(self) -> None: ...
+    def scan(self, env: dict[str, str], options: scan.Options, *, memo: object, session: bool) -> Snapshot:
+        self.envs.append(dict(env))
+        if self.gather is not None:
+            return self.gather(env, options, memo=memo, session=session)
+        return _snapshot(self.plugged, self.mount)
 
-    async def show(self, notice: Notice, on_action: Callable[[Action], None]) -> str | None:
-        self.shown.append(notice)
-        self.callbacks.append(on_action)
-        return str(len(self.shown))
-
-    async def say(self, title: str, body: str) -> None:
-        self.said.append((title, body))
-
-    async def close(self) -> None: ...
-
-
-class FakeWatcher:
-    def start(self, on_change: Callable[[], None]) -> None:
-        self.on_change = on_change
-
-    def stop(self) -> None: ...
+    def changing(self) -> None:
+        """Every read of the mount table finds it changed."""
+        tables = itertools.count()
+        self.table = lambda: frozenset({("/dev/x", "/", "ext4", f"rw,{next(tables)}")})
 
 
-def _service(tmp_path: Path, notifier: FakeNotifier, watcher: FakeWatcher, views: list[object]) -> service.Service:
-    return service.Service(
-        env={},
+@dataclass
+class Daemon:
+    svc: service.Service
+    notifier: FakeNotifier
+    watcher: FakeWatcher
+    machine: Machine
+    views: Views
+    changes: Changes
+
+    def settle(self, scans: int) -> None:
+        """Until the worker has finished `scans` scans."""
+        self.changes.wait(lambda: self.svc.scans >= scans)
+
+    def until(self, condition: Callable[[], bool]) -> None:
+        self.changes.wait(condition)
+
+    def quiet(self) -> None:
+        """Until the changes handed to the worker so far are answered in full."""
+        asyncio.run_coroutine_threadsafe(self.svc.bursts.settled(), self.svc.loop).result(WAIT)
+
+    def stick_notices(self) -> list[str]:
+        return [n.title for n in self.notifier.shown if "STICK" in n.title]
+
+
+def _daemon(tmp_path: Path, machine: Machine, env: dict[str, str] | None = None, **options: object) -> Daemon:
+    changes = Changes()
+    notifier, watcher, views = FakeNotifier(changes), FakeWatcher(), Views(changes)
+    svc = service.Service(
+        env=env or {},
         options=scan.Options,
         notifier=notifier,
         watcher=watcher,
-        publish=views.append,
+        publish=views,
         memory=Memory(tmp_path / "drives.json"),
         journal=Journal(tmp_path / "journal"),
+        gather=machine.scan,
+        mount_table=lambda: machine.table(),
+        **options,  # type: ignore[arg-type]
     )
+    return Daemon(svc, notifier, watcher, machine, views, changes)
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    state: dict[str, object] = {"plugged": True, "mount": "41"}
-    monkeypatch.setattr(
-        scan, "gather", lambda env, options, **_: _snapshot(bool(state["plugged"]), str(state["mount"]))
-    )
-    tables = itertools.count()  # every read of the mount table finds it changed
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", f"rw,{next(tables)}")}))
-    notifier, watcher = FakeNotifier(), FakeWatcher()
-    views: list[object] = []
-    svc = _service(tmp_path, notifier, watcher, views)
-    svc.start()
-    yield svc, notifier, watcher, state, views
-    svc.stop()
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    machine = Machine()
+    machine.changing()
+    started = _daemon(tmp_path, machine)
+    started.svc.start()
+    yield started
+    started.svc.stop()
 
 
-def _settle(svc: service.Service, scans: int) -> None:
-    deadline = time.monotonic() + 5
-    while svc.scans < scans and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert svc.scans >= scans
+def test_a_drive_is_told_once_per_state(daemon: Daemon) -> None:
+    daemon.settle(1)
+    shown = daemon.notifier.shown
+    assert [n.title for n in shown] == ["uv on STICK (exFAT): error"]
+    assert "Could not acquire lock" in shown[0].body
+    assert shown[0].actions[0].kind is Kind.FIX
+    assert shown[0].state is actions.State.ERROR  # the icon it gets
+    daemon.watcher.on_change()
+    daemon.settle(2)
+    assert len(shown) == 1  # the same drive in the same state: nothing new to say
+    daemon.machine.plugged = False
+    daemon.watcher.on_change()
+    daemon.settle(3)
+    assert shown[-1].title == "uv on a drive that is not plugged in: warning"
+    assert daemon.views[-1].state is actions.State.WARNING
 
 
-def test_a_drive_is_told_once_per_state(daemon) -> None:
-    svc, notifier, watcher, state, views = daemon
-    _settle(svc, 1)
-    assert [n.title for n in notifier.shown] == ["uv on STICK (exFAT): error"]
-    assert "Could not acquire lock" in notifier.shown[0].body
-    assert notifier.shown[0].actions[0].kind is Kind.FIX
-    assert notifier.shown[0].state is actions.State.ERROR  # the icon it gets
-    watcher.on_change()
-    _settle(svc, 2)
-    assert len(notifier.shown) == 1  # the same drive in the same state: nothing new to say
-    state["plugged"] = False
-    watcher.on_change()
-    _settle(svc, 3)
-    assert notifier.shown[-1].title == "uv on a drive that is not plugged in: warning"
-    assert views[-1].state is actions.State.WARNING
+def test_ignore_mute_and_pause(daemon: Daemon) -> None:
+    svc = daemon.svc
+    daemon.settle(1)
+    svc.controller.ignore_drive(KEY)
+    daemon.settle(2)
+    assert daemon.views[-1].reports[0].findings == () and daemon.views[-1].ignored == (KEY,)
+    svc.controller.pause(3600)
+    daemon.until(lambda: svc.paused and daemon.views[-1].paused_until is not None)
+    svc.controller.pause(0)
+    daemon.until(lambda: not svc.paused and daemon.views[-1].paused_until is None)
 
 
-def test_ignore_mute_and_pause(daemon) -> None:
-    svc, _notifier, _watcher, _state, views = daemon
-    _settle(svc, 1)
-    svc.ignore_drive("uuid:AB-CD")
-    _settle(svc, 2)
-    assert views[-1].reports[0].findings == () and views[-1].ignored == ("uuid:AB-CD",)
-    svc.pause(3600)
-    _until(lambda: svc.paused)
-    svc.pause(0)
-    _until(lambda: not svc.paused)
-
-
-def _until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 5
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert condition()
-
-
-def test_buttons_take_the_same_paths_as_the_menu(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, notifier, _watcher, _state, _views = daemon
-    _settle(svc, 1)
-    applied = threading.Event()
+def test_buttons_take_the_same_paths_as_the_menu(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    daemon.settle(1)
     calls: list[str] = []
 
     def run_fix(fix_id: str, env: object, options: object, **kwargs: object):
         calls.append(fix_id)
-        applied.set()
-        from uv_drive_guard.core.model import Fix
         from uv_drive_guard.fixing.outcome import Outcome, Result
 
-        return Outcome(Result.APPLIED, fix=Fix(fix_id, "Move uv's cache back", "", ()))
+        return Outcome(Result.APPLIED, fix=builders.fix(fix_id, "Move uv's cache back"))
 
     monkeypatch.setattr("uv_drive_guard.fixing.commands.run_fix", run_fix)
-    fix = notifier.shown[0].actions[0]
-    notifier.callbacks[0](fix)
-    assert applied.wait(5)
+    fix = daemon.notifier.shown[0].actions[0]
+    daemon.notifier.callbacks[0](fix)
+    daemon.settle(2)  # the fix, then the scan after it
     assert calls == [fix.fix_id]
-    _settle(svc, 2)
-    assert notifier.said and notifier.said[0][0].startswith("Fixed")
+    assert daemon.notifier.said and daemon.notifier.said[0][0].startswith("Fixed")
 
 
-def test_a_failing_scan_does_not_stop_the_daemon(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, _notifier, watcher, _state, _views = daemon
-    _settle(svc, 1)
-    monkeypatch.setattr(scan, "gather", lambda *a, **k: (_ for _ in ()).throw(OSError(107, "drive gone")))
-    watcher.on_change()
-    time.sleep(0.3)
-    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(True))
-    watcher.on_change()
-    _settle(svc, 2)
+def test_a_failing_scan_does_not_stop_the_daemon(daemon: Daemon) -> None:
+    daemon.settle(1)
+    failed = threading.Event()
+
+    def broken(*_args: object, **_kwargs: object) -> Snapshot:
+        failed.set()
+        raise OSError(107, "drive gone")
+
+    daemon.machine.gather = broken
+    daemon.watcher.on_change()
+    daemon.until(lambda: failed.is_set() and "drive gone" in daemon.views[-1].tooltip)
+    assert daemon.views[-1].state is actions.State.ERROR
+    daemon.machine.gather = None
+    daemon.watcher.on_change()
+    daemon.settle(2)
+    assert "failed" not in daemon.views[-1].tooltip
 
 
-def test_notice_policy_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(False))
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
-    notifier = FakeNotifier()
-    svc = service.Service(
-        env={},
-        options=scan.Options,
-        notifier=notifier,
-        watcher=FakeWatcher(),
-        memory=Memory(tmp_path / "drives.json"),
-        journal=Journal(tmp_path / "journal"),
-        policy=lambda: {"always": False, "unmount": False},
-    )
-    svc.start()
+def test_notice_policy_from_the_settings(tmp_path: Path) -> None:
+    machine = Machine(plugged=False)
+    quiet = _daemon(tmp_path, machine, switches=lambda: policy.Switches(always=False, unmount=False))
+    quiet.svc.start()
     try:
-        _settle(svc, 1)
-        assert notifier.shown == []  # unplugging is not announced when the user said so
+        quiet.settle(1)
+        assert quiet.notifier.shown == []  # unplugging is not announced when the user said so
     finally:
-        svc.stop()
+        quiet.svc.stop()
 
 
-def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_burst_of_mount_changes_scans_at_once_then_once_more(daemon: Daemon) -> None:
     """No fixed delay before the first scan; the changes that arrive while it runs share one more."""
-    svc, _notifier, watcher, _state, _views = daemon
-    _settle(svc, 1)
+    svc = daemon.svc
+    daemon.settle(1)
     started: list[float] = []
+    first = threading.Event()
     release = threading.Event()
 
-    def slow_gather(
-        env: object, options: object, memo: object = None, cwd: object = None, session: bool = False
-    ) -> Snapshot:
+    def slow(*_args: object, **_kwargs: object) -> Snapshot:
         started.append(time.monotonic())
-        release.wait(5)
+        first.set()
+        assert release.wait(WAIT)
         return _snapshot(True)
 
-    monkeypatch.setattr(scan, "gather", slow_gather)
+    daemon.machine.gather = slow
     # A settle period far longer than a busy machine's scheduling delay: a first scan that
     # waited for quiet (a debounce) would start after it, one that starts at once well before.
-    monkeypatch.setattr(service, "SETTLE", 1.5)
-    monkeypatch.setattr(service, "SETTLE_AT_MOST", 3.0)
+    svc.bursts.settle, svc.bursts.at_most = 1.5, 3.0
     changed = time.monotonic()
-    watcher.on_change()
-    deadline = time.monotonic() + 5
-    while not started and time.monotonic() < deadline:
-        time.sleep(0.001)
-    assert started and started[0] - changed < 0.75
+    daemon.watcher.on_change()
+    assert first.wait(WAIT)
+    assert started[0] - changed < 0.75
     for _ in range(5):  # the rest of the burst, while the first scan is still running
-        watcher.on_change()
-    time.sleep(0.05)
+        daemon.watcher.on_change()
     release.set()
-    _settle(svc, 3)
-    time.sleep(0.2)
+    daemon.quiet()
     assert len(started) == 2 and svc.scans == 3  # the start, the burst's first scan, one follow-up
     assert started[1] - started[0] >= 1.5  # the follow-up waited for the burst to be quiet
-    watcher.on_change()  # a change after the burst settled starts a new one at once
-    _settle(svc, 4)
+    daemon.watcher.on_change()  # a change after the burst settled starts a new one at once
+    daemon.settle(4)
 
 
-def test_a_change_that_leaves_the_table_as_it_was_scans_nothing(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_change_that_leaves_the_table_as_it_was_scans_nothing(daemon: Daemon) -> None:
     """Several changes for one mount: the table the first scan read is the one after the burst."""
-    svc, _notifier, watcher, _state, _views = daemon
-    _settle(svc, 1)
+    daemon.settle(1)
     table = frozenset({("/dev/sdb1", "/media/u/STICK", "fuseblk", "rw")})
-    monkeypatch.setattr(service, "_mount_table", lambda: table)
-    watcher.on_change()
-    _settle(svc, 2)
-    watcher.on_change()  # the same table again: nothing to scan
-    time.sleep(0.3)
-    assert svc.scans == 2
+    daemon.machine.table = lambda: table
+    daemon.watcher.on_change()
+    daemon.settle(2)
+    daemon.watcher.on_change()  # the same table again: nothing to scan
+    daemon.quiet()
+    assert daemon.svc.scans == 2
     changed = frozenset({("/dev/sdb1", "/media/u/STICK", "fuseblk", "ro")})  # remounted read-only
-    monkeypatch.setattr(service, "_mount_table", lambda: changed)
-    watcher.on_change()
-    _settle(svc, 3)
+    daemon.machine.table = lambda: changed
+    daemon.watcher.on_change()
+    daemon.settle(3)
 
 
-def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = {"n": 0}
+def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path) -> None:
+    calls = itertools.count(1)
+    machine = Machine()
 
-    def gather(
-        env: object, options: object, memo: object = None, cwd: object = None, session: bool = False
-    ) -> Snapshot:
-        calls["n"] += 1
-        if calls["n"] == 1:
+    def gather(*_args: object, **_kwargs: object) -> Snapshot:
+        if next(calls) == 1:
             raise RuntimeError("the first scan broke")
         return _snapshot(True)
 
-    monkeypatch.setattr(scan, "gather", gather)
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
-    notifier, watcher, views = FakeNotifier(), FakeWatcher(), []
-    svc = _service(tmp_path, notifier, watcher, views)
-    svc.start()
+    machine.gather = gather
+    broken = _daemon(tmp_path, machine)
+    broken.svc.start()
     try:
-        assert svc._thread.is_alive() and hasattr(watcher, "on_change"), "the watcher must start anyway"
-        assert views[-1].state is actions.State.ERROR
-        assert "the first scan failed: the first scan broke" in views[-1].tooltip
-        watcher.on_change()  # the next event is handled as usual
-        _settle(svc, 1)
-        assert views[-1].state is actions.State.ERROR and "failed" not in views[-1].tooltip
-        assert [n.title for n in notifier.shown] == ["uv on STICK (exFAT): error"]
+        assert broken.svc._thread.is_alive() and hasattr(broken.watcher, "on_change"), "the watcher must start anyway"
+        assert broken.views[-1].state is actions.State.ERROR
+        assert "the first scan failed: the first scan broke" in broken.views[-1].tooltip
+        machine.changing()
+        broken.watcher.on_change()  # the next event is handled as usual
+        broken.settle(1)
+        assert broken.views[-1].state is actions.State.ERROR and "failed" not in broken.views[-1].tooltip
+        assert [n.title for n in broken.notifier.shown] == ["uv on STICK (exFAT): error"]
     finally:
-        svc.stop()
+        broken.svc.stop()
 
 
-def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, _notifier, _watcher, _state, _views = daemon
-    _settle(svc, 1)
+def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = daemon.svc
+    daemon.settle(1)
     where: dict[str, list[str]] = {}
     for name in ("ignore", "mute", "write"):
         original = getattr(svc.memory, name)
@@ -325,27 +300,25 @@ def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon, monkeypatch
             where.setdefault("forget", []).append(threading.current_thread().name) or original_forget(gone)
         ),
     )
-    svc.mute("uuid:AB-CD", "UVD003")
-    svc.ignore_drive("uuid:AB-CD")
-    svc.rescan()
-    _settle(svc, 4)
+    svc.controller.mute(KEY, "UVD003")
+    svc.controller.ignore_drive(KEY)
+    svc.controller.rescan()
+    daemon.settle(4)
     worker = "uv-drive-guard worker"
     assert where["ignore"] == [worker] and where["mute"] == [worker] and where["forget"] == [worker]
     assert where["write"] and worker not in where["write"]  # drives.json written in the executor
     assert where["journal"] and worker not in where["journal"]
-    assert Memory(svc.memory.path).drives["uuid:AB-CD"].ignored
+    assert Memory(svc.memory.path).drives[KEY].ignored
 
 
-def test_a_fix_applied_but_not_verified_says_so(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, notifier, _watcher, _state, _views = daemon
-    _settle(svc, 1)
-    from uv_drive_guard.core.model import Finding, Fix, Severity
+def test_a_fix_applied_but_not_verified_says_so(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    daemon.settle(1)
     from uv_drive_guard.fixing import commands
     from uv_drive_guard.fixing.journal import Entry
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
-    fix = Fix("uvd006-move-off-drive-abc", "Move uv's cache back", "", ())
-    finding = Finding("UVD006", Severity.ERROR, "uv's cache is on a drive", "", "", None, None, (fix,))
+    fix = builders.fix("uvd006-move-off-drive-abc", "Move uv's cache back")
+    finding = builders.finding("UVD006", title="uv's cache is on a drive", fixes=(fix,))
     entry = Entry("20261201T1-x", fix.id, "UVD006", fix.title, 0.0, "applied")
     outcome = Outcome(
         Result.NOT_VERIFIED,
@@ -361,9 +334,9 @@ def test_a_fix_applied_but_not_verified_says_so(daemon, monkeypatch: pytest.Monk
         commands.NEW_TERMINALS,
     )
     monkeypatch.setattr(commands, "run_fix", lambda *a, **k: outcome)
-    svc.apply_fix("uvd006-move-off-drive-abc", "uuid:AB-CD")
-    _until(lambda: bool(notifier.said))
-    title, body = notifier.said[0]
+    daemon.svc.controller.apply_fix("uvd006-move-off-drive-abc", KEY)
+    daemon.until(lambda: bool(daemon.notifier.said))
+    title, body = daemon.notifier.said[0]
     assert title == "Applied, not verified: Move uv's cache back"
     assert body == "applied, not verified: No space left on device. To undo: uv-drive-guard undo 20261201T1-x"
 
@@ -374,150 +347,123 @@ def test_only_a_temporary_fix_is_undone_when_its_drive_is_back(tmp_path: Path, m
     from uv_drive_guard.fixing.journal import APPLIED
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
-    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(True))
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset({("/dev/x", "/", "ext4", "rw")}))
     undone: list[str] = []
     monkeypatch.setattr(
         commands, "run_undo", lambda entry_id, force: undone.append(entry_id) or Outcome(Result.UNDONE, undo=True)
     )
-    notifier, watcher = FakeNotifier(), FakeWatcher()
-    svc = _service(tmp_path, notifier, watcher, [])
+    back = _daemon(tmp_path, Machine(table=lambda: frozenset({("/dev/x", "/", "ext4", "rw")})))
     subject = "/media/u/STICK/cache"
     for code in ("UVD011", "UVD006"):
-        entry = svc.journal.begin(fix_id=f"{code.lower()}-x", code=code, title=code, files=(), subject=subject)
-        svc.journal.finish(entry, APPLIED)
-    fallback = next(e.id for e in svc.journal.entries() if e.code == "UVD011")
-    svc.start()
+        entry = back.svc.journal.begin(fix_id=f"{code.lower()}-x", code=code, title=code, files=(), subject=subject)
+        back.svc.journal.finish(entry, APPLIED)
+    fallback = next(e.id for e in back.svc.journal.entries() if e.code == "UVD011")
+    back.svc.start()
     try:
-        _settle(svc, 1)
-        _until(lambda: bool(notifier.said))
+        back.settle(1)
+        back.until(lambda: bool(back.notifier.said))
     finally:
-        svc.stop()
+        back.svc.stop()
     assert undone == [fallback]
-    assert notifier.said[0] == ("Your drive is back", f"{subject} is used again, as you set it.")
+    assert back.notifier.said[0] == ("Your drive is back", f"{subject} is used again, as you set it.")
 
 
-def _stick_notices(notifier: FakeNotifier) -> list[str]:
-    return [n.title for n in notifier.shown if "STICK" in n.title]
-
-
-def test_every_plug_in_is_announced_a_blip_is_not(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_plug_in_is_announced_a_blip_is_not(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     """Plugged in again later: told again. Gone and back within moments (a hub reset): once."""
-    svc, notifier, watcher, state, _views = daemon
-    monkeypatch.setattr(service, "BLIP", 0.3)
-    _settle(svc, 1)
-    assert len(_stick_notices(notifier)) == 1
-    state["plugged"] = False
+    machine, watcher = daemon.machine, daemon.watcher
+    monkeypatch.setattr(policy, "BLIP", 0.0)  # any time away is longer than a blip
+    daemon.settle(1)
+    assert len(daemon.stick_notices()) == 1
+    machine.plugged = False
     watcher.on_change()
-    _settle(svc, 2)
-    time.sleep(0.4)  # longer than a blip
-    state.update(plugged=True, mount="57")  # the same stick, a new mount of it
+    daemon.settle(2)
+    machine.plugged, machine.mount = True, "57"  # the same stick, a new mount of it
     watcher.on_change()
-    _settle(svc, 3)
-    assert len(_stick_notices(notifier)) == 2
+    daemon.settle(3)
+    assert len(daemon.stick_notices()) == 2
     watcher.on_change()  # a rescan of the same mount: nothing new to say
-    _settle(svc, 4)
-    assert len(_stick_notices(notifier)) == 2
-    monkeypatch.setattr(service, "BLIP", 60.0)
-    state["plugged"] = False
+    daemon.settle(4)
+    assert len(daemon.stick_notices()) == 2
+    monkeypatch.setattr(policy, "BLIP", 60.0)
+    machine.plugged = False
     watcher.on_change()
-    _settle(svc, 5)
-    state.update(plugged=True, mount="58")  # back within the blip
+    daemon.settle(5)
+    machine.plugged, machine.mount = True, "58"  # back within the blip
     watcher.on_change()
-    _settle(svc, 6)
-    assert len(_stick_notices(notifier)) == 2
+    daemon.settle(6)
+    assert len(daemon.stick_notices()) == 2
 
 
-def _replug(svc: service.Service, watcher: FakeWatcher, state: dict[str, object], mount: str, scans: int) -> None:
+def _replug(daemon: Daemon, mount: str, scans: int) -> None:
     """Pulled out (a scan sees it gone), plugged in again as a new mount (a scan sees it back)."""
-    state["plugged"] = False
-    watcher.on_change()
-    _settle(svc, scans)
-    state.update(plugged=True, mount=mount)
-    watcher.on_change()
-    _settle(svc, scans + 1)
+    daemon.machine.plugged = False
+    daemon.watcher.on_change()
+    daemon.settle(scans)
+    daemon.machine.plugged, daemon.machine.mount = True, mount
+    daemon.watcher.on_change()
+    daemon.settle(scans + 1)
 
 
-def test_dont_tell_me_again_for_this_drive(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dont_tell_me_again_for_this_drive(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     """The notice's button: no notice at the next plug-in, but the tray still shows the problem."""
-    svc, notifier, watcher, state, views = daemon
-    monkeypatch.setattr(service, "BLIP", 0.0)
-    _settle(svc, 1)
-    quiet = next(a for a in notifier.shown[0].actions if a.kind is Kind.QUIET)
-    notifier.callbacks[0](quiet)
-    _until(lambda: svc.memory.drive("uuid:AB-CD").quiet)
-    _replug(svc, watcher, state, "99", 2)
-    assert len(_stick_notices(notifier)) == 1
-    assert views[-1].reports[0].findings and views[-1].quiet == ("uuid:AB-CD",)
+    svc, views = daemon.svc, daemon.views
+    monkeypatch.setattr(policy, "BLIP", 0.0)
+    daemon.settle(1)
+    quiet = next(a for a in daemon.notifier.shown[0].actions if a.kind is Kind.QUIET)
+    daemon.notifier.callbacks[0](quiet)
+    daemon.until(lambda: svc.memory.drive(KEY).quiet and views[-1].quiet == (KEY,))
+    _replug(daemon, "99", 2)
+    assert len(daemon.stick_notices()) == 1
+    assert views[-1].reports[0].findings and views[-1].quiet == (KEY,)
     assert views[-1].state is actions.State.ERROR
-    svc.set_quiet("uuid:AB-CD", False)
-    _until(lambda: not svc.memory.drive("uuid:AB-CD").quiet)
-    _replug(svc, watcher, state, "100", 4)
-    assert len(_stick_notices(notifier)) == 2
+    svc.controller.set_quiet(KEY, False)
+    daemon.until(lambda: not svc.memory.drive(KEY).quiet and views[-1].quiet == ())
+    _replug(daemon, "100", 4)
+    assert len(daemon.stick_notices()) == 2
 
 
-def test_a_muted_finding_is_not_announced_at_the_next_plug_in(daemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    svc, notifier, watcher, state, _views = daemon
-    monkeypatch.setattr(service, "BLIP", 0.0)
-    _settle(svc, 1)
-    svc.mute("uuid:AB-CD", "UVD006")
-    _settle(svc, 2)
-    _replug(svc, watcher, state, "77", 3)
-    assert len(_stick_notices(notifier)) == 1
+def test_a_muted_finding_is_not_announced_at_the_next_plug_in(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(policy, "BLIP", 0.0)
+    daemon.settle(1)
+    daemon.svc.controller.mute(KEY, "UVD006")
+    daemon.settle(2)
+    _replug(daemon, "77", 3)
+    assert len(daemon.stick_notices()) == 1
 
 
-def test_a_restarted_daemon_does_not_repeat_the_same_mount(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_restarted_daemon_does_not_repeat_the_same_mount(tmp_path: Path) -> None:
     """drives.json keeps which mount was told: a daemon started again (same boot, same mount) is
     quiet; after the stick is plugged in again (a new mount) it speaks."""
-    mount = {"id": "41"}
-    monkeypatch.setattr(scan, "gather", lambda env, options, **_: _snapshot(True, mount["id"]))
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
     shown = []
     for mount_id in ("41", "41", "42"):
-        mount["id"] = mount_id
-        notifier = FakeNotifier()
-        svc = _service(tmp_path, notifier, FakeWatcher(), [])
-        svc.start()
+        again = _daemon(tmp_path, Machine(mount=mount_id))
+        again.svc.start()
         try:
-            _settle(svc, 1)
+            again.settle(1)
         finally:
-            svc.stop()
-        shown.append(len(_stick_notices(notifier)))
+            again.svc.stop()
+        shown.append(len(again.stick_notices()))
     assert shown == [1, 0, 1]
 
 
-def test_the_daemon_scans_with_what_a_new_terminal_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_daemon_scans_with_what_a_new_terminal_has(tmp_path: Path) -> None:
     """Started with UV_CACHE_DIR from ~/.bashrc in its environment; the line is turned off: the
     next scan's environment no longer has it, though the daemon's own still does."""
     home = tmp_path / "home"
     home.mkdir()
     bashrc = home / ".bashrc"
     bashrc.write_text("export UV_CACHE_DIR=/media/u/STICK/cache\n")
-    seen: list[dict[str, str]] = []
-
-    def gather(env: dict[str, str], options: object, **_: object) -> Snapshot:
-        seen.append(dict(env))
-        return _snapshot(True)
-
-    monkeypatch.setattr(scan, "gather", gather)
-    monkeypatch.setattr(service, "_mount_table", lambda: frozenset())
     env = {"HOME": str(home), "SHELL": "/bin/bash", "UV_CACHE_DIR": "/media/u/STICK/cache", "PATH": "/usr/bin"}
-    svc = service.Service(
-        env=env,
-        options=scan.Options,
-        notifier=FakeNotifier(),
-        watcher=FakeWatcher(),
-        memory=Memory(tmp_path / "drives.json"),
-        journal=Journal(tmp_path / "journal"),
-    )
+    machine = Machine()
+    started = _daemon(tmp_path, machine, env)
+    svc = started.svc
     svc.start()
     try:
-        _settle(svc, 1)
-        assert seen[-1]["UV_CACHE_DIR"] == "/media/u/STICK/cache"
+        started.settle(1)
+        assert machine.envs[-1]["UV_CACHE_DIR"] == "/media/u/STICK/cache"
         bashrc.write_text("# uv-drive-guard disabled: export UV_CACHE_DIR=/media/u/STICK/cache\n")
         svc.settings_changed()
-        _settle(svc, 2)
-        assert "UV_CACHE_DIR" not in seen[-1]
+        started.settle(2)
+        assert "UV_CACHE_DIR" not in machine.envs[-1]
         assert svc.env["UV_CACHE_DIR"] == "/media/u/STICK/cache"  # its own environment is as it was
         assert str(bashrc) in svc.watched()
     finally:

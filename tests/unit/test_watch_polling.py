@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pytest
 
 from uv_drive_guard.app import watch
+from uv_drive_guard.edges import mounts
 
 
 class Part(NamedTuple):
@@ -29,8 +30,8 @@ EMPTY_READER = Part("G:\\", "G:\\", "", "removable")
 CARD = Part("G:\\", "G:\\", "FAT32", "rw,removable")
 
 
-def keys(*parts: Part, serials: dict[str, str]) -> frozenset[watch.MountKey]:
-    return watch.mount_keys(parts, lambda root: serials[root])
+def keys(*parts: Part, serials: dict[str, str]) -> frozenset[mounts.Key]:
+    return mounts.keys_of(parts, lambda root: serials[root])
 
 
 def test_a_card_inserted_or_swapped_changes_the_keys() -> None:
@@ -51,14 +52,14 @@ def test_the_poller_fires_for_a_card_in_the_same_letter() -> None:
             keys(C, CARD, serials={"C:\\": "1", "G:\\": "2"}),
         ]
     )
-    last: list[frozenset[watch.MountKey]] = []
+    last: list[frozenset[mounts.Key]] = []
 
-    def mounts() -> frozenset[watch.MountKey]:
+    def table() -> frozenset[mounts.Key]:
         last[:] = [next(states, last[0] if last else frozenset())]
         return last[0]
 
     changed = threading.Event()
-    poller = watch.PollingWatcher(interval=0.01, mounts=mounts)
+    poller = watch.PollingWatcher(interval=0.01, keys=table)
     poller.start(changed.set)
     try:
         assert changed.wait(5)
@@ -72,7 +73,6 @@ def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytes
     GetLogicalDrives/GetDriveTypeW, which never ask the server."""
     import psutil
 
-    from uv_drive_guard.app import service
     from uv_drive_guard.edges.volumes import _windows
 
     asked: list[bool] = []
@@ -84,7 +84,7 @@ def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytes
     monkeypatch.setattr("sys.platform", "win32")
     monkeypatch.setattr(psutil, "disk_partitions", partitions)
     monkeypatch.setattr(_windows, "get_remote_roots", lambda: ["Z:\\"])
-    assert {entry[1] for entry in service._mount_table()} == {"C:\\", "G:\\", "Z:\\"}
+    assert {entry[1] for entry in mounts.table()} == {"C:\\", "G:\\", "Z:\\"}
     assert asked == [False]
 
 
@@ -98,7 +98,7 @@ def test_a_mount_list_that_cannot_be_read_does_not_end_the_watching(fails: str) 
     if fails == "between two polls":
         steps = [before, OSError(21, "The device is not ready"), RuntimeError("psutil"), after]
 
-    def mounts() -> frozenset[watch.MountKey]:
+    def table() -> frozenset[mounts.Key]:
         step = steps.pop(0) if len(steps) > 1 else steps[0]
         if isinstance(step, Exception):
             raise step
@@ -106,7 +106,7 @@ def test_a_mount_list_that_cannot_be_read_does_not_end_the_watching(fails: str) 
         return step
 
     changed = threading.Event()
-    poller = watch.PollingWatcher(interval=0.01, mounts=mounts)
+    poller = watch.PollingWatcher(interval=0.01, keys=table)
     poller.start(changed.set)
     try:
         assert changed.wait(5)

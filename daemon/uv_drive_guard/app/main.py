@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import config, scan
 from .desktop import SingleInstance, setup_logging
+from .policy import Switches
 
 if TYPE_CHECKING:
     from .actions import Controller
@@ -30,7 +31,7 @@ class Settings:
         self.error: str | None = None  # why the last read of the file was not applied
         self._stamp: float | None = None
         self._options = scan.Options()
-        self._notify: dict[str, bool] = {"always": False, "unmount": True}
+        self._notify = Switches()
         self.reload()
 
     def _mtime(self) -> float | None:
@@ -43,16 +44,16 @@ class Settings:
         try:
             settings = config.load(self.path, required=self.named)
             self._options = scan.Options.from_config(settings)
-            self._notify = {key: bool(value) for key, value in settings["notify"].items()}
+            self._notify = Switches.from_config(settings["notify"])
             self.error = None
         except config.ConfigError as exc:
             self.error = f"settings not applied: {exc}"
             log.error("%s", self.error)  # keep the last good settings
         self._stamp = self._mtime()
 
-    def notify(self) -> dict[str, bool]:
+    def notify(self) -> Switches:
         self.options()  # reloads the file if it changed
-        return dict(self._notify)
+        return self._notify
 
     def options(self) -> scan.Options:
         if self._mtime() != self._stamp:
@@ -152,9 +153,9 @@ def _run(*, headless: bool, settings: Settings) -> int:
         publish=publish,
         autostart=native_autostart(),
         on_quit=quit_all,
-        policy=settings.notify,
+        switches=settings.notify,
     )
-    tray = None if headless else _make_tray(service)
+    tray = None if headless else _make_tray(service.controller)
     notifier.menu = tray is not None and tray.has_menu  # else each notice names the command for its fix
     for signum in QUIT_SIGNALS:
         signal.signal(signum, on_signal)
@@ -195,7 +196,7 @@ def watch_files(settings_path: Path, service: Any) -> Any:
     def changed(path: str) -> None:
         if os.path.normpath(path) == os.path.normpath(str(settings_path)):
             log.info("settings file changed")
-            service.rescan()
+            service.controller.rescan()
         else:
             log.info("%s changed: scanning again as a new terminal would", path)
             service.settings_changed()

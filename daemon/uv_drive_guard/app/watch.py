@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from ..core.model import Os
-from ..edges import platforms
+from ..edges import mounts, platforms
 
 log = logging.getLogger(__name__)
 MOUNTINFO = "/proc/self/mountinfo"
@@ -67,15 +67,12 @@ class MountinfoWatcher:
             os.close(fd)
 
 
-MountKey = tuple[str, str, str]  # mount point, file system, volume serial
-
-
 class PollingWatcher:
     """macOS and Windows fallback: compare the mounted volumes every `interval` seconds."""
 
-    def __init__(self, interval: float = 2.0, mounts: Callable[[], frozenset[MountKey]] | None = None) -> None:
+    def __init__(self, interval: float = 2.0, keys: Callable[[], frozenset[mounts.Key]] = mounts.keys) -> None:
         self._interval = interval
-        self._mounts = mounts or _psutil_mounts
+        self._keys = keys
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
@@ -96,11 +93,11 @@ class PollingWatcher:
             except Exception:
                 log.exception("mount change handler failed")
 
-    def _read(self) -> frozenset[MountKey] | None:
+    def _read(self) -> frozenset[mounts.Key] | None:
         """The mount list, or None when it cannot be read this time: one failure (psutil, a
         volume that does not answer) must not end drive detection for the session."""
         try:
-            keys = self._mounts()
+            keys = self._keys()
         except Exception:
             if not self._failing:
                 log.exception("could not read the mount list; trying again every %g s", self._interval)
@@ -115,23 +112,6 @@ class PollingWatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self._interval + 1)
-
-
-def mount_keys(partitions: Iterable[Any], serial: Callable[[str], str]) -> frozenset[MountKey]:
-    """Each volume by letter, file system and serial: Windows lists a card reader's letter with
-    a card or without one (psutil's fstype is "" while empty), so a card inserted, or swapped for
-    another of the same kind, changes only these, never the letter list."""
-    return frozenset(
-        (str(p.mountpoint), str(p.fstype), serial(str(p.mountpoint)) if p.fstype else "") for p in partitions
-    )
-
-
-def _psutil_mounts() -> frozenset[MountKey]:
-    import psutil
-
-    from ..edges.volumes import volume_serial
-
-    return mount_keys(psutil.disk_partitions(all=False), volume_serial)  # all=False: never waits on a share
 
 
 def native_watcher() -> Watcher:
