@@ -77,7 +77,7 @@ def test_systemd_unit_is_bound_to_the_graphical_session() -> None:
 
 
 def test_systemd_unit_agrees_with_the_one_autostart_writes() -> None:
-    from uv_drive_guard.app import _autostart_linux
+    from uv_drive_guard.app.autostart import _linux as _autostart_linux
 
     assert SERVICE.name == _autostart_linux.UNIT
     ours = SERVICE.read_text(encoding="utf-8")
@@ -114,7 +114,7 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
 
 
 def test_launch_agent_template_parses_and_matches_what_autostart_writes() -> None:
-    from uv_drive_guard.app import _autostart_macos
+    from uv_drive_guard.app.autostart import _macos as _autostart_macos
 
     agent = plistlib.loads(AGENT.read_bytes())
     program = "/Applications/uv-drive-guard.app/Contents/MacOS/uv-drive-guard"
@@ -185,7 +185,7 @@ def test_windows_installer_names_agree_with_autostart() -> None:
     assert 'AppUserModelID: "{#AppUserModelID}"' in iss
     assert r'Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"' in iss
     assert 'ValueName: "{#AppName}"; ValueData: """{app}\\{#AppExe}"" run"; Flags: uninsdeletevalue' in iss
-    source = (ROOT / "daemon" / "uv_drive_guard" / "app" / "_autostart_windows.py").read_text(encoding="utf-8")
+    source = (ROOT / "daemon" / "uv_drive_guard" / "app" / "autostart" / "_windows.py").read_text(encoding="utf-8")
     assert 'VALUE_NAME = "uv-drive-guard"' in source
     assert 'RUN_KEY = "Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run"' in source
 
@@ -247,7 +247,7 @@ def _run(script: str, home: Path, tmp_path: Path, *args: str) -> subprocess.Comp
 
 
 def test_install_and_uninstall_with_uv(tmp_path: Path) -> None:
-    from uv_drive_guard.app._autostart_linux import desktop_quote
+    from uv_drive_guard.app.autostart._linux import desktop_quote
 
     home = tmp_path / "home of $ana"  # quoting: a space and a dollar in every path
     home.mkdir()

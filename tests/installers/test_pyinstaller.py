@@ -108,7 +108,7 @@ def test_bundle_has_the_daemon_modules(bundle: Path) -> None:
     frozen = set(CArchiveReader(str(bundle / NAME)).open_embedded_archive("PYZ.pyz").toc)
     wanted = {
         "uv_drive_guard.app.main", "uv_drive_guard.app.tray", "uv_drive_guard.app.notify",
-        "uv_drive_guard.app.watch", "uv_drive_guard.app.autostart", "uv_drive_guard.app._autostart_linux",
+        "uv_drive_guard.app.watch", "uv_drive_guard.app.autostart", "uv_drive_guard.app.autostart._linux",
         "uv_drive_guard.fixing.engine", "pystray", "desktop_notifier.backends.dbus", "watchdog.observers",
         "platformdirs.unix", "uv_drive_guard.edges.proc", "filelock", "filelock._native._unix",
         "uv_drive_guard.app.trayhost", "uv_drive_guard.app.sni.icon", "pystray._dummy", "dbus_fast.aio",

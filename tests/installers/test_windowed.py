@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from uv_drive_guard.app import _autostart_windows
+from uv_drive_guard.app.autostart import _windows as _autostart_windows
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = ROOT / "installers" / "windows"

@@ -19,10 +19,10 @@ import pytest
 from tests.realfs.drives import need_real
 
 from uv_drive_guard import cli
-from uv_drive_guard.app import _autostart_linux as linux
-from uv_drive_guard.app import _autostart_macos as macos
-from uv_drive_guard.app import _autostart_windows as windows
 from uv_drive_guard.app import autostart
+from uv_drive_guard.app.autostart import _linux as linux
+from uv_drive_guard.app.autostart import _macos as macos
+from uv_drive_guard.app.autostart import _windows as windows
 
 AWKWARD = ['/opt/my dir/$HOME`x`/back\\slash/100%/py"q', "-m", "uv_drive_guard", "run", "it's", "a;b", ""]
 
@@ -644,7 +644,7 @@ def test_the_base_pythonw_start_really_runs_the_cli(tmp_path: Path) -> None:
     )
     site_dir = tmp_path / "site-packages"
     site_dir.mkdir()
-    daemon = Path(windows.__file__).resolve().parents[2]
+    daemon = Path(windows.__file__).resolve().parents[3]
     (site_dir / "venv.pth").write_text(f"{daemon}\n{sysconfig.get_paths()['purelib']}\n")
     assert found.launcher is not None
     launcher = tmp_path / "autostart.pyw"

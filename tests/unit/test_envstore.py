@@ -15,10 +15,12 @@ import pytest
 
 from uv_drive_guard.edges.registry import REG_BINARY, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ
 from uv_drive_guard.edges.settings._macos import launch_agent_definitions
-from uv_drive_guard.fixing import _env_macos, _env_windows, envstore
-from uv_drive_guard.fixing._env_macos import LABEL, LaunchctlEnvStore
-from uv_drive_guard.fixing._env_windows import RegistryEnvStore
+from uv_drive_guard.fixing import envstore
 from uv_drive_guard.fixing.envstore import EnvStore, EnvStoreError, Saved
+from uv_drive_guard.fixing.envstore import _macos as _env_macos
+from uv_drive_guard.fixing.envstore import _windows as _env_windows
+from uv_drive_guard.fixing.envstore._macos import LABEL, LaunchctlEnvStore
+from uv_drive_guard.fixing.envstore._windows import RegistryEnvStore
 
 # --- Windows ---------------------------------------------------------------------------------------
 

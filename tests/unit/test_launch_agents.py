@@ -40,8 +40,8 @@ from uv_drive_guard.core.model import (
 from uv_drive_guard.edges import launchctl
 from uv_drive_guard.edges.settings._macos import launch_agent_definitions
 from uv_drive_guard.fixing import agentfile, engine, plan
-from uv_drive_guard.fixing._env_macos import LABEL, LaunchctlEnvStore
 from uv_drive_guard.fixing.envstore import EnvStoreError
+from uv_drive_guard.fixing.envstore._macos import LABEL, LaunchctlEnvStore
 from uv_drive_guard.fixing.journal import APPLIED, UNDONE, Journal
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "macos" / "LaunchAgents"

@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
-from ..edges import proc
-from ..edges.launchctl import LAUNCHCTL
-from ..fixing import atomic
-from ._autostart_common import (
+from ...edges import proc
+from ...edges.launchctl import LAUNCHCTL
+from ...fixing import atomic
+from ._common import (
     DISABLED,
     DISABLED_BY_SYSTEM,
     ENABLED,

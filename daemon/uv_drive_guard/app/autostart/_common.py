@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from ..core.paths import tilde
+from ...core.paths import tilde
 
 State = Literal["enabled", "disabled", "disabled-by-system", "written", "unknown"]
 ENABLED: State = "enabled"

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, cast
 
-from ..edges.registry import (
+from ...edges.registry import (
     HKCU,
     HKLM,
     MACHINE_KEY,
@@ -26,7 +26,7 @@ from ..edges.registry import (
     USER_KEY,
     read_key,
 )
-from ._env_common import EnvStoreError, Saved, control_characters, quoted
+from ._common import EnvStoreError, Saved, control_characters, quoted
 
 if sys.platform == "win32":
     import ctypes

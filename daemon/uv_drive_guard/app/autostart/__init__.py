@@ -1,17 +1,17 @@
 """Start at login, one small interface over each system's own switch (psutil-style facade).
 
 Linux: an XDG autostart entry (or a systemd user unit), macOS: a LaunchAgent, Windows: the
-HKCU Run key. The per-OS code lives in `_autostart_linux`, `_autostart_macos`, `_autostart_windows`;
-what they share lives in `_autostart_common`, which they import instead of this module.
+HKCU Run key. The per-OS code lives in `_linux`, `_macos` and `_windows` beside this module;
+what they share lives in `_common`, which they import instead of this module.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from ..core.model import Os
-from ..edges import platforms
-from ._autostart_common import (
+from ...core.model import Os
+from ...edges import platforms
+from ._common import (
     DISABLED,
     DISABLED_BY_SYSTEM,
     ENABLED,
@@ -62,15 +62,15 @@ def native(platform: str | None = None) -> Autostart | None:
     """This system's implementation; None where there is none (the tray greys the item out)."""
     os_ = platforms.known(platform)
     if os_ is Os.LINUX:
-        from ._autostart_linux import LinuxAutostart
+        from ._linux import LinuxAutostart
 
         return LinuxAutostart()
     if os_ is Os.MACOS:
-        from ._autostart_macos import MacAutostart
+        from ._macos import MacAutostart
 
         return MacAutostart()
     if os_ is Os.WINDOWS:
-        from ._autostart_windows import WindowsAutostart
+        from ._windows import WindowsAutostart
 
         return WindowsAutostart()
     return None
@@ -78,7 +78,7 @@ def native(platform: str | None = None) -> Autostart | None:
 
 def enable_systemd(autostart: Autostart) -> str | None:
     """`autostart enable --systemd`: a systemd user unit instead of the XDG entry; None off Linux."""
-    from ._autostart_linux import LinuxAutostart
+    from ._linux import LinuxAutostart
 
     return autostart.enable(systemd=True) if isinstance(autostart, LinuxAutostart) else None
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..edges.registry import HKCU, REG_SZ, read_key
-from ..fixing import atomic
-from ._autostart_common import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState
+from ...edges.registry import HKCU, REG_SZ, read_key
+from ...fixing import atomic
+from ._common import DISABLED, DISABLED_BY_SYSTEM, ENABLED, UNKNOWN, State, StatusFromState
 
 if sys.platform == "win32":
     import winreg

@@ -19,12 +19,12 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
-from ..edges import proc
-from ..edges.launchctl import LAUNCHCTL, LAUNCHCTL_TIMEOUT, MAX_AGENT_BYTES, agent_files, getenv_value, read_bounded
-from . import agentfile
-from ._env_common import EnvStoreError, Saved, control_characters, quoted
-from .agentfile import shell_quote
-from .atomic import write_atomic
+from ...edges import proc
+from ...edges.launchctl import LAUNCHCTL, LAUNCHCTL_TIMEOUT, MAX_AGENT_BYTES, agent_files, getenv_value, read_bounded
+from .. import agentfile
+from ..agentfile import shell_quote
+from ..atomic import write_atomic
+from ._common import EnvStoreError, Saved, control_characters, quoted
 
 LABEL = "io.github.uv-drive-guard.environment"
 DEFAULT_AGENT = Path("~/Library/LaunchAgents") / f"{LABEL}.plist"

@@ -14,9 +14,9 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ..edges import proc
-from ..fixing import atomic
-from ._autostart_common import (
+from ...edges import proc
+from ...fixing import atomic
+from ._common import (
     DISABLED,
     DISABLED_BY_SYSTEM,
     ENABLED,
