@@ -36,8 +36,6 @@ from .notices import Announcer, NotifierLike, visible
 from .policy import Switches
 from .watch import Watcher
 
-__all__ = ["Gather", "NotifierLike", "Service"]
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 EXECUTOR_THREADS = 3  # scans (one at a time), a fix or undo, the journal and drives.json
