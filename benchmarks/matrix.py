@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "daemon"), str(ROOT)]
 
-from tests.realfs import drives  # noqa: E402
+from tests.realfs import drives, uv_versions  # noqa: E402
 from tests.realfs import test_matrix as matrix  # noqa: E402
 
 
@@ -35,7 +35,7 @@ def _list(value: str, known: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    versions = [matrix.VENV_UV, *matrix.OTHER_VERSIONS]
+    versions = [uv_versions.VENV_UV, *matrix.OTHER_VERSIONS]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", default=",".join(matrix.KINDS))
     parser.add_argument("--scenarios", default=",".join(matrix.SCENARIOS))
@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     usable = []
     for version in wanted:
-        if matrix.uv_bin_dir(version) is None:
-            notes.append(f"left out: {matrix.install_hint(version)}")
+        if uv_versions.uv_bin_dir(version) is None:
+            notes.append(f"left out: {uv_versions.install_hint(version)}")
         else:
             usable.append(version)
     ready = []

@@ -1,53 +1,45 @@
-"""Helpers shared by the real-filesystem tests (beyond what drives.py offers)."""
+"""The fixtures every real-filesystem test may ask for: a find-links directory with tinypkg, a
+fresh directory under /mnt that the scan covers automatically, a throwaway HOME."""
 
 from __future__ import annotations
 
-import contextlib
+import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from . import drives
-
-# The fixtures of the scan-vs-uv tests (a find-links dir with tinypkg, a fresh dir under /mnt that
-# the scan covers automatically, a throwaway HOME), for every test here.
-from .test_scan_vs_uv import home, mnt_dir, wheels  # noqa: F401
+from .drives import build_wheel, need_real
 
 
-@contextlib.contextmanager
-def mount_at(kind: str, mountpoint: Path, work: Path, label: str | None = "UVDGTEST") -> Iterator[drives.Drive]:
-    """Like :func:`drives.make_drive`, but mounted at exactly ``mountpoint`` (created here, any
-    name, e.g. one with quotes, ``$(...)`` and spaces); the image and logs live in ``work``.
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A find-links directory with tinypkg 0.1.0: a console script and 300 kB of data."""
+    where = tmp_path_factory.mktemp("wheels")
+    build_wheel(where, entry_points={"tinypkg": "tinypkg:main"}, data_size=300_000)
+    return where
 
-    Always unmounts, detaches the loop device and removes the (empty) mount point.
-    """
-    if kind not in drives.LOOP_KINDS:
-        raise ValueError(f"mount_at supports image-backed kinds, not {kind!r}")
-    tag = f"{kind}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True, exist_ok=True)
-    mountpoint.mkdir(parents=True)
-    image = work / f"{tag}.img"
-    device = ""
+
+@pytest.fixture
+def mnt_dir() -> Iterator[Path]:
+    """A fresh directory under /mnt, so drives mounted there are in the scan's automatic scope."""
+    if os.geteuid() != 0:
+        need_real("mounting under /mnt needs root")
+    root = Path("/mnt") / f"uvdg-tests-{uuid.uuid4().hex[:10]}"
+    root.mkdir(mode=0o755)
     try:
-        with image.open("wb") as fh:
-            fh.truncate(drives.DEFAULT_SIZE_MB[kind] * 1024 * 1024)
-        drives.mkfs(kind, str(image), label)
-        losetup = drives.which("losetup") or "losetup"
-        device = drives._run([losetup, "--find", "--show", str(image)]).stdout.strip()
-        if not device.startswith("/dev/"):
-            raise drives.DriveError(f"losetup returned {device!r}")
-        cmd = drives._mount_cmd(kind, device, mountpoint, drives.DEFAULT_SIZE_MB[kind])
-        if kind in drives.FUSE_KINDS:
-            drives._run_daemon(cmd, work / f"{tag}.mount.log")
-        else:
-            drives._run(cmd)
-        drives._wait_mounted(mountpoint)
-        yield drives.Drive(mountpoint=mountpoint, device=device, image=image, kind=kind)
+        yield root
     finally:
-        try:
-            drives._unmount(mountpoint)
-        finally:
-            if device.startswith("/dev/"):
-                drives._detach(device)
-            with contextlib.suppress(OSError):
-                mountpoint.rmdir()
+        still = [e.mountpoint for e in drives.mountinfo() if e.mountpoint.startswith(f"{root}/")]
+        assert not still, f"mounts left behind under {root}: {still}"
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path

@@ -490,6 +490,45 @@ def make_drive(
                 mountpoint.rmdir()
 
 
+@contextlib.contextmanager
+def mount_at(kind: str, mountpoint: Path, work: Path, label: str | None = "UVDGTEST") -> Iterator[Drive]:
+    """Like :func:`make_drive`, but mounted at exactly ``mountpoint`` (created here, any
+    name, e.g. one with quotes, ``$(...)`` and spaces); the image and logs live in ``work``.
+
+    Always unmounts, detaches the loop device and removes the (empty) mount point.
+    """
+    if kind not in LOOP_KINDS:
+        raise ValueError(f"mount_at supports image-backed kinds, not {kind!r}")
+    tag = f"{kind}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True, exist_ok=True)
+    mountpoint.mkdir(parents=True)
+    image = work / f"{tag}.img"
+    device = ""
+    try:
+        with image.open("wb") as fh:
+            fh.truncate(DEFAULT_SIZE_MB[kind] * 1024 * 1024)
+        mkfs(kind, str(image), label)
+        losetup = which("losetup") or "losetup"
+        device = _run([losetup, "--find", "--show", str(image)]).stdout.strip()
+        if not device.startswith("/dev/"):
+            raise DriveError(f"losetup returned {device!r}")
+        cmd = _mount_cmd(kind, device, mountpoint, DEFAULT_SIZE_MB[kind])
+        if kind in FUSE_KINDS:
+            _run_daemon(cmd, work / f"{tag}.mount.log")
+        else:
+            _run(cmd)
+        _wait_mounted(mountpoint)
+        yield Drive(mountpoint=mountpoint, device=device, image=image, kind=kind)
+    finally:
+        try:
+            _unmount(mountpoint)
+        finally:
+            if device.startswith("/dev/"):
+                _detach(device)
+            with contextlib.suppress(OSError):
+                mountpoint.rmdir()
+
+
 def fuse_pids(drive: Drive) -> list[int]:
     """PIDs of the FUSE daemons serving ``drive`` (matched by their command line)."""
     pids: list[int] = []

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from .against_uv import CLI, UV, env_for, require, under
 from .drives import make_drive, need_real
-from .test_scan_vs_uv import CLI, UV, _require, env_for, under
 
 SHELLS = ("bash", "zsh", "fish")
 RC = {"bash": ".bashrc", "zsh": ".zshrc", "fish": ".config/fish/config.fish"}
@@ -134,7 +134,7 @@ def work(tmp_path: Path) -> Path:
 def test_a_crlf_cache_setting_on_exfat_is_turned_off_as_the_shell_sees_it(
     shell: str, mnt_dir: Path, home: Path, work: Path
 ) -> None:
-    _require("exfat")
+    require("exfat")
     _need(shell)
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         cache = str(drive.mountpoint / "uv-cache")
@@ -168,7 +168,7 @@ def test_a_crlf_file_gets_a_fallback_the_shell_reads_without_a_cr(
     shell: str, mnt_dir: Path, home: Path, work: Path
 ) -> None:
     """The fix writes a value: the shell must get exactly it, not the value and a CR."""
-    _require()
+    require()
     _need(shell)
     cache = str(mnt_dir / "STICK" / "uv-cache")  # a drive that is not plugged in
     rc = rc_file(home, shell, ["# from a Windows checkout", export(shell, "UV_CACHE_DIR", cache), "alias ll='ls -l'"])
@@ -199,7 +199,7 @@ def test_a_crlf_file_the_shell_stops_reading_is_judged_as_the_shell_runs_it(
     """bash and zsh stop at a CR LF file's first compound command: a setting after it is never
     made, so the scan reports nothing from it; and a fix that would add its block at the end,
     where the shell never looks, is refused in one line."""
-    _require("exfat")
+    require("exfat")
     _need(shell)
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         lines = [

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +16,7 @@ from pathlib import Path
 import pytest
 
 from . import drives
-
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-
-
-def _exe() -> str:
-    found = shutil.which("uv-drive-guard", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    assert found, "uv-drive-guard is not installed"
-    return found
+from .daemon_process import BIN, exe, log_file, wait_for
 
 
 @pytest.fixture
@@ -49,21 +41,6 @@ def setup(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], Path]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _log(home: Path) -> Path:
-    return home / ".local" / "state" / "uv-drive-guard" / "log" / "uv-drive-guard.log"
-
-
-def _wait_for(path: Path, text: str, count: int = 1, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    content = ""
-    while time.monotonic() < deadline:
-        content = path.read_text() if path.exists() else ""
-        if content.count(text) >= count:
-            return content
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} x{count} not in the log within {timeout} s:\n{content[-3000:]}")
-
-
 def _rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -76,18 +53,18 @@ def test_plug_cycles_notify_once_and_stay_flat(setup: tuple[Path, dict[str, str]
     with drives.make_drive("exfat", root, label="STICK", name="STICK") as first:
         image = first.image
     assert image is not None
-    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen([exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        log = _log(home)
-        _wait_for(log, "is running")
-        second = subprocess.run([_exe(), "run", "--headless"], env=env, capture_output=True, text=True, timeout=30)
+        log = log_file(home)
+        wait_for(log, "is running")
+        second = subprocess.run([exe(), "run", "--headless"], env=env, capture_output=True, text=True, timeout=30)
         assert second.returncode == 0 and "already running" in second.stdout
         fds = rss = 0
         for cycle in range(8):
             with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image) as drive:
-                _wait_for(log, "scan (mount change)", count=2 * cycle + 1)
+                wait_for(log, "scan (mount change)", count=2 * cycle + 1)
                 assert not [p for p in os.listdir(drive.mountpoint) if p.startswith(".uv-drive-guard-probe-")]
-            _wait_for(log, "scan (mount change)", count=2 * cycle + 2)
+            wait_for(log, "scan (mount change)", count=2 * cycle + 2)
             if cycle == 1:
                 fds, rss = len(os.listdir(f"/proc/{daemon.pid}/fd")), _rss_kb(daemon.pid)
         assert daemon.poll() is None, "the daemon died"
@@ -113,20 +90,20 @@ def test_fallback_while_away_is_reverted_when_the_drive_returns(setup: tuple[Pat
     original = bashrc.read_bytes()
     with drives.make_drive("exfat", root, label="STICK", name="STICK") as first:
         image = first.image
-    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen([exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        log = _log(home)
-        _wait_for(log, "notice: uv on a drive that is not plugged in")
-        scanned = subprocess.run([_exe(), "scan", "--json"], env=env, capture_output=True, text=True, timeout=60)
+        log = log_file(home)
+        wait_for(log, "notice: uv on a drive that is not plugged in")
+        scanned = subprocess.run([exe(), "scan", "--json"], env=env, capture_output=True, text=True, timeout=60)
         fixes = [f["id"] for item in json.loads(scanned.stdout)["findings"] for f in item["fixes"]]
         fallback = next(f for f in fixes if "-fallback-" in f)
         applied = subprocess.run(
-            [_exe(), "fix", fallback, "--yes"], env=env, capture_output=True, text=True, timeout=120
+            [exe(), "fix", fallback, "--yes"], env=env, capture_output=True, text=True, timeout=120
         )
         assert applied.returncode == 0, applied.stdout + applied.stderr
         assert bashrc.read_bytes() != original and "uv-drive-guard" in bashrc.read_text()
         with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image):
-            _wait_for(log, "notice: Your drive is back")
+            wait_for(log, "notice: Your drive is back")
         assert bashrc.read_bytes() == original
     finally:
         daemon.send_signal(signal.SIGTERM)
@@ -136,16 +113,16 @@ def test_fallback_while_away_is_reverted_when_the_drive_returns(setup: tuple[Pat
 def test_settings_are_reread_when_the_file_changes(setup: tuple[Path, dict[str, str], Path]) -> None:
     _root, env, home = setup
     settings = Path(env["XDG_CONFIG_HOME"]) / "uv-drive-guard" / "config.toml"
-    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen([exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        log = _log(home)
-        _wait_for(log, "is running")
+        log = log_file(home)
+        wait_for(log, "is running")
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text("[walk]\nmax_deepth = 3\n")
-        text = _wait_for(log, "settings not applied")
+        text = wait_for(log, "settings not applied")
         assert f"{settings}:2: unknown setting `walk.max_deepth`" in text
         settings.write_text("[walk]\nmax_depth = 3\n")
-        _wait_for(log, "reloading", count=2)
+        wait_for(log, "reloading", count=2)
         assert daemon.poll() is None
     finally:
         daemon.send_signal(signal.SIGTERM)
@@ -161,9 +138,9 @@ def test_only_the_main_thread_takes_the_quit_signals(setup: tuple[Path, dict[str
     """A SIGTERM handed to another thread is not acted on while the main thread sleeps (seen:
     about one in 25 under load, for an hour): every thread but the main one blocks them."""
     _root, env, home = setup
-    daemon = subprocess.Popen([_exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen([exe(), "run", "--headless"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        _wait_for(_log(home), "is running")
+        wait_for(log_file(home), "is running")
         quit_bits = sum(1 << (int(sig) - 1) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
         tasks = Path(f"/proc/{daemon.pid}/task")
         masks = {int(t.name): _blocked((t / "status").read_text()) for t in tasks.iterdir()}

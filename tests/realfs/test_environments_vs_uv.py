@@ -22,12 +22,9 @@ from typing import Any
 
 import pytest
 
+from .against_uv import env_for, init, loud, only, require, said, scan, show, sync, under, uv
 from .drives import base_python, make_drive, need_real, packaged_project, run_uv
-from .test_matrix import install_hint, uv_bin_dir
-from .test_projects_vs_uv import init, only, said, sync
-from .test_scan_vs_uv import _require, env_for, home, loud, mnt_dir, scan, show, under, uv, wheels
-
-__all__ = ["home", "mnt_dir", "wheels"]  # fixtures shared with test_scan_vs_uv
+from .uv_versions import install_hint, uv_bin_dir
 
 FOLDERS: dict[str, str] = {
     "empty": "",
@@ -59,7 +56,7 @@ def pip_install(venv: Path, wheels: Path) -> list[str | Path]:
 
 @pytest.mark.parametrize("kind", ["exfat", "ext4"])
 def test_folders_with_a_pyproject_are_said_once(kind: str, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require(kind)
+    require(kind)
     with make_drive(kind, tmp_path / "d", label="STICK") as drive:
         made = folders(drive.mountpoint)
         env = env_for(home)
@@ -96,7 +93,7 @@ def test_folders_with_a_pyproject_are_said_once(kind: str, tmp_path: Path, home:
 
 def test_a_folder_inside_a_workspace_has_its_own_environment(tmp_path: Path, home: Path, wheels: Path) -> None:
     """uv stops at the first pyproject.toml: docs/ is a non-project root of its own."""
-    _require("ext4")
+    require("ext4")
     with make_drive("ext4", tmp_path / "d", label="WORK") as drive:
         ws = drive.mountpoint / "ws"
         (ws / "docs").mkdir(parents=True)
@@ -123,7 +120,7 @@ def test_a_folder_inside_a_workspace_has_its_own_environment(tmp_path: Path, hom
 
 
 def test_plugged_in_elsewhere_after_one_uv_run(mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     env = env_for(home)
     run = ["run", "--no-index", "--find-links", wheels]
     with make_drive("ext4", mnt_dir, label="STICK", name="STICK1") as first:
@@ -162,7 +159,7 @@ def _linked_project(where: Path, scratch: Path, target: Path | str) -> Path:
 def test_venv_linked_to_a_mounted_drive_is_judged_there(
     mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path
 ) -> None:
-    _require("ext4", "btrfs")
+    require("ext4", "btrfs")
     env = env_for(home)
     with (
         make_drive("btrfs", mnt_dir, label="WORK", name="WORK") as work,
@@ -183,7 +180,7 @@ def test_venv_linked_to_a_mounted_drive_is_judged_there(
 
 
 def test_venv_linked_to_an_unplugged_drive(mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     env = env_for(home)
     with make_drive("ext4", mnt_dir, label="WORK", name="WORK") as work:
         with make_drive("ext4", mnt_dir, label="FAST", name="FAST") as fast:
@@ -203,7 +200,7 @@ def test_venv_linked_to_an_unplugged_drive(mnt_dir: Path, tmp_path: Path, home: 
 
 
 def test_venv_linked_to_nothing(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     env = env_for(home)
     with make_drive("ext4", tmp_path / "d", label="WORK") as work:
         project = _linked_project(work.mountpoint, tmp_path, "../envs/gone")
@@ -214,7 +211,7 @@ def test_venv_linked_to_nothing(tmp_path: Path, home: Path, wheels: Path) -> Non
 
 
 def test_venv_file_is_a_redirect_since_uv_0_13_9(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     old = uv_bin_dir("0.10.5")
     env = env_for(home)
     target = home / "envs" / "demo"
@@ -242,7 +239,7 @@ def test_venv_file_is_a_redirect_since_uv_0_13_9(tmp_path: Path, home: Path, whe
 
 @pytest.mark.parametrize("content", ["", "nothing-here"], ids=["empty", "no-environment"])
 def test_venv_file_that_leads_nowhere(content: str, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     env = env_for(home)
     with make_drive("ext4", tmp_path / "d", label="WORK") as work:
         project = init("app", work.mountpoint, tmp_path)
@@ -259,7 +256,7 @@ def test_venv_file_that_leads_nowhere(content: str, tmp_path: Path, home: Path, 
 def test_project_environment_variable_that_is_a_dangling_link(
     mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path
 ) -> None:
-    _require("ext4")
+    require("ext4")
     link = home / "envs" / "demo"
     link.parent.mkdir(parents=True)
     os.symlink(mnt_dir / "FAST" / "envs" / "demo", link)  # FAST: a drive that is not plugged in
@@ -275,7 +272,7 @@ def test_project_environment_variable_that_is_a_dangling_link(
 
 def test_an_empty_project_environment_variable_is_the_default(tmp_path: Path, home: Path, wheels: Path) -> None:
     """`UV_PROJECT_ENVIRONMENT=` (empty) is no setting: `<root>/.venv` (environment_selection)."""
-    _require("exfat")
+    require("exfat")
     env = env_for(home, UV_PROJECT_ENVIRONMENT="")
     with make_drive("exfat", tmp_path / "d", label="STICK") as stick:
         project = init("app", stick.mountpoint, tmp_path)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from . import drives
+from .against_uv import CLI, env_for, install, make_venv, require, scan, uv, write_bashrc
 from .drives import make_drive
-from .test_scan_vs_uv import CLI, _require, env_for, install, make_venv, scan, uv, write_bashrc
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "uv-output" / "windows" / "seed-cache-exfat-uv-0.5.26.txt"
 
@@ -37,7 +37,7 @@ def _fix_ids(finding: dict[str, Any]) -> list[str]:
 
 
 def test_a_cache_on_exfat_uvs_own_words_explained(mnt_dir: Path, home: Path, wheels: Path, tmp_path: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         cache = drive.mountpoint / "uv-cache"
         write_bashrc(home, "UV_CACHE_DIR", cache)
@@ -63,7 +63,7 @@ def test_a_cache_on_exfat_uvs_own_words_explained(mnt_dir: Path, home: Path, whe
 
 
 def test_a_project_on_exfat_explained_with_and_without_uvs_output(mnt_dir: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         project = drive.mountpoint / "demo"
         project.mkdir()
@@ -88,7 +88,7 @@ def test_a_project_on_exfat_explained_with_and_without_uvs_output(mnt_dir: Path,
 
 
 def test_not_a_drive_problem_and_a_windows_path_read_as_text(home: Path, tmp_path: Path) -> None:
-    _require()
+    require()
     env = env_for(home)
     made = uv(make_venv(tmp_path / "venv"), env)
     assert made.returncode == 0, made.stderr

@@ -28,8 +28,8 @@ from uv_drive_guard.edges import probe as probing
 from uv_drive_guard.edges import walk
 
 from . import drives
-from .test_daemon_headless import _exe, _log, _wait_for
-from .test_scan_vs_uv import CLI, env_for
+from .against_uv import CLI, env_for
+from .daemon_process import exe, log_file, wait_for
 
 PREFIX = probing.PREFIX
 SCAN_BUDGET = 25.0  # probe timeout (3 s) + walk (2 s) + uv + start-up, with room for a slow CI box
@@ -300,11 +300,11 @@ def test_daemon_survives_yanks_and_leaves_no_probe_directory(root: Path, home: P
         stale.mkdir()
         (stale / "a").write_text("left by a crash")
     daemon = subprocess.Popen(
-        [_exe(), "run", "--headless"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        [exe(), "run", "--headless"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
-    log = _log(home)
+    log = log_file(home)
     try:
-        _wait_for(log, "is running")
+        wait_for(log, "is running")
         count = log.read_text().count("scan (mount change)")
         for how in ("kill", "lazy", "kill"):
             with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image) as drive:
@@ -314,7 +314,7 @@ def test_daemon_survives_yanks_and_leaves_no_probe_directory(root: Path, home: P
             count = log.read_text().count("scan (mount change)")
             assert daemon.poll() is None, f"the daemon died after a {how} yank:\n{log.read_text()[-3000:]}"
         with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image) as drive:
-            _wait_for(log, "scan (mount change)", count=count + 1, timeout=30)
+            wait_for(log, "scan (mount change)", count=count + 1, timeout=30)
             deadline = time.monotonic() + 10
             while _leftovers(drive.mountpoint) and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -428,17 +428,17 @@ def test_notification_service_goes_away_and_comes_back(root: Path, home: Path, t
         env = {**env_for(home), "DBUS_SESSION_BUS_ADDRESS": desk.bus_address}
         env.pop("DISPLAY", None)
         daemon = subprocess.Popen(
-            [_exe(), "run", "--headless"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            [exe(), "run", "--headless"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )
-        log = _log(home)
+        log = log_file(home)
         try:
-            _wait_for(log, "is running", timeout=30)
+            wait_for(log, "is running", timeout=30)
             assert "notifications: " in log.read_text()
             dunst = desk.procs.pop()
             dunst.kill()
             dunst.wait(timeout=10)
             with drives.make_drive("exfat", root, label="STICK", name="STICK"):
-                _wait_for(log, "notice: uv on STICK (exFAT)", timeout=30)
+                wait_for(log, "notice: uv on STICK (exFAT)", timeout=30)
             assert daemon.poll() is None, log.read_text()[-3000:]
             with (desk.dir / "dunst2.log").open("wb") as out:
                 desk.procs.append(

@@ -23,26 +23,24 @@ import pytest
 import tomllib
 
 from . import drives
-from .conftest import mount_at
-from .drives import base_python, make_drive
-from .test_scan_vs_uv import (
+from .against_uv import (
     CLI,
-    PYPROJECT,
     UV,
     W_HARDLINK,
-    _require,
     assert_silent,
     assert_tinypkg_runs,
     env_for,
     fix_slugs,
     install,
     make_venv,
+    require,
     scan,
     show,
     under,
     uv,
     write_bashrc,
 )
+from .drives import PYPROJECT, base_python, make_drive, mount_at
 
 VERIFIED = "Checked as a new terminal would run it: uv works now."
 UV_CONFIRMED = "without errors or warnings"
@@ -175,7 +173,7 @@ def seed_env(home: Path, cwd: Path) -> dict[str, str]:
 def test_seed_case_cache_on_exfat_fix_then_new_terminal_then_undo(
     variant: str, mnt_dir: Path, home: Path, wheels: Path, tmp_path: Path
 ) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         cache = drive.mountpoint / "uv-cache"
         original = seed_bashrc(home, cache, variant)
@@ -224,7 +222,7 @@ def test_seed_case_cache_on_exfat_fix_then_new_terminal_then_undo(
 
 
 def test_copy_mode_for_venv_on_ntfs_silences_uv_in_a_new_terminal(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ntfs")
+    require("ntfs")
     with make_drive("ntfs", tmp_path, label="BIGDISK") as drive:
         env = env_for(home)
         venv = drive.mountpoint / "work" / "venv"
@@ -258,7 +256,7 @@ def test_copy_mode_for_venv_on_ntfs_silences_uv_in_a_new_terminal(tmp_path: Path
 
 
 def test_copy_mode_goes_where_uv_link_mode_is_exported(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ntfs")
+    require("ntfs")
     with make_drive("ntfs", tmp_path, label="BIGDISK") as drive:
         bashrc, _ = write_bashrc(home, "UV_LINK_MODE", Path("hardlink"))
         original = bashrc.read_bytes()
@@ -304,7 +302,7 @@ def test_copy_mode_goes_where_uv_link_mode_is_exported(tmp_path: Path, home: Pat
 
 
 def test_hostile_mount_path_cache_fix_runs_no_code(mnt_dir: Path, home: Path, tmp_path: Path) -> None:
-    _require("exfat")
+    require("exfat")
     work = tmp_path / "work"
     work.mkdir()
     mountpoint = mnt_dir / HOSTILE
@@ -344,7 +342,7 @@ def test_hostile_mount_path_cache_fix_runs_no_code(mnt_dir: Path, home: Path, tm
 
 
 def test_hostile_mount_path_drive_cache_lands_in_pyproject_verbatim(mnt_dir: Path, home: Path, tmp_path: Path) -> None:
-    _require("ntfs")
+    require("ntfs")
     work = tmp_path / "work"
     work.mkdir()
     mountpoint = mnt_dir / f"{HOSTILE} ntfs"
@@ -379,7 +377,7 @@ def test_hostile_mount_path_drive_cache_lands_in_pyproject_verbatim(mnt_dir: Pat
 
 
 def test_read_only_bashrc_is_refused_and_left_alone(mnt_dir: Path, home: Path, tmp_path: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         original = seed_bashrc(home, drive.mountpoint / "uv-cache", "lf")
         bashrc = home / ".bashrc"
@@ -402,7 +400,7 @@ def test_read_only_bashrc_is_refused_and_left_alone(mnt_dir: Path, home: Path, t
 
 
 def test_second_fix_is_a_no_op_and_history_lists_one_entry(mnt_dir: Path, home: Path, tmp_path: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         seed_bashrc(home, drive.mountpoint / "uv-cache", "lf")
         bashrc = home / ".bashrc"
@@ -426,7 +424,7 @@ def test_second_fix_is_a_no_op_and_history_lists_one_entry(mnt_dir: Path, home: 
 
 
 def test_fix_with_a_bashrc_over_1_mib_does_not_claim_it_is_in_place(mnt_dir: Path, home: Path, tmp_path: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         cache = drive.mountpoint / "uv-cache"
         line = "# " + "padding " * 10 + "\n"
@@ -508,7 +506,7 @@ def kill_during(
 
 
 def test_kill_9_during_fix_leaves_old_or_new_bytes_and_undo_restores(mnt_dir: Path, tmp_path: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="STICK") as drive:
         cache = drive.mountpoint / "uv-cache"
         # The expected new bytes: the same fix, run to completion in a copy of the HOME.

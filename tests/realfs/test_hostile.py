@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from . import drives
-from .test_scan_vs_uv import CLI, env_for
+from .against_uv import CLI, env_for
 
 TIME_LIMIT = 20.0
 MARK = "PWNED"

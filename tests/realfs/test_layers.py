@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from . import drives
+from .against_uv import VENV_BIN, env_for, require
 from .drives import base_python, make_drive
-from .test_scan_vs_uv import VENV_BIN, _require, env_for
 
 FIXED = "Checked as a new terminal would run it: uv works now."
 STILL_FAILS = "Applied, but uv still fails:"
@@ -165,7 +165,7 @@ CASES = [
 
 
 def _need(case: Case) -> None:
-    _require("exfat", *(("vfat",) if case.second_drive else ()))
+    require("exfat", *(("vfat",) if case.second_drive else ()))
     if shutil.which(case.shell) is None or shutil.which("script") is None:
         drives.need_real(f"{case.shell} and script(1) are needed for a real interactive shell")
     if case.session and not os.access(GENERATOR, os.X_OK):

@@ -47,7 +47,9 @@ from uv_drive_guard.core import explain
 
 from . import drives
 from . import matrix_places as places
+from .against_uv import copy_tree
 from .drives import base_python, build_wheel, make_drive, need_real, requirement, uv_env
+from .uv_versions import VENV_UV, install_hint, uv_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -58,7 +60,6 @@ KINDS: tuple[str, ...] = ("exfat", "vfat", "ntfs", "ext4", "btrfs", "tmpfs")
 #: uv releases besides the venv's: before/after PR #17115 (persist fallback, 0.9.18) and
 #: before/after the clone default on Linux (0.10.5).
 OTHER_VERSIONS: tuple[str, ...] = ("0.9.17", "0.9.18", "0.10.4", "0.10.5")
-VENV_UV = "venv"  # the label of the venv's own uv (0.13.9 at the time of writing)
 
 #: scenario -> what it puts on the drive (the rest stays on the local disk).
 SCENARIOS: dict[str, str] = {
@@ -112,26 +113,6 @@ PYPROJECT = drives.PYPROJECT
 
 
 # --- uv releases ------------------------------------------------------------------------
-
-
-def versions_dir() -> Path:
-    return Path(os.environ.get("UVDG_UV_VERSIONS") or ROOT / ".uv-versions")
-
-
-def uv_bin_dir(version: str) -> Path | None:
-    """The directory holding the uv of ``version`` (first on PATH for scan and uv), or None."""
-    if version == VENV_UV:
-        return VENV_BIN if (VENV_BIN / "uv").is_file() else None
-    candidate = versions_dir() / version / "bin"
-    return candidate if (candidate / "uv").is_file() else None
-
-
-def install_hint(version: str) -> str:
-    target = versions_dir() / version
-    return (
-        f"uv {version} is not installed in {versions_dir()}; "
-        f"run: {VENV_BIN / 'python'} -m pip install --no-deps uv=={version} --target {target}"
-    )
 
 
 def reported_version(bin_dir: Path) -> str:
@@ -301,16 +282,6 @@ def tool_install(wheels: Path) -> list[str | Path]:
 
 def pip_install(venv: Path, wheels: Path) -> list[str | Path]:
     return ["pip", "install", "--no-index", "--find-links", wheels, "--python", venv, "tinypkg"]
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    """Copy what `uv init` wrote, contents only: fusefat refuses chmod (copystat)."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for child in src.iterdir():
-        if child.is_dir():
-            copy_tree(child, dst / child.name)
-        else:
-            shutil.copyfile(child, dst / child.name)
 
 
 def init_project(scenario: str, where: Path, scratch: Path) -> tuple[Path, Path]:

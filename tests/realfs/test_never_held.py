@@ -22,7 +22,7 @@ from uv_drive_guard import scan
 from uv_drive_guard.edges import walk
 
 from . import drives
-from .test_daemon_headless import _exe, _log, _wait_for
+from .daemon_process import exe, log_file, wait_for
 
 BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 SEEN, GONE = "scan (mount change): 1 drive(s) in scope", "scan (mount change): 0 drive(s) in scope"
@@ -156,20 +156,20 @@ def test_daemon_never_holds_the_drive(hostile_image: tuple[Path, Path], tmp_path
     settings.write_text(f'[scope]\nmount_roots = ["{root}"]\n')
     mountpoint = root / "HOSTILE"
     daemon = subprocess.Popen(
-        [_exe(), "run", "--headless"], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        [exe(), "run", "--headless"], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
     failures: list[str] = []
     threads: list[int] = []
     try:
-        log = _log(home)
-        _wait_for(log, "is running", timeout=30)
+        log = log_file(home)
+        wait_for(log, "is running", timeout=30)
         assert os.readlink(f"/proc/{daemon.pid}/cwd") != str(root), "the daemon kept the cwd it was started in"
         umount = drives.which("umount") or "umount"
         for cycle in range(16):
             # Others' mounts wake the daemon too: wait for the scans that saw this drive come and go.
             seen, gone = log.read_text().count(SEEN), log.read_text().count(GONE)
             with drives.make_drive("ext4", root, label="HOSTILE", name="HOSTILE", image=image) as drive:
-                _wait_for(log, SEEN, count=seen + 1, timeout=30)
+                wait_for(log, SEEN, count=seen + 1, timeout=30)
                 held = [
                     f
                     for f in os.listdir(f"/proc/{daemon.pid}/fd")
@@ -181,7 +181,7 @@ def test_daemon_never_holds_the_drive(hostile_image: tuple[Path, Path], tmp_path
                 done = subprocess.run([umount, str(drive.mountpoint)], capture_output=True, text=True, check=False)
                 if done.returncode != 0:
                     failures.append(f"cycle {cycle}: {done.stderr.strip()}")
-            _wait_for(log, GONE, count=gone + 1, timeout=30)
+            wait_for(log, GONE, count=gone + 1, timeout=30)
             threads.append(_threads(daemon.pid))
         assert daemon.poll() is None, "the daemon died"
         assert failures == []

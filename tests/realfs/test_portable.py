@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from . import drives
+from .against_uv import CLI, VENV_BIN, show, under
 from .drives import make_drive
-from .test_scan_vs_uv import CLI, VENV_BIN, show, under
 
 SHELLS = ("bash", "zsh", "fish")
 PROJECT = """\

@@ -14,62 +14,14 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from . import drives
+from .against_uv import copy_tree, env_for, init, loud, only, require, said, scan, show, sync, under, uv
 from .drives import base_python, make_drive
-from .test_matrix import copy_tree
-from .test_scan_vs_uv import _normal, _require, env_for, home, loud, mnt_dir, scan, show, under, uv, wheels
 
-__all__ = ["home", "mnt_dir", "wheels"]  # fixtures shared with test_scan_vs_uv
-
-PHRASES = (
-    "failed to symlink file",
-    "Failed to hardlink files",
-    "Read-only file system (os error 30)",
-    "Permission denied (os error 13)",
-    "Too many levels of symbolic links (os error 40)",
-    "No space left on device (os error 28)",
-    "No such file or directory (os error 2)",
-    "File exists (os error 17)",
-    "expected directory but found a file",
-    "no `pyvenv.cfg` file was found",
-    "redirect file at",
-)
 EXFAT_CAPS = "exfat"
-
-
-def said(item: dict[str, Any], proc: subprocess.CompletedProcess[str], *, fails: bool) -> None:
-    """uv failed (or worked) as the finding says and printed each predicted line."""
-    assert (proc.returncode != 0) is fails, (
-        f"{item['code']} predicted {'failure' if fails else 'success'}:\n{show(proc)}"
-    )
-    predicted = item["uv_message"]
-    phrase = next((p for p in PHRASES if p in predicted), None)
-    assert phrase and phrase in proc.stderr, f"predicted {predicted!r}, uv printed:\n{show(proc)}"
-    real = "\n".join(_normal(line) for line in proc.stderr.splitlines())
-    for line in predicted.splitlines():
-        want = _normal(line)
-        pattern = re.escape(want).replace("XXXXXX", r"[^`\s/\"]+").replace(r"\.\.\.", ".*?")
-        assert not want or re.search(pattern, real), f"{item['code']}: {line.strip()!r} not in:\n{show(proc)}"
-
-
-def init(kind: str, where: Path, scratch: Path, name: str = "demo") -> Path:
-    """A project by real `uv init` (app, lib) depending on tinypkg, copied to `where/name`."""
-    local = scratch / f"init-{name}"
-    local.mkdir(parents=True)
-    made = uv(
-        ["init", f"--{kind}", "--vcs", "none", "--no-workspace", "--python", base_python(), name],
-        env_for(scratch / "ih"),
-        cwd=local,
-    )
-    assert made.returncode == 0, show(made)
-    manifest = local / name / "pyproject.toml"
-    manifest.write_text(manifest.read_text().replace("dependencies = []", 'dependencies = ["tinypkg"]'))
-    copy_tree(local / name, where / name)
-    return where / name
 
 
 def workspace(where: Path, scratch: Path) -> tuple[Path, Path]:
@@ -81,15 +33,6 @@ def workspace(where: Path, scratch: Path) -> tuple[Path, Path]:
         assert made.returncode == 0, show(made)
     copy_tree(local / "ws", where / "ws")
     return where / "ws", where / "ws" / "packages" / "lib"
-
-
-def sync(wheels: Path, *extra: str) -> list[str | Path]:
-    return ["sync", "--no-index", "--find-links", wheels, "--python", base_python(), *extra]
-
-
-def only(findings: list[dict[str, Any]], code: str) -> dict[str, Any]:
-    (item,) = [f for f in findings if f["code"] == code]
-    return item
 
 
 def mount(*args: str) -> None:
@@ -113,7 +56,7 @@ def bound(source: Path, target: Path) -> Iterator[Path]:
 @pytest.mark.parametrize("kind", ["exfat", "vfat", "ntfs", "btrfs"])
 @pytest.mark.parametrize("flavour", ["app", "lib"])
 def test_never_synced_project(kind: str, flavour: str, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require(kind)
+    require(kind)
     with make_drive(kind, tmp_path / "d", label="STICK") as drive:
         project = init(flavour, drive.mountpoint, tmp_path)
         env = env_for(home)
@@ -130,7 +73,7 @@ def test_never_synced_project(kind: str, flavour: str, tmp_path: Path, home: Pat
 
 
 def test_workspace_member_shares_the_roots_environment(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", tmp_path / "d", label="STICK") as drive:
         root, member = workspace(drive.mountpoint, tmp_path)
         env = env_for(home)
@@ -146,7 +89,7 @@ def test_workspace_member_shares_the_roots_environment(tmp_path: Path, home: Pat
 def test_relative_project_environment_is_taken_from_the_workspace_root(
     tmp_path: Path, home: Path, wheels: Path
 ) -> None:
-    _require("btrfs")
+    require("btrfs")
     with make_drive("btrfs", tmp_path / "d", label="WORK") as drive:
         root, member = workspace(drive.mountpoint, tmp_path)
         env = env_for(home, UV_PROJECT_ENVIRONMENT="envs/shared")
@@ -162,7 +105,7 @@ def test_relative_project_environment_is_taken_from_the_workspace_root(
 
 
 def test_project_environment_off_an_exfat_drive_is_clean(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", tmp_path / "d", label="STICK") as drive:
         project = init("app", drive.mountpoint, tmp_path)
         env = env_for(home, UV_PROJECT_ENVIRONMENT=str(home / "envs" / "demo"))
@@ -176,7 +119,7 @@ def test_project_environment_off_an_exfat_drive_is_clean(tmp_path: Path, home: P
 
 
 def test_read_only_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     with make_drive("ext4", tmp_path / "d", label="LOCKED") as drive:
         project = init("app", drive.mountpoint, tmp_path)
         mount("-o", "remount,ro", str(drive.mountpoint))
@@ -197,7 +140,7 @@ def test_read_only_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
 
 @pytest.mark.parametrize("option", ["noexec", "nosymfollow"])
 def test_scripts_cannot_start(option: str, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     with make_drive("ext4", tmp_path / "d", label="NOEXEC") as drive:
         project = init("app", drive.mountpoint, tmp_path)
         env = env_for(home)
@@ -223,7 +166,7 @@ def test_scripts_cannot_start(option: str, tmp_path: Path, home: Path, wheels: P
 
 
 def test_full_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     with make_drive("ext4", tmp_path / "d", size_mb=24, label="FULL") as drive:
         subprocess.run(["tune2fs", "-m", "0", drive.device], capture_output=True, check=True)
         project = init("app", drive.mountpoint, tmp_path)
@@ -240,7 +183,7 @@ def test_full_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
 
 
 def test_drive_plugged_in_at_another_mount_point(mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     env = env_for(home)
     with make_drive("ext4", mnt_dir, label="STICK", name="STICK1") as first:
         init("app", first.mountpoint, tmp_path)
@@ -266,7 +209,7 @@ def test_drive_plugged_in_at_another_mount_point(mnt_dir: Path, tmp_path: Path, 
 
 
 def test_bind_mount_is_judged_by_the_drive_underneath(mnt_dir: Path, tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", tmp_path / "d", label="STICK") as drive:
         (drive.mountpoint / "work").mkdir()
         init("app", drive.mountpoint / "work", tmp_path)
@@ -365,7 +308,7 @@ DISCOVERY: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
 
 @pytest.mark.parametrize("name", list(DISCOVERY))
 def test_settings_discovery_matches_uv(name: str, tmp_path: Path) -> None:
-    _require()
+    require()
     files, project_dir, extra = DISCOVERY[name]
     base = tmp_path / "t"
     _tree(base, files)
@@ -382,7 +325,7 @@ def test_settings_discovery_matches_uv(name: str, tmp_path: Path) -> None:
 
 
 def test_no_cache_is_a_temporary_directory_in_tmpdir(tmp_path: Path, home: Path) -> None:
-    _require()
+    require()
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     (tmp_path / "demo").mkdir()
@@ -396,7 +339,7 @@ def test_no_cache_is_a_temporary_directory_in_tmpdir(tmp_path: Path, home: Path)
 
 @pytest.mark.parametrize("name", ["UV_NO_CONFIG", "UV_NO_CACHE", "UV_NO_SYSTEM_CONFIG"])
 def test_a_switch_uv_cannot_read_stops_uv(name: str, tmp_path: Path, home: Path) -> None:
-    _require()
+    require()
     env = env_for(home, **{name: "maybe"})
     _, report = scan(env, tmp_path)
     item = only(report["findings"], "UVD020")
@@ -409,7 +352,7 @@ def test_a_switch_uv_cannot_read_stops_uv(name: str, tmp_path: Path, home: Path)
 def test_uv_tool_ignores_project_settings(tmp_path: Path, home: Path, wheels: Path) -> None:
     """`uv tool` reads only user and system config (crates/uv/src/lib.rs): a project's
     cache-dir is not the cache of tools installed from inside it."""
-    _require()
+    require()
     project = tmp_path / "demo"
     _tree(project, {"pyproject.toml": APP, "uv.toml": f'cache-dir = "{tmp_path}/c-project"\n'})
     env = env_for(home)

@@ -19,22 +19,33 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from . import drives
-from .drives import base_python, build_wheel, make_drive, need_real, requirement, uv_env
+from .against_uv import (
+    UV,
+    W_HARDLINK,
+    assert_silent,
+    assert_tinypkg_runs,
+    env_for,
+    fix_slugs,
+    install,
+    loud,
+    make_venv,
+    normal,
+    require,
+    scan,
+    show,
+    under,
+    uv,
+    write_bashrc,
+)
+from .drives import base_python, make_drive, need_real
 
-VENV_BIN = Path(sys.executable).parent
-CLI = VENV_BIN / "uv-drive-guard"
-UV = VENV_BIN / "uv"
-
-W_HARDLINK = "Failed to hardlink files; falling back to full copy"
 E_PERSIST = "Could not persist temporary file"
 E_SYMLINK = "failed to symlink file"
 E_MKDIR = "failed to create directory"
@@ -45,134 +56,13 @@ KEY_PHRASES = (E_PERSIST, E_SYMLINK, W_HARDLINK, E_MKDIR)
 # --- fixtures ---------------------------------------------------------------------------
 
 
-def _require(*kinds: str) -> None:
-    for kind in kinds:
-        reason = requirement(kind)
-        if reason:
-            need_real(reason)
-    if not CLI.is_file():
-        need_real(f"the uv-drive-guard CLI is not installed beside {sys.executable}")
-    if not UV.is_file():
-        need_real(f"real uv is not installed beside {sys.executable}")
-
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A find-links directory with tinypkg 0.1.0: a console script and 300 kB of data."""
-    where = tmp_path_factory.mktemp("wheels")
-    build_wheel(where, entry_points={"tinypkg": "tinypkg:main"}, data_size=300_000)
-    return where
-
-
-@pytest.fixture
-def mnt_dir() -> Iterator[Path]:
-    """A fresh directory under /mnt, so drives mounted there are in the scan's automatic scope."""
-    if os.geteuid() != 0:
-        need_real("mounting under /mnt needs root")
-    root = Path("/mnt") / f"uvdg-tests-{uuid.uuid4().hex[:10]}"
-    root.mkdir(mode=0o755)
-    try:
-        yield root
-    finally:
-        still = [e.mountpoint for e in drives.mountinfo() if e.mountpoint.startswith(f"{root}/")]
-        assert not still, f"mounts left behind under {root}: {still}"
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
 # --- helpers ----------------------------------------------------------------------------
-
-
-def env_for(home: Path, **overrides: str | None) -> dict[str, str]:
-    """drives.uv_env(home) with this venv (the CLI and real uv) first on PATH."""
-    env = uv_env(home, **overrides)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env['PATH']}"
-    return env
-
-
-def scan(env: dict[str, str], *paths: Path | str) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
-        [str(CLI), "scan", *(str(p) for p in paths), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode in (0, 1), f"scan exited {proc.returncode}:\n{proc.stderr}\n{proc.stdout}"
-    report = json.loads(proc.stdout)
-    errors = [f for f in report["findings"] if f["severity"] == "error"]
-    assert proc.returncode == (1 if errors else 0), (
-        f"exit status {proc.returncode} does not match the error findings {[f['code'] for f in errors]}"
-    )
-    return proc.returncode, report
-
-
-def under(report: dict[str, Any], *roots: Path) -> list[dict[str, Any]]:
-    """Findings about paths below ``roots`` (another test's drive under /mnt is not ours)."""
-    prefixes = tuple(f"{r}/" for r in roots)
-    out = []
-    for f in report["findings"]:
-        path = (f["location"] or {}).get("path") or f["volume"] or ""
-        if f"{path}/".startswith(prefixes) or path in {str(r) for r in roots}:
-            out.append(f)
-    return out
-
-
-def loud(findings: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
-    """(code, severity, location path) of the error and warning findings."""
-    return [
-        (f["code"], f["severity"], (f["location"] or {}).get("path"))
-        for f in findings
-        if f["severity"] in ("error", "warning")
-    ]
-
-
-def fix_slugs(item: dict[str, Any]) -> list[str]:
-    return [re.sub(r"^uvd\d+-|-[0-9a-f]{6}$", "", fix["id"]) for fix in item["fixes"]]
-
-
-def uv(
-    args: list[str | Path], env: dict[str, str], cwd: Path | None = None, *, shell_file: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Real uv; with ``shell_file`` it is sourced first, as the user's shell would."""
-    argv = [str(UV), *(str(a) for a in args)]
-    if shell_file is not None:
-        argv = ["bash", "-c", f'. {shlex.quote(str(shell_file))} && exec "$@"', "uv", *argv]
-    return subprocess.run(
-        argv,
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=drives.UV_TIMEOUT_S,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def show(proc: subprocess.CompletedProcess[str]) -> str:
-    return f"rc={proc.returncode}\n--- stderr\n{proc.stderr}\n--- stdout\n{proc.stdout}"
 
 
 def key_phrase(uv_message: str) -> str:
     found = [p for p in KEY_PHRASES if p in uv_message]
     assert found, f"no known key line in the predicted uv message:\n{uv_message}"
     return found[0]
-
-
-_PREFIX = re.compile(r"^\s*(?:error:|warning:|Caused by:|cause:)\s*")
-
-
-def _normal(line: str) -> str:
-    return _PREFIX.sub("", line).strip()
 
 
 def assert_predicted(item: dict[str, Any], proc: subprocess.CompletedProcess[str], *, fails: bool) -> list[str]:
@@ -189,10 +79,10 @@ def assert_predicted(item: dict[str, Any], proc: subprocess.CompletedProcess[str
         assert proc.returncode == 0, f"{item['code']} predicted a warning; uv failed:\n{show(proc)}"
     phrase = key_phrase(predicted)
     assert phrase in proc.stderr, f"predicted {phrase!r}, uv printed:\n{show(proc)}"
-    real = "\n".join(_normal(line) for line in proc.stderr.splitlines())
+    real = "\n".join(normal(line) for line in proc.stderr.splitlines())
     missing = []
     for line in predicted.splitlines():
-        want = _normal(line)
+        want = normal(line)
         if not want:
             continue
         pattern = re.escape(want).replace("XXXXXX", r"[^`\s/]+").replace(r"\.\.\.", ".*?")
@@ -206,45 +96,6 @@ def assert_predicted(item: dict[str, Any], proc: subprocess.CompletedProcess[str
 
 def assert_verbatim(missing: list[str]) -> None:
     assert not missing, "uv's real message differs from the predicted one:\n" + "\n\n".join(missing)
-
-
-def assert_silent(proc: subprocess.CompletedProcess[str], what: str) -> None:
-    assert proc.returncode == 0, f"{what}: uv failed:\n{show(proc)}"
-    assert "warning: Failed to" not in proc.stderr, f"{what}: uv warned:\n{show(proc)}"
-    assert "error" not in proc.stderr.lower(), f"{what}:\n{show(proc)}"
-
-
-def install(venv: Path, wheels: Path, *extra: str) -> list[str | Path]:
-    return ["pip", "install", "--no-index", "--find-links", wheels, "--python", venv, *extra, "tinypkg"]
-
-
-def make_venv(path: Path) -> list[str | Path]:
-    return ["venv", "--python", base_python(), path]
-
-
-def assert_tinypkg_runs(venv: Path) -> None:
-    proc = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import tinypkg; print(tinypkg.__version__)"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert proc.returncode == 0 and proc.stdout.strip() == "0.1.0", proc.stderr
-
-
-def write_bashrc(home: Path, name: str, value: Path) -> tuple[Path, int]:
-    """A realistic ~/.bashrc that exports ``name``; returns it and the export's line number."""
-    bashrc = home / ".bashrc"
-    lines = [
-        "# ~/.bashrc: executed by bash(1) for non-login shells.",
-        "case $- in *i*) ;; *) : ;; esac",
-        "alias ll='ls -l'",
-        f"export {name}={shlex.quote(str(value))}",
-        "export EDITOR=vi",
-    ]
-    bashrc.write_text("\n".join(lines) + "\n")
-    return bashrc, 4
 
 
 def apply_unset(change: dict[str, Any]) -> None:
@@ -262,7 +113,7 @@ def apply_unset(change: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("kind", ["exfat", "vfat"])
 def test_cache_on_fat_drive_is_an_error_that_uv_confirms(kind: str, mnt_dir: Path, home: Path, wheels: Path) -> None:
-    _require(kind)
+    require(kind)
     with make_drive(kind, mnt_dir, label="STICK") as drive:
         cache = drive.mountpoint / "uv-cache"
         bashrc, line = write_bashrc(home, "UV_CACHE_DIR", cache)
@@ -322,7 +173,7 @@ def test_cache_on_fat_drive_is_an_error_that_uv_confirms(kind: str, mnt_dir: Pat
 
 
 def test_venv_on_ntfs_with_local_cache_warns_and_copy_mode_silences(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ntfs")
+    require("ntfs")
     with make_drive("ntfs", tmp_path, label="BIGDISK") as drive:
         env = env_for(home)
         venv = drive.mountpoint / "work" / "venv"
@@ -370,7 +221,7 @@ PYPROJECT = drives.PYPROJECT
 
 @pytest.mark.parametrize("with_lock", [False, True], ids=["tool-uv", "tool-uv+lock"])
 def test_project_on_fat32_cannot_get_its_venv(tmp_path: Path, home: Path, with_lock: bool) -> None:
-    _require("vfat")
+    require("vfat")
     with make_drive("vfat", tmp_path, label="STICK") as drive:
         env = env_for(home)
         project = drive.mountpoint / "demo"
@@ -423,7 +274,7 @@ def test_cache_and_venv_on_the_same_drive_warns_only_for_elsewhere(
     """The venv on the drive installs silently. With nothing installed elsewhere the cache is
     an info line (real uv warns about nothing); a venv on the internal disk, once the scan
     knows of it, gets the copy warning, which real uv confirms."""
-    _require(kind)
+    require(kind)
     with make_drive(kind, tmp_path, label="SHARED") as drive:
         cache = drive.mountpoint / "uv-cache"
         bashrc, _ = write_bashrc(home, "UV_CACHE_DIR", cache)
@@ -453,7 +304,7 @@ def test_cache_and_venv_on_the_same_drive_warns_only_for_elsewhere(
 
 
 def test_project_with_its_own_cache_on_ext4_is_clean(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("ext4")
+    require("ext4")
     with make_drive("ext4", tmp_path, label="PROJECTS") as drive:
         env = env_for(home)
         project = drive.mountpoint / "demo"
@@ -483,7 +334,7 @@ def test_project_with_its_own_cache_on_ext4_is_clean(tmp_path: Path, home: Path,
 
 
 def test_drive_without_anything_uv_is_clean(tmp_path: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", tmp_path, label="PHOTOS") as drive:
         (drive.mountpoint / "DCIM").mkdir()
         (drive.mountpoint / "DCIM" / "IMG_0001.JPG").write_bytes(b"\xff\xd8\xff" + b"\0" * 1000)
@@ -507,7 +358,7 @@ def test_drive_without_anything_uv_is_clean(tmp_path: Path, home: Path, wheels: 
 
 
 def test_tool_dir_on_exfat_is_an_error_that_uv_confirms(mnt_dir: Path, home: Path, wheels: Path) -> None:
-    _require("exfat")
+    require("exfat")
     with make_drive("exfat", mnt_dir, label="TOOLS") as drive:
         tools = drive.mountpoint / "uv-tools"
         bashrc, line = write_bashrc(home, "UV_TOOL_DIR", tools)
