@@ -14,21 +14,14 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.realfs import drives
 
 from . import session
-
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """session.wait_for with the longer patience a whole daemon needs."""
-    return session.wait_for(what, check, timeout)
+from .daemons import BIN, notices, screenshot, wait_for
 
 
 @pytest.fixture
@@ -56,12 +49,6 @@ def _geometry(desk: session.DunstSession, window: str) -> tuple[int, int, int, i
     return int(out["X"]), int(out["Y"]), int(out["WIDTH"]), int(out["HEIGHT"])
 
 
-def _screenshot(desk: session.DunstSession, name: str) -> None:
-    """Pictures for the README: taken under tmp, copied out only when UVDG_SCREENSHOTS=DIR is set."""
-    if os.environ.get("UVDG_SCREENSHOTS"):
-        session.keep_screenshot(desk.screenshot(desk.dir / "shots" / name), name)
-
-
 def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.DunstSession, tmp_path: Path) -> None:
     root = Path(tempfile.mkdtemp(prefix=f"uvdg-desk-{uuid.uuid4().hex[:6]}-", dir="/mnt"))
     home = tmp_path / "home"
@@ -83,7 +70,7 @@ def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.Dun
         assert "tray: appindicator" in log.read_text() or "tray: gtk" in log.read_text()
         with drives.make_drive("exfat", root, label="STICK", name="STICK"):
             wait_for("the notification", lambda: desktop.count() >= 1)
-            _screenshot(desktop, "daemon-notification.png")
+            screenshot(desktop, "daemon-notification.png")
             scanned = subprocess.run(
                 [str(BIN / "uv-drive-guard"), "scan", "--json"], env=env, capture_output=True, text=True, check=False
             )
@@ -93,8 +80,8 @@ def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.Dun
             desktop.choose("Move cache off the drive")  # the notification's fix button, in a server's width
             wait_for("the fix", lambda: b"uv-drive-guard disabled" in bashrc.read_bytes(), timeout=60)  # a busy machine
             # dunst keeps a notification on screen after one of its buttons; the follow-up joins it.
-            wait_for("the follow-up notice", lambda: any(n["summary"].startswith("Fixed") for n in _all(desktop)))
-            summaries = [n["summary"] for n in _all(desktop)]
+            wait_for("the follow-up notice", lambda: any(n["summary"].startswith("Fixed") for n in notices(desktop)))
+            summaries = [n["summary"] for n in notices(desktop)]
             assert "uv on a drive that is not plugged in: warning" in summaries  # before the drive came
             shown = next(n for n in desktop.history() if n["summary"] == "uv on STICK (exFAT): error")
             assert "Could not acquire lock" in shown["body"] and ".bashrc" in shown["body"]
@@ -104,12 +91,6 @@ def test_plug_notify_fix_from_the_button_undo_from_the_tray(desktop: session.Dun
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=20) == 0
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _all(desk: session.DunstSession) -> list[dict[str, Any]]:
-    """Every notification so far: closing them moves them into dunst's history."""
-    desk.dunstctl("close-all")
-    return desk.history()
 
 
 def _undo_from_the_tray(desk: session.DunstSession) -> None:
@@ -124,7 +105,7 @@ def _undo_from_the_tray(desk: session.DunstSession) -> None:
         except AssertionError:
             continue
     time.sleep(0.4)
-    _screenshot(desk, "daemon-tray-menu.png")
+    screenshot(desk, "daemon-tray-menu.png")
     # The first item that can be chosen is "Undo last fix: ..." (no drive has a problem now).
     for key in ("Down", "Return"):
         desk.run("xdotool", "key", key)

@@ -20,8 +20,7 @@ from tests.realfs import drives
 from uv_drive_guard.app.actions import BUTTON_WIDTH
 
 from . import session
-from .test_daemon_desktop import BIN, wait_for
-from .test_daemon_sni import without_gi
+from .daemons import BIN, wait_for, without_gi
 
 LOG = Path(".local/state/uv-drive-guard/log/uv-drive-guard.log")
 

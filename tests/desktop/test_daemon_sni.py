@@ -16,12 +16,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +27,8 @@ import pytest
 from tests.realfs import drives
 
 from . import session
+from .daemons import BIN, LOG, NO_GI, Daemon, Host, menu, registered, status, stop, wait_for, without_gi
 from .sni_client import Entry, SniClient
-
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-NO_GI = "PyGObject is not installed here (tests/desktop/test_daemon_sni.py hides it)"
-LOG = Path(".local/state/uv-drive-guard/log/uv-drive-guard.log")
-
-
-def wait_for(what: str, check: Any, timeout: float = 20.0) -> Any:
-    return session.wait_for(what, check, timeout)
-
-
-@dataclass
-class Host:
-    desk: session.DunstSession
-    panel: session.Panel
-    client: SniClient
 
 
 @pytest.fixture
@@ -56,25 +40,6 @@ def host(tmp_path: Path) -> Iterator[Host]:
         drives.need_real("needs xdotool (apt-get install xdotool)")
     with session.dunst_session(tmp_path / "desk") as desk, session.xfce_panel(desk, tmp_path / "panel-home") as panel:
         yield Host(desk, panel, SniClient(desk.bus_address))
-
-
-@dataclass
-class Daemon:
-    proc: subprocess.Popen[bytes]
-    log: Path
-    env: dict[str, str]
-    bus_name: str = ""
-
-    def text(self) -> str:
-        return self.log.read_text() if self.log.exists() else ""
-
-
-def without_gi(tmp: Path) -> str:
-    """A directory to put first on PYTHONPATH: its `gi` cannot be imported, like a missing PyGObject."""
-    hidden = tmp / "no-gi" / "gi"
-    hidden.mkdir(parents=True)
-    (hidden / "__init__.py").write_text(f"raise ImportError({NO_GI!r})\n")
-    return str(hidden.parent)
 
 
 def start_daemon(host: Host, home: Path, tmp: Path, root: Path, *, display: bool = True) -> Daemon:
@@ -94,33 +59,14 @@ def start_daemon(host: Host, home: Path, tmp: Path, root: Path, *, display: bool
     daemon = Daemon(proc, home / LOG, env)
     wait_for("the daemon", lambda: "is running" in daemon.text())
     assert "tray: sni" in daemon.text(), daemon.text()[-2000:]
-    daemon.bus_name = wait_for("the item's registration", lambda: _registered(daemon.text()))
+    daemon.bus_name = wait_for("the item's registration", lambda: registered(daemon.text()))
     maps = Path(f"/proc/{proc.pid}/maps").read_text()
     assert "libgtk" not in maps and "libgdk" not in maps, "GTK was loaded into the daemon"
     return daemon
 
 
-def _registered(text: str) -> str | None:
-    lines = [line for line in text.splitlines() if "registered with org.kde.StatusNotifierWatcher" in line]
-    return lines[-1].split("tray icon ", 1)[1].split()[0] if lines else None
-
-
-def stop(daemon: Daemon) -> None:
-    if daemon.proc.poll() is None:
-        daemon.proc.send_signal(signal.SIGTERM)
-    assert daemon.proc.wait(timeout=20) == 0
-
-
-def status(host: Host, daemon: Daemon) -> str:
-    return str(host.client.prop(daemon.bus_name, "Status"))
-
-
 def wait_status(host: Host, daemon: Daemon, wanted: str) -> None:
     wait_for(f"Status {wanted}", lambda: status(host, daemon) == wanted)
-
-
-def menu(host: Host, daemon: Daemon) -> Entry:
-    return host.client.menu(daemon.bus_name)[1]
 
 
 def click(host: Host, daemon: Daemon, label: str) -> None:

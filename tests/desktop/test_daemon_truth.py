@@ -29,9 +29,8 @@ from tests.realfs import drives
 from uv_drive_guard.app.actions import QUIET_LABEL
 
 from . import session
+from .daemons import BIN, LOG, Daemon, Host, menu, notices, registered, status, stop, wait_for
 from .sni_client import SniClient
-from .test_daemon_desktop import _all
-from .test_daemon_sni import BIN, LOG, Daemon, Host, _registered, menu, status, stop, wait_for
 
 GENERATOR = Path("/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator")
 
@@ -104,7 +103,7 @@ def start(host: Host, home: Path, env: dict[str, str]) -> Daemon:
     proc = subprocess.Popen([str(BIN / "uv-drive-guard"), "-v", "run"], env=run_env, stderr=subprocess.DEVNULL)
     daemon = Run(proc, log, run_env, since=since)
     wait_for("the daemon", lambda: "is running" in daemon.text())
-    daemon.bus_name = wait_for("the item's registration", lambda: _registered(daemon.text()))
+    daemon.bus_name = wait_for("the item's registration", lambda: registered(daemon.text()))
     return daemon
 
 
@@ -135,7 +134,7 @@ def test_after_the_button_the_daemon_sees_what_a_new_terminal_sees(host: Host, t
             assert after == [], after  # a new terminal: nothing wrong any more
             assert "no problems" in tooltip(host, daemon), tooltip(host, daemon)
             assert "STICK (exFAT)" not in str(menu(host, daemon).outline())
-            said = [n for n in _all(host.desk) if n["summary"].startswith(("Fixed", "Could not"))]
+            said = [n for n in notices(host.desk) if n["summary"].startswith(("Fixed", "Could not"))]
             assert said and said[0]["summary"].startswith("Fixed"), host.desk.history()
             assert "until they restart" in said[0]["body"], said[0]["body"]
             # The daemon's own environment still has the old value: only its scans moved on.
@@ -148,7 +147,7 @@ def test_after_the_button_the_daemon_sees_what_a_new_terminal_sees(host: Host, t
 
 def _stick_notices(host: Host) -> int:
     """Every notice about the stick so far (closing them moves them into dunst's history)."""
-    return sum(1 for n in _all(host.desk) if n["summary"].startswith("uv on STICK"))
+    return sum(1 for n in notices(host.desk) if n["summary"].startswith("uv on STICK"))
 
 
 def _last_scan(daemon: Daemon) -> str:

@@ -18,7 +18,7 @@ from tests.realfs import drives
 from uv_drive_guard.app.actions import BUTTON_WIDTH
 
 from . import session
-from .test_daemon_desktop import BIN, _all, _screenshot, wait_for
+from .daemons import BIN, notices, screenshot, wait_for
 
 QUESTION = "STICK holds 2 uv projects; uv cannot make their environments on exFAT. Keep them on this computer?"
 TITLE = "Keep the environments of STICK's projects on this computer"
@@ -52,15 +52,19 @@ def test_the_notification_offers_to_keep_the_environments_here(tmp_path: Path) -
             wait_for("the daemon", lambda: log.exists() and "is running" in log.read_text())
             with drives.make_drive("exfat", root, label="STICK", name="STICK", image=image):
                 wait_for("the notification", lambda: desk.count() >= 1)
-                _screenshot(desk, "portable-notification.png")
+                screenshot(desk, "portable-notification.png")
                 desk.choose("Yes, for the whole drive")  # the notification's first button
                 wait_for("the fix", lambda: b"portable.sh" in bashrc.read_bytes(), timeout=60)
                 labels = [line[1:].split(" (", 1)[0] for line in desk.menu_file.read_text().splitlines()]
                 buttons = [label for label in labels if label]  # the body's own action has none
                 assert sorted(buttons) == ["Don't tell me again", "Only for demo", "Yes, for the whole drive"], labels
                 assert all(len(label) <= BUTTON_WIDTH for label in buttons)
+
                 # The fix is verified with real uv before the follow-up: slow on a busy machine.
-                wait_for("the follow-up", lambda: any(n["summary"].startswith("Fixed") for n in _all(desk)), timeout=90)
+                def fixed() -> bool:
+                    return any(n["summary"].startswith("Fixed") for n in notices(desk))
+
+                wait_for("the follow-up", fixed, timeout=90)
                 shown = [n for n in desk.history() if QUESTION in n["body"]]
                 assert shown and shown[0]["summary"].startswith("uv on STICK (exFAT)"), desk.history()
                 body = shown[0]["body"]

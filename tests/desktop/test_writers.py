@@ -43,7 +43,7 @@ from uv_drive_guard.fixing.journal import APPLIED, PENDING, UNDONE, Journal
 from uv_drive_guard.fixing.textlines import DISABLED
 
 from . import session
-from .test_daemon_desktop import BIN, _all, wait_for
+from .daemons import BIN, notices, wait_for
 
 ROUNDS = 50
 WORKERS = 4
@@ -316,7 +316,7 @@ def _press(
     ops = _round(bench, rng, fixes)
     notice = wait_for(
         "the daemon's follow-up",
-        lambda: next((n for n in _all(desk) if n["summary"].startswith(("Fixed", "Could not fix"))), None),
+        lambda: next((n for n in notices(desk) if n["summary"].startswith(("Fixed", "Could not fix"))), None),
         timeout=120,
     )
     assert title in notice["summary"] and "still being applied" not in notice["summary"] + notice["body"], notice
