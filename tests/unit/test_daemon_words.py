@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from desktop_notifier import Capability, Icon, Notification
-from tests.unit.test_cases import CASE_FILES, run, snapshot
+from tests.unit.case_files import CASE_FILES, run, snapshot
 
 from uv_drive_guard.app import actions, main, notify, trayhost
 from uv_drive_guard.app.actions import BUTTON_WIDTH, QUIET_LABEL, Kind, Notice

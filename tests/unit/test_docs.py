@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_cases import CASE_FILES, run, snapshot
+from tests.unit.case_files import CASE_FILES, run, snapshot
 
 from uv_drive_guard.core import render
 from uv_drive_guard.core.model import OPS, ArtefactKind, ChangeKind, Os, Role, Severity, SourceKind

@@ -7,9 +7,9 @@ import os
 import plistlib
 import shutil
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import pytest
+from tests.unit.recorded import Part, plist
 
 from uv_drive_guard.core.model import OPS, Definition, Source, SourceKind, Volume
 from uv_drive_guard.edges import launchctl
@@ -19,19 +19,6 @@ from uv_drive_guard.edges.volumes import _macos as volumes
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "macos"
 STRERROR: dict[str, str] = json.loads((DATA / "strerror.json").read_text())
-
-
-class Part(NamedTuple):
-    device: str
-    mountpoint: str
-    fstype: str
-    opts: str
-
-
-def plist(name: str) -> dict[str, Any]:
-    loaded = plistlib.loads((DATA / name).read_bytes())
-    assert isinstance(loaded, dict)
-    return loaded
 
 
 def mac_strerror(code: int) -> str:

@@ -9,10 +9,11 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import descriptors
 import pytest
+from tests.unit.recorded import Part, Recorded, format_message, win_error, windows_rename
 
 from uv_drive_guard.core.model import OPS, Definition, Source, SourceKind
 from uv_drive_guard.edges.probe import _windows as probe
@@ -20,73 +21,11 @@ from uv_drive_guard.edges.settings import _windows as settings
 from uv_drive_guard.edges.volumes import _windows as volumes
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "windows"
-MESSAGES: dict[str, str] = json.loads((DATA / "format_message.json").read_text())
 MACHINE = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
 USER = "HKCU\\Environment"
 
 
-class Part(NamedTuple):
-    device: str
-    mountpoint: str
-    fstype: str
-    opts: str
-
-
-def format_message(code: int) -> str:
-    return MESSAGES[str(code)]
-
-
-def win_error(code: int, errno: int = 22) -> OSError:
-    """An OSError as CPython raises it on Windows (PyErr_SetFromWindowsErr, Python/errors.c):
-    `winerror` keeps the Win32 code, errno is its C-runtime translation (PC/errmap.h)."""
-    exc = OSError(errno, format_message(code).rstrip("."))
-    exc.winerror = code  # type: ignore[attr-defined]
-    return exc
-
-
 # volumes -------------------------------------------------------------------------------
-
-
-class Recorded:
-    """The recorded laptop, answering like the injected OS calls; remembers bus queries."""
-
-    def __init__(self) -> None:
-        self.doc: dict[str, Any] = json.loads((DATA / "volumes.json").read_text())
-        self.bus_asked: list[str] = []
-        self.partitions_all: list[bool] = []
-
-    def partitions(self, all: bool = False) -> list[Part]:
-        """psutil_disk_partitions (psutil/arch/windows/disk.c): with all=False it skips
-        DRIVE_UNKNOWN, DRIVE_NO_ROOT_DIR, DRIVE_REMOTE and DRIVE_RAMDISK (and a removable A:)
-        before its GetVolumeInformation call; with all=True it asks every drive, shares too."""
-        self.partitions_all.append(all)
-        skipped = {volumes.DRIVE_UNKNOWN, volumes.DRIVE_NO_ROOT_DIR, volumes.DRIVE_REMOTE, volumes.DRIVE_RAMDISK}
-        rows = [Part(**row) for row in self.doc["partitions"]]
-        return rows if all else [p for p in rows if int(self.doc["drive_type"][p.mountpoint]) not in skipped]
-
-    def remote_roots(self) -> list[str]:
-        return [root for root, kind in self.doc["drive_type"].items() if int(kind) == volumes.DRIVE_REMOTE]
-
-    def volume_info(self, root: str) -> volumes.VolumeInfo | None:
-        row = self.doc["volume_info"][root]
-        return volumes.VolumeInfo(*row) if row else None
-
-    def bus_type(self, root: str) -> int | None:
-        self.bus_asked.append(root)
-        value = self.doc["bus_type"][root]
-        return int(value) if value is not None else None
-
-    def list(self) -> dict[str, Any]:
-        found = volumes.list_volumes(
-            partitions=self.partitions,
-            remote_roots=self.remote_roots,
-            volume_info=self.volume_info,
-            drive_type=lambda root: int(self.doc["drive_type"][root]),
-            bus_type=self.bus_type,
-            system_drive=lambda: str(self.doc["system_drive"]),
-            size=lambda root: self.doc["size"].get(root),
-        )
-        return {volume.mountpoint: volume for volume in found}
 
 
 def test_list_volumes_on_a_recorded_laptop() -> None:
@@ -366,14 +305,6 @@ def test_symlinks_here(tmp_path: Path) -> None:
 
 
 # Junctions: tests/unit/test_probe_guarded.py, with a fake that behaves like _winapi.CreateJunction.
-
-
-def windows_rename(src: Path, dst: Path) -> None:
-    """MoveFileExW without MOVEFILE_REPLACE_EXISTING (what os.rename calls on Windows): an
-    existing target fails with ERROR_ALREADY_EXISTS (Microsoft's MoveFileExW documentation)."""
-    if os.path.lexists(dst):
-        raise win_error(probe.ERROR_ALREADY_EXISTS, errno=17)
-    os.rename(src, dst)
 
 
 def test_rename_noreplace(tmp_path: Path) -> None:

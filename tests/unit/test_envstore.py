@@ -8,10 +8,10 @@ import plistlib
 import stat
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from tests.unit.recorded import FakeLaunchctl
 
 from uv_drive_guard.edges.registry import REG_BINARY, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ
 from uv_drive_guard.edges.settings._macos import launch_agent_definitions
@@ -243,31 +243,6 @@ def test_registry_refuses_bad_names(name: str) -> None:
 
 
 # --- macOS -----------------------------------------------------------------------------------------
-
-
-class FakeLaunchctl:
-    """launchd's environment in memory, as launchctl(1) documents getenv/setenv/unsetenv: getenv
-    prints the value and a newline, or nothing for an unset name, and exits 0; records every argv."""
-
-    def __init__(self, env: dict[str, str] | None = None, fail: str | None = None) -> None:
-        self.env = dict(env or {})
-        self.calls: list[list[str]] = []
-        self.fail = fail
-
-    def __call__(self, argv: Sequence[str]) -> tuple[int, str]:
-        self.calls.append(list(argv))
-        assert argv[0] == "/bin/launchctl"
-        command, name = argv[1], argv[2]
-        if command == self.fail:
-            return 1, ""
-        if command == "getenv":
-            value = self.env.get(name, "")
-            return 0, value + "\n" if value else ""
-        if command == "setenv":
-            self.env[name] = argv[3]
-        elif command == "unsetenv":
-            self.env.pop(name, None)
-        return 0, ""
 
 
 def mac_store(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[LaunchctlEnvStore, FakeLaunchctl, Path]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.test_envstore import FakeLaunchctl
+from tests.unit.recorded import FakeLaunchctl
 
 from uv_drive_guard.core import fixes
 from uv_drive_guard.core.model import (

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests import builders
 
 from uv_drive_guard.app import actions
 from uv_drive_guard.core import portable
@@ -14,7 +15,6 @@ from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import (
     Artefact,
     ArtefactKind,
-    Capabilities,
     ChangeKind,
     Definition,
     Location,
@@ -31,47 +31,14 @@ from uv_drive_guard.fixing import engine, plan, portable_plan, portable_shell
 from uv_drive_guard.fixing import portable as registry
 from uv_drive_guard.fixing.journal import Journal
 
-NO_LINKS = Capabilities(
-    results=(("symlink_file", False), ("symlink_dir", False), ("flock_exclusive", True), ("exec_bit", True)),
-    errnos=(("symlink_file", 38),),
-    probed=True,
-)
-MOUNT = "/media/ana/STICK"
+NO_LINKS, MOUNT = builders.NO_LINKS, builders.STICK
 
 
 def _volume(uuid: str | None = "1A2B-3C4D", fstype: str = "exfat") -> Volume:
-    return Volume(MOUNT, "/dev/sdb1", fstype, "fuseblk", "STICK", uuid, removable=True, capabilities=NO_LINKS)
+    return builders.stick(capabilities=NO_LINKS, mount_fstype="fuseblk", uuid=uuid, fstype=fstype)
 
 
-def _snapshot(
-    tmp: Path, *, uuid: str | None = "1A2B-3C4D", projects: tuple[str, ...] = ("demo", "work/other")
-) -> Snapshot:
-    home = tmp / "home"
-    root = Volume("/", "/dev/nvme0n1p2", "ext4", system=True, capabilities=Capabilities(probed=True))
-    artefacts = tuple(
-        Artefact(ArtefactKind.PROJECT, f"{MOUNT}/{p}", MOUNT, environment=f"{MOUNT}/{p}/.venv") for p in projects
-    )
-    locations = tuple(
-        Location(
-            Role.PROJECT_ENVIRONMENT,
-            f"{MOUNT}/{p}/.venv",
-            Source(SourceKind.DEFAULT, file=f"{MOUNT}/{p}", name="UV_PROJECT_ENVIRONMENT"),
-            volume=MOUNT,
-            project=f"{MOUNT}/{p}",
-        )
-        for p in projects
-    )
-    return Snapshot(
-        os=Os.LINUX,
-        uv=UvInfo("0.13.9", "/usr/bin/uv"),
-        volumes=(root, _volume(uuid)),
-        locations=locations,
-        artefacts=artefacts,
-        home=str(home),
-        scope=(MOUNT,),
-        defaults=((Role.CACHE, f"{home}/.cache/uv"),),
-        data_dir=str(tmp / "data"),
-    )
+_snapshot = builders.projects_on
 
 
 def test_drive_identity_is_normalised_and_refused_when_odd() -> None:
@@ -245,13 +212,13 @@ def test_the_registry_follows_the_drive_and_what_its_walk_found(tmp_path: Path) 
 
 
 def _recorded_windows_stick() -> Volume:
-    from tests.unit.test_edges_windows import Recorded
+    from tests.unit.recorded import Recorded
 
     return replace(Recorded().list()["E:\\"], capabilities=NO_LINKS)
 
 
 def _recorded_macos_stick() -> Volume:
-    from tests.unit.test_edges_macos import plist
+    from tests.unit.recorded import plist
 
     from uv_drive_guard.edges.volumes import _macos
 

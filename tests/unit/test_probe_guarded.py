@@ -14,8 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_cases import CASES, load, snapshot
-from test_edges_windows import format_message, win_error, windows_rename
+from tests.unit.case_files import CASES, load, snapshot
+from tests.unit.recorded import format_message, win_error, windows_rename
 
 from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import Capabilities, Volume

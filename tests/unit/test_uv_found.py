@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.unit.test_cases import load, snapshot
+from tests.unit.case_files import load, snapshot
 
 from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import Os, UvInfo
