@@ -11,15 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from tests import builders
 
-from uv_drive_guard.core.model import Finding, Fix, Severity
 from uv_drive_guard.fixing import atomic, engine
 from uv_drive_guard.fixing.envstore import Saved
 from uv_drive_guard.fixing.journal import APPLIED, FAILED, UNDONE, Journal
 from uv_drive_guard.fixing.plan import FileEdit, Plan, StoreEdit
 
-FINDING = Finding("UVD006", Severity.ERROR, "t", "d", "m", None, None)
-FIX = Fix("uvd006-move-off-drive-abc123", "Move uv's cache back", "d", ())
+FINDING, FIX = builders.finding(), builders.fix()
 
 
 def _plan(*edits: tuple[Path, bytes]) -> Plan:

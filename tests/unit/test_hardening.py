@@ -12,16 +12,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests import builders
 from tests.realfs.drives import need_real
 
 from uv_drive_guard.core import scope
 from uv_drive_guard.core.model import (
     Change,
     ChangeKind,
-    Finding,
     Fix,
     Os,
-    Severity,
     Snapshot,
     UvInfo,
     UvUpgrade,
@@ -204,7 +203,7 @@ def _upgrade_plan(uv: str) -> plan.Plan:
     snapshot = Snapshot(os=Os.LINUX, uv=UvInfo("uv 0.10.3", uv), volumes=(), locations=(), home="/home/u")
     change = Change(ChangeKind.RUN, target=UvUpgrade(), summary="upgrade uv to >= 0.10.4")
     fix = Fix("uvd009-upgrade-uv-x", "Upgrade uv", "d", (change,))
-    finding = Finding("UVD009", Severity.ERROR, "t", "d", "m", None, None, (fix,))
+    finding = builders.finding("UVD009", fixes=(fix,))
     return plan.build(finding, fix, plan.Machine(snapshot, {}, None))
 
 
@@ -248,7 +247,7 @@ def test_a_fix_whose_file_became_a_pipe_is_refused_not_hung(tmp_path: Path) -> N
 
     target = tmp_path / "pyproject.toml"
     os.mkfifo(target)
-    finding = Finding("UVD006", Severity.ERROR, "t", "d", "m", None, None)
+    finding = builders.finding()
     fix = Fix("uvd006-x", "t", "d", ())
     the_plan = plan.Plan(finding, fix, (plan.FileEdit(str(target), b"[tool.uv]\n", b"[tool.uv]\nx = 1\n", ()),))
     with pytest.raises(engine.FixError, match="is a named pipe, not a file; it was not changed"):

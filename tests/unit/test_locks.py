@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests import builders
 
 from uv_drive_guard.app.memory import DriveMemory, Memory
-from uv_drive_guard.core.model import Finding, Fix, Os, Severity
+from uv_drive_guard.core.model import Fix, Os
 from uv_drive_guard.fixing import atomic, commands, locks, portable
 from uv_drive_guard.fixing.journal import Journal
 from uv_drive_guard.fixing.outcome import Result
 from uv_drive_guard.fixing.plan import FileEdit, Plan
 
-FINDING = Finding("UVD006", Severity.ERROR, "t", "d", "m", None, None)
+FINDING = builders.finding()
 
 HOLDER = """
 import sys, time
@@ -325,11 +326,9 @@ def test_following_a_moved_drive_waits_for_the_registry_s_writer(
 ) -> None:
     """The daemon's follow reads, changes and writes the registry under its locks: while a
     fix holds them it waits (and after the wait gives up, logged by app/portable.py)."""
-    from tests.unit.test_portable import MOUNT, _snapshot
-
     from uv_drive_guard.core.model import PortableDrive
 
-    snap = _snapshot(tmp_path)
+    snap = builders.projects_on(tmp_path)
     root, where = Path(snap.data_dir), tmp_path / "state" / "locks"
     old = PortableDrive("1a2b-3c4d", "STICK", True, (), ("demo",), "/media/ana/OLD", "/media/ana/OLD")
     portable.save(root, [old])
@@ -341,4 +340,4 @@ def test_following_a_moved_drive_waits_for_the_registry_s_writer(
     other.kill()
     other.wait(timeout=10)
     assert portable.refresh(snap, (), root, where)
-    assert portable.load(root)[0].mount == MOUNT
+    assert portable.load(root)[0].mount == builders.STICK

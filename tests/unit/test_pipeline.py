@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests import builders
 
 from uv_drive_guard.app import actions, results
 from uv_drive_guard.core import portable, render
@@ -16,7 +17,6 @@ from uv_drive_guard.core.model import (
     Change,
     ChangeKind,
     Command,
-    Finding,
     Fix,
     Manual,
     Os,
@@ -40,7 +40,7 @@ from uv_drive_guard.fixing.outcome import FileChange, Outcome, Result, Verificat
 from uv_drive_guard.fixing.plan import StoreEdit
 
 FIX = Fix("uvd006-move-off-drive-abc", "Move uv's cache back to ~/.cache/uv", "d", ())
-FINDING = Finding("UVD006", Severity.ERROR, "uv's cache is on a drive", "d", "m", None, None, (FIX,))
+FINDING = builders.finding(title="uv's cache is on a drive", fixes=(FIX,))
 ENTRY = Entry("20261201T1-x", FIX.id, "UVD006", FIX.title, 0.0, "applied")
 
 
@@ -88,7 +88,7 @@ def _planned(change: Change, tmp_path: Path) -> plan.Plan:
     uv.write_text("")
     snapshot = Snapshot(Os.MACOS, UvInfo("uv 0.10.3", str(uv)), (), (), home=str(tmp_path))
     fix = Fix("uvd008-dot-clean-x", "Remove the AppleDouble ._ files", "d", (change,))
-    finding = Finding("UVD008", Severity.WARNING, "t", "d", "m", None, None, (fix,))
+    finding = builders.finding("UVD008", Severity.WARNING, fixes=(fix,))
     return plan.build(finding, fix, plan.Machine(snapshot, {}, None))
 
 
@@ -106,7 +106,7 @@ def test_a_fix_only_the_person_can_make_gets_no_button() -> None:
     dot_clean = Change(ChangeKind.RUN, Command(("dot_clean", "-m", "/Volumes/S/.venv")), summary="run dot_clean")
     upgrade = Change(ChangeKind.RUN, UvUpgrade(), summary="upgrade uv")
     fixes = (Fix("a", "Remove the ._ files", "d", (dot_clean,), True), Fix("b", "Upgrade uv", "d", (upgrade,)))
-    finding = Finding("UVD008", Severity.WARNING, "t", "d", "m", None, "/Volumes/S", fixes)
+    finding = builders.finding("UVD008", Severity.WARNING, volume="/Volumes/S", fixes=fixes)
     report = actions.DriveReport("uuid:1", "/Volumes/S", "S", (finding,), Volume("/Volumes/S", "/dev/disk4", "apfs"))
     assert [a.fix_id for a in report.actions(finding) if a.kind is actions.Kind.FIX] == ["b"]
 

@@ -6,13 +6,13 @@ import json
 from dataclasses import replace
 
 import pytest
+from tests.builders import caps
 
 from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import (
     OPS,
     Artefact,
     ArtefactKind,
-    Capabilities,
     Definition,
     Finding,
     Location,
@@ -29,20 +29,13 @@ from uv_drive_guard.core.render import SCHEMA_VERSION, to_json, to_text, visible
 EPERM, ENOSYS = "Operation not permitted (os error 1)", "Function not implemented (os error 38)"
 
 
-def _caps(**ops: bool | int) -> Capabilities:
-    results = tuple((op, value is True) for op, value in ops.items())
-    errnos = tuple((op, v) for op, v in ops.items() if not isinstance(v, bool))
-    errors = tuple((op, EPERM if v == 1 else ENOSYS) for op, v in errnos)
-    return Capabilities(results=results, errors=errors, errnos=errnos, probed=True)
-
-
 ROOT = Volume(
     "/",
     "/dev/nvme0n1p2",
     "ext4",
     removable=False,
     system=True,
-    capabilities=_caps(hardlink=True, symlink_file=True, symlink_dir=True, rename_noreplace=True, flock_exclusive=True),
+    capabilities=caps(hardlink=True, symlink_file=True, symlink_dir=True, rename_noreplace=True, flock_exclusive=True),
 )
 STICK = Volume(
     "/media/ana/STICK",
@@ -51,7 +44,7 @@ STICK = Volume(
     "fuseblk",
     label="STICK",
     removable=True,
-    capabilities=_caps(
+    capabilities=caps(
         hardlink=1, symlink_file=38, symlink_dir=38, rename_noreplace=1, flock_exclusive=True, exec_bit=True
     ),
 )
@@ -62,7 +55,7 @@ WINDATA = Volume(
     "fuseblk",
     label="WINDATA",
     removable=True,
-    capabilities=_caps(
+    capabilities=caps(
         hardlink=True,
         symlink_file=True,
         symlink_dir=True,

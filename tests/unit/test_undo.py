@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests import builders
 
-from uv_drive_guard.core.model import Finding, Fix, Severity
+from uv_drive_guard.core.model import Fix
 from uv_drive_guard.fixing import atomic, commands, engine, shellfile, textlines, tomledit
 from uv_drive_guard.fixing.envstore import Saved
 from uv_drive_guard.fixing.journal import UNDONE, Journal
 from uv_drive_guard.fixing.plan import FileEdit, Plan, StoreEdit
 
-FINDING = Finding("UVD006", Severity.ERROR, "t", "d", "m", None, None)
-FIX = Fix("uvd006-move-off-drive-abc123", "Move uv's cache back", "d", ())
+FINDING, FIX = builders.finding(), builders.fix()
 RC = {
     "bash": (
         "posix",
