@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from uv_drive_guard.app import _session_windows as session
 
 
@@ -25,10 +27,18 @@ def test_a_cancelled_log_off_keeps_running() -> None:
     assert session.handle(0x0001, 0, lambda: ended.append(True)) is None  # WM_CREATE: not ours
 
 
-def test_the_watcher_is_inert_off_windows() -> None:
-    watcher = session.SessionWatcher(lambda: None)
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_the_watcher_is_inert_off_windows(platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Elsewhere the quit signals end the daemon: no window, no thread, and nothing it does
+    ends the daemon; stop() and finished() are harmless."""
+    monkeypatch.setattr("sys.platform", platform)
+    ended: list[bool] = []
+    watcher = session.SessionWatcher(lambda: ended.append(True))
     watcher.start()
+    assert watcher._thread.ident is None, "a thread was started"
     watcher.stop()
+    watcher.finished()
+    assert watcher.stopped.is_set() and ended == []
 
 
 def test_end_of_session_waits_for_the_clean_up() -> None:
