@@ -189,7 +189,9 @@ SYNTAXES: tuple[Any, ...] = ("posix", "fish", "environment.d")
 @given(text=user_file, value=safe_value, syntax=st.sampled_from(SYNTAXES))
 def test_set_in_block_then_unset_restores_the_file(text: str, value: str, syntax: Any) -> None:
     assume(textlines.BEGIN not in text and textlines.END not in text)
-    if shelllex.stops_at(shelllex.physical_lines(text), syntax) is not None:  # bash never reaches the end
+    lines = shelllex.physical_lines(text)
+    # bash never reaches the end, or would read a line added there inside an open quote
+    if shelllex.stops_at(lines, syntax) is not None or shelllex.starts(lines, syntax)[-1] not in ("", "\\"):
         with pytest.raises(shellfile.NeverRead):
             shellfile.set_in_block(text, "UV_CACHE_DIR", value, syntax=syntax)
         return

@@ -130,12 +130,21 @@ def line_ends(text: str, syntax: Syntax) -> tuple[str, str | None]:
 
 
 def check_reaches_end(text: str, syntax: Syntax) -> None:
-    """Refuse to add lines at the end of a file the shell stops reading before it."""
-    stop = shelllex.stops_at(shelllex.physical_lines(text), syntax)
+    """Refuse to add lines at the end of a file the shell stops reading before it, or that ends
+    inside a quote or a here-document, where a line added would be text, never a command."""
+    lines = shelllex.physical_lines(text)
+    shell = {"zsh": "zsh", "fish": "fish", "powershell": "PowerShell"}.get(syntax, "bash")
+    open_at_end = shelllex.starts(lines, syntax)[-1]
+    if open_at_end not in ("", "\\"):
+        inside = "a here-document" if open_at_end == shelllex.HEREDOC else f"a quote ({open_at_end}) opened before it"
+        raise NeverRead(
+            f"it ends inside {inside}, so {shell} would read a line added at the end as part of that text, "
+            "never as a command. Close the quote (or the here-document) and scan again"
+        )
+    stop = shelllex.stops_at(lines, syntax)
     if stop is None:
         return
     shown = " ".join(stop.text.split())[:60]
-    shell = "zsh" if syntax == "zsh" else "bash"
     raise NeverRead(
         f"{shell} stops reading it at line {stop.first + 1} (`{shown}`): its lines end in CR LF, and {shell} "
         "takes the CR for part of the line's last word, which makes that line an error, so a line added at "
