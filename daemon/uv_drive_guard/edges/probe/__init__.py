@@ -17,10 +17,10 @@ from pathlib import Path
 from ...core import capability as cap
 from ...core.model import OPS, Capabilities, Os, Volume
 from .. import bounded, platforms
+from ._common import Result
 
 log = logging.getLogger(__name__)
 PREFIX = ".uv-drive-guard-probe-"
-Result = tuple[bool | None, int | None, str | None]
 Runner = Callable[[Path], Mapping[str, Result]]
 
 

@@ -20,10 +20,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._common import OK, Operation, Result, Strerror, rust_message
+
 log = logging.getLogger(__name__)
-Result = tuple[bool | None, int | None, str | None]
-Operation = Callable[[Path], Result]
-Strerror = Callable[[int], str]
 # A libc call: 0 on success, otherwise the errno it set.
 TwoPathCall = Callable[[str, str], int]
 
@@ -33,13 +32,6 @@ RENAME_EXCL = 0x00000004
 EEXIST = 17
 XATTR_NAME = "org.uv-drive-guard.probe"
 APPLEDOUBLE_PREFIX = "._"
-
-OK: Result = (True, None, None)
-
-
-def rust_message(code: int, text: str) -> str:
-    """How Rust's io::Error displays an OS error, and so how uv prints it."""
-    return f"{text} (os error {code})"
 
 
 def failure(ok: bool | None, code: int, strerror: Strerror = os.strerror) -> Result:

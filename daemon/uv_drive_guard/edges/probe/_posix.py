@@ -14,18 +14,17 @@ import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-Result = tuple[bool | None, int | None, str | None]
-Operation = Callable[[Path], Result]
+from ._common import OK, Operation, Result, rust_message
 
 
-def rust_message(code: int) -> str:
-    """How Rust's io::Error prints an OS error, and so how uv prints it."""
-    return f"{os.strerror(code)} (os error {code})"
+def os_message(code: int) -> str:
+    """An errno as uv prints it."""
+    return rust_message(code, os.strerror(code))
 
 
 def refused(exc: OSError) -> Result:
     code = exc.errno or 0
-    return False, code, rust_message(code)
+    return False, code, os_message(code)
 
 
 def _try(action: Callable[[], object]) -> Result:
@@ -33,7 +32,7 @@ def _try(action: Callable[[], object]) -> Result:
         action()
     except OSError as exc:
         return refused(exc)
-    return True, None, None
+    return OK
 
 
 def _exec_bit(fd: int) -> Result:
@@ -50,9 +49,9 @@ def _case_sensitive(scratch: Path) -> Result:
     try:
         os.stat(scratch / "A")
     except FileNotFoundError:
-        return True, None, None
+        return OK
     except OSError as exc:
-        return None, exc.errno, rust_message(exc.errno or 0)
+        return None, exc.errno, os_message(exc.errno or 0)
     return False, None, None
 
 
@@ -63,21 +62,21 @@ def _symlink_follow(scratch: Path) -> Result:
     try:
         os.symlink("/", link, target_is_directory=True)
     except OSError as exc:
-        return None, exc.errno, rust_message(exc.errno or 0)
+        return None, exc.errno, os_message(exc.errno or 0)
     try:
         os.readlink(link)
         os.stat(link)
     except OSError as exc:
         return refused(exc)
-    return True, None, None
+    return OK
 
 
 def _exec_file(path: Path) -> Result:
     """Whether the kernel would run a file here (a `noexec` mount says no), asked with
     access(2) on the file `_exec_bit` made executable: nothing is executed."""
     if os.access(path, os.X_OK):
-        return True, None, None
-    return False, errnos.EACCES, rust_message(errnos.EACCES)
+        return OK
+    return False, errnos.EACCES, os_message(errnos.EACCES)
 
 
 def link_then_unlink(src: Path, dst: Path) -> None:
@@ -125,7 +124,7 @@ def run_ops(
         try:
             results[name] = operation(scratch)
         except OSError as exc:  # an operation's own set-up failed: say unknown, keep going
-            results[name] = (None, exc.errno, rust_message(exc.errno or 0))
+            results[name] = (None, exc.errno, os_message(exc.errno or 0))
     return results
 
 
@@ -165,6 +164,6 @@ def persist_noclobber(rename_noreplace: Callable[[Path, Path], None], temp: Path
             if exc.errno not in (errnos.ENOSYS, errnos.EINVAL):
                 return refused(exc)
             return _try(lambda: link_then_unlink(source, final))
-        return True, None, None
+        return OK
 
     return operation

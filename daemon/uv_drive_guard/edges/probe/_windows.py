@@ -19,6 +19,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ._common import OK, Operation, Result, Strerror, rust_message
+
 if sys.platform == "win32":
     import _winapi
     import ctypes
@@ -26,9 +28,6 @@ if sys.platform == "win32":
     from ctypes import wintypes
 
 log = logging.getLogger(__name__)
-Result = tuple[bool | None, int | None, str | None]
-Operation = Callable[[Path], Result]
-Strerror = Callable[[int], str]
 
 ERROR_INVALID_FUNCTION = 1
 ERROR_ALREADY_EXISTS = 183
@@ -37,19 +36,12 @@ LOCKFILE_FAIL_IMMEDIATELY = 0x1
 LOCKFILE_EXCLUSIVE_LOCK = 0x2
 _WHOLE_FILE = 0xFFFFFFFF  # Rust's File::lock locks u32::MAX:u32::MAX bytes from 0
 
-OK: Result = (True, None, None)
-
 
 def system_message(code: int) -> str:
     """FormatMessageW text keeping its final period, as Rust does (Python's strerror drops it)."""
     if sys.platform == "win32":
         return ctypes.FormatError(code)
     return os.strerror(code)
-
-
-def rust_message(code: int, text: str) -> str:
-    """How Rust's io::Error displays an OS error, and so how uv prints it."""
-    return f"{text} (os error {code})"
 
 
 def error_code(exc: OSError) -> int | None:
