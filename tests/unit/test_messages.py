@@ -27,12 +27,12 @@ def test_cause_prefix_changed_in_0_12_14() -> None:
 
 
 def test_symlink_paths_swapped_in_0_9_27() -> None:
-    old = filesystem.no_symlinks(VENV, EXFAT, Os.LINUX, (0, 9, 18)).uv_message
-    new = filesystem.no_symlinks(VENV, EXFAT, Os.LINUX, (0, 13, 9)).uv_message
+    old = filesystem.no_symlinks_text(VENV, EXFAT, Os.LINUX, (0, 9, 18)).uv_message
+    new = filesystem.no_symlinks_text(VENV, EXFAT, Os.LINUX, (0, 13, 9)).uv_message
     assert "from /usr/bin/python3 to /media/STICK/p/.venv/bin/python" in old
     assert "from /media/STICK/p/.venv/bin/python to /usr/bin/python3: Function not implemented" in new
 
 
 def test_role_names_are_not_mangled() -> None:
     loc = Location(Role.CACHE, "/media/STICK/c", Source(SourceKind.DEFAULT))
-    assert cache.cache_unusable(loc, EXFAT).detail.startswith("uv's cache is at")
+    assert cache.cache_unusable_text(loc, EXFAT).detail.startswith("uv's cache is at")

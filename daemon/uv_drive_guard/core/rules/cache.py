@@ -19,21 +19,21 @@ from .base import LOCKED_ROLES, Hit, Rule, Scene, present
 # --- the checks -------------------------------------------------------------------------
 
 
-def _junction_cache(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_junction_cache(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """uv before 0.6 links cache entries with junctions on Windows (#11233)."""
     old = may_be_before(scene.uv, (0, 6, 0))
     if scene.os is Os.WINDOWS and loc.role is Role.CACHE and old and cap.can(vol, Op.JUNCTION) is False:
-        yield Hit(loc, cache_junction(loc, vol, scene.uv))
+        yield Hit(loc, cache_junction_text(loc, vol, scene.uv))
 
 
-def _unusable(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_unusable(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if lock_problem(scene, loc, vol) == "UVD006":
-        yield Hit(loc, cache_unusable(loc, vol, scene.uv))
+        yield Hit(loc, cache_unusable_text(loc, vol, scene.uv))
 
 
-def _old_uv(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_old_uv(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if lock_problem(scene, loc, vol) == "UVD007":
-        yield Hit(loc, cache_lock_old_uv(loc, vol, scene.uv))
+        yield Hit(loc, cache_lock_old_uv_text(loc, vol, scene.uv))
 
 
 def lock_problem(scene: Scene, loc: Location, vol: Volume) -> str | None:
@@ -62,9 +62,9 @@ def locks_refused(scene: Scene, loc: Location, vol: Volume) -> bool:
     return cap.can(vol, Op.FLOCK_EXCLUSIVE) is False or nfs_lock_bug(vol, scene.uv)
 
 
-def _no_locks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_no_locks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if locks_refused(scene, loc, vol):
-        yield Hit(loc, no_locks(loc, vol, scene.uv))
+        yield Hit(loc, no_locks_text(loc, vol, scene.uv))
 
 
 def cache_broken(scene: Scene, vol: Volume) -> bool:
@@ -102,7 +102,7 @@ def _cache_uv_message(loc: Location, vol: Volume, uv: Version | None) -> str:
     return _persist_message(loc, vol, uv)
 
 
-def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
+def cache_unusable_text(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
     if loc.role is not Role.CACHE:
         return Text(
             title=f"uv cannot create its lock files on {drive(vol)}: {ROLE_NAMES[loc.role]} fails",
@@ -128,7 +128,7 @@ def cache_unusable(loc: Location, vol: Volume, uv: Version | None = None) -> Tex
     )
 
 
-def cache_lock_old_uv(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
+def cache_lock_old_uv_text(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
     unsupported = 95 if vol.fstype in cap.OBJECT_STORAGE or vol.mount_fstype in cap.OBJECT_STORAGE else 45
     persist = os_error(vol, Op.RENAME_NOREPLACE, f"Operation not supported (os error {unsupported})")
     which = "This uv" if uv is not None else "uv before 0.9.18"
@@ -143,7 +143,7 @@ def cache_lock_old_uv(loc: Location, vol: Volume, uv: Version | None = None) -> 
     )
 
 
-def cache_junction(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
+def cache_junction_text(loc: Location, vol: Volume, uv: Version | None = None) -> Text:
     return Text(
         title=f"uv before 0.6 cannot keep its cache on {drive(vol)}",
         detail=(
@@ -167,7 +167,7 @@ def nfs_lock_bug(vol: Volume, uv: Version | None) -> bool:
     return uv in ((0, 10, 3), None) and vol.fstype in NFS
 
 
-def no_locks(loc: Location, vol: Volume, uv: Version | None) -> Text:
+def no_locks_text(loc: Location, vol: Volume, uv: Version | None) -> Text:
     title = f"{drive(vol)} refuses file locks, which uv needs"
     if nfs_lock_bug(vol, uv):
         error = f"failed to lock `{loc.path}`: Bad file descriptor (os error 9)"
@@ -205,7 +205,7 @@ RULES = (
         summary="Windows, uv < 0.6.0, cache on a drive without junctions (the case of uv issue #11233)",
         offers="upgrade uv; move the cache. Never copy mode: the failing step is inside the cache",
         fixes=lambda c, s, loc: present(upgrade(c, "0.6.0", loc), move_off_drive(c, s, loc)),
-        place=_junction_cache,
+        place=check_junction_cache,
         cannot=lambda loc, vol: f"uv before 0.6 cannot keep {HELD[loc.role]} there",
     ),
     Rule(
@@ -215,7 +215,7 @@ RULES = (
         summary="Linux/macOS, cache on a drive that refuses uv's no-replace lock persist or symlinks",
         offers="move the cache back to uv's default where it is set. Never copy mode",
         fixes=lambda c, s, loc: present(move_off_drive(c, s, loc)),
-        place=_unusable,
+        place=check_unusable,
         cannot=lambda loc, vol: (
             "uv cannot keep its cache there" if loc.role is Role.CACHE else "uv cannot create its lock files there"
         ),
@@ -227,7 +227,7 @@ RULES = (
         summary="persist refused with ENOTSUP/EINVAL and uv < 0.9.18 (PR #17115)",
         offers="upgrade uv; move the cache",
         fixes=lambda c, s, loc: present(upgrade(c, "0.9.18", loc), move_off_drive(c, s, loc)),
-        place=_old_uv,
+        place=check_old_uv,
         cannot=lambda loc, vol: "uv before 0.9.18 cannot create its lock files there",
     ),
     Rule(
@@ -237,7 +237,7 @@ RULES = (
         summary="a locked uv directory on a drive that refuses flock",
         offers="move the directory",
         fixes=lambda c, s, loc: present(*_nfs_upgrade(c, s, loc), move_off_drive(c, s, loc)),
-        place=_no_locks,
+        place=check_no_locks,
         cannot=lambda loc, vol: (
             f"uv cannot lock {HELD[loc.role]} there"
             if cap.can(vol, Op.FLOCK_EXCLUSIVE) is False or vol.fstype not in NFS

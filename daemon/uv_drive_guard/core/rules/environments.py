@@ -69,23 +69,23 @@ def _old_mount(scene: Scene, artefact: Artefact) -> Move | None:
     return Move(old, vol.mountpoint, sum(s.scripts for s in stale), total, stale[0].example, rewritten)
 
 
-def _interpreter_gone(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
+def check_interpreter_gone(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
     gone = _gone(scene, artefact)
     if gone is None or _old_mount(scene, artefact) is not None:
         return  # UVD018 says what moved and from where: this would repeat it
     interpreter, project = gone
     loc = found_environment(artefact, project)
-    yield Hit(loc, interpreter_gone(artefact.path, interpreter, project is not None))
+    yield Hit(loc, interpreter_gone_text(artefact.path, interpreter, project is not None))
 
 
-def _moved(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
+def check_moved(scene: Scene, artefact: Artefact) -> Iterator[Hit]:
     gone = _gone(scene, artefact)
     move = _old_mount(scene, artefact) if gone is not None else None
     if gone is None or move is None:
         return
     project = gone[1]
     loc = found_environment(artefact, project)
-    yield Hit(loc, moved(artefact.path, move, project is not None, scene.uv))
+    yield Hit(loc, moved_text(artefact.path, move, project is not None, scene.uv))
 
 
 def _missing_interpreter(artefact: Artefact) -> str | None:
@@ -141,7 +141,7 @@ def found_environment(artefact: Artefact, project: str | None) -> Location:
 # --- what they say -------------------------------------------------------------------
 
 
-def interpreter_gone(path: str, interpreter: str, project: bool) -> Text:
+def interpreter_gone_text(path: str, interpreter: str, project: bool) -> Text:
     again = "`uv sync`" if project else f"`uv venv --clear {path}`"
     return Text(
         title=f"The environment at {path} points at a Python that is not there",
@@ -154,7 +154,7 @@ def interpreter_gone(path: str, interpreter: str, project: bool) -> Text:
     )
 
 
-def moved(path: str, move: Move, project: bool, uv: Version | None = None) -> Text:
+def moved_text(path: str, move: Move, project: bool, uv: Version | None = None) -> Text:
     # `uv run` rewrites the project's own scripts when it reinstalls it; its dependencies'
     # scripts keep the old path (seen, 0.13.9 and 0.13.10). Once some were rewritten, every
     # script still naming the old place is a dependency's, and fails; before, the one that
@@ -197,7 +197,7 @@ RULES = (
         offers="a project's `.venv`: keep the environments on this computer ([portable.md](portable.md)); "
         "recreate (`uv sync` / `uv venv --clear`)",
         fixes=_moved_environment,
-        artefact=_interpreter_gone,
+        artefact=check_interpreter_gone,
         cannot=lambda loc, vol: "an environment on it points at a Python that is not there",
     ),
     Rule(
@@ -211,7 +211,7 @@ RULES = (
         "moved, from where, and how many scripts still point there; replaces UVD010 for that environment",
         offers="`uv sync --reinstall` (project) or `uv venv --clear` (manual: nothing on a drive is run)",
         fixes=lambda c, s, loc: (reinstall(c, loc, loc.project is not None),),
-        artefact=_moved,
+        artefact=check_moved,
         cannot=lambda loc, vol: "an environment on it names the drive's old mount point",
     ),
 )

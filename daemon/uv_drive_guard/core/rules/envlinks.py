@@ -99,7 +99,7 @@ def _away(snapshot: Snapshot, path: str) -> str | None:
     return None
 
 
-def _unusable(scene: Scene, loc: Location) -> Iterator[Hit]:
+def check_unusable(scene: Scene, loc: Location) -> Iterator[Hit]:
     if loc.role is not Role.PROJECT_ENVIRONMENT or loc.project is None:
         return
     project = owner(scene.snapshot, loc)
@@ -108,7 +108,7 @@ def _unusable(scene: Scene, loc: Location) -> Iterator[Hit]:
         return
     mounts = tuple(v.mountpoint for v in scene.snapshot.volumes)
     at = replace(loc, path=found.link, volume=volume_of(scene.os, found.link, mounts), exists=True)
-    yield Hit(at, unusable(found, scene.os, loc.source.kind is SourceKind.DEFAULT))
+    yield Hit(at, unusable_text(found, scene.os, loc.source.kind is SourceKind.DEFAULT))
 
 
 # --- what it says ---------------------------------------------------------------------
@@ -135,7 +135,7 @@ def _message(found: Stop, os_: Os) -> str:
     )
 
 
-def unusable(found: Stop, os_: Os, default: bool) -> Text:
+def unusable_text(found: Stop, os_: Os, default: bool) -> Text:
     name = "The project's .venv" if default else f"UV_PROJECT_ENVIRONMENT ({found.link})"
     link = "a junction" if os_ is Os.WINDOWS else "a symbolic link"
     if found.why in ("away", "gone"):
@@ -213,7 +213,7 @@ RULES = (
         offers="plug the drive in (manual); remove the link or file (manual); a project's `.venv`: keep the "
         "environments on this computer ([portable.md](portable.md)); upgrade uv for a redirect file",
         fixes=_fixes,
-        setting=_unusable,
+        setting=check_unusable,
         cannot=lambda loc, vol: "uv cannot use what stands where a project's environment goes there",
     ),
 )

@@ -17,21 +17,21 @@ from .links import chmod_refused
 # --- the checks -------------------------------------------------------------------------
 
 
-def _no_symlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_no_symlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if not scene.os.unix or loc.role not in ENV_ROLES + BIN_ROLES:
         return
     if cap.symlinks(vol, scene.os) is False:
-        yield Hit(loc, no_symlinks(loc, vol, scene.os, scene.uv))
+        yield Hit(loc, no_symlinks_text(loc, vol, scene.os, scene.uv))
 
 
-def _no_junctions(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_no_junctions(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os is not Os.WINDOWS or loc.role is not Role.PYTHON_INSTALL_DIR:
         return
     if may_be_at_least(scene.uv, (0, 7, 14)) and cap.can(vol, Op.JUNCTION) is False:
-        yield Hit(loc, python_junction(loc, vol))
+        yield Hit(loc, python_junction_text(loc, vol))
 
 
-def _appledouble(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_appledouble(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os is not Os.MACOS or loc.role not in (
         Role.PROJECT_ENVIRONMENT,
         Role.VENV,
@@ -42,21 +42,21 @@ def _appledouble(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if writes is None and not vol.capabilities.probed:
         writes = vol.fstype in cap.FAT_FAMILY | cap.NETWORK or None
     if writes:
-        yield Hit(loc, appledouble(loc, vol))
+        yield Hit(loc, appledouble_text(loc, vol))
 
 
-def _no_chmod(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_no_chmod(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """uv sets file modes after copying; a driver that refuses chmod fails every install."""
     if not scene.os.unix or loc.role not in (Role.VENV, Role.PROJECT_ENVIRONMENT, Role.TOOL_DIR):
         return
     if chmod_refused(vol):
-        yield Hit(loc, no_chmod(loc, vol))
+        yield Hit(loc, no_chmod_text(loc, vol))
 
 
-def _fat32(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_fat32(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     limit = cap.max_file_size(vol)
     if limit is not None and limit < 2**32 and loc.role in (Role.CACHE, *ENV_ROLES):
-        yield Hit(loc, fat32_size(loc, vol))
+        yield Hit(loc, fat32_size_text(loc, vol))
 
 
 # --- what they say -------------------------------------------------------------------
@@ -80,7 +80,7 @@ def _symlink_message(loc: Location, error: str, uv: Version | None) -> str:
     return f"error: Failed to create virtual environment\n{cause_prefix(uv)}failed to symlink file {pair}: {error}"
 
 
-def no_symlinks(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -> Text:
+def no_symlinks_text(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -> Text:
     link = os_error(vol, Op.SYMLINK_FILE, "Operation not permitted (os error 1)")
     what = {
         Role.PROJECT_ENVIRONMENT: "uv cannot create the project's virtual environment there",
@@ -103,7 +103,7 @@ def no_symlinks(loc: Location, vol: Volume, os: Os, uv: Version | None = None) -
     )
 
 
-def python_junction(loc: Location, vol: Volume) -> Text:
+def python_junction_text(loc: Location, vol: Volume) -> Text:
     onedrive = vol.fstype == cap.ONEDRIVE
     return Text(
         title=f"uv cannot install Python on {drive(vol)}",
@@ -126,7 +126,7 @@ def python_junction(loc: Location, vol: Volume) -> Text:
     )
 
 
-def appledouble(loc: Location, vol: Volume) -> Text:
+def appledouble_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"macOS adds hidden ._ files on {drive(vol)} that break uv installs",
         detail=(
@@ -139,7 +139,7 @@ def appledouble(loc: Location, vol: Volume) -> Text:
     )
 
 
-def fat32_size(loc: Location, vol: Volume) -> Text:
+def fat32_size_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hold files of 4 GiB or more",
         detail=(
@@ -150,7 +150,7 @@ def fat32_size(loc: Location, vol: Volume) -> Text:
     )
 
 
-def no_chmod(loc: Location, vol: Volume) -> Text:
+def no_chmod_text(loc: Location, vol: Volume) -> Text:
     error = os_error(vol, Op.EXEC_BIT, "Function not implemented (os error 38)")
     return Text(
         title=f"{drive(vol)} refuses file permissions: uv cannot install into {loc.path}",
@@ -186,7 +186,7 @@ RULES = (
         summary="Windows, uv >= 0.7.14, Python installs on a drive without junctions",
         offers="move UV_PYTHON_INSTALL_DIR",
         fixes=lambda c, s, loc: present(move_off_drive(c, s, loc)),
-        place=_no_junctions,
+        place=check_no_junctions,
         cannot=lambda loc, vol: "uv cannot install Python there",
     ),
     Rule(
@@ -198,7 +198,7 @@ RULES = (
         offers="a project's: keep the environments of the drive's projects (or this one's) on this computer "
         "([portable.md](portable.md)); turn off the setting; reformat",
         fixes=_environment_fixes,
-        place=_no_symlinks,
+        place=check_no_symlinks,
         cannot=lambda loc, vol: f"uv cannot keep {HELD[loc.role]} there",
     ),
     Rule(
@@ -208,7 +208,7 @@ RULES = (
         summary="macOS, environment on a drive where macOS writes AppleDouble `._` files (uv #18790)",
         offers="dot_clean",
         fixes=lambda c, s, loc: (dot_clean(c, loc),),
-        place=_appledouble,
+        place=check_appledouble,
     ),
     Rule(
         code="UVD013",
@@ -217,7 +217,7 @@ RULES = (
         summary="FAT32: files of 4 GiB and more cannot be stored",
         offers="another filesystem",
         fixes=lambda c, s, loc: (reformat(c, loc, "no 4 GiB file limit"),),
-        place=_fat32,
+        place=check_fat32,
     ),
     Rule(
         code="UVD014",
@@ -227,7 +227,7 @@ RULES = (
         summary="the drive refuses chmod (fusefat): every install fails, copy mode too",
         offers="another filesystem",
         fixes=lambda c, s, loc: (reformat(c, loc, "file permissions"),),
-        place=_no_chmod,
+        place=check_no_chmod,
         cannot=lambda loc, vol: "it refuses file permissions, so uv cannot install there",
     ),
 )

@@ -47,11 +47,11 @@ def _cache_away(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     unjudged = [x for x in elsewhere if x.volume not in scene.snapshot.scope]
     causes = [x for x in unjudged if x.role is not Role.TOOL_DIR or x.exists]
     if causes:
-        yield Hit(loc, cache_away(loc, vol, causes))
+        yield Hit(loc, cache_away_text(loc, vol, causes))
     elif len(unjudged) == len(elsewhere) and not vol.system and not cap.not_a_disk(vol):
         # no environment elsewhere has a finding of its own; a system mount or a share judged
         # for its own trouble (core/scope.py `where_uv_works`) gets no word about a future copy
-        yield Hit(loc, cache_away_quiet(loc, vol), Severity.INFO)  # nothing to fix yet
+        yield Hit(loc, cache_away_quiet_text(loc, vol), Severity.INFO)  # nothing to fix yet
 
 
 def _cache_path(scene: Scene, loc: Location) -> str | None:
@@ -75,11 +75,11 @@ def _installed_from(scene: Scene, loc: Location, vol: Volume) -> tuple[str, Loca
     return effective_link_mode(scene, loc), cache, cache_vol
 
 
-def _symlink_mode(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_symlink_mode(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     install = _installed_from(scene, loc, vol)
     symlinks = install is not None and install[0] == "symlink"
     if symlinks and scene.os is Os.WINDOWS and cap.can(vol, Op.SYMLINK_FILE) is False:
-        yield Hit(loc, symlink_mode(loc, vol))
+        yield Hit(loc, symlink_mode_text(loc, vol))
 
 
 def _cross_volume(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
@@ -89,18 +89,18 @@ def _cross_volume(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
         return
     _, cache, cache_vol = install
     if cache_vol.mountpoint != vol.mountpoint:
-        yield Hit(loc, cross_volume(loc, vol, cache, cache_vol))
+        yield Hit(loc, cross_volume_text(loc, vol, cache, cache_vol))
 
 
-def _no_hardlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_no_hardlinks(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     install = _installed_from(scene, loc, vol)
     if install is None or install[0] not in ("clone", "hardlink") or install[2].mountpoint != vol.mountpoint:
         return
     if cap.can(vol, Op.HARDLINK) is False and cap.can(vol, Op.REFLINK) is not True:
-        yield Hit(loc, no_hardlinks(loc, vol))
+        yield Hit(loc, no_hardlinks_text(loc, vol))
 
 
-def _copies(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_copies(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """UVD003 is said once per cause: by the environment, or by the cache when nothing else does."""
     yield from _cross_volume(scene, loc, vol)
     yield from _cache_away(scene, loc, vol)
@@ -140,7 +140,7 @@ _CONFIG_KINDS = (SourceKind.UV_TOML_USER, SourceKind.UV_TOML_SYSTEM, SourceKind.
 # --- what they say -------------------------------------------------------------------
 
 
-def cross_volume(loc: Location, vol: Volume, cache: Location, cache_vol: Volume) -> Text:
+def cross_volume_text(loc: Location, vol: Volume, cache: Location, cache_vol: Volume) -> Text:
     return Text(
         title=f"uv will copy every file into {drive(vol)} and warn each time",
         detail=(
@@ -153,7 +153,7 @@ def cross_volume(loc: Location, vol: Volume, cache: Location, cache_vol: Volume)
     )
 
 
-def no_hardlinks(loc: Location, vol: Volume) -> Text:
+def no_hardlinks_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{drive(vol)} cannot hard link: uv will copy every file and warn",
         detail=(
@@ -165,7 +165,7 @@ def no_hardlinks(loc: Location, vol: Volume) -> Text:
     )
 
 
-def symlink_mode(loc: Location, vol: Volume) -> Text:
+def symlink_mode_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title="uv is set to symlink mode, but Windows does not allow you to create symlinks",
         detail=(
@@ -176,7 +176,7 @@ def symlink_mode(loc: Location, vol: Volume) -> Text:
     )
 
 
-def cache_away(loc: Location, vol: Volume, causes: list[Location]) -> Text:
+def cache_away_text(loc: Location, vol: Volume, causes: list[Location]) -> Text:
     names = ", ".join(f"{ROLE_NAMES[c.role].replace('the ', '', 1)} {c.path}" for c in causes[:3])
     more = f" and {len(causes) - 3} more" if len(causes) > 3 else ""
     return Text(
@@ -191,7 +191,7 @@ def cache_away(loc: Location, vol: Volume, causes: list[Location]) -> Text:
     )
 
 
-def cache_away_quiet(loc: Location, vol: Volume) -> Text:
+def cache_away_quiet_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"uv's cache is on {drive(vol)}: environments on other drives would get copies",
         detail=(
@@ -215,7 +215,7 @@ RULES = (
         summary="environment on a drive that can neither hard link nor clone, cache on the same drive",
         offers="copy mode",
         fixes=lambda c, s, loc: (copy_mode(c, s, loc),),
-        place=_no_hardlinks,
+        place=check_no_hardlinks,
     ),
     Rule(
         code="UVD003",
@@ -229,7 +229,7 @@ RULES = (
             copy_mode(c, s, loc),
             per_drive_cache(c, s, loc) if loc.role is not Role.CACHE else move_off_drive(c, s, loc),
         ),
-        place=_copies,
+        place=check_copies,
         unfixed=(Severity.INFO,),
     ),
     Rule(
@@ -240,6 +240,6 @@ RULES = (
         summary="Windows, link mode symlink, no symlink permission",
         offers="copy mode",
         fixes=lambda c, s, loc: (copy_mode(c, s, loc),),
-        place=_symlink_mode,
+        place=check_symlink_mode,
     ),
 )

@@ -25,51 +25,51 @@ PYTHON_SCRATCH = (0, 2, 36)  # PR #6043: Python downloads unpack in `<install di
 # --- the checks -------------------------------------------------------------------------
 
 
-def _onedrive(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_onedrive(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """Hard links into (or out of) cloud files: os error 396, fatal once a wheel's first file
     was linked (uv-fs `link.rs`: a strategy that worked once is never abandoned)."""
     if scene.os is not Os.WINDOWS or vol.fstype != cap.ONEDRIVE or loc.role not in (*ENVIRONMENTS, Role.CACHE):
         return
     if loc.role is Role.CACHE or effective_link_mode(scene, loc) in ("hardlink", "clone"):
-        yield Hit(loc, onedrive(loc, vol))
+        yield Hit(loc, onedrive_text(loc, vol))
 
 
-def _nfs(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_nfs(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if not scene.os.unix or vol.fstype not in cap.NFS or loc.role not in FILLED:
         return
-    yield Hit(loc, silly_rename(loc, vol, scene.uv))
+    yield Hit(loc, silly_rename_text(loc, vol, scene.uv))
 
 
-def _overlay_rename(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_overlay_rename(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """uv renames an old `toolchains` directory to `python`; overlayfs refuses to rename a
     directory of a lower layer (EXDEV: the kernel's overlayfs.rst, "Renaming directories")."""
     if loc.role is not Role.PYTHON_INSTALL_DIR or vol.fstype not in cap.OVERLAY:
         return
     old = posixpath.join(posixpath.dirname(loc.path.rstrip("/")), "toolchains")
     if old in scene.snapshot.leftovers:
-        yield Hit(loc, overlay_rename(loc, vol, old, scene.uv))
+        yield Hit(loc, overlay_rename_text(loc, vol, old, scene.uv))
 
 
-def _unreadable_links(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_unreadable_links(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if not scene.os.unix or loc.role not in (*ENVIRONMENTS, Role.PYTHON_INSTALL_DIR):
         return
     error = cap.links_unreadable(vol)
     if error is not None:
-        yield Hit(loc, unreadable_links(loc, vol, error, scene.uv))
+        yield Hit(loc, unreadable_links_text(loc, vol, error, scene.uv))
 
 
-def _object_storage(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_object_storage(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if loc.role not in FILLED or not (vol.fstype in cap.OBJECT_STORAGE or vol.mount_fstype in cap.OBJECT_STORAGE):
         return
-    yield Hit(loc, object_storage(loc, vol))
+    yield Hit(loc, object_storage_text(loc, vol))
 
 
-def _cluster(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_cluster(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os.unix and vol.fstype in cap.CLUSTER and loc.role in (Role.CACHE, *ENVIRONMENTS):
-        yield Hit(loc, cluster(loc, vol, scene.uv))
+        yield Hit(loc, cluster_text(loc, vol, scene.uv))
 
 
-def _split_python(scene: Scene, loc: Location) -> Iterator[Hit]:
+def check_split_python(scene: Scene, loc: Location) -> Iterator[Hit]:
     """`uv python install` unpacks into a temporary directory, then renames it into place: no
     copy follows a refused rename (uv-python `downloads.rs`, `rename_with_retry`). Two volumes
     decide, neither need be a drive: asked of every Python install directory."""
@@ -84,18 +84,18 @@ def _split_python(scene: Scene, loc: Location) -> Iterator[Hit]:
         scratch = str(pathmod(scene.os).join(loc.path, ".temp"))
     there = volume_of(scene.os, scratch, mounts) if scratch else None
     if there is not None and there != vol.mountpoint:
-        yield Hit(loc, split_python(loc, vol, scratch or "", there, scene.uv))
+        yield Hit(loc, split_python_text(loc, vol, scratch or "", there, scene.uv))
 
 
-def _canonicalize(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_canonicalize(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if scene.os is Os.WINDOWS and vol.capabilities.get(Op.CANONICALIZE) is False:
-        yield Hit(loc, no_final_path(loc, vol))
+        yield Hit(loc, no_final_path_text(loc, vol))
 
 
 # --- what they say -------------------------------------------------------------------
 
 
-def onedrive(loc: Location, vol: Volume) -> Text:
+def onedrive_text(loc: Location, vol: Volume) -> Text:
     inside = loc.role is not Role.CACHE
     return Text(
         title=f"{sentence(ROLE_NAMES[loc.role])} is in a OneDrive folder: uv's hard links fail there",
@@ -115,7 +115,7 @@ def onedrive(loc: Location, vol: Volume) -> Text:
     )
 
 
-def silly_rename(loc: Location, vol: Volume, uv: Version | None) -> Text:
+def silly_rename_text(loc: Location, vol: Volume, uv: Version | None) -> Text:
     return Text(
         title=f"{sentence(ROLE_NAMES[loc.role])} is on a network share ({drive(vol)}): removals can fail",
         detail=(
@@ -129,7 +129,7 @@ def silly_rename(loc: Location, vol: Volume, uv: Version | None) -> Text:
     )
 
 
-def overlay_rename(loc: Location, vol: Volume, old: str, uv: Version | None) -> Text:
+def overlay_rename_text(loc: Location, vol: Volume, old: str, uv: Version | None) -> Text:
     return Text(
         title=f"uv cannot move its old {old} into place on an overlay",
         detail=(
@@ -143,7 +143,7 @@ def overlay_rename(loc: Location, vol: Volume, old: str, uv: Version | None) -> 
     )
 
 
-def unreadable_links(loc: Location, vol: Volume, error: str, uv: Version | None) -> Text:
+def unreadable_links_text(loc: Location, vol: Volume, error: str, uv: Version | None) -> Text:
     python = (
         f"{loc.path}/bin/python"
         if loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
@@ -166,7 +166,7 @@ def unreadable_links(loc: Location, vol: Volume, error: str, uv: Version | None)
     )
 
 
-def object_storage(loc: Location, vol: Volume) -> Text:
+def object_storage_text(loc: Location, vol: Volume) -> Text:
     kind = (vol.mount_fstype or vol.fstype).removeprefix("fuse.")
     return Text(
         title=f"{sentence(ROLE_NAMES[loc.role])} is on object storage ({kind}): no hard links, no atomic renames",
@@ -182,7 +182,7 @@ def object_storage(loc: Location, vol: Volume) -> Text:
     )
 
 
-def cluster(loc: Location, vol: Volume, uv: Version | None) -> Text:
+def cluster_text(loc: Location, vol: Volume, uv: Version | None) -> Text:
     return Text(
         title=f"{sentence(ROLE_NAMES[loc.role])} is on a cluster filesystem ({vol.fstype}): copies can fail",
         detail=(
@@ -199,7 +199,7 @@ def cluster(loc: Location, vol: Volume, uv: Version | None) -> Text:
     )
 
 
-def split_python(loc: Location, vol: Volume, scratch: str, there: str, uv: Version | None) -> Text:
+def split_python_text(loc: Location, vol: Volume, scratch: str, there: str, uv: Version | None) -> Text:
     old = uv is None or uv < PYTHON_SCRATCH
     first = "uv's cache" if old else f"its temporary directory {scratch}"
     return Text(
@@ -223,7 +223,7 @@ def split_python(loc: Location, vol: Volume, scratch: str, there: str, uv: Versi
     )
 
 
-def no_final_path(loc: Location, vol: Volume) -> Text:
+def no_final_path_text(loc: Location, vol: Volume) -> Text:
     error = vol.capabilities.error(Op.CANONICALIZE) or "Incorrect function. (os error 1)"
     return Text(
         title=f"{drive(vol)} cannot tell Windows the full path of its folders: uv stops there",
@@ -345,7 +345,7 @@ RULES = (
         "fatal once a first file was linked",
         offers="copy mode (the failure is a link); the environment or cache outside OneDrive",
         fixes=_onedrive_fixes,
-        place=_onedrive,
+        place=check_onedrive,
         cannot=lambda loc, vol: f"uv cannot link files into {HELD[loc.role]} there (os error 396)",
     ),
     Rule(
@@ -357,7 +357,7 @@ RULES = (
         "`Device or resource busy (os error 16)`) and builds fail now and then. NFS locking: UVD009",
         offers="keep the directory on a local disk (where nothing is set: a directory the person chooses)",
         fixes=_local_disk,
-        place=_nfs,
+        place=check_nfs,
     ),
     Rule(
         code="UVD024",
@@ -368,7 +368,7 @@ RULES = (
         "directory: `Invalid cross-device link (os error 18)`",
         offers="move the old directory yourself (copy, then delete); Python installs off the overlay",
         fixes=_overlay_fixes,
-        place=_overlay_rename,
+        place=check_overlay_rename,
         cannot=lambda loc, vol: "uv cannot move its old Python installations into place there (os error 18)",
     ),
     Rule(
@@ -381,7 +381,7 @@ RULES = (
         "read back), or by name for sshfs",
         offers="keep the environment on this computer (a project's: [portable.md](portable.md)); turn off the setting",
         fixes=_local,
-        place=_unreadable_links,
+        place=check_unreadable_links,
         cannot=lambda loc, vol: f"uv cannot read back the links {HELD[loc.role]} there are made of",
     ),
     Rule(
@@ -395,7 +395,7 @@ RULES = (
         "lock files: UVD007",
         offers="keep the directory on a local disk",
         fixes=_local_disk,
-        place=_object_storage,
+        place=check_object_storage,
     ),
     Rule(
         code="UVD027",
@@ -405,7 +405,7 @@ RULES = (
         "fail now and then with `No data available (os error 61)` on extended attributes",
         offers="keep the cache and environments on a local disk; copy mode does not help",
         fixes=_local_disk,
-        place=_cluster,
+        place=check_cluster,
     ),
     Rule(
         code="UVD028",
@@ -416,7 +416,7 @@ RULES = (
         "`Invalid cross-device link (os error 18)`",
         offers="the install directory and its temporary directory on one volume; upgrade uv (before 0.2.36)",
         fixes=_split_fixes,
-        setting=_split_python,
+        setting=check_split_python,
         cannot=lambda loc, vol: "uv cannot move the Pythons it unpacks elsewhere into place there (os error 18)",
     ),
     Rule(
@@ -427,7 +427,7 @@ RULES = (
         "final path (probed: GetFinalPathNameByHandleW): `Incorrect function. (os error 1)`",
         offers="keep uv's directories and projects on a regular drive",
         fixes=_ramdisk_fixes,
-        place=_canonicalize,
+        place=check_canonicalize,
         cannot=lambda loc, vol: "uv cannot resolve the paths of its folders there (Incorrect function)",
     ),
 )

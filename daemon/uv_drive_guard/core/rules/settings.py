@@ -18,11 +18,11 @@ from .base import Hit, Rule, Scene, present
 # --- the checks -------------------------------------------------------------------------
 
 
-def _missing(scene: Scene, loc: Location) -> Iterator[Hit]:
+def check_missing(scene: Scene, loc: Location) -> Iterator[Hit]:
     if _drive_missing(scene.snapshot, loc):
         # The path falls through to the system disk's mount ("/"); the drive is what is missing.
         gone = replace(loc, volume=None)
-        yield Hit(gone, drive_missing(gone))
+        yield Hit(gone, drive_missing_text(gone))
 
 
 def _drive_missing(snapshot: Snapshot, loc: Location) -> bool:
@@ -41,7 +41,7 @@ def _drive_missing(snapshot: Snapshot, loc: Location) -> bool:
     return False
 
 
-def _bad_switches(scene: Scene) -> Iterator[Hit]:
+def check_bad_switches(scene: Scene) -> Iterator[Hit]:
     """A UV_NO_* value uv cannot read stops every command (clap / uv-static, seen with 0.13.9)."""
     cache = next((x for x in scene.snapshot.locations if x.role is Role.CACHE and x.project is None), None)
     for definition in scene.snapshot.switches:
@@ -49,13 +49,13 @@ def _bad_switches(scene: Scene) -> Iterator[Hit]:
             continue
         path = cache.path if cache is not None else str(pathmod(scene.os).join(scene.snapshot.home, ""))
         loc = Location(Role.CACHE, path, definition.source, volume=cache.volume if cache else None)
-        yield Hit(loc, bad_switch(definition.name, definition.value, definition.source.describe()))
+        yield Hit(loc, bad_switch_text(definition.name, definition.value, definition.source.describe()))
 
 
 # --- what they say -------------------------------------------------------------------
 
 
-def drive_missing(loc: Location) -> Text:
+def drive_missing_text(loc: Location) -> Text:
     return Text(
         title=f"{sentence(ROLE_NAMES[loc.role])} is set to a drive that is not plugged in",
         detail=(
@@ -68,7 +68,7 @@ def drive_missing(loc: Location) -> Text:
     )
 
 
-def bad_switch(name: str, value: str, where_: str) -> Text:
+def bad_switch_text(name: str, value: str, where_: str) -> Text:
     if name == "UV_NO_SYSTEM_CONFIG":
         message = (
             f"error: Failed to parse environment variable `{name}` with invalid value `{value}`: "
@@ -98,7 +98,7 @@ RULES = (
         summary="a directory you set lies on a drive that is not mounted",
         offers="a temporary fallback to uv's default, undone when the drive is back",
         fixes=lambda c, s, loc: present(temporary_fallback(c, s, loc)),
-        setting=_missing,
+        setting=check_missing,
         temporary=True,
     ),
     Rule(
@@ -109,6 +109,6 @@ RULES = (
         "boolean (the empty value too): every uv command stops",
         offers="remove the value where it is set",
         fixes=fix_switch,
-        whole=_bad_switches,
+        whole=check_bad_switches,
     ),
 )

@@ -43,13 +43,13 @@ def _found(scene: Scene, path: str, *kinds: ArtefactKind) -> Artefact | None:
 # --- the checks -------------------------------------------------------------------------
 
 
-def _read_only(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_read_only(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """A read-only drive: the one thing to say there (other rules would judge writes)."""
     if not cap.read_only(vol) or loc.role not in WRITTEN:
         return
     exists = loc.exists is True or _found(scene, loc.path, ArtefactKind.CACHE, ArtefactKind.VENV) is not None
     works = exists and loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
-    yield Hit(loc, read_only(loc, vol, exists, scene.uv), Severity.WARNING if works else Severity.ERROR)
+    yield Hit(loc, read_only_text(loc, vol, exists, scene.uv), Severity.WARNING if works else Severity.ERROR)
 
 
 def temporary_cache(loc: Location) -> bool:
@@ -58,7 +58,7 @@ def temporary_cache(loc: Location) -> bool:
     return loc.role is Role.CACHE and loc.source.name in ("UV_NO_CACHE", "no-cache")
 
 
-def _exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if loc.role is Role.TEMP_DIR:
         yield from _temp_noexec(scene, loc, vol)
         return
@@ -70,16 +70,16 @@ def _exec(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
         return
     venv = _found(scene, loc.path, ArtefactKind.VENV)
     script = venv.script if venv is not None else None
-    yield Hit(loc, no_exec(loc, vol, why, script, scene.uv))
+    yield Hit(loc, no_exec_text(loc, vol, why, script, scene.uv))
 
 
-def _space(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_space(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     """Only a drive too full for even a small wheel: uv fails there (seen at 55 kB free). How
     much a future install needs is not known, so a drive with room left is not an alarm."""
     free = cap.free(vol)
     if loc.role not in FILLED or free is None or free >= cap.FULL:
         return
-    yield Hit(loc, full(loc, vol, free, scene.uv))
+    yield Hit(loc, full_text(loc, vol, free, scene.uv))
 
 
 def _temp_noexec(scene: Scene, temp: Location, vol: Volume) -> Iterator[Hit]:
@@ -89,12 +89,12 @@ def _temp_noexec(scene: Scene, temp: Location, vol: Volume) -> Iterator[Hit]:
     if not scene.os.unix or cap.no_exec(vol) != "noexec":
         return
     if not any(temporary_cache(c) and c.volume == vol.mountpoint for c in scene.snapshot.locations):
-        yield Hit(temp, temp_noexec(temp, vol), Severity.WARNING)
+        yield Hit(temp, temp_noexec_text(temp, vol), Severity.WARNING)
 
 
-def _bind(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
+def check_bind(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
     if vol.bind_of and loc.role in WRITTEN:
-        yield Hit(loc, bind_mount(loc, vol))
+        yield Hit(loc, bind_mount_text(loc, vol))
 
 
 # --- what they say -------------------------------------------------------------------
@@ -122,7 +122,7 @@ def _read_only_message(loc: Location, exists: bool, uv: Version | None) -> str:
     return f"error: ...\n{cause_prefix(uv)}...{_EROFS}..."
 
 
-def read_only(loc: Location, vol: Volume, exists: bool, uv: Version | None = None) -> Text:
+def read_only_text(loc: Location, vol: Volume, exists: bool, uv: Version | None = None) -> Text:
     works = exists and loc.role in (Role.PROJECT_ENVIRONMENT, Role.VENV)
     consequence = (
         "`uv run` works while nothing needs to change, but every install, upgrade or `uv sync` that changes it fails"
@@ -146,7 +146,7 @@ _NO_EXEC_ERROR = {
 }
 
 
-def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Version | None = None) -> Text:
+def no_exec_text(loc: Location, vol: Volume, why: str, script: str | None, uv: Version | None = None) -> Text:
     mounted = "mounted with `noexec`" if why == "noexec" else "mounted with `nosymfollow`"
     because = (
         "the system refuses to start programs stored on it"
@@ -173,7 +173,7 @@ def no_exec(loc: Location, vol: Volume, why: str, script: str | None, uv: Versio
     )
 
 
-def temp_noexec(loc: Location, vol: Volume) -> Text:
+def temp_noexec_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"The temporary directory {loc.path} is on a `noexec` mount: what uv runs from there fails",
         detail=(
@@ -191,7 +191,7 @@ def _size(count: int) -> str:
     return f"{count / (1 << 20):.1f} MiB" if count < 1 << 30 else f"{count / (1 << 30):.1f} GiB"
 
 
-def full(loc: Location, vol: Volume, free: int, uv: Version | None = None) -> Text:
+def full_text(loc: Location, vol: Volume, free: int, uv: Version | None = None) -> Text:
     state = "full"
     what = "unpacking wheels" if loc.role is Role.CACHE else "installing packages"
     return Text(
@@ -208,7 +208,7 @@ def full(loc: Location, vol: Volume, free: int, uv: Version | None = None) -> Te
     )
 
 
-def bind_mount(loc: Location, vol: Volume) -> Text:
+def bind_mount_text(loc: Location, vol: Volume) -> Text:
     return Text(
         title=f"{vol.mountpoint} shows the folder {vol.root} of {vol.bind_of}: judged as {drive(vol)}",
         detail=(
@@ -268,7 +268,7 @@ RULES = (
         "link question is asked of a drive nothing can be written to",
         offers="make the drive writable (manual); keep the directory on the internal disk",
         fixes=lambda c, s, loc: (remount(c, loc, "rw", "Make the drive writable"), *off_drive(c, s, loc)),
-        place=_read_only,
+        place=check_read_only,
         alone_on=cap.read_only,
         cannot=lambda loc, vol: f"it is read-only, so uv cannot write {HELD[loc.role]} there",
     ),
@@ -285,7 +285,7 @@ RULES = (
         offers="remount with `exec` / `symfollow` (manual); keep the environment on the internal disk; TMPDIR: "
         "a temporary directory that allows execution (manual)",
         fixes=_exec_fixes,
-        place=_exec,
+        place=check_exec,
         cannot=lambda loc, vol: (
             f"it is mounted nosymfollow, so {HELD[loc.role]} there cannot start their Python"
             if cap.no_exec(vol) == "nosymfollow"
@@ -302,7 +302,7 @@ RULES = (
         "needs is not known. Not raised where the environment cannot exist at all (UVD005)",
         offers="free space; keep the directory on the internal disk",
         fixes=lambda c, s, loc: (free_space(c, loc), *off_drive(c, s, loc)),
-        place=_space,
+        place=check_space,
         cannot=lambda loc, vol: f"it is full, so uv has no room for {HELD[loc.role]} there",
     ),
     Rule(
@@ -312,6 +312,6 @@ RULES = (
         summary="a uv directory inside a bind mount (mountinfo's root is not `/`, and another mount shows the whole "
         "filesystem with the same major:minor): judged by the filesystem underneath, and named",
         offers="none",
-        place=_bind,
+        place=check_bind,
     ),
 )
