@@ -144,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--headless", action="store_true", help="no tray icon: notifications (or the log) only")
     _config_option(run)
+    rules = _command(
+        commands,
+        "rules",
+        help="what each finding's code (UVD...) means",
+        description=(
+            "Every rule: its code, when it is raised, its severities, the uv behaviour it rests on "
+            "(a row of docs/uv-facts.md, a uv issue) and the fixes it offers. With CODEs: those alone."
+        ),
+    )
+    rules.add_argument("codes", nargs="*", metavar="CODE", help="a code a scan or notice showed, e.g. UVD005")
+    rules.add_argument("--markdown", action="store_true", help="print one Markdown table")
     history = _command(commands, "history", help="list applied fixes, newest first")
     history.add_argument("--json", action="store_true", help="print the journal entries as JSON")
     envs = _command(
@@ -279,6 +290,22 @@ def _waiting(line: str) -> None:
     _say(f"{NAME}: {line}", err=True)
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from .core import rules
+
+    codes = [code.upper() for code in args.codes]
+    unknown = [code for code in codes if code not in rules.RULES]
+    if unknown:
+        _say(f"{NAME}: no rule {', '.join(unknown)}; `{NAME} rules` lists them", err=True)
+        return EXIT_USAGE
+    chosen = tuple(rules.RULES[code] for code in codes) or rules.CATALOGUE
+    if args.markdown and codes:
+        _say(f"{NAME}: --markdown prints the whole table; leave out the codes", err=True)
+        return EXIT_USAGE
+    _say(rules.markdown() if args.markdown else rules.listing(chosen), end="")
+    return 0
+
+
 def _autostart(args: argparse.Namespace) -> int:
     from .app import autostart
 
@@ -375,6 +402,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbose
         return _explain(args)
     if args.command == "autostart":
         return _autostart(args)
+    if args.command == "rules":
+        return _rules(args)
     if args.command in ("envs", "env"):
         return _portable(args)
     return _fixing(args)

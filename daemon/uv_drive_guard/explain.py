@@ -223,7 +223,9 @@ def _message_lines(snapshot: Snapshot, item: Explained) -> list[str]:
     if item.finding is not None:
         return _finding_words(item.finding, f"That is {item.finding.code}")
     known = ", ".join(message.codes)
-    text = f"That is what uv prints when {sign.what} ({known} in docs/rules.md)"
+    text = (
+        f"That is what uv prints when {sign.what} ({known}; `uv-drive-guard rules {' '.join(message.codes)}` says more)"
+    )
     text += f"; {item.note}." if item.note else f"; the place it names is {where}." if where else "."
     if not item.note and item.volume is not None and not item.volume.system:
         text += " The scan finds nothing wrong there now: scan it again where uv failed (`uv-drive-guard explain`)."

@@ -1,13 +1,12 @@
-"""The catalogue is the one source of a rule: codes, checks, fixes, docs/rules.md's table."""
+"""The catalogue is the one source of a rule: codes, checks, fixes, the list `uv-drive-guard rules` prints."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
+from uv_drive_guard import cli
 from uv_drive_guard.core import rules
 from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.messages import Text
@@ -23,20 +22,27 @@ from uv_drive_guard.core.model import (
     UvInfo,
     Volume,
 )
-from uv_drive_guard.core.rules import CATALOGUE, MARKDOWN_BEGIN, MARKDOWN_END, RULES, Hit, Rule
+from uv_drive_guard.core.rules import CATALOGUE, RULES, Hit, Rule
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 LOC = Location(Role.CACHE, "/media/STICK/uv", Source(SourceKind.DEFAULT), volume="/media/STICK")
 TEXT = Text("title", "detail", "error: ...")
 
 
-def test_docs_table_is_the_catalogue() -> None:
-    text = DOC.read_text(encoding="utf-8")
-    start, end = text.find(MARKDOWN_BEGIN), text.find(MARKDOWN_END)
-    assert 0 <= start < end, f"docs/rules.md lost its markers {MARKDOWN_BEGIN!r} ... {MARKDOWN_END!r}"
-    written = text[start : text.index("\n", end) + 1]
-    diff = "".join(difflib.unified_diff(written.splitlines(True), rules.markdown().splitlines(True), "docs", "rules"))
-    assert written == rules.markdown(), "run `python tools/rules_doc.py` to rewrite docs/rules.md's table:\n" + diff
+def test_the_rules_command_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    """`uv-drive-guard rules` is the list of rules: every code in order, one or several by code,
+    the whole list as a Markdown table; a code no rule has is a usage error."""
+    assert cli.main(["rules"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("UVD")]
+    assert listed == [rule.code for rule in CATALOGUE]
+    assert cli.main(["rules", "--markdown"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert [row.split(" | ")[0] for row in table[2:]] == [f"| {rule.code}" for rule in CATALOGUE]
+    assert cli.main(["rules", "uvd005", "UVD014"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("UVD005  error\n") and "\n\nUVD014  error\n" in shown
+    assert "  not said where these are: UVD006, UVD007\n" in shown and "  rests on: R5, #2103" in shown
+    assert cli.main(["rules", "UVD999"]) == 2
+    assert "no rule UVD999" in capsys.readouterr().err
 
 
 def test_codes_are_unique_and_in_order() -> None:

@@ -1,9 +1,9 @@
 """The rule catalogue: one `Rule` per code, collected from the family modules beside this one.
 
-This is the only list of rules: `diagnose()` runs their checks in it, docs/rules.md's table is
-generated from it (`markdown()`, written by tools/rules_doc.py), the tests walk it. A new rule
-goes into the family module it belongs to (its check, its text, its fixes, its `Rule`), with its
-case file in tests/cases/ and the regenerated table.
+This is the only list of rules: `diagnose()` runs their checks in it, `uv-drive-guard rules`
+prints it (`listing()`, `markdown()`), the tests walk it. A new rule goes into the family module
+it belongs to (its check, its text, its fixes, its `Rule`), with its case file in tests/cases/,
+its fact row in docs/uv-facts.md and, where uv can show it, a real-uv test.
 """
 
 from __future__ import annotations
@@ -57,12 +57,8 @@ def temporary(code: str) -> bool:
     return rule is not None and rule.temporary
 
 
-MARKDOWN_BEGIN = "<!-- rules: generated from the catalogue by `python tools/rules_doc.py`; edit the rules -->"
-MARKDOWN_END = "<!-- end of the generated rules -->"
-
-
 def markdown() -> str:
-    """docs/rules.md's table of rules, between its markers."""
+    """The rules as a Markdown table (`uv-drive-guard rules --markdown`)."""
     rows = [
         "| code | when | severity | not said where these are | rests on | fixes offered |",
         "|---|---|---|---|---|---|",
@@ -72,7 +68,19 @@ def markdown() -> str:
             for r in CATALOGUE
         ),
     ]
-    return "\n".join((MARKDOWN_BEGIN, *rows, MARKDOWN_END)) + "\n"
+    return "\n".join(rows) + "\n"
 
 
-__all__ = ["CATALOGUE", "RULES", "Hit", "Rule", "Scene", "markdown", "temporary"]
+def listing(rules: tuple[Rule, ...] = CATALOGUE) -> str:
+    """The rules as plain text, one paragraph each (`uv-drive-guard rules [CODE]`)."""
+    blocks = []
+    for r in rules:
+        lines = [f"{r.code}  {', '.join(s.value for s in r.severities)}", f"  when: {r.summary}"]
+        if r.yields_to:
+            lines.append(f"  not said where these are: {', '.join(r.yields_to)}")
+        lines += [f"  rests on: {r.fact} (docs/uv-facts.md)", f"  fixes offered: {r.offers}"]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+__all__ = ["CATALOGUE", "RULES", "Hit", "Rule", "Scene", "listing", "markdown", "temporary"]

@@ -73,9 +73,9 @@ class Rule:
 
     code: str
     severities: tuple[Severity, ...]  # the usual one first; a hit may pick another of these
-    fact: str  # the uv issue, PR or measurement it rests on (docs/rules.md)
-    summary: str  # when it is raised, for docs/rules.md (markdown)
-    offers: str  # the fixes it offers, in words, for docs/rules.md (markdown)
+    fact: str  # the uv issue, PR or measurement it rests on (`uv-drive-guard rules`)
+    summary: str  # when it is raised, for `uv-drive-guard rules` (markdown)
+    offers: str  # the fixes it offers, in words, for `uv-drive-guard rules` (markdown)
     fixes: Planner = no_fixes
     setting: SettingCheck | None = None  # asked first of every configured location; a hit ends it
     place: PlaceCheck | None = None  # asked of locations on drives in scope
