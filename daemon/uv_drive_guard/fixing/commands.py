@@ -17,7 +17,7 @@ from ..core.diagnose import diagnose
 from ..core.model import ChangeKind, Finding, Severity, Snapshot
 from . import engine, locks, plan, portable, portable_shell, verify
 from .envstore import EnvStore, native_store
-from .journal import Entry, FileRecord, Journal
+from .journal import Entry, FileRecord, Journal, State
 from .outcome import NEW_TERMINALS, Outcome, Result, Verification, file_changes
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _fix(
         the_plan = prepare(fix_id, env, options, store)
     except (engine.FixError, plan.CannotPlan) as exc:
         done = next((e for e in journal.entries() if e.fix_id == fix_id), None)
-        if done is not None and done.state == "applied":
+        if done is not None and done.state is State.APPLIED:
             return Outcome(Result.ALREADY_APPLIED, entry=done, follow_up=(NEW_TERMINALS,))
         return Outcome(Result.REFUSED, error=str(exc))
     planned = Outcome(

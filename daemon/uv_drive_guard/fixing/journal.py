@@ -8,24 +8,34 @@ journal and rename leaves a `pending` entry, which `undo` restores like any othe
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from . import atomic
 from .envstore import Saved
 
-PENDING, APPLIED, UNDONE, FAILED = "pending", "applied", "undone", "failed"
+
+class State(str, Enum):
+    """Where a fix's entry stands; entry.json holds the value."""
+
+    PENDING = "pending"  # journaled, being written: a crash here is settled at the next start
+    APPLIED = "applied"
+    UNDONE = "undone"
+    FAILED = "failed"
+
+
+PENDING, APPLIED, UNDONE, FAILED = State.PENDING, State.APPLIED, State.UNDONE, State.FAILED
 
 
 def digest(data: bytes | None) -> str | None:
-    """sha256 of a file's bytes; hashlib (OpenSSL) loads on first use, not in an idle daemon."""
-    import hashlib
-
+    """sha256 of a file's bytes (in the daemon, Python's own sha256: app.main keeps OpenSSL out)."""
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
@@ -52,7 +62,7 @@ class Entry:
     code: str
     title: str
     created: float
-    state: str
+    state: State
     files: tuple[FileRecord, ...] = ()
     stores: tuple[tuple[str, tuple[Saved, ...]], ...] = ()
     commands: tuple[str, ...] = ()
@@ -77,7 +87,7 @@ class Entry:
             code=data["code"],
             title=data["title"],
             created=data["created"],
-            state=data["state"],
+            state=State(data["state"]),
             files=tuple(FileRecord(**f) for f in data.get("files", [])),
             stores=stores,
             commands=tuple(data.get("commands", [])),
@@ -155,7 +165,7 @@ class Journal:
         return entry
 
     def finish(
-        self, entry: Entry, state: str, *, after: dict[str, bytes | None] | None = None, note: str = ""
+        self, entry: Entry, state: State, *, after: dict[str, bytes | None] | None = None, note: str = ""
     ) -> Entry:
         files = entry.files
         if after is not None:
@@ -228,6 +238,7 @@ __all__ = [
     "Entry",
     "FileRecord",
     "Journal",
+    "State",
     "digest",
     "encode",
     "os",
