@@ -1,4 +1,4 @@
-"""Which operating system this is: sys.platform mapped to the product's `Os` here and nowhere else.
+"""Which operating system this is: sys.platform mapped to the product's `Os`, once, here.
 
 psutil's model (`_common.py` names the OS once, `__init__.py` picks `_pslinux`/`_pswindows` by
 it): every facade (edges.volumes, edges.probe, edges.settings, fixing.envstore, app.autostart,
@@ -8,7 +8,9 @@ so a test that sets it sees its value.
 
 The `if sys.platform == "win32":` (or "darwin") lines left inside per-OS modules choose nothing:
 they are type guards, the only form mypy's --platform narrows, so that winreg, ctypes.windll or
-os.statvfs are checked on the systems that have them (.ci/typecheck-platforms).
+os.statvfs are checked on the systems that have them (.ci/typecheck-platforms). The few
+`os.name` tests elsewhere (atomic replace, verify, the walk, uvcli, bounded, explain) ask how this
+Python spells paths and what it can call, never which OS a rule or a fix is about.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
-"""Read a file that may lie on a drive without ever blocking on it or following it elsewhere.
+"""Read a file that may lie on a drive without waiting on a pipe or device, or following it elsewhere.
 
 A drive is untrusted: `pyproject.toml` may be a named pipe (open() waits for a writer that
 never comes), a device node (endless bytes, or a tape rewinding), a socket, or a symlink to
 any of those. Every read of drive content goes through `read_bytes`: lstat first, regular
 files only, open with O_NOFOLLOW | O_NONBLOCK, fstat the open file (same file, still
 regular), read at most `limit` bytes, close. What is skipped is noted, not hung on.
+A regular file on a wedged drive (a FUSE driver that stopped answering) can still block in
+read(2): nothing here can prevent that, so drive reads run in bounded threads (edges/bounded.py)
+with deadlines, and a stuck one holds only its own thread.
 """
 
 from __future__ import annotations
