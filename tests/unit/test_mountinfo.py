@@ -28,7 +28,7 @@ def test_fields_escapes_and_order() -> None:
 
 
 def test_the_volume_listing_keeps_the_later_mount_on_a_point() -> None:
-    table = _linux.parse_mountinfo(TABLE)
+    table = _linux.mount_table(mountinfo.parse(TABLE))
     assert table["/media/ana/My Stick"] == _linux.MountInfo("8:18", "/", ("ro", "noexec"))
 
 

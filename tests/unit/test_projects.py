@@ -10,7 +10,7 @@ import pytest
 
 from uv_drive_guard.core import render, resolve
 from uv_drive_guard.core.model import ArtefactKind, EnvironmentKind, Os, Snapshot, UvInfo, Volume
-from uv_drive_guard.edges import projects, settings, walk
+from uv_drive_guard.edges import mountinfo, projects, settings, walk
 
 APP = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n'
 LIB = APP + '\n[build-system]\nrequires = ["uv_build>=0.13.9,<0.14.0"]\nbuild-backend = "uv_build"\n'
@@ -379,7 +379,7 @@ MOUNTINFO = """\
 def test_mountinfo_gives_options_roots_and_bind_mounts() -> None:
     from uv_drive_guard.edges.volumes import _linux
 
-    table = _linux.parse_mountinfo(MOUNTINFO)
+    table = _linux.mount_table(mountinfo.parse(MOUNTINFO))
     assert table["/srv/my work"].root == "/work" and table["/srv/my work"].dev == "7:0"
     assert "noexec" in table["/media/ana/STICK"].options and "allow_other" in table["/media/ana/STICK"].options
     vols = [Volume(mp, "/dev/loop0", "exfat") for mp in ("/media/ana/STICK", "/srv/my work")]

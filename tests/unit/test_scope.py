@@ -232,10 +232,11 @@ def test_a_drive_that_moved_between_the_users_mount_points() -> None:
         script_interpreter="/srv/usb/STICK1/demo/.venv/bin/python",
         script_interpreter_exists=False,
     )
-    assert environments.moved_from(venv, "/srv/usb/STICK", USER) == "/srv/usb/STICK1"
-    assert environments.moved_from(venv, "/srv/usb/STICK", scope.DEFAULT_MOUNT_ROOTS) is None
-    copied = replace(venv, script_interpreter="/home/bob/demo/.venv/bin/python")
-    assert environments.moved_from(copied, "/srv/usb/STICK", USER) is None  # copied from a home: not a move
+    shebang = environments.shebangs_of(venv)[0]
+    assert environments.made_at_mount(shebang, venv.path, "/srv/usb/STICK", USER) == "/srv/usb/STICK1"
+    assert environments.made_at_mount(shebang, venv.path, "/srv/usb/STICK", scope.DEFAULT_MOUNT_ROOTS) is None
+    copied = environments.shebangs_of(replace(venv, script_interpreter="/home/bob/demo/.venv/bin/python"))[0]
+    assert environments.made_at_mount(copied, venv.path, "/srv/usb/STICK", USER) is None  # copied from a home
 
 
 # --- the listing: a device below one of the user's roots is worth a closer look -----------------

@@ -115,13 +115,6 @@ def _store_name(kind: SourceKind) -> str:
     }.get(kind, "user environment")
 
 
-def _on_volume(snapshot: Snapshot, definition: Definition, mount: str | None) -> bool:
-    if definition.value is None or mount is None:
-        return definition.value is None
-    mounts = tuple(v.mountpoint for v in snapshot.volumes)
-    return volume_of(snapshot.os, definition.value, mounts) == mount
-
-
 def destination(snapshot: Snapshot, loc: Location) -> tuple[Location | None, tuple[Location, ...]]:
     """Where uv goes once the setting is off, and every definition that must go for that:
     the winner, and each shadowed one that would put uv on the same drive or another place

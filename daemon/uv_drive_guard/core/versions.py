@@ -20,10 +20,6 @@ def parse(text: str | None) -> Version | None:
     return int(major), int(minor), int(patch or 0)
 
 
-def show(version: Version) -> str:
-    return ".".join(str(part) for part in version)
-
-
 def at_least(current: Version | None, wanted: Version) -> bool:
     """A known version at `wanted` or later. An unknown uv (not found, or `uv --version` failed)
     is never taken for a current one: a rule about a failure asks `may_be_before` or

@@ -205,17 +205,6 @@ def _telling(found: tuple[Shebang, ...]) -> Shebang | None:
     return next((s for s in found if s.exists is False), found[0] if found else None)
 
 
-def project_artefact(path: str, names: set[str], volume: str) -> Artefact | None:
-    """A directory uv would make an environment for (a project, or a non-project folder),
-    with the settings uv would read for it; None where uv refuses."""
-    finder = projects.Finder(deadline=time.monotonic() + GRACE_S, volume=volume)
-    manifest = finder.manifest(path)
-    if manifest is None or manifest.refused:
-        return None
-    folder = projects.is_folder(manifest, names)
-    return build_project(path, finder.workspace_root(manifest), volume, finder, folder)
-
-
 def build_project(
     path: str, workspace: str, volume: str, finder: projects.Finder, non_project: bool = False
 ) -> Artefact:

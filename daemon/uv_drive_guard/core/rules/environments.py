@@ -58,7 +58,7 @@ def _old_mount(scene: Scene, artefact: Artefact) -> Move | None:
         return None
     roots = scope.roots_of(scene.snapshot)
     found = shebangs_of(artefact)
-    olds = [(_made_at_mount(s, artefact.path, vol.mountpoint, roots), s) for s in found]
+    olds = [(made_at_mount(s, artefact.path, vol.mountpoint, roots), s) for s in found]
     moved = [(old, s) for old, s in olds if old is not None]
     if not moved:
         return None
@@ -104,15 +104,7 @@ def _owning_project(snapshot: Snapshot, venv: Artefact) -> str | None:
     return root.workspace or root.path if root is not None else None
 
 
-def moved_from(artefact: Artefact, mountpoint: str, roots: tuple[str, ...]) -> str | None:
-    """The mount point the drive had when this venv was made, read from its scripts' shebangs:
-    `/media/ana/STICK1/demo/.venv/bin/python` for a venv now at `/media/ana/STICK/demo/.venv`.
-    Only a place where drives are mounted counts: a venv copied from /home/bob is not a move."""
-    found = (_made_at_mount(s, artefact.path, mountpoint, roots) for s in shebangs_of(artefact))
-    return next((old for old in found if old is not None), None)
-
-
-def _made_at_mount(shebang: Shebang, path: str, mountpoint: str, roots: tuple[str, ...]) -> str | None:
+def made_at_mount(shebang: Shebang, path: str, mountpoint: str, roots: tuple[str, ...]) -> str | None:
     """The old mount point one interpreter names, when it is gone and sits where drives are mounted."""
     if shebang.exists is not False or not mountpoint:
         return None

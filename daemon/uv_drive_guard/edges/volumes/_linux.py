@@ -166,14 +166,13 @@ class MountInfo:
     options: tuple[str, ...]  # per-mount options, then the superblock's
 
 
-def parse_mountinfo(text: str) -> dict[str, MountInfo]:
+def mount_table(mounts: Iterable[mountinfo.Mount]) -> dict[str, MountInfo]:
     """mount point -> what it shows; a later mount on the same point hides the earlier."""
-    return {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mountinfo.parse(text)}
+    return {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mounts}
 
 
 def read_mountinfo(path: str = mountinfo.MOUNTINFO) -> dict[str, MountInfo]:
-    mounts = mountinfo.read(path)
-    return {} if mounts is None else {m.mountpoint: MountInfo(m.dev, m.root, m.options) for m in mounts}
+    return mount_table(mountinfo.read(path) or ())
 
 
 def _with_mountinfo(volumes: list[Volume], table: dict[str, MountInfo]) -> list[Volume]:
