@@ -70,7 +70,9 @@ def fix_id(code: str, slug: str, loc: Location) -> str:
     ]  # zlib: no OpenSSL at start-up
 
 
-def _unset(definition: Definition, destination: str, home: str = "") -> Change:
+def _turn_off_definition(definition: Definition, destination: str, home: str = "") -> Change:
+    """Turn a definition off where it is made. One in the machine's registry (HKLM) needs an
+    administrator: it is outvoted instead, by the person's own value set to `destination`."""
     source = definition.source
     if source.kind is SourceKind.REGISTRY_MACHINE:  # HKLM needs an administrator: override it
         return Change(
@@ -84,7 +86,7 @@ def _unset(definition: Definition, destination: str, home: str = "") -> Change:
     target = source.file or _store_name(source.kind)
     return Change(
         ChangeKind.UNSET_ENV,
-        target=_where(source),
+        target=_env_target(source),
         name=definition.name,
         value=definition.value,
         line=source.line,
@@ -93,7 +95,7 @@ def _unset(definition: Definition, destination: str, home: str = "") -> Change:
     )
 
 
-def _where(source: Source) -> EnvTarget:
+def _env_target(source: Source) -> EnvTarget:
     """The place that set a variable, as the fix engine edits it: a file, the OS's store, the terminal.
     A LaunchAgent is no startup file to edit by lines: launchctl's store changes it with launchd."""
     if source.kind is SourceKind.LAUNCHCTL:
@@ -143,7 +145,7 @@ def move_off_drive(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
     target, removed = destination(snapshot, loc)
     if variable is None or target is None or (target.volume is not None and target.volume == loc.volume):
         return None
-    changes = _turn_off(snapshot, removed, variable, target.path)
+    changes = _turn_off_layers(snapshot, removed, variable, target.path)
     if not changes:
         return None
     what = {Role.CACHE: "uv's cache"}.get(loc.role, variable)
@@ -176,7 +178,7 @@ def _terminals(changes: tuple[Change, ...]) -> str:
     return f" {NEW_TERMINALS}" if any(c.kind in (ChangeKind.SET_ENV, ChangeKind.UNSET_ENV) for c in changes) else ""
 
 
-def _turn_off(snapshot: Snapshot, removed: tuple[Location, ...], variable: str, to: str) -> tuple[Change, ...]:
+def _turn_off_layers(snapshot: Snapshot, removed: tuple[Location, ...], variable: str, to: str) -> tuple[Change, ...]:
     """One change per definition that goes: a line turned off, a store value unset, a key
     removed from a uv.toml; the terminal's own value is the person's step. Definitions of the
     variable whose value cannot be known statically go too: nobody can tell where they point."""
@@ -189,9 +191,9 @@ def _turn_off(snapshot: Snapshot, removed: tuple[Location, ...], variable: str, 
         else:
             found = next((d for d in snapshot.definitions if d.source == layer.source), None)
             if found is not None:
-                changes.append(_unset(found, to, snapshot.home))
+                changes.append(_turn_off_definition(found, to, snapshot.home))
     unknown = [d for d in snapshot.definitions if d.name == variable and d.value is None]
-    changes += [_unset(d, to, snapshot.home) for d in unknown]
+    changes += [_turn_off_definition(d, to, snapshot.home) for d in unknown]
     return tuple(dict.fromkeys(changes))
 
 
@@ -227,14 +229,14 @@ def _remove_setting(loc: Location) -> Change:
     admin = " (needs administrator rights)" if loc.source.kind is SourceKind.UV_TOML_SYSTEM else ""
     return Change(
         ChangeKind.REMOVE_UV_SETTING,
-        target=_config(target),
+        target=_uv_config(target),
         name=key,
         line=loc.source.line,
         summary=f"remove `{key}` from {target}{admin}",
     )
 
 
-def _config(path: str) -> UvConfig:
+def _uv_config(path: str) -> UvConfig:
     """uv reads its keys from [tool.uv] in a pyproject.toml, from the top of a uv.toml."""
     is_pyproject = path.replace("\\", "/").rsplit("/", 1)[-1] == "pyproject.toml"
     return UvConfig(path, ("tool", "uv") if is_pyproject else ())
@@ -251,7 +253,7 @@ def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
     if link is not None and link.source.kind in ENV_KINDS:
         change = Change(
             ChangeKind.SET_ENV,
-            target=_where(link.source),
+            target=_env_target(link.source),
             name="UV_LINK_MODE",
             value="copy",
             line=link.source.line,
@@ -261,7 +263,7 @@ def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
     elif project is not None and project.config_file:
         change = Change(
             ChangeKind.SET_UV_SETTING,
-            target=_config(project.config_file),
+            target=_uv_config(project.config_file),
             name="link-mode",
             value="copy",
             summary=f'set link-mode = "copy" in {project.config_file}',
@@ -270,7 +272,7 @@ def copy_mode(code: str, snapshot: Snapshot, loc: Location) -> Fix:
     else:
         change = Change(
             ChangeKind.SET_UV_SETTING,
-            target=_config(snapshot.user_config),
+            target=_uv_config(snapshot.user_config),
             name="link-mode",
             value="copy",
             summary=f'set link-mode = "copy" in {snapshot.user_config}',
@@ -309,7 +311,7 @@ def per_drive_cache(code: str, snapshot: Snapshot, loc: Location) -> Fix | None:
         changes=(
             Change(
                 ChangeKind.SET_UV_SETTING,
-                target=_config(project.config_file),
+                target=_uv_config(project.config_file),
                 name="cache-dir",
                 value=cache,
                 summary=f'set cache-dir = "{cache}" in {project.config_file}',
@@ -438,7 +440,7 @@ def fix_switch(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
     definition = next((d for d in snapshot.switches if d.source == loc.source), None)
     if definition is None or definition.source.kind is SourceKind.DEFAULT:
         return ()
-    change = _unset(definition, "", snapshot.home)
+    change = _turn_off_definition(definition, "", snapshot.home)
     return (
         Fix(
             id=fix_id(code, "unset", loc),
