@@ -25,6 +25,8 @@ from . import __version__
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+    from .fixing.outcome import Outcome
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_FAILED = 1  # `autostart`: the change could not be made
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
@@ -257,20 +259,28 @@ def _uv_output(file: str | None) -> str | None:
     return stdin.read(MAX_OUTPUT)
 
 
-def _fixing(args: argparse.Namespace) -> int:
-    from .fixing import commands
+def _history(args: argparse.Namespace) -> int:
+    from .fixing import workflow
 
-    if args.command == "history":
-        _say("\n".join(commands.history_lines(as_json=args.json)))
-        return EXIT_OK
-    ask = (lambda _question: True) if args.yes else _ask_terminal(commands.ask_terminal)
-    if args.command == "undo":
-        outcome = commands.run_undo(args.entry, force=args.force, confirm=ask, say=_waiting)
-    else:
-        from . import scan
+    _say("\n".join(workflow.history_lines(as_json=args.json)))
+    return EXIT_OK
 
-        options = scan.Options.from_config(_settings(args), args.paths)
-        outcome = commands.run_fix(
+
+def _undo(args: argparse.Namespace) -> int:
+    from .fixing import workflow
+
+    ask = (lambda _question: True) if args.yes else _ask_terminal(workflow.ask_terminal)
+    return _said(workflow.run_undo(args.entry, force=args.force, confirm=ask, say=_waiting))
+
+
+def _fix(args: argparse.Namespace) -> int:
+    from . import scan
+    from .fixing import workflow
+
+    ask = (lambda _question: True) if args.yes else _ask_terminal(workflow.ask_terminal)
+    options = scan.Options.from_config(_settings(args), args.paths)
+    return _said(
+        workflow.run_fix(
             args.fix_id,
             dict(os.environ),
             options,
@@ -279,6 +289,11 @@ def _fixing(args: argparse.Namespace) -> int:
             check=not args.no_verify,
             say=_waiting,
         )
+    )
+
+
+def _said(outcome: Outcome) -> int:
+    """A fix's or an undo's outcome, as it reads, on stdout (stderr when it failed)."""
     from .core.render import visible
 
     _say(visible("\n".join(outcome.lines)), err=outcome.status != EXIT_OK)
@@ -335,16 +350,21 @@ def _autostart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _portable(args: argparse.Namespace) -> int:
-    from .fixing import commands, portable_cmds
+def _env(args: argparse.Namespace) -> int:
+    from .fixing import portable_cmds
 
     roots = _settings(args)["scope"]["mount_roots"]
-    if args.command == "env":
-        status, text = portable_cmds.environment(args.path, python=args.python, mount_roots=roots)
-        _say(text, err=status != EXIT_OK)
-        return status
+    status, text = portable_cmds.environment(args.path, python=args.python, mount_roots=roots)
+    _say(text, err=status != EXIT_OK)
+    return status
+
+
+def _envs(args: argparse.Namespace) -> int:
+    from .fixing import portable_cmds, workflow
+
+    roots = _settings(args)["scope"]["mount_roots"]
     if args.remove:
-        confirm = (lambda _question: True) if args.yes else _ask(_ask_terminal(commands.ask_terminal))
+        confirm = (lambda _question: True) if args.yes else _ask(_ask_terminal(workflow.ask_terminal))
         status, lines = portable_cmds.remove(args.remove, confirm)
         _say("\n".join(lines), err=status != EXIT_OK)
         return status
@@ -396,17 +416,21 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, verbose
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    if args.command == "scan":
-        return _scan(args)
-    if args.command == "explain":
-        return _explain(args)
-    if args.command == "autostart":
-        return _autostart(args)
-    if args.command == "rules":
-        return _rules(args)
-    if args.command in ("envs", "env"):
-        return _portable(args)
-    return _fixing(args)
+    return COMMANDS[args.command](args)
+
+
+# Each subcommand but `run` (the daemon, which sets up its own logging): its handler.
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "scan": _scan,
+    "explain": _explain,
+    "fix": _fix,
+    "undo": _undo,
+    "history": _history,
+    "rules": _rules,
+    "envs": _envs,
+    "env": _env,
+    "autostart": _autostart,
+}
 
 
 # --- one line for whatever goes wrong ---------------------------------------------------------

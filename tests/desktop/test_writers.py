@@ -9,7 +9,7 @@ At the end undoing everything (with the CLI) gives the file back byte for byte, 
 waited longer than the stated wait (fixing/locks.py WAIT).
 
 The four participants are processes that each run `fix` and `undo` as the CLI does
-(`commands.run_fix` / `run_undo`, the same options, the same words), one command per round,
+(`workflow.run_fix` / `run_undo`, the same options, the same words), one command per round,
 so fifty rounds do not pay fifty times for Python's start. Their fixes skip the verification,
 as `fix --no-verify` does: it is not what is under test here (a scan again and uv creating a
 scratch environment, a second or more each) and would make the rounds take minutes. It runs
@@ -57,7 +57,7 @@ CLI = BIN / "uv-drive-guard"
 PARTICIPANT = """
 import json, os, sys, time
 from uv_drive_guard import config, scan
-from uv_drive_guard.fixing import commands
+from uv_drive_guard.fixing import workflow
 options = scan.Options.from_config(config.load(None), [])
 
 def say(line):
@@ -68,11 +68,11 @@ for line in sys.stdin:
     verb, fix, verify = line.split()
     started = time.monotonic()
     if verb == "fix":
-        outcome = commands.run_fix(
+        outcome = workflow.run_fix(
             fix, dict(os.environ), options, dry_run=False, confirm=lambda _q: True, check=verify == "verify", say=say
         )
     else:
-        outcome = commands.run_undo(fix, force=False, say=say)
+        outcome = workflow.run_undo(fix, force=False, say=say)
     answer = {"status": outcome.status, "out": "\\n".join(outcome.lines)}
     print(json.dumps({**answer, "took": time.monotonic() - started}), flush=True)
 """

@@ -315,7 +315,7 @@ def test_internal_error_is_one_line_naming_the_log(
     def broken(_args: object) -> int:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(cli, "_scan", broken)
+    monkeypatch.setitem(cli.COMMANDS, "scan", broken)
     assert cli.main(["scan", str(tmp_path)]) == 2
     said = _one_line(capsys.readouterr().err)
     log = "~/.local/state/uv-drive-guard/log/uv-drive-guard.log"
@@ -330,7 +330,7 @@ def test_a_system_refusal_is_not_called_a_bug(
     def refused(_args: object) -> int:
         raise PermissionError(13, "Permission denied", "/var/x")
 
-    monkeypatch.setattr(cli, "_fixing", refused)
+    monkeypatch.setitem(cli.COMMANDS, "history", refused)
     assert cli.main(["history"]) == 2
     assert _one_line(capsys.readouterr().err) == "uv-drive-guard: /var/x: Permission denied"
 

@@ -522,18 +522,18 @@ def test_the_hint_is_quiet_in_the_shellcheck_of_both_dialects(
 
 def test_the_hint_fix_is_applied_without_a_uv_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """It cures nothing, so uv is not asked to confirm anything: applied, and said so."""
-    from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing import workflow
     from uv_drive_guard.fixing.outcome import Result
 
     snap = _with_cache(_snapshot(tmp_path))
     Path(snap.home).mkdir(parents=True)
     fix_id = next(x.id for f in diagnose(snap) for x in f.fixes if hint.is_hint(x))
-    monkeypatch.setattr(commands.scan, "gather", lambda env, options, **kw: snap)
-    monkeypatch.setattr(commands, "after_fix", lambda *a: pytest.fail("no uv check for the hint"))
+    monkeypatch.setattr(workflow.scan, "gather", lambda env, options, **kw: snap)
+    monkeypatch.setattr(workflow, "after_fix", lambda *a: pytest.fail("no uv check for the hint"))
     monkeypatch.setattr(registry, "data_dir", lambda: Path(snap.data_dir))
     stores = registry.Store(Path(snap.data_dir), Os.LINUX)
     monkeypatch.setattr(registry, "Store", lambda: stores)
-    outcome = commands.run_fix(
+    outcome = workflow.run_fix(
         fix_id,
         {"SHELL": "/bin/bash"},
         None,
@@ -568,7 +568,7 @@ def test_undo_keeps_the_shared_line_while_a_later_setup_needs_it(
 ) -> None:
     """The hint wrote the line; the drive's setup, later, found it there. Undoing the hint alone
     would leave the setup without it: refused, saying why; last first, both undo cleanly."""
-    from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing import workflow
     from uv_drive_guard.fixing.outcome import Result
 
     snap = _snapshot(tmp_path)
@@ -585,9 +585,9 @@ def test_undo_keeps_the_shared_line_while_a_later_setup_needs_it(
     setup = plan.build(finding, finding.fixes[0], plan.Machine(replace(snap, failure_hint=True), {}, None))
     assert not any(f.changes for f in setup.files)  # the line is there already
     engine.apply(setup, journal, stores)
-    refused = commands.run_undo(hint_entry.id, force=False, journal=journal, store=None)
+    refused = workflow.run_undo(hint_entry.id, force=False, journal=journal, store=None)
     assert refused.result is Result.FAILED and "STICK's portable projects" in refused.error, refused.error
     assert "portable projects" in (home / ".bashrc").read_text()
-    assert commands.run_undo(None, force=False, journal=journal, store=None).result is Result.UNDONE
-    assert commands.run_undo(None, force=False, journal=journal, store=None).result is Result.UNDONE
+    assert workflow.run_undo(None, force=False, journal=journal, store=None).result is Result.UNDONE
+    assert workflow.run_undo(None, force=False, journal=journal, store=None).result is Result.UNDONE
     assert (home / ".bashrc").read_bytes() == before and not list(data.iterdir())

@@ -18,7 +18,7 @@ from tests import builders
 
 from uv_drive_guard.app.memory import DriveMemory, Memory
 from uv_drive_guard.core.model import Fix, Os
-from uv_drive_guard.fixing import atomic, commands, locks, portable
+from uv_drive_guard.fixing import atomic, locks, portable, workflow
 from uv_drive_guard.fixing.journal import Journal
 from uv_drive_guard.fixing.outcome import Result
 from uv_drive_guard.fixing.plan import FileEdit, Plan
@@ -210,11 +210,11 @@ def test_fixes_started_together_each_plan_against_what_the_other_wrote(
         time.sleep(0.05)  # a scan takes a while: without the lock, every writer reads "# mine" alone
         return _appending_plan(rc, fix_id)
 
-    monkeypatch.setattr(commands, "prepare", prepare)
+    monkeypatch.setattr(workflow, "prepare", prepare)
     results: dict[str, Result] = {}
 
     def fix(name: str) -> None:
-        outcome = commands.run_fix(
+        outcome = workflow.run_fix(
             name,
             {},
             None,
@@ -233,7 +233,7 @@ def test_fixes_started_together_each_plan_against_what_the_other_wrote(
     assert results == {f"line{n}": Result.APPLIED for n in range(4)}
     assert sorted(rc.read_text().splitlines()) == ["# mine", "line0", "line1", "line2", "line3"]
     for _ in range(4):
-        assert commands.run_undo(None, force=False, journal=journal).result is Result.UNDONE
+        assert workflow.run_undo(None, force=False, journal=journal).result is Result.UNDONE
     assert rc.read_text() == "# mine\n"
 
 
@@ -249,8 +249,8 @@ def test_a_file_changed_since_the_scan_is_refused_in_one_line_and_left_alone(
         rc.write_text("# mine\nexport EDITOR=vi\n")  # the person's editor saves meanwhile
         return planned
 
-    monkeypatch.setattr(commands, "prepare", prepare)
-    outcome = commands.run_fix("x", {}, None, dry_run=False, confirm=lambda _q: True, journal=journal)  # type: ignore[arg-type]
+    monkeypatch.setattr(workflow, "prepare", prepare)
+    outcome = workflow.run_fix("x", {}, None, dry_run=False, confirm=lambda _q: True, journal=journal)  # type: ignore[arg-type]
     assert outcome.result is Result.REFUSED
     assert outcome.lines == (f"uv-drive-guard: {rc} changed since the scan; scan again",)
     assert rc.read_text() == "# mine\nexport EDITOR=vi\n" and journal.entries() == []
@@ -262,11 +262,11 @@ def test_fix_and_undo_wait_for_another_writer_say_so_and_refuse_after_the_wait(
     rc = tmp_path / ".bashrc"
     rc.write_text("# mine\n")
     journal = Journal(tmp_path / "state" / "journal")
-    monkeypatch.setattr(commands, "prepare", lambda *_a: _appending_plan(rc, "ours"))
+    monkeypatch.setattr(workflow, "prepare", lambda *_a: _appending_plan(rc, "ours"))
     monkeypatch.setattr(locks, "WAIT", 0.5)
     hold(holder, locks.directory(journal.root))
     said: list[str] = []
-    outcome = commands.run_fix(
+    outcome = workflow.run_fix(
         "x",
         {},
         None,
@@ -280,7 +280,7 @@ def test_fix_and_undo_wait_for_another_writer_say_so_and_refuse_after_the_wait(
         "uv-drive-guard: another fix is still being applied after 0.5 s; nothing was changed. "
         "Try again when it is done",
     )
-    undone = commands.run_undo(None, force=False, journal=journal, say=said.append)
+    undone = workflow.run_undo(None, force=False, journal=journal, say=said.append)
     assert undone.result is Result.REFUSED and "another fix is still being applied" in undone.lines[0]
     assert said == [locks.WAITING, locks.WAITING]  # once for each command
     assert rc.read_text() == "# mine\n"

@@ -33,7 +33,7 @@ from uv_drive_guard.core.model import (
     VariableStore,
     Volume,
 )
-from uv_drive_guard.fixing import commands, plan
+from uv_drive_guard.fixing import plan, workflow
 from uv_drive_guard.fixing.envstore import Saved
 from uv_drive_guard.fixing.journal import Entry, FileRecord
 from uv_drive_guard.fixing.outcome import FileChange, Outcome, Result, Verification
@@ -116,7 +116,7 @@ def _applied(**fields: object) -> Outcome:
     store = StoreEdit("launchctl", "UV_CACHE_DIR", None, "launchctl unsetenv UV_CACHE_DIR")
     base = Outcome(
         Result.APPLIED, fix=FIX, finding=FINDING, entry=ENTRY, files=(edit,), stores=(store,),
-        follow_up=(commands.NEW_TERMINALS,),
+        follow_up=(workflow.NEW_TERMINALS,),
     )  # fmt: skip
     return replace(base, **fields)  # type: ignore[arg-type]
 
@@ -167,7 +167,7 @@ def test_the_daemon_says_what_happened_from_fields_never_the_diff() -> None:
         "Applied. To undo: uv-drive-guard undo 20261201T1-x",
         "Checked as a new terminal would run it: uv works now.",
         "  uv now keeps its cache at /home/ana/.cache/uv",
-        commands.NEW_TERMINALS,
+        workflow.NEW_TERMINALS,
     ]
     steps = _applied(result=Result.BY_HAND, files=(), stores=(), manual=("run `uv sync`",), entry=None)
     assert results.fix_notice(steps) == (
@@ -178,10 +178,10 @@ def test_the_daemon_says_what_happened_from_fields_never_the_diff() -> None:
         "Could not fix: uv-drive-guard: no fix x in a scan of this machine now",
         "",
     )
-    journaled = Outcome(Result.ALREADY_APPLIED, entry=ENTRY, follow_up=(commands.NEW_TERMINALS,))
+    journaled = Outcome(Result.ALREADY_APPLIED, entry=ENTRY, follow_up=(workflow.NEW_TERMINALS,))
     assert journaled.status == 0 and results.fix_notice(journaled) == (
         f"Fixed: {FIX.title}: already applied (20261201T1-x); nothing to change.",
-        commands.NEW_TERMINALS,
+        workflow.NEW_TERMINALS,
     )
 
 
@@ -189,13 +189,13 @@ def test_undo_results_for_the_command_line_and_the_daemon() -> None:
     record = FileRecord("/home/ana/.bashrc", True, "0.bak", "a", "b")
     entry = Entry(ENTRY.id, FIX.id, "UVD006", FIX.title, 0.0, "undone", files=(record,), note="")
     saved = (("launchctl", (Saved("UV_CACHE_DIR", None),)),)
-    done = Outcome(Result.UNDONE, undo=True, entry=replace(entry, stores=saved), follow_up=(commands.NEW_TERMINALS,))
+    done = Outcome(Result.UNDONE, undo=True, entry=replace(entry, stores=saved), follow_up=(workflow.NEW_TERMINALS,))
     assert done.status == 0 and done.lines == (
         f"Undone: {FIX.title} (20261201T1-x).",
         "  restored /home/ana/.bashrc",
-        commands.NEW_TERMINALS,
+        workflow.NEW_TERMINALS,
     )
-    assert results.undo_notice(done) == ("Undo", commands.NEW_TERMINALS)
+    assert results.undo_notice(done) == ("Undo", workflow.NEW_TERMINALS)
     failed = Outcome(Result.FAILED, undo=True, error="no applied fix to undo")
     assert failed.status == 1 and failed.lines == ("uv-drive-guard: no applied fix to undo",)
     assert results.undo_notice(failed) == ("Could not undo", "uv-drive-guard: no applied fix to undo")

@@ -164,7 +164,7 @@ def test_buttons_take_the_same_paths_as_the_menu(daemon: Daemon, monkeypatch: py
 
         return Outcome(Result.APPLIED, fix=builders.fix(fix_id, "Move uv's cache back"))
 
-    monkeypatch.setattr("uv_drive_guard.fixing.commands.run_fix", run_fix)
+    monkeypatch.setattr("uv_drive_guard.fixing.workflow.run_fix", run_fix)
     fix = daemon.notifier.shown[0].actions[0]
     daemon.notifier.callbacks[0](fix)
     daemon.settle(2)  # the fix, then the scan after it
@@ -313,7 +313,7 @@ def test_shared_state_changes_on_the_loop_and_disk_io_off_it(daemon: Daemon, mon
 
 def test_a_fix_applied_but_not_verified_says_so(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     daemon.settle(1)
-    from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing import workflow
     from uv_drive_guard.fixing.journal import Entry
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
@@ -326,14 +326,14 @@ def test_a_fix_applied_but_not_verified_says_so(daemon: Daemon, monkeypatch: pyt
         finding=finding,
         entry=entry,
         error="No space left on device",
-        follow_up=(commands.NEW_TERMINALS,),
+        follow_up=(workflow.NEW_TERMINALS,),
     )
     assert outcome.status == 0 and outcome.lines[-3:] == (
         "Applied. To undo: uv-drive-guard undo 20261201T1-x",
         "warning: applied, not verified: No space left on device. To undo: uv-drive-guard undo 20261201T1-x",
-        commands.NEW_TERMINALS,
+        workflow.NEW_TERMINALS,
     )
-    monkeypatch.setattr(commands, "run_fix", lambda *a, **k: outcome)
+    monkeypatch.setattr(workflow, "run_fix", lambda *a, **k: outcome)
     daemon.svc.controller.apply_fix("uvd006-move-off-drive-abc", KEY)
     daemon.until(lambda: bool(daemon.notifier.said))
     title, body = daemon.notifier.said[0]
@@ -343,13 +343,13 @@ def test_a_fix_applied_but_not_verified_says_so(daemon: Daemon, monkeypatch: pyt
 
 def test_only_a_temporary_fix_is_undone_when_its_drive_is_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The daemon asks the rule (UVD011's fallback is temporary), not a code it knows."""
-    from uv_drive_guard.fixing import commands
+    from uv_drive_guard.fixing import workflow
     from uv_drive_guard.fixing.journal import APPLIED
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
     undone: list[str] = []
     monkeypatch.setattr(
-        commands, "run_undo", lambda entry_id, force: undone.append(entry_id) or Outcome(Result.UNDONE, undo=True)
+        workflow, "run_undo", lambda entry_id, force: undone.append(entry_id) or Outcome(Result.UNDONE, undo=True)
     )
     back = _daemon(tmp_path, Machine(table=lambda: frozenset({("/dev/x", "/", "ext4", "rw")})))
     subject = "/media/u/STICK/cache"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests import builders
 
 from uv_drive_guard.core.model import Fix
-from uv_drive_guard.fixing import atomic, commands, engine, shellfile, textlines, tomledit
+from uv_drive_guard.fixing import atomic, engine, shellfile, textlines, tomledit, workflow
 from uv_drive_guard.fixing.envstore import Saved
 from uv_drive_guard.fixing.journal import UNDONE, Journal
 from uv_drive_guard.fixing.plan import FileEdit, Plan, StoreEdit
@@ -112,12 +112,12 @@ def test_force_says_what_it_discards_before_it_does(tmp_path: Path) -> None:
     path, journal = _apply(tmp_path, ".bashrc", before.encode(), after.encode())
     path.write_text(after + "export LATER=1\n")
     asked: list[str] = []
-    refused = commands.run_undo(None, force=True, journal=journal, confirm=lambda q: asked.append(q) or False)
+    refused = workflow.run_undo(None, force=True, journal=journal, confirm=lambda q: asked.append(q) or False)
     assert refused.status == 1 and asked == ["Discard these changes?"]
     text = "\n".join(refused.lines)
     assert "-export LATER=1" in text and "(before the fix)" in text
     assert path.read_text() == after + "export LATER=1\n"
-    done = commands.run_undo(None, force=True, journal=journal, confirm=lambda q: True)
+    done = workflow.run_undo(None, force=True, journal=journal, confirm=lambda q: True)
     assert done.status == 0 and path.read_text() == before
 
 
@@ -305,14 +305,14 @@ def test_a_failed_verification_says_applied_not_verified(tmp_path: Path, monkeyp
     rc = tmp_path / ".bashrc"
     rc.write_bytes(b"x\n")
     plan = Plan(FINDING, FIX, (FileEdit(str(rc), b"x\n", b"y\n", ("edit",)),))
-    monkeypatch.setattr(commands, "prepare", lambda *a: plan)
+    monkeypatch.setattr(workflow, "prepare", lambda *a: plan)
 
     def broken(*a: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(commands, "after_fix", broken)
+    monkeypatch.setattr(workflow, "after_fix", broken)
     journal = Journal(tmp_path / "journal")
-    outcome = commands.run_fix("x", {}, None, dry_run=False, confirm=lambda q: True, journal=journal)  # type: ignore[arg-type]
+    outcome = workflow.run_fix("x", {}, None, dry_run=False, confirm=lambda q: True, journal=journal)  # type: ignore[arg-type]
     assert outcome.status == 0
     entry = journal.entries()[0]
     warning = next(line for line in outcome.lines if line.startswith("warning: applied, not verified: "))

@@ -64,13 +64,13 @@ class DaemonController:
         self._worker.post(self._apply(fix_id), f"applying {fix_id}")
 
     async def _apply(self, fix_id: str) -> None:
-        from ..fixing import commands  # loaded on the first fix: tomlkit and the planner are ~3 MB
+        from ..fixing import workflow  # loaded on the first fix: tomlkit and the planner are ~3 MB
         from .results import fix_notice
 
         w = self._worker
         options = w.options()
         outcome = await w.write(
-            lambda: commands.run_fix(fix_id, w.terminal_env(), options, dry_run=False, confirm=lambda _q: True)
+            lambda: workflow.run_fix(fix_id, w.terminal_env(), options, dry_run=False, confirm=lambda _q: True)
         )
         await w.notifier.say(*fix_notice(outcome))
         w.memo.forget()
@@ -97,11 +97,11 @@ class DaemonController:
         self._worker.post(self._undo(), "undoing the last fix")
 
     async def _undo(self) -> None:
-        from ..fixing import commands
+        from ..fixing import workflow
         from .results import undo_notice
 
         w = self._worker
-        outcome = await w.write(lambda: commands.run_undo(None, force=False))
+        outcome = await w.write(lambda: workflow.run_undo(None, force=False))
         await w.notifier.say(*undo_notice(outcome))
         w.memo.forget()
         await w.scan("after an undo")

@@ -273,10 +273,10 @@ class Service:
 
     async def _undo_fallbacks(self, snapshot: Snapshot) -> None:
         for entry in fallbacks.due(self._entries, snapshot):
-            from ..fixing import commands
+            from ..fixing import workflow
             from ..fixing.outcome import Result
 
-            outcome = await self.write(functools.partial(commands.run_undo, entry.id, force=False))
+            outcome = await self.write(functools.partial(workflow.run_undo, entry.id, force=False))
             if outcome.result is Result.UNDONE:
                 await self.notifier.say("Your drive is back", f"{entry.subject} is used again, as you set it.")
             else:

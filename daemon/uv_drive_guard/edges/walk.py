@@ -12,8 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..core.model import Artefact, ArtefactKind, Definition, EnvironmentKind, Shebang, Unseen
-from ..core.model import SourceKind as Kind
+from ..core.model import Artefact, ArtefactKind, Definition, EnvironmentKind, Shebang, SourceKind, Unseen
 from . import projects, safeio, settings, untrusted, venvs
 
 PRUNE = frozenset(
@@ -263,12 +262,12 @@ def project_settings(project: Path, finder: projects.Finder | None = None) -> tu
     for directory in (project, *project.parents):
         uv_toml, pyproject = directory / "uv.toml", directory / "pyproject.toml"
         if safeio.is_regular(uv_toml):
-            return uv_toml, settings.config_definitions(uv_toml, Kind.UV_TOML_PROJECT)
+            return uv_toml, settings.config_definitions(uv_toml, SourceKind.UV_TOML_PROJECT)
         if finder is not None:
             manifest = finder.manifest(str(directory))
             tool_uv = manifest is not None and manifest.tool_uv
         else:
             tool_uv = safeio.is_regular(pyproject) and settings.has_tool_uv(pyproject)
         if tool_uv:
-            return pyproject, settings.config_definitions(pyproject, Kind.PYPROJECT, pyproject=True)
+            return pyproject, settings.config_definitions(pyproject, SourceKind.PYPROJECT, pyproject=True)
     return None, []

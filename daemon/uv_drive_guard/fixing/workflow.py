@@ -1,4 +1,5 @@
-"""`fix`, `undo` and `history` for the command line (the tray calls the same functions)."""
+"""`fix`, `undo` and `history` from start to end, for the command line and the daemon alike: plan,
+ask, journal, write, verify (the tray calls the same functions)."""
 
 from __future__ import annotations
 
