@@ -59,7 +59,8 @@ SettingCheck = Callable[[Scene, Location], Iterator[Hit]]
 PlaceCheck = Callable[[Scene, Location, Volume], Iterator[Hit]]
 ArtefactCheck = Callable[[Scene, Artefact], Iterator[Hit]]
 SnapshotCheck = Callable[[Scene], Iterator[Hit]]
-Planner = Callable[[str, Snapshot, Location], tuple[Fix, ...]]
+# the fixes a rule offers for its finding at a location: (code, snapshot, location) -> fixes
+FixesOf = Callable[[str, Snapshot, Location], tuple[Fix, ...]]
 
 
 def no_fixes(code: str, snapshot: Snapshot, loc: Location) -> tuple[Fix, ...]:
@@ -76,7 +77,7 @@ class Rule:
     fact: str  # the uv issue, PR or measurement it rests on (`uv-drive-guard rules`)
     summary: str  # when it is raised, for `uv-drive-guard rules` (markdown)
     offers: str  # the fixes it offers, in words, for `uv-drive-guard rules` (markdown)
-    fixes: Planner = no_fixes
+    fixes: FixesOf = no_fixes
     setting: SettingCheck | None = None  # asked first of every configured location; a hit ends it
     place: PlaceCheck | None = None  # asked of locations on drives in scope
     alone_on: Callable[[Volume], bool] | None = None  # on such a drive only this rule is asked
