@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from tests.unit.recorded import Part, plist
 
-from uv_drive_guard.core.model import OPS, Definition, Source, SourceKind, Volume
+from uv_drive_guard.core.diagnose import diagnose
+from uv_drive_guard.core.model import OPS, Definition, Location, Os, Role, Snapshot, Source, SourceKind, UvInfo, Volume
 from uv_drive_guard.edges import launchctl
 from uv_drive_guard.edges.probe import _macos as probe
 from uv_drive_guard.edges.settings import _macos as settings
@@ -56,7 +57,22 @@ def test_exfat_usb_stick() -> None:
         removable=True,
         system=False,
         size=32015679488,
+        options=("rw", "nosuid", "local", "ignore-ownership"),
     )
+
+
+def test_mount_flags_reach_the_rules_as_on_linux() -> None:
+    """psutil names macOS's mount flags as Linux does (`noexec`, `sync`): a stick mounted noexec
+    is judged by the same rule, from the same option, as on Linux."""
+    volume = volumes.volume_from_diskutil(
+        "/Volumes/STICK", "/dev/disk4s1", "exfat", "rw,sync,noexec,nosuid,local", plist("diskutil_exfat_usb.plist")
+    )
+    assert volume.option("noexec") and volume.option("sync") and not volume.option("ro")
+    venv = Location(Role.VENV, "/Volumes/STICK/app/.venv", Source(SourceKind.ENVIRONMENT), volume=volume.mountpoint)
+    snap = Snapshot(
+        os=Os.MACOS, uv=UvInfo("0.13.10", "uv"), volumes=(volume,), locations=(venv,), scope=(volume.mountpoint,)
+    )
+    assert "UVD016" in {f.code for f in diagnose(snap)}
 
 
 def test_locked_sd_card_in_the_internal_reader_is_removable_and_read_only() -> None:

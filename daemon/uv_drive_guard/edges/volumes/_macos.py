@@ -115,8 +115,10 @@ def volume_from_diskutil(
     opts: str,
     plist: Mapping[str, Any],
 ) -> Volume:
-    """Merge one mount-table row with what diskutil said about it (maybe nothing)."""
+    """Merge one mount-table row with what diskutil said about it (maybe nothing). The options
+    are psutil's names for the mount's flags (getfsstat): `noexec`, `sync`, `nosuid`, `local`..."""
     size = plist.get("TotalSize", plist.get("Size"))
+    options = tuple(option for option in opts.split(",") if option)
     return Volume(
         mountpoint=mountpoint,
         device=device,
@@ -124,7 +126,8 @@ def volume_from_diskutil(
         mount_fstype=mount_fstype,
         label=_text(plist.get("VolumeName")),
         uuid=_text(plist.get("VolumeUUID")),
-        read_only="ro" in opts.split(",") or plist.get("WritableVolume") is False,
+        read_only="ro" in options or plist.get("WritableVolume") is False,
+        options=options,
         removable=is_removable(plist),
         system=is_system(mountpoint),
         size=size if isinstance(size, int) and size > 0 else None,
