@@ -23,7 +23,7 @@ def test_fields_escapes_and_order() -> None:
     mounts = mountinfo.parse(TABLE)
     assert [m.mountpoint for m in mounts] == ["/", "/media/ana/My Stick", "/srv/bind\\dir", "/media/ana/My Stick"]
     options = ("rw", "nosuid", "nodev", "user_id=0")
-    assert mounts[1] == mountinfo.Mount("/media/ana/My Stick", "8:17", "/", options, "fuseblk")
+    assert mounts[1] == mountinfo.Mount("/media/ana/My Stick", "8:17", "/", options, "fuseblk", mount_id="40")
     assert mounts[2].root == "/demo"
 
 

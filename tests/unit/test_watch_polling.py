@@ -15,7 +15,7 @@ from typing import NamedTuple
 import pytest
 
 from uv_drive_guard.app import watch
-from uv_drive_guard.edges import mounts
+from uv_drive_guard.edges import mountinfo, mounts, volumes
 
 
 class Part(NamedTuple):
@@ -84,8 +84,35 @@ def test_the_daemon_never_waits_on_a_share_for_its_mount_list(monkeypatch: pytes
     monkeypatch.setattr("sys.platform", "win32")
     monkeypatch.setattr(psutil, "disk_partitions", partitions)
     monkeypatch.setattr(_windows, "get_remote_roots", lambda: ["Z:\\"])
+    monkeypatch.setattr(volumes, "volume_serial", lambda root: "1")
     assert {entry[1] for entry in mounts.table()} == {"C:\\", "G:\\", "Z:\\"}
     assert asked == [False]
+
+
+def test_a_card_swapped_in_its_reader_is_a_mount_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same letter, same device, same file system: only the serial tells the new card, and the
+    worker rescans only for a table that changed."""
+    import psutil
+
+    from uv_drive_guard.edges.volumes import _windows
+
+    serials = {"C:\\": "1", "G:\\": "AAAA0001"}
+    monkeypatch.setattr("sys.platform", "win32")
+    monkeypatch.setattr(psutil, "disk_partitions", lambda all=False: [C, CARD])
+    monkeypatch.setattr(_windows, "get_remote_roots", lambda: [])
+    monkeypatch.setattr(volumes, "volume_serial", lambda root: serials[root])
+    before = mounts.table()
+    serials["G:\\"] = "BBBB0002"
+    assert mounts.table() != before
+
+
+def test_a_drive_mounted_again_in_the_same_place_is_a_mount_change() -> None:
+    """Linux hands the same loop device or /dev/sdb1 and the same folder to the next drive; the
+    mount's id in mountinfo is new every time."""
+    line = "{id} 27 7:6 / /media/ana/STICK rw,nosuid,nodev,relatime - fuseblk /dev/sdb1 rw,user_id=0\n"
+    first = mounts.linux_table(mountinfo.parse(line.format(id=47)))
+    assert first == mounts.linux_table(mountinfo.parse(line.format(id=47)))
+    assert first != mounts.linux_table(mountinfo.parse(line.format(id=52)))
 
 
 @pytest.mark.parametrize("fails", ["at the start", "between two polls"])

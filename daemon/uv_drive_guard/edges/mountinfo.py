@@ -18,6 +18,7 @@ class Mount:
     root: str  # the folder of that filesystem shown at the mount point
     options: tuple[str, ...]  # per-mount options, then the superblock's
     fstype: str
+    mount_id: str = ""  # new for every mount, even of the same device at the same place
 
 
 def _unescape(field: str) -> str:
@@ -37,7 +38,9 @@ def parse(text: str) -> list[Mount]:
             continue
         options = tuple(fields[5].split(",")) + tuple(o for o in tail[2].split(",") if o)
         mounts.append(
-            Mount(_unescape(fields[4]), fields[2], _unescape(fields[3]), tuple(dict.fromkeys(options)), tail[0])
+            Mount(
+                _unescape(fields[4]), fields[2], _unescape(fields[3]), tuple(dict.fromkeys(options)), tail[0], fields[0]
+            )
         )
     return mounts
 

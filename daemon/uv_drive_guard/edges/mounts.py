@@ -12,22 +12,36 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core.model import Os
-from . import platforms
+from . import mountinfo, platforms
 
 Entry = tuple[str, str, str, str]  # device, mount point, file system, options
 Key = tuple[str, str, str]  # mount point, file system, volume serial
 
 
 def table() -> frozenset[Entry]:
-    """Every mount; options count, so a remount read-only is a change of its own."""
+    """Every mount, by what makes it this mount: a drive pulled out and another (or the same one)
+    plugged in at the same place, on the same device node, is a change (on Linux by the mount's
+    id, on Windows by the volume serial). Options count, so a remount read-only is a change too."""
     import psutil
 
-    if platforms.current() is Os.WINDOWS:
-        from .volumes import get_remote_roots
+    os_ = platforms.current()
+    if os_ is Os.LINUX:
+        found = mountinfo.read()
+        if found is not None:
+            return linux_table(found)
+    if os_ is Os.WINDOWS:
+        from .volumes import get_remote_roots, volume_serial
 
-        local = ((p.device, p.mountpoint, p.fstype, p.opts) for p in psutil.disk_partitions(all=False))
+        local = (
+            (f"{p.device} {volume_serial(p.mountpoint) if p.fstype else ''}", p.mountpoint, p.fstype, p.opts)
+            for p in psutil.disk_partitions(all=False)
+        )
         return frozenset([*local, *((root, root, "remote", "") for root in get_remote_roots())])
     return frozenset((p.device, p.mountpoint, p.fstype, p.opts) for p in psutil.disk_partitions(all=True))
+
+
+def linux_table(found: Iterable[mountinfo.Mount]) -> frozenset[Entry]:
+    return frozenset((f"{m.mount_id} {m.dev}", m.mountpoint, m.fstype, ",".join(m.options)) for m in found)
 
 
 def keys() -> frozenset[Key]:
