@@ -165,6 +165,41 @@ def test_scripts_cannot_start(option: str, tmp_path: Path, home: Path, wheels: P
         said(item, uv(["run", "--no-sync", script.group(1) if script else "tinypkg"], env, cwd=project), fails=True)
 
 
+@pytest.mark.parametrize("option", ["sync", "dirsync"])
+def test_a_drive_written_synchronously(option: str, tmp_path: Path, home: Path, wheels: Path) -> None:
+    """UVD030 is a warning, not an error: real uv syncs there. Its fix, run as written (`sync`),
+    or the drive mounted anew (`dirsync`, which a remount keeps), ends it."""
+    require("ext4")
+    with make_drive("ext4", tmp_path / "d", label="SYNC") as drive:
+        project = init("app", drive.mountpoint, tmp_path)
+        cache = drive.mountpoint / "uv-cache"
+        env = env_for(home, UV_CACHE_DIR=str(cache))
+        mount("-o", f"remount,{option}", str(drive.mountpoint))
+        _, report = scan(env, drive.mountpoint)
+        vol = next(v for v in report["volumes"] if v["mountpoint"] == str(drive.mountpoint))
+        assert option in vol["options"], vol["options"]
+        mine = under(report, drive.mountpoint)
+        assert sorted(loud(mine)) == [
+            ("UVD030", "warning", str(project / ".venv")),
+            ("UVD030", "warning", str(cache)),
+        ], json.dumps(mine, indent=1)
+        proc = uv(sync(wheels), env, cwd=project)
+        assert proc.returncode == 0, show(proc)  # uv works there: a warning, as said
+        item = next(f for f in mine if f["location"]["path"] == str(cache))
+        assert option in item["title"] and item["fixes"][0]["id"].startswith("uvd030-remount-")
+        if option == "sync":
+            (step,) = item["fixes"][0]["changes"]
+            assert step["summary"] == f"sudo mount -o remount,async {drive.mountpoint}"
+            mount(*step["summary"].split()[2:])  # as root here: the fix's command without sudo
+        else:
+            subprocess.run(["umount", str(drive.mountpoint)], check=True)
+            mount(drive.device, str(drive.mountpoint))
+        _, after = scan(env, drive.mountpoint)
+        assert loud(under(after, drive.mountpoint)) == []
+        proc = uv(sync(wheels, "--reinstall"), env, cwd=project)
+        assert proc.returncode == 0, show(proc)
+
+
 def test_full_drive(tmp_path: Path, home: Path, wheels: Path) -> None:
     require("ext4")
     with make_drive("ext4", tmp_path / "d", size_mb=24, label="FULL") as drive:
