@@ -174,7 +174,11 @@ def test_a_drive_written_synchronously(option: str, tmp_path: Path, home: Path, 
         project = init("app", drive.mountpoint, tmp_path)
         cache = drive.mountpoint / "uv-cache"
         env = env_for(home, UV_CACHE_DIR=str(cache))
-        mount("-o", f"remount,{option}", str(drive.mountpoint))
+        if option == "sync":
+            mount("-o", "remount,sync", str(drive.mountpoint))
+        else:  # a remount neither sets nor clears dirsync: the drive is mounted anew with it
+            subprocess.run(["umount", str(drive.mountpoint)], check=True)
+            mount("-o", "dirsync", drive.device, str(drive.mountpoint))
         _, report = scan(env, drive.mountpoint)
         vol = next(v for v in report["volumes"] if v["mountpoint"] == str(drive.mountpoint))
         assert option in vol["options"], vol["options"]
