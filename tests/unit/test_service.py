@@ -249,6 +249,31 @@ def test_a_change_that_leaves_the_table_as_it_was_scans_nothing(daemon: Daemon) 
     daemon.settle(3)
 
 
+def test_a_drive_back_while_its_scan_ran_is_scanned_again_though_the_table_reads_the_same(daemon: Daemon) -> None:
+    """Pulled out and plugged in again while the scan that saw it go ran: the kernel hands out the
+    same device, folder and even mount id again, so the table reads as before. A change came while
+    the scan ran: one more scan, and the view shows the drive."""
+    daemon.settle(1)
+    table = frozenset({("47 7:7", "/media/u/STICK", "fuseblk", "rw")})
+    daemon.machine.table = lambda: table
+    inside, release = threading.Event(), threading.Event()
+
+    def gone(*_args: object, **_kwargs: object) -> Snapshot:
+        inside.set()
+        assert release.wait(WAIT)
+        return _snapshot(False)  # this scan found the drive gone
+
+    daemon.machine.gather = gone
+    daemon.watcher.on_change()
+    assert inside.wait(WAIT)
+    daemon.machine.gather = None  # from now on it is plugged in
+    daemon.watcher.on_change()  # back, while that scan runs: the same table
+    release.set()
+    daemon.quiet()
+    assert daemon.svc.scans == 3
+    assert any("STICK" in r.name for r in daemon.svc.reports), daemon.svc.reports
+
+
 def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path) -> None:
     calls = itertools.count(1)
     machine = Machine()

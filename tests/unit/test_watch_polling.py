@@ -108,7 +108,7 @@ def test_a_card_swapped_in_its_reader_is_a_mount_change(monkeypatch: pytest.Monk
 
 def test_a_drive_mounted_again_in_the_same_place_is_a_mount_change() -> None:
     """Linux hands the same loop device or /dev/sdb1 and the same folder to the next drive; the
-    mount's id in mountinfo is new every time."""
+    mount's id tells them apart whenever the old one was not yet free."""
     line = "{id} 27 7:6 / /media/ana/STICK rw,nosuid,nodev,relatime - fuseblk /dev/sdb1 rw,user_id=0\n"
     first = mounts.linux_table(mountinfo.parse(line.format(id=47)))
     assert first == mounts.linux_table(mountinfo.parse(line.format(id=47)))

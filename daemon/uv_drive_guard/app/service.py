@@ -93,6 +93,8 @@ class Service:
         self._announcer = Announcer(notifier, self.memory, self._on_action)
         self._thread = threading.Thread(target=self._run_loop, name="uv-drive-guard worker", daemon=True)
         self._table: frozenset[mounts.Entry] | None = None  # the mount table the last burst scan saw
+        self._changes = 0  # mount changes the watcher reported so far
+        self._stale = True  # a mount changed while the last burst scan ran: its view may be older
         self._scanning: asyncio.Lock | None = None  # one scan at a time: they share the memo
         self._ready = threading.Event()
         self._entries: tuple[Entry, ...] = ()  # the journal as last read (off the loop)
@@ -185,17 +187,25 @@ class Service:
 
     def _mount_changed(self) -> None:
         """Called on the watcher's thread."""
-        self.loop.call_soon_threadsafe(self.bursts.poke)
+        self.loop.call_soon_threadsafe(self._poke)
+
+    def _poke(self) -> None:
+        self._changes += 1
+        self.bursts.poke()
 
     async def _answer_burst(self) -> None:
         """A scan only when the table differs from what the previous one read (options count: a
-        remount read-only is a change of its own)."""
+        remount read-only is a change of its own), or when a mount changed while that scan ran:
+        a drive pulled out and plugged in again meanwhile leaves the same table (the same device,
+        folder and even mount id come back), and the scan may have seen it gone."""
+        before = self._changes
         table = await self.off_loop(self._mount_table)
-        if table == self._table:
+        if table == self._table and not self._stale:
             return
         self._table = table
         now = frozenset(entry[1] for entry in table)
         await self._guarded(self._changed(now), "the scan after a mount change")
+        self._stale = self._changes != before
 
     async def _changed(self, now: frozenset[str]) -> None:
         gone = self.mounts - now

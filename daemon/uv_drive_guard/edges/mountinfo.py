@@ -18,7 +18,7 @@ class Mount:
     root: str  # the folder of that filesystem shown at the mount point
     options: tuple[str, ...]  # per-mount options, then the superblock's
     fstype: str
-    mount_id: str = ""  # new for every mount, even of the same device at the same place
+    mount_id: str = ""  # unique among the mounts now; the kernel hands a freed id out again
 
 
 def _unescape(field: str) -> str:

@@ -19,9 +19,11 @@ Key = tuple[str, str, str]  # mount point, file system, volume serial
 
 
 def table() -> frozenset[Entry]:
-    """Every mount, by what makes it this mount: a drive pulled out and another (or the same one)
-    plugged in at the same place, on the same device node, is a change (on Linux by the mount's
-    id, on Windows by the volume serial). Options count, so a remount read-only is a change too."""
+    """Every mount, by what tells it from the next: on Linux the mount's id, on Windows the
+    volume's serial (a card swapped in its reader keeps the letter, device and file system).
+    Options count, so a remount read-only is a change too. Linux hands a freed mount id, loop
+    device and folder out again, so a drive replugged in a moment can read the same: the worker
+    also scans again after any change that came while its scan ran."""
     import psutil
 
     os_ = platforms.current()
