@@ -28,7 +28,7 @@ from uv_drive_guard.core.model import (
 )
 from uv_drive_guard.core.shellparse import parse_shell
 from uv_drive_guard.edges import bounded, safeio, settings, untrusted, walk
-from uv_drive_guard.fixing import packaged, plan
+from uv_drive_guard.fixing import plan, uvinstall
 
 
 def _volume(device: str, mountpoint: str = "/srv/data") -> Volume:
@@ -234,11 +234,11 @@ def test_upgrade_never_pips_into_an_externally_managed_python(tmp_path: Path) ->
 
 
 def test_owner_reads_each_manager() -> None:
-    def fake(answer: str) -> packaged.Runner:
+    def fake(answer: str) -> uvinstall.Runner:
         return lambda argv: subprocess.CompletedProcess(argv, 0, answer, "")
 
     if shutil.which("dpkg-query"):
-        assert packaged.owner("/usr/bin/uv", fake("uv: /usr/bin/uv\n")) == ("dpkg", "uv")
+        assert uvinstall.owner("/usr/bin/uv", fake("uv: /usr/bin/uv\n")) == ("dpkg", "uv")
 
 
 def test_a_fix_whose_file_became_a_pipe_is_refused_not_hung(tmp_path: Path) -> None:

@@ -38,9 +38,8 @@ from ..core.model import (
     assert_never,
 )
 from ..core.render import target_text
-from ..edges import platforms
 from ..edges import shells as shell_facts
-from . import atomic, packaged, portable_plan, shellfile, textlines, tomledit
+from . import atomic, portable_plan, shellfile, textlines, tomledit, uvinstall
 from .envstore import EnvStoreError
 from .planned import CannotPlan as CannotPlan
 from .planned import FileEdit as FileEdit
@@ -163,8 +162,8 @@ def _one(
 
 
 def _upgrade(machine: Machine, commands: list[tuple[str, ...]], manual: list[str]) -> None:
-    hint = distribution_hint(machine.snapshot)
-    argv = None if hint else upgrade_command(machine.snapshot)
+    hint = uvinstall.distribution_hint(machine.snapshot)
+    argv = None if hint else uvinstall.upgrade_command(machine.snapshot)
     if hint:
         manual.append(hint)  # never pip into the distribution's Python, nor `uv self update`
     elif argv is None:
@@ -274,34 +273,3 @@ def user_files(machine: Machine) -> list[str]:
     (core.shells: the one list the scan reads too)."""
     facts = shell_facts.facts(machine.snapshot.os, machine.home, machine.env)
     return [item.path for item in shells.write_targets(facts)]
-
-
-def distribution_hint(snapshot: Snapshot) -> str | None:
-    """The package manager's command when dpkg, rpm or pacman installed this uv (or its Python
-    is marked EXTERNALLY-MANAGED); None otherwise."""
-    exe = snapshot.uv.executable
-    if not exe or platforms.current() is Os.WINDOWS:
-        return None
-    python = Path(os.path.realpath(exe)).with_name("python")
-    return packaged.upgrade_hint(exe, python if python.exists() else None)
-
-
-def upgrade_command(snapshot: Snapshot) -> tuple[str, ...] | None:
-    """Upgrade uv the way it was installed; None when we cannot tell."""
-    exe = snapshot.uv.executable
-    if not exe:
-        return None
-    real = os.path.realpath(exe)
-    parts = Path(real).parts
-    if "pipx" in parts and "venvs" in parts:
-        return ("pipx", "upgrade", "uv")
-    if "tools" in parts and "uv" in parts[parts.index("tools") + 1 : parts.index("tools") + 2]:
-        return (exe, "tool", "upgrade", "uv")
-    if "Cellar" in parts or "homebrew" in parts or "linuxbrew" in parts:
-        return ("brew", "upgrade", "uv")
-    if "WinGet" in real:
-        return ("winget", "upgrade", "--id", "astral-sh.uv")
-    python = Path(real).with_name("python.exe" if platforms.current() is Os.WINDOWS else "python")
-    if python.exists():
-        return (str(python), "-m", "pip", "install", "--upgrade", "uv")
-    return (exe, "self", "update")

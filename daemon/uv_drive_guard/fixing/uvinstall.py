@@ -1,4 +1,7 @@
-"""Was uv installed by the distribution's package manager? Then only that manager upgrades it.
+"""How this uv was installed, and so how it is upgraded: by pipx, `uv tool`, Homebrew, winget,
+pip into its own Python, or its own `uv self update`.
+
+Was it installed by the distribution's package manager? Then only that manager upgrades it.
 
 `pip install --upgrade uv` into a distribution's Python would overwrite files dpkg, rpm or
 pacman own (PEP 668's EXTERNALLY-MANAGED marker says so); the person is told the package
@@ -14,7 +17,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from ..edges import proc
+from ..core.model import Os, Snapshot
+from ..edges import platforms, proc
 
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
@@ -88,3 +92,34 @@ def upgrade_hint(executable: str, python: Path | None, run: Runner = _run) -> st
             "upgrade uv with the distribution's package manager, not pip"
         )
     return None
+
+
+def distribution_hint(snapshot: Snapshot) -> str | None:
+    """The package manager's command when dpkg, rpm or pacman installed this uv (or its Python
+    is marked EXTERNALLY-MANAGED); None otherwise."""
+    exe = snapshot.uv.executable
+    if not exe or platforms.current() is Os.WINDOWS:
+        return None
+    python = Path(os.path.realpath(exe)).with_name("python")
+    return upgrade_hint(exe, python if python.exists() else None)
+
+
+def upgrade_command(snapshot: Snapshot) -> tuple[str, ...] | None:
+    """Upgrade uv the way it was installed; None when we cannot tell."""
+    exe = snapshot.uv.executable
+    if not exe:
+        return None
+    real = os.path.realpath(exe)
+    parts = Path(real).parts
+    if "pipx" in parts and "venvs" in parts:
+        return ("pipx", "upgrade", "uv")
+    if "tools" in parts and "uv" in parts[parts.index("tools") + 1 : parts.index("tools") + 2]:
+        return (exe, "tool", "upgrade", "uv")
+    if "Cellar" in parts or "homebrew" in parts or "linuxbrew" in parts:
+        return ("brew", "upgrade", "uv")
+    if "WinGet" in real:
+        return ("winget", "upgrade", "--id", "astral-sh.uv")
+    python = Path(real).with_name("python.exe" if platforms.current() is Os.WINDOWS else "python")
+    if python.exists():
+        return (str(python), "-m", "pip", "install", "--upgrade", "uv")
+    return (exe, "self", "update")
