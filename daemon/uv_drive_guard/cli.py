@@ -351,7 +351,7 @@ def _autostart(args: argparse.Namespace) -> int:
 
 
 def _env(args: argparse.Namespace) -> int:
-    from .fixing import portable_cmds
+    from .fixing.portable import cmds as portable_cmds
 
     roots = _settings(args)["scope"]["mount_roots"]
     status, text = portable_cmds.environment(args.path, python=args.python, mount_roots=roots)
@@ -360,7 +360,8 @@ def _env(args: argparse.Namespace) -> int:
 
 
 def _envs(args: argparse.Namespace) -> int:
-    from .fixing import portable_cmds, workflow
+    from .fixing import workflow
+    from .fixing.portable import cmds as portable_cmds
 
     roots = _settings(args)["scope"]["mount_roots"]
     if args.remove:

@@ -37,9 +37,10 @@ from uv_drive_guard.core.model import (
     SourceKind,
 )
 from uv_drive_guard.core.rules import CATALOGUE
-from uv_drive_guard.fixing import engine, plan, portable_shell
+from uv_drive_guard.fixing import engine, plan
 from uv_drive_guard.fixing import portable as registry
 from uv_drive_guard.fixing.journal import Journal
+from uv_drive_guard.fixing.portable import shell as portable_shell
 
 DRIVE_LINE = "uv-drive-guard: STICK is exFAT; uv cannot keep environments there. Run `uv-drive-guard explain`."
 CACHE_LINE = (

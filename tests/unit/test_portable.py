@@ -27,9 +27,11 @@ from uv_drive_guard.core.model import (
     UvInfo,
     Volume,
 )
-from uv_drive_guard.fixing import engine, plan, portable_plan, portable_shell
+from uv_drive_guard.fixing import engine, plan
 from uv_drive_guard.fixing import portable as registry
 from uv_drive_guard.fixing.journal import Journal
+from uv_drive_guard.fixing.portable import plan as portable_plan
+from uv_drive_guard.fixing.portable import shell as portable_shell
 
 NO_LINKS, MOUNT = builders.NO_LINKS, builders.STICK
 
@@ -293,7 +295,7 @@ def test_macos_exfat_stick_gets_zsh(tmp_path: Path) -> None:
 
 
 def test_envs_lists_and_removes_only_after_asking(tmp_path: Path) -> None:
-    from uv_drive_guard.fixing import portable_cmds
+    from uv_drive_guard.fixing.portable import cmds as portable_cmds
 
     data = tmp_path / "data"
     record = PortableDrive("1a2b-3c4d", "STICK", True, (), ("demo", "later"), None, MOUNT, 1.0)
@@ -321,7 +323,7 @@ def test_envs_lists_and_removes_only_after_asking(tmp_path: Path) -> None:
 def test_envs_names_a_mounted_drive_by_its_label_and_mount_point(tmp_path: Path) -> None:
     """After its setup was undone the registry no longer knows the drive: the drive itself, when
     it is plugged in, still says its name and where it is."""
-    from uv_drive_guard.fixing import portable_cmds
+    from uv_drive_guard.fixing.portable import cmds as portable_cmds
 
     data = tmp_path / "data"
     left = data / "envs" / "7b77-ed5c" / portable.env_name("demo")

@@ -18,7 +18,8 @@ from tests.realfs.drives import need_real
 
 from uv_drive_guard.core.model import Os, PortableDrive
 from uv_drive_guard.core.portable import env_dir
-from uv_drive_guard.fixing import portable, portable_shell
+from uv_drive_guard.fixing import portable
+from uv_drive_guard.fixing.portable import shell as portable_shell
 
 HOSTILE = (
     "plain",

@@ -39,12 +39,13 @@ from ..core.model import (
 )
 from ..core.render import target_text
 from ..edges import shells as shell_facts
-from . import atomic, portable_plan, shellfile, textlines, tomledit, uvinstall
+from . import atomic, shellfile, textlines, tomledit, uvinstall
 from .envstore import EnvStoreError
 from .planned import CannotPlan as CannotPlan
 from .planned import FileEdit as FileEdit
 from .planned import Machine as Machine
 from .planned import StoreEdit as StoreEdit
+from .portable import plan as portable_plan
 
 ENVD_FILE = shells.ENVD_FILE
 

@@ -16,10 +16,11 @@ from .. import scan
 from ..core import hint as hints
 from ..core.diagnose import diagnose
 from ..core.model import ChangeKind, Finding, Severity, Snapshot
-from . import engine, locks, plan, portable, portable_shell, verify
+from . import engine, locks, plan, portable, verify
 from .envstore import EnvStore, native_store
 from .journal import Entry, FileRecord, Journal, State
 from .outcome import NEW_TERMINALS, Outcome, Result, Verification, file_changes
+from .portable import shell as portable_shell
 
 log = logging.getLogger(__name__)
 

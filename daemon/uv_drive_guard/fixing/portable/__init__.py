@@ -18,23 +18,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core import hint as hints
-from ..core.model import Finding, HintLine, Os, PortableDrive, Snapshot
-from ..edges import platforms
-from ..edges.portable_registry import REGISTRY as REGISTRY
-from ..edges.portable_registry import current as current
-from ..edges.portable_registry import data_dir as data_dir
-from ..edges.portable_registry import from_json as from_json
-from ..edges.portable_registry import line_from_json as line_from_json
-from ..edges.portable_registry import line_to_json as line_to_json
-from ..edges.portable_registry import load as load
-from ..edges.portable_registry import load_hint as load_hint
-from ..edges.portable_registry import to_json as to_json
-from . import atomic, locks
-from .envstore import Saved
+from ...core import hint as hints
+from ...core.model import Finding, HintLine, Os, PortableDrive, Snapshot
+from ...edges import platforms
+from ...edges.portable_registry import REGISTRY as REGISTRY
+from ...edges.portable_registry import current as current
+from ...edges.portable_registry import data_dir as data_dir
+from ...edges.portable_registry import from_json as from_json
+from ...edges.portable_registry import line_from_json as line_from_json
+from ...edges.portable_registry import line_to_json as line_to_json
+from ...edges.portable_registry import load as load
+from ...edges.portable_registry import load_hint as load_hint
+from ...edges.portable_registry import to_json as to_json
+from .. import atomic, locks
+from ..envstore import Saved
 
 if TYPE_CHECKING:
-    from .portable_shell import Skipped
+    from .shell import Skipped
 
 log = logging.getLogger(__name__)
 STORE = "portable projects registry"
@@ -73,7 +73,7 @@ def regenerate(
 ) -> tuple[Skipped, ...]:
     """Write what each shell reads, only where it changed; remove it all with no drive left and
     the hint off. The renderer loads only here (without tomlkit): a scan with nothing set up never does."""
-    from . import portable_shell
+    from . import shell as portable_shell
 
     found, skipped = portable_shell.entries(os_, str(root), drives)
     said, unsaid = portable_shell.hint_entries(hint or ())

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from ..core import hint as hints
-from ..core import portable as core
-from ..core import shells
-from ..core.diagnose import diagnose
-from ..core.model import (
+from ...core import hint as hints
+from ...core import portable as core
+from ...core import shells
+from ...core.diagnose import diagnose
+from ...core.model import (
     Change,
     FailureHint,
     HintLine,
@@ -26,9 +26,10 @@ from ..core.model import (
     Volume,
     assert_never,
 )
-from ..edges import shells as shell_facts
-from . import portable, portable_shell, shellfile, textlines
-from .planned import CannotPlan, Machine, StoreEdit
+from ...edges import shells as shell_facts
+from .. import portable, shellfile, textlines
+from ..planned import CannotPlan, Machine, StoreEdit
+from . import shell as portable_shell
 
 
 class Texts(Protocol):

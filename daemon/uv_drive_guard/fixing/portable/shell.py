@@ -14,10 +14,10 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core.model import HintLine, Os, PortableDrive
-from ..core.portable import at_mount, env_dir
-from .portable_hint import FISH_UV, PS_UV, fish_say, posix_say, posix_uv, ps_say
-from .portable_hint import hint_entries as hint_entries
+from ...core.model import HintLine, Os, PortableDrive
+from ...core.portable import at_mount, env_dir
+from .hint import FISH_UV, PS_UV, fish_say, posix_say, posix_uv, ps_say
+from .hint import hint_entries as hint_entries
 from .shellcode import Skipped as Skipped
 from .shellcode import Unquotable as Unquotable
 from .shellcode import check_path as check_path

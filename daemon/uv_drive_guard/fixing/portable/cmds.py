@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..core import portable as core
-from ..core.model import PortableDrive, Volume
-from ..core.resolve import volume_of
-from ..core.scope import DEFAULT_MOUNT_ROOTS
-from ..edges import platforms
-from ..edges.volumes import list_volumes
-from . import portable
+from ...core import portable as core
+from ...core.model import PortableDrive, Volume
+from ...core.resolve import volume_of
+from ...core.scope import DEFAULT_MOUNT_ROOTS
+from ...edges import platforms
+from ...edges.volumes import list_volumes
+from .. import portable
 
 MAX_ENTRIES = 200_000
 GONE_AFTER = 90 * 24 * 3600.0  # a drive not seen for three months is worth a second look

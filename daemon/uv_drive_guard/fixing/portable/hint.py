@@ -1,6 +1,6 @@
 """The `uv` function the shell integration defines, and the hint it says after uv fails on a drive.
 
-Pure text, beside portable_shell (which puts it into each generated file). The function runs the
+Pure text, beside shell.py (which puts it into each generated file). The function runs the
 real uv and passes its output and status through; only when uv failed does it re-read the file
 (if it changed) and say the line that holds for $PWD, matched with builtins: `case` and `[` in
 bash and zsh, `string` and `test` in fish, operators and .NET in PowerShell. No process starts.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..core.model import HintLine
-from ..core.shelllex import is_name
+from ...core.model import HintLine
+from ...core.shelllex import is_name
 from .shellcode import (
     Skipped,
     Unquotable,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import shellfile, textlines
+from .. import shellfile, textlines
 
 Unquotable = textlines.UnsafeValue
 check_path = textlines.check_value
