@@ -31,7 +31,7 @@ from .core.model import (
     UvInfo,
     Volume,
 )
-from .edges import bounded, portable_registry, settings, untrusted, uvcli, walk
+from .edges import bounded, portable_registry, projects, settings, untrusted, uvcli, walk
 from .edges import probe as probing
 from .edges.volumes import list_volumes
 
@@ -294,9 +294,9 @@ def _set_environments(
             out.append(loc)
             continue
         if untrusted.touchable(loc.path):
-            seen = walk.with_environment(root, loc.path)
+            seen = projects.with_environment(root, loc.path)
         else:  # another machine's path, or an automount: judged as text, where it is set
-            seen = walk.plain_environment(root, loc.path)
+            seen = projects.plain_environment(root, loc.path)
         followed[root.path] = seen
         where = seen.environment or loc.path
         out.append(replace(loc, path=where, volume=resolve.volume_of(os_, where, mounts)))

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from uv_drive_guard.core import shelllex
 from uv_drive_guard.core.model import SourceKind, Volume
 from uv_drive_guard.core.shellparse import parse_environment_d, parse_shell
-from uv_drive_guard.edges import walk
+from uv_drive_guard.edges import venvs
 from uv_drive_guard.edges.settings import _parse_toml, config_definitions, has_tool_uv
 from uv_drive_guard.edges.volumes import _linux
 from uv_drive_guard.edges.volumes._common import PSEUDO
@@ -163,7 +163,7 @@ def test_config_definitions_on_any_bytes(tmp_path: Path, data: bytes) -> None:
     )
 )
 def test_parse_pyvenv_cfg_never_raises(text: str) -> None:
-    values = walk.parse_pyvenv_cfg(text)
+    values = venvs.parse_pyvenv_cfg(text)
     for key, value in values.items():
         assert key == key.strip().lower()
         assert "\n" not in value and "\n" not in key

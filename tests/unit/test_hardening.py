@@ -27,7 +27,7 @@ from uv_drive_guard.core.model import (
     Volume,
 )
 from uv_drive_guard.core.shellparse import parse_shell
-from uv_drive_guard.edges import bounded, safeio, settings, untrusted, walk
+from uv_drive_guard.edges import bounded, safeio, settings, untrusted, venvs
 from uv_drive_guard.fixing import plan, uvinstall
 
 
@@ -137,7 +137,7 @@ def test_a_venv_naming_a_share_is_not_looked_at(tmp_path: Path, monkeypatch: pyt
     touched: list[str] = []
     real_stat = os.stat
     monkeypatch.setattr(untrusted.os, "stat", lambda p, *a, **k: touched.append(str(p)) or real_stat(p, *a, **k))
-    artefact = walk.venv_artefact(str(venv), str(tmp_path))
+    artefact = venvs.venv_artefact(str(venv), str(tmp_path))
     assert artefact.home == "//evil-host/share/python" and artefact.home_exists is None
     assert artefact.script_interpreter == "/net/evil/python3" and artefact.script_interpreter_exists is None
     assert touched == []

@@ -27,7 +27,7 @@ from uv_drive_guard.core.model import (
     SourceKind,
     UvInfo,
 )
-from uv_drive_guard.edges import safeio, venvs, walk
+from uv_drive_guard.edges import safeio, venvs
 
 
 def script(venv: Path, name: str, first_line: str) -> None:
@@ -43,7 +43,7 @@ def test_every_script_counts_and_the_one_that_fails_is_named(tmp_path: Path) -> 
         script(venv, name, "#!/media/ana/STICK1/app/.venv/bin/python")
     script(venv, "activate", "# This file must be used with source")
     (venv / "bin" / "python").symlink_to("/usr/bin/python3")  # a link, never opened
-    found = walk.venv_artefact(str(venv), str(tmp_path))
+    found = venvs.venv_artefact(str(venv), str(tmp_path))
     stale, fine = found.shebangs
     assert (stale.interpreter, stale.scripts, stale.example, stale.exists) == (
         "/media/ana/STICK1/app/.venv/bin/python",

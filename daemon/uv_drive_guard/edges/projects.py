@@ -4,7 +4,9 @@ Mirrors `Workspace::discover` and `find_workspace` in uv's `crates/uv-workspace/
 the project is the directory of a `pyproject.toml`; its workspace root is the project itself when
 it declares `[tool.uv.workspace]`, else the first ancestor holding a `pyproject.toml` if that one
 declares a workspace whose `members` globs include the project and whose `exclude` globs do not,
-else the project itself. `uv sync` puts the environment at `<workspace root>/.venv`.
+else the project itself. `uv sync` puts the environment at `<workspace root>/.venv`, and reads
+its settings from the first ancestor of the workspace root with a `uv.toml` or a `pyproject.toml`
+with `[tool.uv]` (`project_settings`, uv's `FilesystemOptions::find`).
 
 A `pyproject.toml` without `[project]` is no refusal: `VirtualProject::discover` makes it a
 non-project workspace root of its own (`VirtualProject::NonProject`, with `Workspace::build`),
@@ -26,12 +28,12 @@ import posixpath
 import stat
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.model import Artefact, Unseen
-from . import safeio, settings, tomlfile
+from ..core.model import Artefact, ArtefactKind, Definition, EnvironmentKind, SourceKind, Unseen
+from . import safeio, settings, tomlfile, venvs
 
 MAX_MANIFEST = 1 << 20  # a real pyproject.toml is a few kB; uv itself has no limit
 MAX_MEMBERS = 2_000  # member directories expanded per workspace
@@ -298,3 +300,70 @@ def _add_member(finder: Finder, member: str, root: str, chosen: dict[str, str]) 
         finder.note(os.path.join(member, "pyproject.toml"), manifest.problem)
     elif manifest.project:
         chosen[member] = root
+
+
+def build_project(path: str, workspace: str, volume: str, finder: Finder, non_project: bool = False) -> Artefact:
+    """One project; members share the workspace root's environment and settings."""
+    config_file, definitions = project_settings(Path(workspace), finder)
+    return with_environment(
+        Artefact(
+            ArtefactKind.PROJECT,
+            path,
+            volume,
+            settings=tuple(definitions),
+            environment=os.path.join(workspace, ".venv"),
+            config_file=str(config_file or Path(workspace, "pyproject.toml")),
+            workspace=workspace,
+            non_project=non_project,
+        ),
+        os.path.join(workspace, ".venv"),
+    )
+
+
+def with_environment(project: Artefact, at: str) -> Artefact:
+    """The project as uv finds its environment path `at`: a directory (or nothing) is where uv
+    writes; a link leads where it points, a redirect file (uv 0.13.9 and later) to the
+    environment it names (whether that is there decides what uv does: see the rules)."""
+    kind, target, there = venvs.environment_at(at)
+    # judged where it leads (as text, when not ours to look at); a link or redirect that leads
+    # nowhere stays where uv stops: at `at`
+    leads = at if target is None or there is False else target
+    if kind is EnvironmentKind.DIRECTORY:
+        return plain_environment(project, at)
+    return replace(
+        project,
+        environment=leads,
+        environment_kind=kind,
+        environment_link=at,
+        environment_target=target,
+        environment_target_exists=there,
+    )
+
+
+def plain_environment(project: Artefact, at: str) -> Artefact:
+    """The project with its environment at `at`, a directory uv makes or uses as it is."""
+    return replace(
+        project,
+        environment=at,
+        environment_kind=EnvironmentKind.DIRECTORY,
+        environment_link=None,
+        environment_target=None,
+        environment_target_exists=None,
+    )
+
+
+def project_settings(project: Path, finder: Finder | None = None) -> tuple[Path | None, list[Definition]]:
+    """uv's `FilesystemOptions::find` from the workspace root: the first ancestor, up to `/`,
+    with a uv.toml, or a pyproject.toml with [tool.uv]; an unreadable pyproject.toml is passed by."""
+    for directory in (project, *project.parents):
+        uv_toml, pyproject = directory / "uv.toml", directory / "pyproject.toml"
+        if safeio.is_regular(uv_toml):
+            return uv_toml, settings.config_definitions(uv_toml, SourceKind.UV_TOML_PROJECT)
+        if finder is not None:
+            manifest = finder.manifest(str(directory))
+            tool_uv = manifest is not None and manifest.tool_uv
+        else:
+            tool_uv = safeio.is_regular(pyproject) and settings.has_tool_uv(pyproject)
+        if tool_uv:
+            return pyproject, settings.config_definitions(pyproject, SourceKind.PYPROJECT, pyproject=True)
+    return None, []

@@ -1,6 +1,9 @@
 """What an environment on a drive says about where it was made, and what stands where uv would
 make one: read as text, bounded, never run, never followed onto another machine.
 
+- `pyvenv.cfg`: the `home` the interpreter came from and the uv version that made it
+  (`venv_artefact`, what the walk records for each environment it finds).
+
 - The scripts of `bin/` (`Scripts/` on Windows), up to `MAX_SCRIPTS` entries, first line only:
   each console script names its interpreter by absolute path (`#!/media/ana/STICK/app/.venv/
   bin/python`). After the drive moved, `uv run` reinstalls the project and rewrites its own
@@ -18,7 +21,7 @@ import os
 import stat
 from collections.abc import Iterator
 
-from ..core.model import EnvironmentKind, Shebang
+from ..core.model import Artefact, ArtefactKind, EnvironmentKind, Shebang
 from . import safeio, untrusted
 
 MAX_SCRIPTS = 200  # entries of bin/ looked at per environment: a big one has a few hundred
@@ -147,3 +150,43 @@ def environment_at(path: str) -> tuple[EnvironmentKind, str | None, bool | None]
 
 
 __all__ = ["JUNCTION", "MAX_SCRIPTS", "environment_at", "interpreter_of", "shebangs"]
+
+
+def read_head(path: str, limit: int = 64 * 1024) -> str | None:
+    """The first `limit` bytes of a regular file on the drive; never blocks (safeio)."""
+    data = safeio.read_bytes(path, limit)
+    return None if data is None else data[:limit].decode("utf-8", errors="replace")
+
+
+def parse_pyvenv_cfg(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines()[:200]:
+        if "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def venv_artefact(path: str, volume: str, mounts: untrusted.Mounts | None = None) -> Artefact:
+    cfg = parse_pyvenv_cfg(read_head(os.path.join(path, "pyvenv.cfg")) or "")
+    home = cfg.get("home")
+    mounts = untrusted.mount_table() if mounts is None else mounts
+    found = shebangs(path, mounts)
+    first = _telling(found)
+    return Artefact(
+        ArtefactKind.VENV,
+        path,
+        volume,
+        uv_version=cfg.get("uv"),
+        home=home,
+        home_exists=untrusted.exists(home, directory=True, mounts=mounts),  # never a UNC or automount path
+        script_interpreter=first.interpreter if first else None,
+        script_interpreter_exists=first.exists if first else None,
+        script=first.example if first else None,
+        shebangs=found,
+    )
+
+
+def _telling(found: tuple[Shebang, ...]) -> Shebang | None:
+    """The interpreter that decides: one that is gone (a script that will fail), else the most named."""
+    return next((s for s in found if s.exists is False), found[0] if found else None)

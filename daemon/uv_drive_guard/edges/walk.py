@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from ..core.model import Artefact, ArtefactKind, Definition, EnvironmentKind, Shebang, SourceKind, Unseen
-from . import projects, safeio, settings, untrusted, venvs
+from ..core.model import Artefact, ArtefactKind, Unseen
+from . import projects, safeio, untrusted, venvs
 
 PRUNE = frozenset(
     {
@@ -81,7 +80,7 @@ def walk(root: str, volume: str, budget: Budget = Budget()) -> WalkResult:
         result.artefacts += projects.resolve(
             result.finder,
             result.manifests,
-            lambda path, ws, non_project: build_project(path, ws, volume, result.finder, non_project),
+            lambda path, ws, non_project: projects.build_project(path, ws, volume, result.finder, non_project),
         )
     result.notes = notes
     return result
@@ -138,7 +137,7 @@ def _classify(path: str, names: set[str], subdirs: list[str], volume: str, resul
     if "pyvenv.cfg" in names:
         if result.mounts is None:
             result.mounts = untrusted.mount_table()
-        result.artefacts.append(venv_artefact(path, volume, result.mounts))
+        result.artefacts.append(venvs.venv_artefact(path, volume, result.mounts))
         return False
     if "CACHEDIR.TAG" in names and names & CACHE_MARKERS:
         result.artefacts.append(Artefact(ArtefactKind.CACHE, path, volume))
@@ -162,112 +161,3 @@ def has_tools(tool_dir: str, limit: int = 200) -> bool:
 def _add_once(result: WalkResult, artefact: Artefact) -> None:
     if artefact not in result.artefacts:
         result.artefacts.append(artefact)
-
-
-def read_head(path: str, limit: int = 64 * 1024) -> str | None:
-    """The first `limit` bytes of a regular file on the drive; never blocks (safeio)."""
-    data = safeio.read_bytes(path, limit)
-    return None if data is None else data[:limit].decode("utf-8", errors="replace")
-
-
-def parse_pyvenv_cfg(text: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in text.splitlines()[:200]:
-        if "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip().lower()] = value.strip()
-    return values
-
-
-def venv_artefact(path: str, volume: str, mounts: untrusted.Mounts | None = None) -> Artefact:
-    cfg = parse_pyvenv_cfg(read_head(os.path.join(path, "pyvenv.cfg")) or "")
-    home = cfg.get("home")
-    mounts = untrusted.mount_table() if mounts is None else mounts
-    found = venvs.shebangs(path, mounts)
-    first = _telling(found)
-    return Artefact(
-        ArtefactKind.VENV,
-        path,
-        volume,
-        uv_version=cfg.get("uv"),
-        home=home,
-        home_exists=untrusted.exists(home, directory=True, mounts=mounts),  # never a UNC or automount path
-        script_interpreter=first.interpreter if first else None,
-        script_interpreter_exists=first.exists if first else None,
-        script=first.example if first else None,
-        shebangs=found,
-    )
-
-
-def _telling(found: tuple[Shebang, ...]) -> Shebang | None:
-    """The interpreter that decides: one that is gone (a script that will fail), else the most named."""
-    return next((s for s in found if s.exists is False), found[0] if found else None)
-
-
-def build_project(
-    path: str, workspace: str, volume: str, finder: projects.Finder, non_project: bool = False
-) -> Artefact:
-    """One project; members share the workspace root's environment and settings."""
-    config_file, definitions = project_settings(Path(workspace), finder)
-    return with_environment(
-        Artefact(
-            ArtefactKind.PROJECT,
-            path,
-            volume,
-            settings=tuple(definitions),
-            environment=os.path.join(workspace, ".venv"),
-            config_file=str(config_file or Path(workspace, "pyproject.toml")),
-            workspace=workspace,
-            non_project=non_project,
-        ),
-        os.path.join(workspace, ".venv"),
-    )
-
-
-def with_environment(project: Artefact, at: str) -> Artefact:
-    """The project as uv finds its environment path `at`: a directory (or nothing) is where uv
-    writes; a link leads where it points, a redirect file (uv 0.13.9 and later) to the
-    environment it names (whether that is there decides what uv does: see the rules)."""
-    kind, target, there = venvs.environment_at(at)
-    # judged where it leads (as text, when not ours to look at); a link or redirect that leads
-    # nowhere stays where uv stops: at `at`
-    leads = at if target is None or there is False else target
-    if kind is EnvironmentKind.DIRECTORY:
-        return plain_environment(project, at)
-    return replace(
-        project,
-        environment=leads,
-        environment_kind=kind,
-        environment_link=at,
-        environment_target=target,
-        environment_target_exists=there,
-    )
-
-
-def plain_environment(project: Artefact, at: str) -> Artefact:
-    """The project with its environment at `at`, a directory uv makes or uses as it is."""
-    return replace(
-        project,
-        environment=at,
-        environment_kind=EnvironmentKind.DIRECTORY,
-        environment_link=None,
-        environment_target=None,
-        environment_target_exists=None,
-    )
-
-
-def project_settings(project: Path, finder: projects.Finder | None = None) -> tuple[Path | None, list[Definition]]:
-    """uv's `FilesystemOptions::find` from the workspace root: the first ancestor, up to `/`,
-    with a uv.toml, or a pyproject.toml with [tool.uv]; an unreadable pyproject.toml is passed by."""
-    for directory in (project, *project.parents):
-        uv_toml, pyproject = directory / "uv.toml", directory / "pyproject.toml"
-        if safeio.is_regular(uv_toml):
-            return uv_toml, settings.config_definitions(uv_toml, SourceKind.UV_TOML_PROJECT)
-        if finder is not None:
-            manifest = finder.manifest(str(directory))
-            tool_uv = manifest is not None and manifest.tool_uv
-        else:
-            tool_uv = safeio.is_regular(pyproject) and settings.has_tool_uv(pyproject)
-        if tool_uv:
-            return pyproject, settings.config_definitions(pyproject, SourceKind.PYPROJECT, pyproject=True)
-    return None, []
