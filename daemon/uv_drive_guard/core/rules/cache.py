@@ -8,6 +8,7 @@ UV_TOOL_DIR on exFAT fails on it), and each is locked while uv works in it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 from .. import capability as cap
 from ..fixes import move_off_drive, upgrade
@@ -36,7 +37,11 @@ def check_old_uv(scene: Scene, loc: Location, vol: Volume) -> Iterator[Hit]:
         yield Hit(loc, cache_lock_old_uv_text(loc, vol, scene.uv))
 
 
-def lock_problem(scene: Scene, loc: Location, vol: Volume) -> str | None:
+# the rules about the lock files uv persists in a cache, tool or Python directory
+LockRule = Literal["UVD006", "UVD007"]
+
+
+def lock_problem(scene: Scene, loc: Location, vol: Volume) -> LockRule | None:
     """Which lock-file rule holds for a locked directory: UVD006, UVD007 or none."""
     if not scene.os.unix or loc.role not in LOCKED_ROLES:
         return None
