@@ -440,12 +440,14 @@ def make_drive(
     *,
     name: str | None = None,
     image: Path | None = None,
+    at: Path | None = None,
 ) -> Iterator[Drive]:
     """Make, mount and yield a drive of ``kind``; always unmount and detach after.
 
     The image (sparse) and a fresh, unique mount point live under ``tmp_path``. ``name``
-    fixes the mount point's name (a drive that comes back to the same place); ``image``
-    plugs an existing image again instead of making a new one (the same drive, same UUID).
+    fixes the mount point's name (a drive that comes back to the same place); ``at`` puts it
+    at exactly that path instead, made here (see :func:`mount_at`); ``image`` plugs an existing
+    image again instead of making a new one (the same drive, same UUID).
     Raises :class:`DriveError` when a tool fails; call :func:`requirement` first
     to turn a missing capability into a skip.
     """
@@ -457,8 +459,8 @@ def make_drive(
     size = size_mb if size_mb is not None else DEFAULT_SIZE_MB[kind]
     tag = f"{kind}-{uuid.uuid4().hex[:8]}"
     tmp_path.mkdir(parents=True, exist_ok=True)
-    mountpoint = tmp_path / (name or f"mnt-{tag}")
-    mountpoint.mkdir(exist_ok=name is not None)
+    mountpoint = at if at is not None else tmp_path / (name or f"mnt-{tag}")
+    mountpoint.mkdir(parents=at is not None, exist_ok=name is not None)
     reuse = image is not None
     device = "tmpfs"
     try:
@@ -499,34 +501,8 @@ def mount_at(kind: str, mountpoint: Path, work: Path, label: str | None = "UVDGT
     """
     if kind not in LOOP_KINDS:
         raise ValueError(f"mount_at supports image-backed kinds, not {kind!r}")
-    tag = f"{kind}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True, exist_ok=True)
-    mountpoint.mkdir(parents=True)
-    image = work / f"{tag}.img"
-    device = ""
-    try:
-        with image.open("wb") as fh:
-            fh.truncate(DEFAULT_SIZE_MB[kind] * 1024 * 1024)
-        mkfs(kind, str(image), label)
-        losetup = which("losetup") or "losetup"
-        device = _run([losetup, "--find", "--show", str(image)]).stdout.strip()
-        if not device.startswith("/dev/"):
-            raise DriveError(f"losetup returned {device!r}")
-        cmd = _mount_cmd(kind, device, mountpoint, DEFAULT_SIZE_MB[kind])
-        if kind in FUSE_KINDS:
-            _run_daemon(cmd, work / f"{tag}.mount.log")
-        else:
-            _run(cmd)
-        _wait_mounted(mountpoint)
-        yield Drive(mountpoint=mountpoint, device=device, image=image, kind=kind)
-    finally:
-        try:
-            _unmount(mountpoint)
-        finally:
-            if device.startswith("/dev/"):
-                _detach(device)
-            with contextlib.suppress(OSError):
-                mountpoint.rmdir()
+    with make_drive(kind, work, label=label, at=mountpoint) as drive:
+        yield drive
 
 
 def fuse_pids(drive: Drive) -> list[int]:
