@@ -252,7 +252,7 @@ def sync_text(loc: Location, vol: Volume, option: str) -> Text:
             f"{sentence(ROLE_NAMES[loc.role])} is at {loc.path} ({where(loc)}). The drive is mounted "
             f"`{option}`, so {waits} waits until it is on the drive, and uv writes thousands of small "
             "files: an install there took 4 to 7 times as long as on the same drive mounted normally "
-            "(seen on ext4; a USB stick is slower still), and the drive wears faster. "
+            "(seen on ext4), and mount(8) warns that `sync` shortens a flash drive's life. "
             f"Mount it without `{option}` (some automounters and fstab lines add it), or keep "
             f"{HELD[loc.role]} on your internal disk."
         ),
@@ -380,7 +380,8 @@ RULES = (
         fact="R30, seen: 4 to 7 times slower",
         summary="a cache, tool, Python or environment directory on a drive mounted `sync` or `dirsync` (usbmount "
         "and some fstab lines do): every write, or every file made, waits for the drive. uv works there, "
-        "several times slower, and the drive wears faster. Not said where uv fails there anyway",
+        "several times slower, and mount(8) warns it shortens a flash drive's life. Not said where uv fails "
+        "there anyway",
         offers="remount with `async` (manual; `dirsync`: mount it again without it); keep the directory on the "
         "internal disk",
         fixes=_sync_fixes,
