@@ -44,10 +44,11 @@ def env_for(home: Path, **overrides: str | None) -> dict[str, str]:
     return env
 
 
-def scan(env: dict[str, str], *paths: Path | str) -> tuple[int, dict[str, Any]]:
+def scan(env: dict[str, str], *paths: Path | str, cwd: Path | None = None) -> tuple[int, dict[str, Any]]:
     proc = subprocess.run(
         [str(CLI), "scan", *(str(p) for p in paths), "--json"],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,

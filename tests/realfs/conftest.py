@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from . import drives
+from . import drives, portable_shells
 from .drives import build_wheel, need_real
 
 
@@ -43,3 +43,15 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def world(tmp_path: Path, mnt_dir: Path, wheels: Path) -> tuple[Path, Path, Path]:
+    """For the tests that run a person's real shells on an exFAT drive: bash, zsh and fish."""
+    reason = drives.requirement("exfat")
+    if reason:
+        drives.need_real(reason)
+    for shell in portable_shells.SHELLS:
+        if shutil.which(shell) is None:
+            drives.need_real(f"{shell} is not installed")
+    return tmp_path, mnt_dir, wheels

@@ -16,28 +16,14 @@ import shlex
 import shutil
 from pathlib import Path
 
-import pytest
-
-from . import drives
+from .against_uv import show, under
 from .drives import make_drive
-from .test_portable import PROJECT, SHELLS, cli, in_shell, make_home, tree
-from .test_scan_vs_uv import show, under
+from .portable_shells import PROJECT, SHELLS, cli, in_shell, make_home, tree
 
 STICK_LINE = "uv-drive-guard: STICK is exFAT; uv cannot keep environments there. Run `uv-drive-guard explain`."
 CACHE_LINE = (
     "uv-drive-guard: uv's cache is on STICK (exFAT); uv cannot keep its cache there. Run `uv-drive-guard explain`."
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path, mnt_dir: Path, wheels: Path) -> tuple[Path, Path, Path]:
-    reason = drives.requirement("exfat")
-    if reason:
-        drives.need_real(reason)
-    for shell in SHELLS:
-        if shutil.which(shell) is None:
-            drives.need_real(f"{shell} is not installed")
-    return tmp_path, mnt_dir, wheels
 
 
 def _status(shell: str) -> str:

@@ -33,12 +33,18 @@ import pytest
 
 from uv_drive_guard.core import explain
 
-from . import drives
+from . import against_uv, drives
+from .against_uv import VENV_BIN
 from .drives import base_python, build_wheel, make_drive, need_real, requirement, run_uv, uv_env
-from .test_matrix import VENV_BIN, scan, uv_bin_dir
+from .uv_versions import uv_bin_dir
 
 PYPROJECT = drives.PYPROJECT
 OLD_UV = "0.9.17"
+
+
+def scan(env: dict[str, str], cwd: Path, *paths: Path) -> dict[str, Any]:
+    """`scan --json` run from `cwd` (the exit status checked against the errors found)."""
+    return against_uv.scan(env, *paths, cwd=cwd)[1]
 
 
 def _root() -> None:
