@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from uv_drive_guard.core.diagnose import diagnose
 from uv_drive_guard.core.model import (
     Artefact,
     ArtefactKind,
@@ -26,6 +27,9 @@ from uv_drive_guard.core.model import (
     UvInfo,
     Volume,
 )
+from uv_drive_guard.fixing import plan
+from uv_drive_guard.fixing import portable as registry
+from uv_drive_guard.fixing.journal import Journal
 
 # Rust's io::Error texts for the errnos tests use (Linux), as uv prints them.
 ERRNO_TEXT = {
@@ -122,3 +126,15 @@ def finding(
 ) -> Finding:
     """A finding whose words do not matter to the test (detail "d", uv's message "m")."""
     return Finding(code, severity, title, "d", "m", location, volume, fixes)
+
+
+def portable_fix(
+    tmp_path: Path, snap: Snapshot, fix_index: int = 0
+) -> tuple[plan.Plan, Journal, dict[str, registry.Store]]:
+    """The plan of the drive's portable-projects fix (UVD005's first fix, or another), with a
+    journal and the registry's store under `tmp_path`."""
+    finding = next(f for f in diagnose(snap) if f.code == "UVD005")
+    ctx = plan.Machine(snap, {"SHELL": "/bin/bash"}, None)
+    built = plan.build(finding, finding.fixes[fix_index], ctx)
+    stores = {registry.STORE: registry.Store(Path(snap.data_dir), Os.LINUX)}
+    return built, Journal(tmp_path / "journal"), stores

@@ -18,8 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests import builders
 from tests.realfs.drives import need_real
-from tests.unit.test_portable import MOUNT, _apply, _snapshot
 
 from uv_drive_guard.core import hint
 from uv_drive_guard.core.diagnose import diagnose
@@ -51,22 +51,29 @@ CACHE_LINE = (
 def _with_cache(snap: Snapshot) -> Snapshot:
     """UV_CACHE_DIR on the stick, set in ~/.bashrc: every uv command fails, wherever it runs."""
     source = Source(SourceKind.SHELL_FILE, file=f"{snap.home}/.bashrc", line=1, name="UV_CACHE_DIR")
-    cache = Location(Role.CACHE, f"{MOUNT}/uv-cache", source, volume=MOUNT, exists=True)
-    definition = Definition("UV_CACHE_DIR", f"{MOUNT}/uv-cache", source, raw=f"export UV_CACHE_DIR={MOUNT}/uv-cache")
+    cache = Location(Role.CACHE, f"{builders.STICK}/uv-cache", source, volume=builders.STICK, exists=True)
+    definition = Definition(
+        "UV_CACHE_DIR", f"{builders.STICK}/uv-cache", source, raw=f"export UV_CACHE_DIR={builders.STICK}/uv-cache"
+    )
     return replace(snap, locations=(*snap.locations, cache), definitions=(definition,))
 
 
 def test_the_lines_are_the_findings_own_words(tmp_path: Path) -> None:
-    snap = _with_cache(_snapshot(tmp_path))
+    snap = _with_cache(builders.projects_on(tmp_path))
     drive, cache = hint.lines(snap, diagnose(snap))
-    assert (drive.text, drive.mount, drive.witness, drive.everywhere) == (DRIVE_LINE, MOUNT, f"{MOUNT}/demo", False)
-    assert (cache.text, cache.witness, cache.everywhere) == (CACHE_LINE, f"{MOUNT}/uv-cache", True)
+    assert (drive.text, drive.mount, drive.witness, drive.everywhere) == (
+        DRIVE_LINE,
+        builders.STICK,
+        f"{builders.STICK}/demo",
+        False,
+    )
+    assert (cache.text, cache.witness, cache.everywhere) == (CACHE_LINE, f"{builders.STICK}/uv-cache", True)
     assert (cache.variable, cache.from_variable, cache.flags) == (
         "UV_CACHE_DIR",
         True,
         ("--cache-dir", "--no-cache", "-n"),
     )
-    assert hint.lines(_snapshot(tmp_path, projects=()), ()) == ()
+    assert hint.lines(builders.projects_on(tmp_path, projects=()), ()) == ()
 
 
 def test_every_rule_that_fails_on_a_drive_says_what_uv_cannot_do_there() -> None:
@@ -81,16 +88,19 @@ def test_every_rule_that_fails_on_a_drive_says_what_uv_cannot_do_there() -> None
 
 
 def test_the_fix_is_offered_once_per_error_and_shows_what_would_be_said(tmp_path: Path) -> None:
-    snap = _with_cache(_snapshot(tmp_path))
+    snap = _with_cache(builders.projects_on(tmp_path))
     findings = diagnose(snap)
     offered = {f.code: [x for x in f.fixes if hint.is_hint(x)] for f in findings}
     assert {code: len(fixes) for code, fixes in offered.items()} == {"UVD005": 1, "UVD006": 1}
     (fix,) = offered["UVD005"]
     assert [c.kind for c in fix.changes] == [ChangeKind.FAILURE_HINT, ChangeKind.SHELL_HOOK]
     assert not fix.recommended and DRIVE_LINE in fix.detail and "fixes nothing" in fix.detail
-    assert fix.changes[0].summary == f"after a uv command fails in a folder on {MOUNT}, print on stderr: {DRIVE_LINE}"
+    assert (
+        fix.changes[0].summary
+        == f"after a uv command fails in a folder on {builders.STICK}, print on stderr: {DRIVE_LINE}"
+    )
     (cache_fix,) = offered["UVD006"]  # the line about the cache first, for the cache's own finding
-    where = f"anywhere while UV_CACHE_DIR leads to {MOUNT}"
+    where = f"anywhere while UV_CACHE_DIR leads to {builders.STICK}"
     assert cache_fix.changes[0].summary == f"after a uv command fails {where}, print on stderr: {CACHE_LINE}"
     assert not any(hint.is_hint(x) for f in diagnose(replace(snap, failure_hint=True)) for x in f.fixes)
     assert not any(hint.is_hint(x) for f in diagnose(replace(snap, data_dir="")) for x in f.fixes)
@@ -103,7 +113,7 @@ def _hint_plan(tmp_path: Path, snap: Snapshot) -> plan.Plan:
 
 
 def test_apply_then_undo_byte_for_byte_and_the_preview_says_each_line(tmp_path: Path) -> None:
-    snap = _with_cache(_snapshot(tmp_path))
+    snap = _with_cache(builders.projects_on(tmp_path))
     home, data = Path(snap.home), Path(snap.data_dir)
     (home / ".config" / "fish").mkdir(parents=True)
     bashrc, fish = home / ".bashrc", home / ".config" / "fish" / "config.fish"
@@ -112,8 +122,8 @@ def test_apply_then_undo_byte_for_byte_and_the_preview_says_each_line(tmp_path: 
     before = {p: p.read_bytes() for p in (bashrc, fish)}
     built = _hint_plan(tmp_path, snap)
     shown = engine.preview(built)
-    assert f"in a folder on {MOUNT}: {DRIVE_LINE}" in shown
-    assert f"wherever uv fails while UV_CACHE_DIR leads to {MOUNT}: {CACHE_LINE}" in shown
+    assert f"in a folder on {builders.STICK}: {DRIVE_LINE}" in shown
+    assert f"wherever uv fails while UV_CACHE_DIR leads to {builders.STICK}: {CACHE_LINE}" in shown
     assert "portable.sh, portable.fish" in shown and "+if [ -r " in shown
     journal, stores = Journal(tmp_path / "journal"), {registry.STORE: registry.Store(data, Os.LINUX)}
     engine.apply(built, journal, stores)
@@ -130,12 +140,12 @@ def test_apply_then_undo_byte_for_byte_and_the_preview_says_each_line(tmp_path: 
 
 
 def test_with_the_portable_setup_one_line_and_undo_in_either_order(tmp_path: Path) -> None:
-    snap = _snapshot(tmp_path)
+    snap = builders.projects_on(tmp_path)
     home, data = Path(snap.home), Path(snap.data_dir)
     home.mkdir(parents=True)
     (home / ".bashrc").write_text("# mine\n")
     before = (home / ".bashrc").read_bytes()
-    built, journal, stores = _apply(tmp_path, snap)  # the drive's setup, with the hint in it
+    built, journal, stores = builders.portable_fix(tmp_path, snap)  # the drive's setup, with the hint in it
     assert "turn on the hint after uv fails" in engine.preview(built)
     engine.apply(built, journal, stores)
     assert registry.load_hint(data) is not None and len(registry.load(data)) == 1
@@ -146,7 +156,7 @@ def test_with_the_portable_setup_one_line_and_undo_in_either_order(tmp_path: Pat
 
 
 def test_the_registry_keeps_the_hint_and_refuses_a_hand_edited_line(tmp_path: Path) -> None:
-    line = HintLine(DRIVE_LINE, MOUNT, f"{MOUNT}/demo")
+    line = HintLine(DRIVE_LINE, builders.STICK, f"{builders.STICK}/demo")
     registry.save(tmp_path, (), (line,))
     assert registry.load_hint(tmp_path) == (line,) and registry.load(tmp_path) == ()
     data = json.loads((tmp_path / "portable.json").read_text())
@@ -158,7 +168,14 @@ def test_the_registry_keeps_the_hint_and_refuses_a_hand_edited_line(tmp_path: Pa
 
 
 def test_a_hand_edited_variable_or_option_never_becomes_shell_code(tmp_path: Path) -> None:
-    good = HintLine(CACHE_LINE, MOUNT, MOUNT, everywhere=True, variable="UV_CACHE_DIR", flags=("--cache-dir", "-n"))
+    good = HintLine(
+        CACHE_LINE,
+        builders.STICK,
+        builders.STICK,
+        everywhere=True,
+        variable="UV_CACHE_DIR",
+        flags=("--cache-dir", "-n"),
+    )
     bad_name = replace(good, variable="X-}$(touch PWNED)")
     bad_flag = replace(good, flags=("-n) touch PWNED;; (x",))
     said, unsaid = portable_shell.hint_entries((good, bad_name, bad_flag))
@@ -166,7 +183,7 @@ def test_a_hand_edited_variable_or_option_never_becomes_shell_code(tmp_path: Pat
 
 
 def test_each_scan_rewrites_the_lines_a_drive_fixed_moved_or_gone(tmp_path: Path) -> None:
-    snap = _with_cache(_snapshot(tmp_path))
+    snap = _with_cache(builders.projects_on(tmp_path))
     data = Path(snap.data_dir)
     registry.save(data, (), ())
     assert registry.refresh(snap, diagnose(snap), data)
@@ -526,7 +543,7 @@ def test_the_hint_fix_is_applied_without_a_uv_check(tmp_path: Path, monkeypatch:
     from uv_drive_guard.fixing import workflow
     from uv_drive_guard.fixing.outcome import Result
 
-    snap = _with_cache(_snapshot(tmp_path))
+    snap = _with_cache(builders.projects_on(tmp_path))
     Path(snap.home).mkdir(parents=True)
     fix_id = next(x.id for f in diagnose(snap) for x in f.fixes if hint.is_hint(x))
     monkeypatch.setattr(workflow.scan, "gather", lambda env, options, **kw: snap)
@@ -550,8 +567,8 @@ def test_the_tray_offers_it_after_the_cures_a_notice_not_and_done_is_said(tmp_pa
     from uv_drive_guard.app import actions, results
     from uv_drive_guard.fixing.outcome import Outcome, Result
 
-    snap = _with_cache(_snapshot(tmp_path))
-    (report,) = [r for r in actions.reports(snap, diagnose(snap)) if r.mountpoint == MOUNT]
+    snap = _with_cache(builders.projects_on(tmp_path))
+    (report,) = [r for r in actions.reports(snap, diagnose(snap)) if r.mountpoint == builders.STICK]
     cache = next(f for f in report.findings if f.code == "UVD006")
     menu = [a for a in report.actions(cache) if a.kind is actions.Kind.FIX]
     assert [a.button for a in menu] == ["Move cache off the drive", "Say why when uv fails"]
@@ -572,7 +589,7 @@ def test_undo_keeps_the_shared_line_while_a_later_setup_needs_it(
     from uv_drive_guard.fixing import workflow
     from uv_drive_guard.fixing.outcome import Result
 
-    snap = _snapshot(tmp_path)
+    snap = builders.projects_on(tmp_path)
     home, data = Path(snap.home), Path(snap.data_dir)
     home.mkdir(parents=True)
     (home / ".bashrc").write_text("# mine\n")

@@ -29,7 +29,6 @@ from uv_drive_guard.core.model import (
 )
 from uv_drive_guard.fixing import engine, plan
 from uv_drive_guard.fixing import portable as registry
-from uv_drive_guard.fixing.journal import Journal
 from uv_drive_guard.fixing.portable import plan as portable_plan
 from uv_drive_guard.fixing.portable import shell as portable_shell
 
@@ -124,14 +123,6 @@ def test_the_notice_speaks_plainly(tmp_path: Path) -> None:
     )
 
 
-def _apply(tmp_path: Path, snap: Snapshot, fix_index: int = 0) -> tuple[plan.Plan, Journal, dict[str, registry.Store]]:
-    finding = next(f for f in diagnose(snap) if f.code == "UVD005")
-    ctx = plan.Machine(snap, {"SHELL": "/bin/bash"}, None)
-    built = plan.build(finding, finding.fixes[fix_index], ctx)
-    stores = {registry.STORE: registry.Store(Path(snap.data_dir), Os.LINUX)}
-    return built, Journal(tmp_path / "journal"), stores
-
-
 def test_apply_then_undo_gives_the_home_back_byte_for_byte(tmp_path: Path) -> None:
     snap = _snapshot(tmp_path)
     home = Path(snap.home)
@@ -143,7 +134,7 @@ def test_apply_then_undo_gives_the_home_back_byte_for_byte(tmp_path: Path) -> No
     fish = home / ".config" / "fish" / "config.fish"
     fish.write_bytes(b"set -g x 1")
     before = {p: p.read_bytes() for p in (bashrc, fish)}
-    built, journal, stores = _apply(tmp_path, snap)
+    built, journal, stores = builders.portable_fix(tmp_path, snap)
     assert "cd /media/ana/STICK/" in engine.preview(built) and "uv sync" in engine.preview(built)
     engine.apply(built, journal, stores)
     text = bashrc.read_text()
@@ -155,7 +146,7 @@ def test_apply_then_undo_gives_the_home_back_byte_for_byte(tmp_path: Path) -> No
     drives = json.loads((data / "portable.json").read_text())["drives"]
     assert drives[0]["whole"] and drives[0]["seen"] == ["demo", "work/other"]
     assert "/media/ana/STICK/demo/" in (data / "portable.sh").read_text()
-    again, _, _ = _apply(tmp_path, snap)
+    again, _, _ = builders.portable_fix(tmp_path, snap)
     with pytest.raises(engine.AlreadyApplied):
         engine.apply(again, journal, stores)
     engine.undo(journal, stores=stores)
@@ -166,11 +157,11 @@ def test_apply_then_undo_gives_the_home_back_byte_for_byte(tmp_path: Path) -> No
 def test_one_project_then_the_drive_merge_and_undo_in_turn(tmp_path: Path) -> None:
     snap = _snapshot(tmp_path)
     Path(snap.home).mkdir(parents=True)
-    built, journal, stores = _apply(tmp_path, snap, fix_index=1)
+    built, journal, stores = builders.portable_fix(tmp_path, snap, fix_index=1)
     engine.apply(built, journal, stores)
     data = Path(snap.data_dir)
     assert registry.load(data)[0].projects == ("demo",) and not registry.load(data)[0].whole
-    built, _, _ = _apply(tmp_path, snap, fix_index=0)
+    built, _, _ = builders.portable_fix(tmp_path, snap, fix_index=0)
     assert not any(f.changes for f in built.files)  # the line is there already
     engine.apply(built, journal, stores)
     assert registry.load(data)[0].whole
