@@ -50,6 +50,8 @@ CASES = [
     Case("a rescan, nothing wrong: said already", Known("m1"), Found("m1", frozenset()), False, frozenset()),
     Case("a blip, nothing wrong: the same plug-in", Known("m1"), Found("m2", frozenset(), blip=True), False,
          frozenset()),
+    Case("seen at the scan before, nothing wrong, its mount told apart anew: said already", Known("m1"),
+         Found("m2", frozenset(), stayed=True), False, frozenset()),
     Case("back after a while, same mount: all clear", Known("m1"), Found("m1", frozenset(), returned=True), False,
          frozenset(), all_clear=True),
     Case("a problem fixed in the same mount: no all clear", Known("m1", frozenset({A})), Found("m1", frozenset()),

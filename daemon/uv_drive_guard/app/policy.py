@@ -65,7 +65,7 @@ def decide(known: Known, found: Found, *, paused: bool = False, switches: Switch
     news = found.problems - before
     silent = known.quiet or known.ignored or paused
     remember = Known(found.mount, before | found.problems, known.quiet, known.ignored)
-    plugged_in = found.returned or (found.mount != known.announced and not found.blip)
+    plugged_in = not same
     all_clear = plugged_in and not found.problems and switches.always and not silent
     return Decision(bool(news) and not silent, remember, all_clear)
 
