@@ -274,6 +274,25 @@ def test_a_drive_back_while_its_scan_ran_is_scanned_again_though_the_table_reads
     assert any("STICK" in r.name for r in daemon.svc.reports), daemon.svc.reports
 
 
+def test_a_mount_scan_that_failed_is_made_again_though_the_table_reads_the_same(daemon: Daemon) -> None:
+    """A scan that raised saw nothing: the next change scans, whatever the table says."""
+    daemon.settle(1)
+    table = frozenset({("47 7:7", "/media/u/STICK", "fuseblk", "rw")})
+    daemon.machine.table = lambda: table
+
+    def broken(*_args: object, **_kwargs: object) -> Snapshot:
+        raise RuntimeError("the drive went away under the scan")
+
+    daemon.machine.gather = broken
+    daemon.watcher.on_change()
+    daemon.quiet()
+    assert daemon.svc.scans == 1 and "failed" in daemon.views[-1].tooltip
+    daemon.machine.gather = None
+    daemon.watcher.on_change()  # the same table
+    daemon.settle(2)
+    assert any("STICK" in r.name for r in daemon.svc.reports), daemon.svc.reports
+
+
 def test_a_first_scan_that_raises_kills_nothing(tmp_path: Path) -> None:
     calls = itertools.count(1)
     machine = Machine()

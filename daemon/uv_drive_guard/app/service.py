@@ -160,15 +160,18 @@ class Service:
         """From any thread: run `callback` on the worker loop."""
         self.loop.call_soon_threadsafe(callback)
 
-    async def _guarded(self, work: Coroutine[Any, Any, None], what: str = "handling a drive event") -> None:
+    async def _guarded(self, work: Coroutine[Any, Any, None], what: str = "handling a drive event") -> bool:
         """The error boundary of every event (udiskie guards each device event the same way):
-        logged with its traceback, shown in the tray, and the next event is handled as usual."""
+        logged with its traceback, shown in the tray, and the next event is handled as usual.
+        True when the work finished."""
         try:
             await work
         except Exception as exc:
             log.exception("%s failed; the daemon goes on", what)
             self.failure = f"{what} failed: {exc}"
             self.publish()
+            return False
+        return True
 
     async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
         """Blocking work (a scan, a read) in the executor: a quit does not wait for it."""
@@ -204,8 +207,8 @@ class Service:
             return
         self._table = table
         now = frozenset(entry[1] for entry in table)
-        await self._guarded(self._changed(now), "the scan after a mount change")
-        self._stale = self._changes != before
+        scanned = await self._guarded(self._changed(now), "the scan after a mount change")
+        self._stale = not scanned or self._changes != before  # a failed scan saw nothing
 
     async def _changed(self, now: frozenset[str]) -> None:
         gone = self.mounts - now
