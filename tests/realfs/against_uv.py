@@ -44,8 +44,9 @@ def env_for(home: Path, **overrides: str | None) -> dict[str, str]:
     return env
 
 
-def scan(env: dict[str, str], *paths: Path | str, cwd: Path | None = None) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
+def run_scan(env: dict[str, str], *paths: Path | str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`uv-drive-guard scan PATH... --json` as a person runs it, from `cwd`."""
+    return subprocess.run(
         [str(CLI), "scan", *(str(p) for p in paths), "--json"],
         env=env,
         cwd=cwd,
@@ -55,6 +56,10 @@ def scan(env: dict[str, str], *paths: Path | str, cwd: Path | None = None) -> tu
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def scan(env: dict[str, str], *paths: Path | str, cwd: Path | None = None) -> tuple[int, dict[str, Any]]:
+    proc = run_scan(env, *paths, cwd=cwd)
     assert proc.returncode in (0, 1), f"scan exited {proc.returncode}:\n{proc.stderr}\n{proc.stdout}"
     report = json.loads(proc.stdout)
     errors = [f for f in report["findings"] if f["severity"] == "error"]

@@ -47,13 +47,11 @@ from uv_drive_guard.core import explain
 
 from . import drives
 from . import matrix_places as places
-from .against_uv import copy_tree
+from .against_uv import CLI, VENV_BIN, copy_tree, run_scan
 from .drives import base_python, build_wheel, make_drive, need_real, requirement, uv_env
 from .uv_versions import VENV_UV, install_hint, uv_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-CLI = VENV_BIN / "uv-drive-guard"
 
 #: Filesystem kinds of the matrix, in table order.
 KINDS: tuple[str, ...] = ("exfat", "vfat", "ntfs", "ext4", "btrfs", "tmpfs")
@@ -191,16 +189,7 @@ class ScanCrash(RuntimeError):
 
 
 def scan(env: dict[str, str], cwd: Path, *paths: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [str(CLI), "scan", *(str(p) for p in paths), "--json"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = run_scan(env, *paths, cwd=cwd)
     if proc.returncode not in (0, 1):
         raise ScanCrash(f"scan exited {proc.returncode}:\n{proc.stderr}\n{proc.stdout}")
     report: dict[str, Any] = json.loads(proc.stdout)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,6 +160,20 @@ def test_help_prints_where_the_settings_file_is(tmp_path: Path) -> None:
 # --- a closed pipe: quiet, as `ls | head` ------------------------------------------------------
 
 
+def _into(stdout: Any, tmp_path: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """The CLI with its standard output sent to `stdout` (a pipe's end, /dev/full); `{tmp}` in
+    `argv` stands for `tmp_path`."""
+    return subprocess.run(
+        [*EXE, *(a.format(tmp=tmp_path) for a in argv)],
+        env=_env(tmp_path),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     "argv", [["scan", "{tmp}"], ["scan", "--json", "{tmp}"], ["envs"], ["history"], ["--help"], ["--version"]]
 )
@@ -167,15 +182,7 @@ def test_a_pipe_closed_early_is_quiet(tmp_path: Path, argv: list[str]) -> None:
     read, write = os.pipe()
     os.close(read)
     try:
-        done = subprocess.run(
-            [*EXE, *(a.format(tmp=tmp_path) for a in argv)],
-            env=_env(tmp_path),
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = _into(write, tmp_path, argv)
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (PIPE_STATUS, "")
@@ -203,15 +210,7 @@ def test_a_full_disk_is_one_line(tmp_path: Path, argv: list[str]) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this system")
     with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [*EXE, *(a.format(tmp=tmp_path) for a in argv)],
-            env=_env(tmp_path),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = _into(full, tmp_path, argv)
     assert done.returncode == 2
     assert _one_line(done.stderr) == "uv-drive-guard: cannot write the output: No space left on device"
 

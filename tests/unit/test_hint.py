@@ -376,19 +376,19 @@ def test_an_interactive_shell_says_it_after_a_failure_only(
     assert "out run x" in out and out.count("uv-drive-guard:") == 1, out
 
 
+def _bash_after(tmp_path: Path, made: tuple[Path, dict[str, Path], tuple[HintLine, ...]], first: str) -> str:
+    """A bash where the person's `first` line runs before the generated file is read, then a
+    uv that fails (status 3) on the drive."""
+    data, mounts, _said = made
+    commands = [first, f". {_q(data / 'portable.sh')}", f"cd {_q(mounts['a'] / 'demo')}", "UVX=3 uv sync; echo rc=$?"]
+    env = {"HOME": str(tmp_path), "PATH": f"{_fake_uv(tmp_path)}:/usr/bin:/bin", "TERM": "dumb"}
+    return _pty("bash", SHELLS["bash"], commands, env)
+
+
 def test_a_persons_own_uv_function_is_kept(
     tmp_path: Path, made: tuple[Path, dict[str, Path], tuple[HintLine, ...]]
 ) -> None:
-    data, mounts, _said = made
-    bin_dir = _fake_uv(tmp_path)
-    commands = [
-        'uv() { echo mine; command uv "$@"; }',
-        f". {_q(data / 'portable.sh')}",
-        f"cd {_q(mounts['a'] / 'demo')}",
-        "UVX=3 uv sync; echo rc=$?",
-    ]
-    env = {"HOME": str(tmp_path), "PATH": f"{bin_dir}:/usr/bin:/bin", "TERM": "dumb"}
-    out = _pty("bash", SHELLS["bash"], commands, env)
+    out = _bash_after(tmp_path, made, 'uv() { echo mine; command uv "$@"; }')
     assert "mine" in out and "rc=3" in out and "uv-drive-guard:" not in out, out
 
 
@@ -396,16 +396,8 @@ def test_an_alias_named_uv_is_kept_and_still_reaches_the_hint(
     tmp_path: Path, made: tuple[Path, dict[str, Path], tuple[HintLine, ...]]
 ) -> None:
     """bash would expand an alias inside `uv() {`: the function is written `function uv`."""
-    data, mounts, said = made
-    bin_dir = _fake_uv(tmp_path)
-    commands = [
-        "alias uv='uv --offline'",
-        f". {_q(data / 'portable.sh')}",
-        f"cd {_q(mounts['a'] / 'demo')}",
-        "UVX=3 uv sync; echo rc=$?",
-    ]
-    env = {"HOME": str(tmp_path), "PATH": f"{bin_dir}:/usr/bin:/bin", "TERM": "dumb"}
-    out = _pty("bash", SHELLS["bash"], commands, env)
+    said = made[2]
+    out = _bash_after(tmp_path, made, "alias uv='uv --offline'")
     assert "syntax error" not in out and "err --offline sync" in out and said[0].text in out and "rc=3" in out, out
 
 
